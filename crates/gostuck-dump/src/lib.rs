@@ -1,0 +1,170 @@
+//! Readers for every form of Go goroutine dump, and the model they produce.
+//!
+//! ```
+//! let text = b"goroutine 1 [chan send]:\nmain.main()\n\t/app/main.go:5 +0x2d\nexit status 2\n";
+//! let dumps = gostuck_dump::read_bytes(text, &Default::default()).unwrap();
+//! let g = &dumps[0].goroutines[0];
+//! assert_eq!(dumps[0].str(g.state), "chan send");
+//! assert_eq!(dumps[0].str(g.frames[0].file), "/app/main.go");
+//! ```
+#![deny(missing_docs)]
+
+pub mod classify;
+mod error;
+pub mod group;
+mod intern;
+mod lines;
+mod model;
+pub mod pprof_proto;
+mod pprof_text;
+mod traceback;
+mod waitreason;
+
+use std::io::BufRead;
+
+pub use error::Error;
+pub use group::{group, Group, GroupOptions, Rank};
+pub use intern::{Interner, Sym};
+pub use model::{
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags,
+    Warning,
+};
+pub use pprof_text::PprofTextReader;
+pub use traceback::TracebackReader;
+pub use waitreason::{infer_state, WaitReason};
+
+/// Options for the readers.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Keep frame argument text (addresses of locks and channels). On by default.
+    pub keep_args: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { keep_args: true }
+    }
+}
+
+/// What an input looks like, judged from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Detected {
+    /// A goroutine dump in the given format.
+    Dump(Format),
+    /// A Go execution trace (`go 1.NN trace` header).
+    ExecutionTrace,
+}
+
+/// Recognises the input format from content, never from a file name.
+pub fn detect(head: &[u8]) -> Detected {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Detected::Dump(Format::PprofProto);
+    }
+    if head.starts_with(b"go 1.") && memchr::memmem::find(&head[..head.len().min(16)], b" trace").is_some() {
+        return Detected::ExecutionTrace;
+    }
+    // A raw (uncompressed) profile.proto starts with field 1, wire type 2.
+    if head.first() == Some(&0x0a) && memchr::memchr(0, &head[..head.len().min(64)]).is_some() {
+        return Detected::Dump(Format::PprofProto);
+    }
+    for line in head.split(|&c| c == b'\n').take(50) {
+        let line = lines::trim(line);
+        if line.is_empty() {
+            continue;
+        }
+        if pprof_text::profile_header(line).is_some() {
+            return Detected::Dump(Format::PprofDebug1);
+        }
+        if lines::header(line).is_some() {
+            break;
+        }
+    }
+    Detected::Dump(Format::Traceback)
+}
+
+/// Reads every dump in an in-memory (or memory-mapped) input.
+pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
+    let dumps = match detect(&bytes[..bytes.len().min(8192)]) {
+        Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
+        Detected::Dump(Format::PprofProto) => vec![pprof_proto::read(bytes)?],
+        Detected::Dump(Format::PprofDebug1) => {
+            let mut r = PprofTextReader::new();
+            for_each_line(bytes, |l| r.push_line(l));
+            r.finish()
+        }
+        Detected::Dump(_) => {
+            let mut r = TracebackReader::new(opts.keep_args);
+            for_each_line(bytes, |l| r.push_line(l));
+            r.finish()
+        }
+    };
+    if dumps.is_empty() {
+        return Err(Error::NoDump);
+    }
+    Ok(dumps)
+}
+
+/// Reads every dump from a stream, line by line (binary profiles are buffered whole).
+pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
+    let head = r.fill_buf()?.to_vec();
+    let detected = if head.len() < 8192 && !head.is_empty() {
+        // Short first read: gather a little more for detection.
+        let mut more = head;
+        let mut buf = Vec::new();
+        r.read_to_end(&mut buf)?;
+        more.extend_from_slice(&buf);
+        return read_bytes(&more, opts);
+    } else {
+        detect(&head)
+    };
+    let mut line = Vec::new();
+    let dumps = match detected {
+        Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
+        Detected::Dump(Format::PprofProto) => {
+            let mut all = Vec::new();
+            r.read_to_end(&mut all)?;
+            vec![pprof_proto::read(&all)?]
+        }
+        Detected::Dump(Format::PprofDebug1) => {
+            let mut p = PprofTextReader::new();
+            while read_line(&mut r, &mut line)? {
+                p.push_line(&line);
+            }
+            p.finish()
+        }
+        Detected::Dump(_) => {
+            let mut p = TracebackReader::new(opts.keep_args);
+            while read_line(&mut r, &mut line)? {
+                p.push_line(&line);
+            }
+            p.finish()
+        }
+    };
+    if dumps.is_empty() {
+        return Err(Error::NoDump);
+    }
+    Ok(dumps)
+}
+
+fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {
+    buf.clear();
+    if r.read_until(b'\n', buf)? == 0 {
+        return Ok(false);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    Ok(true)
+}
+
+fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        f(&bytes[start..nl]);
+        start = nl + 1;
+    }
+    if start < bytes.len() {
+        f(&bytes[start..]);
+    }
+}

@@ -1,0 +1,184 @@
+//! Reader for pprof count profiles in `debug=1` text
+//! (`runtime/pprof/pprof.go: printCountProfile`, `printStackRecord`):
+//!
+//! ```text
+//! goroutine profile: total 7
+//! 3 @ 0x43e4ce 0x44f1f8 0x47e4a4
+//! # labels: {"worker":"7"}
+//! #	0x47e4a4	main.worker+0x44	/tmp/x/main.go:12
+//! ```
+//!
+//! Leading `runtime.` frames are hidden by the printer, so a record's state is
+//! inferred from the frames that remain (`sync.(*Mutex).Lock` …) or left unknown.
+
+use crate::intern::Sym;
+use crate::lines;
+use crate::model::{Dump, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning};
+use crate::waitreason::WaitReason;
+
+/// Streaming `debug=1` reader.
+pub struct PprofTextReader {
+    lineno: u64,
+    dumps: Vec<Dump>,
+    cur: Option<Dump>,
+    g: Option<Goroutine>,
+}
+
+impl Default for PprofTextReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `goroutine profile: total 7` → ("goroutine", 7).
+pub(crate) fn profile_header(line: &[u8]) -> Option<(&[u8], u64)> {
+    let pos = memchr::memmem::find(line, b" profile: total ")?;
+    let name = &line[..pos];
+    if name.is_empty() || !name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+        return None;
+    }
+    Some((name, lines::parse_u64(lines::trim_end(&line[pos + 16..]))?))
+}
+
+impl PprofTextReader {
+    /// A new reader.
+    pub fn new() -> Self {
+        PprofTextReader { lineno: 0, dumps: Vec::new(), cur: None, g: None }
+    }
+
+    /// Feeds one line without its terminator.
+    pub fn push_line(&mut self, line: &[u8]) {
+        self.lineno += 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some((name, total)) = profile_header(line) {
+            self.end_record();
+            if let Some(d) = self.cur.take() {
+                self.dumps.push(d);
+            }
+            let mut d = Dump::new(Format::PprofDebug1);
+            d.first_line = self.lineno;
+            d.profile_total = Some(total);
+            d.profile_name = Some(String::from_utf8_lossy(name).into_owned());
+            self.cur = Some(d);
+            return;
+        }
+        let Some(d) = self.cur.as_mut() else { return };
+        if lines::trim(line).is_empty() {
+            self.end_record();
+            return;
+        }
+        if let Some(rest) = line.strip_prefix(b"# labels: ") {
+            if let Some(g) = self.g.as_mut() {
+                for (k, v) in lines::labels(rest) {
+                    let k = d.strings.intern(&k);
+                    let v = d.strings.intern(&v);
+                    g.labels.push((k, v));
+                }
+            }
+            return;
+        }
+        if let Some(rest) = line.strip_prefix(b"#") {
+            let Some(g) = self.g.as_mut() else {
+                let n = self.lineno;
+                d.warnings.push(warn(n, "frame line outside a record; ignored"));
+                return;
+            };
+            let mut fields = rest.split(|&c| c == b'\t').filter(|f| !f.is_empty());
+            let _pc = fields.next();
+            let Some(func) = fields.next() else {
+                // An unsymbolized PC: keep a placeholder so the depth stays right.
+                let f = d.strings.intern("?");
+                g.frames.push(Frame { function: f, args: Sym::EMPTY, file: Sym::EMPTY, line: 0, kind: FrameKind::NonGo });
+                return;
+            };
+            let func = match memchr::memmem::rfind(func, b"+0x") {
+                Some(p) => &func[..p],
+                None => func,
+            };
+            let (file, ln) = match fields.next().and_then(|loc| {
+                let loc = lines::trim_end(loc);
+                let c = memchr::memrchr(b':', loc)?;
+                Some((&loc[..c], lines::parse_u64(&loc[c + 1..])?))
+            }) {
+                Some(x) => x,
+                None => (&b""[..], 0),
+            };
+            let kind = FrameKind::Go;
+            let function = d.strings.intern_bytes(func);
+            let file = d.strings.intern_bytes(file);
+            g.frames.push(Frame { function, args: Sym::EMPTY, file, line: u32::try_from(ln).unwrap_or(0), kind });
+            return;
+        }
+        // `N @ 0x… 0x…`
+        if let Some(at) = memchr::memmem::find(line, b" @") {
+            if let Some(n) = lines::parse_u64(&line[..at]) {
+                self.end_record();
+                self.g = Some(Goroutine {
+                    id: None,
+                    count: n,
+                    state: Sym::EMPTY,
+                    wait_reason: WaitReason::Other,
+                    state_inferred: false,
+                    wait_minutes: None,
+                    flags: GoroutineFlags::default(),
+                    bubble: None,
+                    labels: Vec::new(),
+                    frames: Vec::new(),
+                    elided: None,
+                    created_by: None,
+                    ancestors: Vec::new(),
+                    line: self.lineno,
+                });
+                return;
+            }
+        }
+        let n = self.lineno;
+        if let Some(d) = self.cur.as_mut() {
+            d.warnings.push(warn(n, "unrecognised line in a debug=1 profile; ignored"));
+        }
+    }
+
+    fn end_record(&mut self) {
+        if let (Some(g), Some(d)) = (self.g.take(), self.cur.as_mut()) {
+            d.goroutines.push(g);
+        }
+    }
+
+    /// Ends the input and returns the profiles read.
+    pub fn finish(mut self) -> Vec<Dump> {
+        self.end_record();
+        if let Some(d) = self.cur.take() {
+            self.dumps.push(d);
+        }
+        for d in &mut self.dumps {
+            let leaked = d.profile_name.as_deref() == Some("goroutineleak");
+            let total = d.total_goroutines();
+            if let Some(want) = d.profile_total {
+                if want != total {
+                    let line = d.first_line;
+                    d.warnings.push(warn(
+                        line,
+                        &format!("profile says total {want} but its records add up to {total} (truncated?)"),
+                    ));
+                }
+            }
+            if leaked {
+                for g in &mut d.goroutines {
+                    g.flags.leaked = true;
+                }
+            }
+            crate::traceback::finalize(d);
+            for g in &mut d.goroutines {
+                if g.state == Sym::EMPTY {
+                    g.state = d.strings.intern("unknown");
+                    g.state_inferred = true;
+                }
+            }
+        }
+        self.dumps
+    }
+}
+
+fn warn(line: u64, msg: &str) -> Warning {
+    Warning { position: line, is_byte_offset: false, message: msg.to_string() }
+}

@@ -1,0 +1,176 @@
+//! The gostuck engine: from goroutine dumps to a [`Report`] with groups, a
+//! verdict and findings. Does no I/O and prints nothing.
+#![deny(missing_docs)]
+
+pub mod report;
+
+use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
+use rustc_hash::FxHashMap;
+
+pub use report::*;
+
+/// One dump to analyse, with the name it is shown under.
+#[derive(Debug)]
+pub struct Input {
+    /// Path as the user gave it (`-` for stdin), `#N` appended for the N-th dump of a file.
+    pub path: String,
+    /// The dump.
+    pub dump: Dump,
+}
+
+/// Analysis options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Group stacks by their arguments too.
+    pub exact: bool,
+}
+
+/// Analyses the inputs and builds the report.
+pub fn analyze(inputs: &[Input], opts: &Options) -> Report {
+    let mut summaries = Vec::new();
+    let mut groups: Vec<(Rank, GroupOut)> = Vec::new();
+    let mut total = 0;
+    let mut blocked = 0;
+    let mut by_state: FxHashMap<String, u64> = FxHashMap::default();
+    for (idx, input) in inputs.iter().enumerate() {
+        let d = &input.dump;
+        let n = d.total_goroutines();
+        total += n;
+        for g in &d.goroutines {
+            if g.wait_reason.is_blocked() {
+                blocked += g.count;
+                *by_state.entry(d.str(g.state).to_string()).or_default() += g.count;
+            }
+        }
+        summaries.push(InputSummary {
+            path: input.path.clone(),
+            format: d.format.as_str(),
+            go_version: d.go_version.clone(),
+            goroutines: n,
+            warnings: d.warnings.iter().map(|w| w.to_string()).collect(),
+            fatal_error: d.fatal_error.clone(),
+            panics: d.panics.clone(),
+            signal: d.signal.clone(),
+            running_tests: d.running_tests.clone(),
+            profile: d.profile_name.clone(),
+        });
+        for grp in group(d, GroupOptions { exact: opts.exact }) {
+            groups.push((grp.rank, group_out(d, idx, &grp)));
+        }
+    }
+    // Interleave inputs by interest: a stable sort keeps each input's own order.
+    groups.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.count.cmp(&a.1.count)));
+    let groups: Vec<GroupOut> = groups.into_iter().map(|(_, g)| g).collect();
+
+    let mut by_state: Vec<StateCount> = by_state
+        .into_iter()
+        .map(|(state, count)| StateCount { state, count })
+        .collect();
+    by_state.sort_by(|a, b| b.count.cmp(&a.count).then(a.state.cmp(&b.state)));
+
+    let runtime_deadlock = inputs.iter().any(|i| i.dump.runtime_reported_deadlock());
+    let verdict = if runtime_deadlock {
+        Verdict::GlobalDeadlock
+    } else {
+        Verdict::Unknown
+    };
+    let summary = summarize(verdict, total, blocked, &groups);
+    Report {
+        schema: SCHEMA,
+        tool: Tool { name: "gostuck", version: env!("CARGO_PKG_VERSION") },
+        inputs: summaries,
+        verdict,
+        summary,
+        goroutines: Counts { total, blocked, groups: groups.len(), by_state },
+        findings: Vec::new(),
+        groups,
+    }
+}
+
+fn summarize(verdict: Verdict, total: u64, blocked: u64, groups: &[GroupOut]) -> String {
+    let worst = groups.first().filter(|g| g.user_frame.is_some());
+    let at = worst
+        .and_then(|g| g.user_frame.map(|i| (g, &g.frames[i])))
+        .map(|(g, f)| {
+            format!(
+                "; the top group is {} goroutine{} in `{}` at {}:{} ({})",
+                g.count,
+                if g.count == 1 { "" } else { "s" },
+                f.function,
+                short_path(&f.file),
+                f.line,
+                g.state
+            )
+        })
+        .unwrap_or_default();
+    match verdict {
+        Verdict::GlobalDeadlock => format!(
+            "The Go runtime reported a global deadlock: all goroutines are asleep ({blocked} of {total} blocked){at}."
+        ),
+        _ => format!("{total} goroutines, {blocked} blocked, in {} groups{at}.", groups.len()),
+    }
+}
+
+/// The last two path elements, for one-line summaries.
+pub fn short_path(path: &str) -> &str {
+    let mut cut = path.len();
+    for _ in 0..2 {
+        match path[..cut].rfind(['/', '\\']) {
+            Some(i) => cut = i,
+            None => return path,
+        }
+    }
+    &path[cut + 1..]
+}
+
+fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group) -> GroupOut {
+    let first = &d.goroutines[grp.members[0]];
+    GroupOut {
+        count: grp.count,
+        state: d.str(grp.state).to_string(),
+        minutes: grp.minutes.map(|(a, b)| [a, b]),
+        goroutines: grp.members.iter().filter_map(|&i| d.goroutines[i].id).collect(),
+        frames: first
+            .frames
+            .iter()
+            .map(|f| FrameOut {
+                function: d.str(f.function).to_string(),
+                file: d.str(f.file).to_string(),
+                line: f.line,
+                std: gostuck_dump::classify::is_std_frame(d.str(f.function), d.str(f.file)),
+            })
+            .collect(),
+        created_by: first.created_by.map(|c| CreatedByOut {
+            function: d.str(c.function).to_string(),
+            file: d.str(c.file).to_string(),
+            line: c.line,
+            goroutine: c.parent,
+        }),
+        input,
+        user_frame: grp.top_user_frame,
+        leaked: first.flags.leaked,
+        state_inferred: first.state_inferred,
+        labels: first
+            .labels
+            .iter()
+            .map(|&(k, v)| [d.str(k).to_string(), d.str(v).to_string()])
+            .collect(),
+    }
+}
+
+/// Whether a wait reason counts as blocked (re-exported for renderers).
+pub fn is_blocked_state(state: &str) -> bool {
+    WaitReason::parse(state).is_blocked()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_path_keeps_the_last_two_elements() {
+        assert_eq!(short_path("/home/u/proj/cmd/main.go"), "cmd/main.go");
+        assert_eq!(short_path("main.go"), "main.go");
+        assert_eq!(short_path("C:\\src\\app\\main.go"), "app\\main.go");
+    }
+}

@@ -1,0 +1,241 @@
+//! The `gostuck.report.v1` document (see `docs/json-report.md`). Field names and
+//! meanings are a contract: change them only by adding.
+
+use serde::Serialize;
+
+/// Schema identifier written into every report.
+pub const SCHEMA: &str = "gostuck.report.v1";
+
+/// A complete report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// Who wrote it.
+    pub tool: Tool,
+    /// One entry per input read.
+    pub inputs: Vec<InputSummary>,
+    /// The overall judgement.
+    pub verdict: Verdict,
+    /// One sentence a human can act on.
+    pub summary: String,
+    /// Goroutine counts over all inputs.
+    pub goroutines: Counts,
+    /// What is wrong, most important first.
+    pub findings: Vec<Finding>,
+    /// Goroutines grouped by identical stack, most interesting first.
+    pub groups: Vec<GroupOut>,
+}
+
+/// The producing tool.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    /// `gostuck`.
+    pub name: &'static str,
+    /// Crate version.
+    pub version: &'static str,
+}
+
+/// One input.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputSummary {
+    /// Path as given (`-` for stdin), with `#N` when a file holds several dumps.
+    pub path: String,
+    /// `traceback`, `pprof-debug1`, `pprof-proto`.
+    pub format: &'static str,
+    /// Go version when the input reveals it.
+    pub go_version: Option<String>,
+    /// Goroutines in this input.
+    pub goroutines: u64,
+    /// Problems met while reading.
+    pub warnings: Vec<String>,
+    /// The runtime's `fatal error:` message, if any (additive to v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fatal_error: Option<String>,
+    /// `panic:` messages (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panics: Vec<String>,
+    /// The signal line of a SIGQUIT/crash dump (additive to v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Tests running when `go test` timed out (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub running_tests: Vec<String>,
+    /// pprof profile name: `goroutine` or `goroutineleak` (additive to v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// The overall judgement.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every user goroutine is permanently blocked.
+    GlobalDeadlock,
+    /// Some goroutines are deadlocked while the program lives on.
+    PartialDeadlock,
+    /// Goroutines pile up at one site.
+    GoroutineLeak,
+    /// Blocked, cause undetermined.
+    Stuck,
+    /// Nothing wrong found.
+    Healthy,
+    /// Not enough evidence to say.
+    Unknown,
+}
+
+impl Verdict {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::GlobalDeadlock => "global-deadlock",
+            Verdict::PartialDeadlock => "partial-deadlock",
+            Verdict::GoroutineLeak => "goroutine-leak",
+            Verdict::Stuck => "stuck",
+            Verdict::Healthy => "healthy",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Goroutine counts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Counts {
+    /// All goroutines.
+    pub total: u64,
+    /// Those blocked on a channel, lock, WaitGroup, Cond or select.
+    pub blocked: u64,
+    /// Number of groups.
+    pub groups: usize,
+    /// Blocked goroutines by wait reason, most first (additive to v1).
+    pub by_state: Vec<StateCount>,
+}
+
+/// How many goroutines are in one state.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StateCount {
+    /// The state as the runtime prints it.
+    pub state: String,
+    /// Goroutines in it.
+    pub count: u64,
+}
+
+/// One diagnosis.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    /// `F1`, `F2`…
+    pub id: String,
+    /// A kind from the v1 vocabulary (`lock-cycle`, `channel-no-partner`…).
+    pub kind: &'static str,
+    /// `certain`, `likely`, `possible`.
+    pub confidence: Confidence,
+    /// Short title.
+    pub title: String,
+    /// The chain of events in plain words.
+    pub explanation: String,
+    /// What to change.
+    pub fix: String,
+    /// Goroutine IDs involved (empty when the input has none).
+    pub goroutines: Vec<u64>,
+    /// Number of goroutines involved.
+    pub count: u64,
+    /// Resources involved.
+    pub resources: Vec<Resource>,
+    /// Source locations with their roles.
+    pub locations: Vec<Location>,
+}
+
+/// How sure a finding is.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// Proven by the evidence.
+    Certain,
+    /// Strongly suggested.
+    Likely,
+    /// One plausible reading.
+    Possible,
+}
+
+/// A lock, channel, WaitGroup… involved in a finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Resource {
+    /// `mutex`, `rwmutex`, `channel`, `waitgroup`, `cond`, `select`, `other`.
+    pub kind: &'static str,
+    /// Symbolic name (`to.mu`) when known.
+    pub name: Option<String>,
+    /// Address (`0xc000012345`) when the dump shows it reliably.
+    pub address: Option<String>,
+}
+
+/// A source location and its role in a finding.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Location {
+    /// Goroutine at this location, if any.
+    pub goroutine: Option<u64>,
+    /// Function.
+    pub function: String,
+    /// File as the dump printed it.
+    pub file: String,
+    /// Line.
+    pub line: u32,
+    /// `blocked`, `acquired`, `would-release`, `would-send`, `would-receive`, `created`.
+    pub role: &'static str,
+}
+
+/// Goroutines with an identical stack.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupOut {
+    /// Goroutines in the group.
+    pub count: u64,
+    /// Their state.
+    pub state: String,
+    /// `[min, max]` wait minutes, when printed.
+    pub minutes: Option<[u32; 2]>,
+    /// Their IDs (empty for profiles without IDs).
+    pub goroutines: Vec<u64>,
+    /// The shared stack, innermost first.
+    pub frames: Vec<FrameOut>,
+    /// Where the first member was created.
+    pub created_by: Option<CreatedByOut>,
+    /// Index into `inputs` (additive to v1).
+    pub input: usize,
+    /// Index into `frames` of the first user frame (additive to v1).
+    pub user_frame: Option<usize>,
+    /// Marked `(leaked)` by the runtime's goroutineleak detector (additive to v1).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub leaked: bool,
+    /// True when `state` was inferred from frames, not printed (additive to v1).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub state_inferred: bool,
+    /// pprof labels of the first member (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<[String; 2]>,
+}
+
+/// A frame.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FrameOut {
+    /// Function as printed.
+    pub function: String,
+    /// File as printed.
+    pub file: String,
+    /// Line.
+    pub line: u32,
+    /// Runtime or standard-library frame (additive to v1).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub std: bool,
+}
+
+/// `created by`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CreatedByOut {
+    /// Function containing the `go` statement.
+    pub function: String,
+    /// Its file.
+    pub file: String,
+    /// Its line.
+    pub line: u32,
+    /// The parent goroutine (Go 1.21+).
+    pub goroutine: Option<u64>,
+}

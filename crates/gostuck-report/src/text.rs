@@ -1,0 +1,213 @@
+//! The default text report: verdict first, then inputs, counts and groups.
+
+use std::io::{self, Write};
+
+use gostuck_engine::{FrameOut, GroupOut, Report, Verdict};
+
+use crate::RenderOptions;
+
+const MAX_IDS: usize = 12;
+const MAX_FRAMES: usize = 14;
+
+pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    let s = opts.style;
+    let verdict = match r.verdict {
+        Verdict::GlobalDeadlock => s.red("GLOBAL DEADLOCK"),
+        Verdict::PartialDeadlock => s.red("PARTIAL DEADLOCK"),
+        Verdict::GoroutineLeak => s.red("GOROUTINE LEAK"),
+        Verdict::Stuck => s.red("STUCK"),
+        Verdict::Healthy => s.green("HEALTHY"),
+        Verdict::Unknown => s.bold("NO VERDICT"),
+    };
+    writeln!(w, "{verdict}  {}", r.summary)?;
+    writeln!(w)?;
+
+    for i in &r.inputs {
+        let mut facts = vec![i.format.to_string()];
+        if let Some(p) = &i.profile {
+            facts.push(format!("{p} profile"));
+        }
+        if let Some(v) = &i.go_version {
+            facts.push(v.clone());
+        }
+        facts.push(format!("{} goroutine{}", i.goroutines, plural(i.goroutines)));
+        writeln!(w, "{} {}  {}", s.bold("input"), i.path, s.dim(&facts.join(" · ")))?;
+        if let Some(sig) = &i.signal {
+            writeln!(w, "  signal: {sig}")?;
+        }
+        for p in &i.panics {
+            writeln!(w, "  panic: {p}")?;
+        }
+        if let Some(f) = &i.fatal_error {
+            writeln!(w, "  fatal error: {f}")?;
+        }
+        if !i.running_tests.is_empty() {
+            writeln!(w, "  running tests: {}", i.running_tests.join(", "))?;
+        }
+        for warn in &i.warnings {
+            writeln!(w, "  {} {warn}", s.yellow("warning:"))?;
+        }
+    }
+    writeln!(w)?;
+
+    let g = &r.goroutines;
+    let states: Vec<String> = g.by_state.iter().map(|sc| format!("{} {}", sc.count, sc.state)).collect();
+    write!(w, "{} {} total, {} blocked", s.bold("goroutines"), g.total, g.blocked)?;
+    if !states.is_empty() {
+        write!(w, " ({})", states.join(", "))?;
+    }
+    writeln!(w, ", {} group{}", g.groups, plural(g.groups as u64))?;
+
+    for f in &r.findings {
+        writeln!(w)?;
+        writeln!(w, "{} {} [{}] {}", s.red(&f.id), f.kind, format_conf(f.confidence), s.bold(&f.title))?;
+        writeln!(w, "  {}", f.explanation)?;
+        writeln!(w, "  fix: {}", f.fix)?;
+    }
+
+    for grp in &r.groups {
+        writeln!(w)?;
+        render_group(grp, r.inputs.len() > 1, opts, w)?;
+    }
+    Ok(())
+}
+
+fn format_conf(c: gostuck_engine::Confidence) -> &'static str {
+    match c {
+        gostuck_engine::Confidence::Certain => "certain",
+        gostuck_engine::Confidence::Likely => "likely",
+        gostuck_engine::Confidence::Possible => "possible",
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn render_group(grp: &GroupOut, show_input: bool, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    let s = opts.style;
+    let mut head = format!("{}× [{}", grp.count, grp.state);
+    if grp.state_inferred {
+        head.push('?');
+    }
+    if let Some([lo, hi]) = grp.minutes {
+        if lo == hi {
+            head.push_str(&format!(", {hi} minutes"));
+        } else {
+            head.push_str(&format!(", {lo}–{hi} minutes"));
+        }
+    }
+    if grp.leaked {
+        head.push_str(", leaked");
+    }
+    head.push(']');
+    write!(w, "{}", s.bold(&head))?;
+    if !grp.goroutines.is_empty() {
+        let ids: Vec<String> = grp.goroutines.iter().map(u64::to_string).collect();
+        let word = if ids.len() == 1 { "goroutine" } else { "goroutines" };
+        if opts.verbose || ids.len() <= MAX_IDS {
+            write!(w, " {word} {}", ids.join(" "))?;
+        } else {
+            write!(w, " {word} {} … +{} more", ids[..MAX_IDS].join(" "), ids.len() - MAX_IDS)?;
+        }
+    }
+    if show_input {
+        write!(w, " {}", s.dim(&format!("(input {})", grp.input + 1)))?;
+    }
+    writeln!(w)?;
+    if !grp.labels.is_empty() {
+        let l: Vec<String> = grp.labels.iter().map(|[k, v]| format!("{k}={v}")).collect();
+        writeln!(w, "    labels: {}", l.join(", "))?;
+    }
+    let width = grp.frames.iter().map(|f| f.function.chars().count()).max().unwrap_or(0).min(60);
+    for line in fold_frames(&grp.frames, grp.user_frame, opts.verbose) {
+        match line {
+            Shown::Frame(i) => {
+                let f = &grp.frames[i];
+                let marker = if Some(i) == grp.user_frame { "→" } else { " " };
+                let loc = format!("{}:{}", display_path(f), f.line);
+                let loc = if f.std { s.dim(&loc) } else { s.cyan(&loc) };
+                writeln!(w, "  {marker} {:<width$}  {loc}", f.function)?;
+            }
+            Shown::Folded(n) => {
+                writeln!(w, "    {}", s.dim(&format!("… {n} runtime/stdlib frame{} …", plural(n as u64))))?;
+            }
+            Shown::More(n) => writeln!(w, "    {}", s.dim(&format!("… {n} more frame{} …", plural(n as u64))))?,
+        }
+    }
+    if let Some(c) = &grp.created_by {
+        let parent = c.goroutine.map(|g| format!(" in goroutine {g}")).unwrap_or_default();
+        writeln!(w, "    created by {}{parent} at {}", c.function, s.cyan(&format!("{}:{}", c.file, c.line)))?;
+    }
+    Ok(())
+}
+
+enum Shown {
+    Frame(usize),
+    Folded(usize),
+    More(usize),
+}
+
+/// Folds runtime/stdlib runs: above the first user frame only the innermost
+/// standard-library API the user called is kept (`sync.(*Mutex).Lock`);
+/// below it, runs of two or more such frames collapse into one line.
+fn fold_frames(frames: &[FrameOut], user: Option<usize>, verbose: bool) -> Vec<Shown> {
+    if verbose {
+        return (0..frames.len()).map(Shown::Frame).collect();
+    }
+    let mut out = Vec::new();
+    let start = match user {
+        Some(u) if u > 0 => {
+            // The API frame: the last non-runtime frame above the user frame.
+            let api = (0..u).rev().find(|&i| !is_runtime(&frames[i].function)).unwrap_or(u - 1);
+            if api > 0 {
+                out.push(Shown::Folded(api));
+            }
+            for i in api..u {
+                out.push(Shown::Frame(i));
+            }
+            u
+        }
+        _ => 0,
+    };
+    let mut i = start;
+    let mut shown = 0;
+    while i < frames.len() {
+        if shown >= MAX_FRAMES {
+            out.push(Shown::More(frames.len() - i));
+            break;
+        }
+        if frames[i].std && user.is_some() {
+            let run = frames[i..].iter().take_while(|f| f.std).count();
+            if run >= 2 {
+                out.push(Shown::Folded(run));
+                i += run;
+                continue;
+            }
+        }
+        out.push(Shown::Frame(i));
+        shown += 1;
+        i += 1;
+    }
+    out
+}
+
+fn is_runtime(f: &str) -> bool {
+    f.starts_with("runtime.") || f.starts_with("internal/") || f == "panic"
+}
+
+
+/// Standard-library paths are shown from GOROOT/src on (`sync/mutex.go`): the
+/// toolchain's install directory says nothing about the bug.
+fn display_path(f: &FrameOut) -> &str {
+    if f.std {
+        if let Some(i) = f.file.rfind("/src/") {
+            return &f.file[i + 5..];
+        }
+    }
+    &f.file
+}

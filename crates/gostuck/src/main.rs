@@ -1,0 +1,197 @@
+//! The gostuck command line: wires the readers, the engine and the renderers
+//! together and talks to the user. No analysis logic lives here.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use gostuck_dump::{Dump, ReadOptions};
+use gostuck_engine::{Input, Options, Verdict};
+use gostuck_report::{OutputFormat, RenderOptions, Style};
+
+/// Tells you why your Go program is stuck.
+///
+/// Reads goroutine dumps in every form the Go runtime and net/http/pprof
+/// produce, groups identical stacks and explains who waits for whom.
+///
+/// Exit status: 0 nothing stuck found, 1 findings reported, 2 usage or input error.
+#[derive(Parser, Debug)]
+#[command(name = "gostuck", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse goroutine dumps (files or `-` for stdin; formats are detected from content).
+    ///
+    /// Reads the runtime's deadlock report, panics, SIGQUIT/GOTRACEBACK output,
+    /// runtime.Stack and debug.Stack text, `go test` timeout panics, pprof
+    /// goroutine and goroutineleak profiles (debug=2, debug=1, gzip'd protobuf
+    /// debug=0), and dumps embedded in log files behind a line prefix.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct AnalyzeArgs {
+    /// Dump files to read; `-` or nothing reads standard input.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Fmt::Text)]
+    format: Fmt,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Group goroutines only when their frame arguments match too.
+    #[arg(long)]
+    exact: bool,
+    /// Show every goroutine ID and every frame (text format).
+    #[arg(long, short = 'v')]
+    verbose: bool,
+    /// When a file holds several dumps, analyse all of them (default: the last one).
+    #[arg(long)]
+    all_dumps: bool,
+    /// Colour: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Fmt {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Analyze(a) => analyze(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("gostuck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_input(path: &str, opts: &ReadOptions) -> Result<Vec<Dump>> {
+    if path == "-" {
+        let stdin = io::stdin();
+        return gostuck_dump::read(stdin.lock(), opts).context("standard input");
+    }
+    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        bail!("{path}: file is empty");
+    }
+    // SAFETY: the map is read-only and lives only for this call; a file truncated
+    // underneath us could fault, which is the accepted trade-off of every mmap reader.
+    match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => gostuck_dump::read_bytes(&map, opts).with_context(|| path.to_string()),
+        Err(_) => gostuck_dump::read(io::BufReader::new(file), opts).with_context(|| path.to_string()),
+    }
+}
+
+fn analyze(a: AnalyzeArgs) -> Result<u8> {
+    let mut paths = a.inputs.clone();
+    if paths.is_empty() {
+        if io::stdin().is_terminal() {
+            bail!("no input: give a dump file, or pipe one in (`gostuck analyze -`); see `gostuck analyze --help`");
+        }
+        paths.push("-".into());
+    }
+    let ropts = ReadOptions::default();
+    let mut inputs = Vec::new();
+    let mut failures = Vec::new();
+    for p in &paths {
+        match read_input(p, &ropts) {
+            Ok(mut dumps) => {
+                let n = dumps.len();
+                if n > 1 && !a.all_dumps {
+                    let last = dumps.pop().expect("n > 1");
+                    let mut last = last;
+                    last.warnings.insert(
+                        0,
+                        gostuck_dump::Warning {
+                            position: last.first_line,
+                            is_byte_offset: false,
+                            message: format!(
+                                "the input holds {n} dumps; analysing the last one (use --all-dumps for all)"
+                            ),
+                        },
+                    );
+                    inputs.push(Input { path: p.clone(), dump: last });
+                } else {
+                    for (k, d) in dumps.into_iter().enumerate() {
+                        let path = if n > 1 { format!("{p}#{}", k + 1) } else { p.clone() };
+                        inputs.push(Input { path, dump: d });
+                    }
+                }
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    if inputs.is_empty() {
+        bail!("{}", failures.join("\ngostuck: "));
+    }
+    for f in &failures {
+        eprintln!("gostuck: warning: skipped {f}");
+    }
+    let report = gostuck_engine::analyze(&inputs, &Options { exact: a.exact });
+
+    let to_terminal = a.output.is_none() && io::stdout().is_terminal();
+    let color = match a.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let format = match a.format {
+        Fmt::Text => OutputFormat::Text,
+        Fmt::Json => OutputFormat::Json,
+    };
+    let ropts = RenderOptions { style: Style { color }, verbose: a.verbose };
+    match &a.output {
+        Some(path) => {
+            let mut f = io::BufWriter::new(File::create(path).with_context(|| format!("{}: cannot create", path.display()))?);
+            gostuck_report::render(&report, format, &ropts, &mut f)?;
+            f.flush()?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            match gostuck_report::render(&report, format, &ropts, &mut out).and_then(|_| Ok(out.flush()?)) {
+                Ok(()) => {}
+                // A closed pipe (`| head`) is not an error worth a message.
+                Err(gostuck_report::RenderError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let stuck = !report.findings.is_empty()
+        || matches!(
+            report.verdict,
+            Verdict::GlobalDeadlock | Verdict::PartialDeadlock | Verdict::GoroutineLeak | Verdict::Stuck
+        );
+    Ok(if stuck { 1 } else { 0 })
+}

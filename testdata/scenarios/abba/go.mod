@@ -1,0 +1,3 @@
+module gostuck.test/abba
+
+go 1.21

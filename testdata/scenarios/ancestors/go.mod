@@ -1,0 +1,3 @@
+module gostuck.test/ancestors
+
+go 1.21

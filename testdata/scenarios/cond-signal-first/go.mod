@@ -1,0 +1,3 @@
+module gostuck.test/cond-signal-first
+
+go 1.21

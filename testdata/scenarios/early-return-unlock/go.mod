@@ -1,0 +1,3 @@
+module gostuck.test/early-return-unlock
+
+go 1.21

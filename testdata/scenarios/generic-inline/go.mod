@@ -1,0 +1,3 @@
+module gostuck.test/generic-inline
+
+go 1.21

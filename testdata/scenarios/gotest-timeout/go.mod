@@ -1,0 +1,3 @@
+module gostuck.test/gotest-timeout
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/healthy-pool
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/labels
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/leak-timeout
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/lock-in-caller
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/logs
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/mutex-across-channel
+
+go 1.21

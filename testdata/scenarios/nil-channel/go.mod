@@ -1,0 +1,3 @@
+module gostuck.test/nil-channel
+
+go 1.21

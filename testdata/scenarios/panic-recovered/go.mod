@@ -1,0 +1,3 @@
+module gostuck.test/panic-recovered
+
+go 1.21

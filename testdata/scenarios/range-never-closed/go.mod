@@ -1,0 +1,3 @@
+module gostuck.test/range-never-closed
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/recursive-lock
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/ring-of-mutexes
+
+go 1.21

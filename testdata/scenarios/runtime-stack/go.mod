@@ -1,0 +1,3 @@
+module gostuck.test/runtime-stack
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/rwmutex-upgrade
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/select-no-cases
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/server-partial-deadlock
+
+go 1.21

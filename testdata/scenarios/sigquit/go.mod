@@ -1,0 +1,3 @@
+module gostuck.test/sigquit
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/unbuffered-send
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/wait-before-drain
+
+go 1.21

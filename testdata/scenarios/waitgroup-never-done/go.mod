@@ -1,0 +1,3 @@
+module gostuck.test/waitgroup-never-done
+
+go 1.21

@@ -12,11 +12,59 @@ pub fn package_of(function: &str) -> &str {
 
 /// Top-level directories of GOROOT/src (Go 1.17–1.27).
 const STD_ROOTS: &[&str] = &[
-    "archive", "arena", "bufio", "builtin", "bytes", "cmp", "cmd", "compress", "container", "context",
-    "crypto", "database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt", "go", "hash",
-    "html", "image", "index", "internal", "io", "iter", "log", "maps", "math", "mime", "net", "os",
-    "path", "plugin", "reflect", "regexp", "runtime", "slices", "sort", "strconv", "strings", "structs",
-    "sync", "syscall", "testing", "text", "time", "unicode", "unique", "unsafe", "vendor", "weak",
+    "archive",
+    "arena",
+    "bufio",
+    "builtin",
+    "bytes",
+    "cmp",
+    "cmd",
+    "compress",
+    "container",
+    "context",
+    "crypto",
+    "database",
+    "debug",
+    "embed",
+    "encoding",
+    "errors",
+    "expvar",
+    "flag",
+    "fmt",
+    "go",
+    "hash",
+    "html",
+    "image",
+    "index",
+    "internal",
+    "io",
+    "iter",
+    "log",
+    "maps",
+    "math",
+    "mime",
+    "net",
+    "os",
+    "path",
+    "plugin",
+    "reflect",
+    "regexp",
+    "runtime",
+    "slices",
+    "sort",
+    "strconv",
+    "strings",
+    "structs",
+    "sync",
+    "syscall",
+    "testing",
+    "text",
+    "time",
+    "unicode",
+    "unique",
+    "unsafe",
+    "vendor",
+    "weak",
 ];
 
 /// True for frames of the runtime and standard library, judged by the package
@@ -34,7 +82,9 @@ pub fn is_std_frame(function: &str, _file: &str) -> bool {
 
 /// True for frames that only exist to park a goroutine or run the scheduler.
 pub fn is_runtime_frame(function: &str) -> bool {
-    function.starts_with("runtime.") || function.starts_with("internal/runtime/") || function == "panic"
+    function.starts_with("runtime.")
+        || function.starts_with("internal/runtime/")
+        || function == "panic"
 }
 
 #[cfg(test)]
@@ -51,13 +101,31 @@ mod tests {
 
     #[test]
     fn std_frames_need_a_goroot_like_path() {
-        assert!(is_std_frame("sync.(*Mutex).Lock", "/usr/local/go/src/sync/mutex.go"));
-        assert!(is_std_frame("runtime.gopark", "C:\\Go\\src\\runtime\\proc.go"));
+        assert!(is_std_frame(
+            "sync.(*Mutex).Lock",
+            "/usr/local/go/src/sync/mutex.go"
+        ));
+        assert!(is_std_frame(
+            "runtime.gopark",
+            "C:\\Go\\src\\runtime\\proc.go"
+        ));
         assert!(!is_std_frame("main.main", "/usr/local/go/src/main/x.go"));
-        assert!(is_std_frame("sync.runtime_SemacquireWaitGroup", "/go/src/runtime/sema.go"));
-        assert!(STD_ROOTS.windows(2).all(|w| w[0] < w[1]), "STD_ROOTS must stay sorted");
+        assert!(is_std_frame(
+            "sync.runtime_SemacquireWaitGroup",
+            "/go/src/runtime/sema.go"
+        ));
+        assert!(
+            STD_ROOTS.windows(2).all(|w| w[0] < w[1]),
+            "STD_ROOTS must stay sorted"
+        );
         assert!(!is_std_frame("example/foo.Run", "/home/me/foo/run.go"));
-        assert!(!is_std_frame("github.com/x/y.F", "/go/pkg/mod/github.com/x/y/f.go"));
-        assert!(is_std_frame("vendor/golang.org/x/net/http2.F", "/usr/local/go/src/vendor/golang.org/x/net/http2/f.go"));
+        assert!(!is_std_frame(
+            "github.com/x/y.F",
+            "/go/pkg/mod/github.com/x/y/f.go"
+        ));
+        assert!(is_std_frame(
+            "vendor/golang.org/x/net/http2.F",
+            "/usr/local/go/src/vendor/golang.org/x/net/http2/f.go"
+        ));
     }
 }

@@ -69,7 +69,10 @@ fn same(a: &Goroutine, b: &Goroutine, exact: bool) -> bool {
         && a.flags.leaked == b.flags.leaked
         && a.frames.len() == b.frames.len()
         && a.frames.iter().zip(&b.frames).all(|(x, y)| {
-            x.function == y.function && x.file == y.file && x.line == y.line && (!exact || x.args == y.args)
+            x.function == y.function
+                && x.file == y.file
+                && x.line == y.line
+                && (!exact || x.args == y.args)
         })
 }
 
@@ -88,7 +91,9 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     for (i, g) in gs.iter().enumerate() {
         let h = key_hash(g, opts.exact);
         let found = table
-            .find(h, |&(hh, gi)| hh == h && same(&gs[groups[gi].members[0]], g, opts.exact))
+            .find(h, |&(hh, gi)| {
+                hh == h && same(&gs[groups[gi].members[0]], g, opts.exact)
+            })
             .map(|&(_, gi)| gi);
         let gi = match found {
             Some(gi) => gi,

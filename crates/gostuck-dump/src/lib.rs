@@ -26,8 +26,7 @@ pub use error::Error;
 pub use group::{group, Group, GroupOptions, Rank};
 pub use intern::{Interner, Sym};
 pub use model::{
-    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags,
-    Warning,
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning,
 };
 pub use pprof_text::PprofTextReader;
 pub use traceback::TracebackReader;
@@ -61,7 +60,9 @@ pub fn detect(head: &[u8]) -> Detected {
     if head.starts_with(&[0x1f, 0x8b]) {
         return Detected::Dump(Format::PprofProto);
     }
-    if head.starts_with(b"go 1.") && memchr::memmem::find(&head[..head.len().min(16)], b" trace").is_some() {
+    if head.starts_with(b"go 1.")
+        && memchr::memmem::find(&head[..head.len().min(16)], b" trace").is_some()
+    {
         return Detected::ExecutionTrace;
     }
     // A raw (uncompressed) profile.proto starts with field 1, wire type 2.

@@ -94,8 +94,12 @@ pub(crate) fn elided(line: &[u8]) -> Option<Option<u32>> {
     if line == b"...additional frames elided..." {
         return Some(None);
     }
-    let rest = line.strip_prefix(b"...")?.strip_suffix(b" frames elided...")?;
-    parse_u64(rest).and_then(|n| u32::try_from(n).ok()).map(Some)
+    let rest = line
+        .strip_prefix(b"...")?
+        .strip_suffix(b" frames elided...")?;
+    parse_u64(rest)
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Some)
 }
 
 /// `[originating from goroutine N]:`
@@ -119,7 +123,11 @@ pub(crate) fn parse_u64(b: &[u8]) -> Option<u64> {
 }
 
 pub(crate) fn trim_end(b: &[u8]) -> &[u8] {
-    let n = b.iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+    let n = b
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_whitespace())
+        .count();
     &b[..b.len() - n]
 }
 
@@ -193,7 +201,10 @@ fn label_token(b: &[u8], start: usize, stop: u8) -> (String, usize) {
             .iter()
             .position(|&c| c == stop)
             .map_or(b.len(), |p| start + p);
-        (String::from_utf8_lossy(trim(&b[start..end])).into_owned(), end)
+        (
+            String::from_utf8_lossy(trim(&b[start..end])).into_owned(),
+            end,
+        )
     }
 }
 
@@ -204,7 +215,10 @@ mod tests {
     #[test]
     fn headers_of_every_shape_are_recognised() {
         let h = header(b"goroutine 1 [chan send]:").unwrap();
-        assert_eq!((h.id, h.bracket, h.labels), (1, &b"chan send"[..], &b""[..]));
+        assert_eq!(
+            (h.id, h.bracket, h.labels),
+            (1, &b"chan send"[..], &b""[..])
+        );
         let h = header(b"goroutine 18 gp=0xc000102a80 m=nil [chan receive (nil chan), 3 minutes]:")
             .unwrap();
         assert_eq!(h.bracket, b"chan receive (nil chan), 3 minutes");
@@ -219,9 +233,15 @@ mod tests {
     fn function_lines_keep_generic_and_method_names() {
         assert_eq!(
             function_call(b"main.(*Account).transfer(0xc000010000, {0x4b6e1f, 0x5})"),
-            Some((&b"main.(*Account).transfer"[..], &b"0xc000010000, {0x4b6e1f, 0x5}"[..]))
+            Some((
+                &b"main.(*Account).transfer"[..],
+                &b"0xc000010000, {0x4b6e1f, 0x5}"[..]
+            ))
         );
-        assert_eq!(function_call(b"main.F[...](...)"), Some((&b"main.F[...]"[..], &b"..."[..])));
+        assert_eq!(
+            function_call(b"main.F[...](...)"),
+            Some((&b"main.F[...]"[..], &b"..."[..]))
+        );
         assert_eq!(function_call(b"fatal: oops (x)"), None);
         assert_eq!(function_call(b"just text"), None);
     }
@@ -233,10 +253,15 @@ mod tests {
             Some((&b"/app/main.go"[..], 19))
         );
         assert_eq!(
-            file_line(b"\tC:/Program Files/Go/src/runtime/proc.go:435 +0xce fp=0xc0000 sp=0xc pc=0x4"),
+            file_line(
+                b"\tC:/Program Files/Go/src/runtime/proc.go:435 +0xce fp=0xc0000 sp=0xc pc=0x4"
+            ),
             Some((&b"C:/Program Files/Go/src/runtime/proc.go"[..], 435))
         );
-        assert_eq!(file_line(b"\t/app/main.go:19"), Some((&b"/app/main.go"[..], 19)));
+        assert_eq!(
+            file_line(b"\t/app/main.go:19"),
+            Some((&b"/app/main.go"[..], 19))
+        );
         assert_eq!(file_line(b"\tpc=0x4567"), None);
     }
 
@@ -246,7 +271,10 @@ mod tests {
             created_by(b"created by main.main in goroutine 1"),
             Some((&b"main.main"[..], Some(1)))
         );
-        assert_eq!(created_by(b"created by main.main"), Some((&b"main.main"[..], None)));
+        assert_eq!(
+            created_by(b"created by main.main"),
+            Some((&b"main.main"[..], None))
+        );
     }
 
     #[test]

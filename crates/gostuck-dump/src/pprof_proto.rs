@@ -109,7 +109,12 @@ pub fn read(bytes: &[u8]) -> Result<Dump, Error> {
 
 fn convert(p: &Profile) -> Result<Dump, Error> {
     let strs = &p.string_table;
-    let s = |i: i64| -> &str { usize::try_from(i).ok().and_then(|i| strs.get(i)).map_or("", |s| s.as_str()) };
+    let s = |i: i64| -> &str {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| strs.get(i))
+            .map_or("", |s| s.as_str())
+    };
     let mut d = Dump::new(Format::PprofProto);
     d.first_line = 0;
     let name = p.sample_type.first().map(|t| s(t.r#type).to_string());
@@ -145,28 +150,48 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
             // Lines are innermost first; all but the last are inlined into it.
             let n = loc.line.len();
             for (i, ln) in loc.line.iter().enumerate() {
-                let (function, file) = functions.get(&ln.function_id).copied().unwrap_or((Sym::EMPTY, Sym::EMPTY));
+                let (function, file) = functions
+                    .get(&ln.function_id)
+                    .copied()
+                    .unwrap_or((Sym::EMPTY, Sym::EMPTY));
                 frames.push(Frame {
                     function,
                     args: Sym::EMPTY,
                     file,
                     line: u32::try_from(ln.line).unwrap_or(0),
-                    kind: if i + 1 < n { FrameKind::Inlined } else { FrameKind::Go },
+                    kind: if i + 1 < n {
+                        FrameKind::Inlined
+                    } else {
+                        FrameKind::Go
+                    },
                 });
             }
             if n == 0 {
                 let function = d.strings.intern(&format!("0x{:x}", loc.address));
-                frames.push(Frame { function, args: Sym::EMPTY, file: Sym::EMPTY, line: 0, kind: FrameKind::NonGo });
+                frames.push(Frame {
+                    function,
+                    args: Sym::EMPTY,
+                    file: Sym::EMPTY,
+                    line: 0,
+                    kind: FrameKind::NonGo,
+                });
             }
         }
         // runtime.goexit is the bottom of every goroutine; tracebacks hide it.
-        if frames.last().is_some_and(|f| d.strings.resolve(f.function) == "runtime.goexit") {
+        if frames
+            .last()
+            .is_some_and(|f| d.strings.resolve(f.function) == "runtime.goexit")
+        {
             frames.pop();
         }
         let mut labels = Vec::new();
         for l in &sample.label {
             let k = d.strings.intern(s(l.key));
-            let v = if l.str != 0 { d.strings.intern(s(l.str)) } else { d.strings.intern(&l.num.to_string()) };
+            let v = if l.str != 0 {
+                d.strings.intern(s(l.str))
+            } else {
+                d.strings.intern(&l.num.to_string())
+            };
             labels.push((k, v));
         }
         d.goroutines.push(Goroutine {
@@ -176,7 +201,10 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
             wait_reason: WaitReason::Other,
             state_inferred: false,
             wait_minutes: None,
-            flags: GoroutineFlags { leaked, ..GoroutineFlags::default() },
+            flags: GoroutineFlags {
+                leaked,
+                ..GoroutineFlags::default()
+            },
             bubble: None,
             labels,
             frames,
@@ -190,7 +218,9 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
         d.warnings.push(Warning {
             position: 0,
             is_byte_offset: false,
-            message: format!("{missing} stack entries name locations the profile does not define; skipped"),
+            message: format!(
+                "{missing} stack entries name locations the profile does not define; skipped"
+            ),
         });
     }
     d.profile_total = Some(total);

@@ -43,7 +43,12 @@ pub(crate) fn profile_header(line: &[u8]) -> Option<(&[u8], u64)> {
 impl PprofTextReader {
     /// A new reader.
     pub fn new() -> Self {
-        PprofTextReader { lineno: 0, dumps: Vec::new(), cur: None, g: None }
+        PprofTextReader {
+            lineno: 0,
+            dumps: Vec::new(),
+            cur: None,
+            g: None,
+        }
     }
 
     /// Feeds one line without its terminator.
@@ -80,7 +85,8 @@ impl PprofTextReader {
         if let Some(rest) = line.strip_prefix(b"#") {
             let Some(g) = self.g.as_mut() else {
                 let n = self.lineno;
-                d.warnings.push(warn(n, "frame line outside a record; ignored"));
+                d.warnings
+                    .push(warn(n, "frame line outside a record; ignored"));
                 return;
             };
             let mut fields = rest.split(|&c| c == b'\t').filter(|f| !f.is_empty());
@@ -88,7 +94,13 @@ impl PprofTextReader {
             let Some(func) = fields.next() else {
                 // An unsymbolized PC: keep a placeholder so the depth stays right.
                 let f = d.strings.intern("?");
-                g.frames.push(Frame { function: f, args: Sym::EMPTY, file: Sym::EMPTY, line: 0, kind: FrameKind::NonGo });
+                g.frames.push(Frame {
+                    function: f,
+                    args: Sym::EMPTY,
+                    file: Sym::EMPTY,
+                    line: 0,
+                    kind: FrameKind::NonGo,
+                });
                 return;
             };
             let func = match memchr::memmem::rfind(func, b"+0x") {
@@ -106,7 +118,13 @@ impl PprofTextReader {
             let kind = FrameKind::Go;
             let function = d.strings.intern_bytes(func);
             let file = d.strings.intern_bytes(file);
-            g.frames.push(Frame { function, args: Sym::EMPTY, file, line: u32::try_from(ln).unwrap_or(0), kind });
+            g.frames.push(Frame {
+                function,
+                args: Sym::EMPTY,
+                file,
+                line: u32::try_from(ln).unwrap_or(0),
+                kind,
+            });
             return;
         }
         // `N @ 0x… 0x…`
@@ -134,7 +152,8 @@ impl PprofTextReader {
         }
         let n = self.lineno;
         if let Some(d) = self.cur.as_mut() {
-            d.warnings.push(warn(n, "unrecognised line in a debug=1 profile; ignored"));
+            d.warnings
+                .push(warn(n, "unrecognised line in a debug=1 profile; ignored"));
         }
     }
 
@@ -180,5 +199,9 @@ impl PprofTextReader {
 }
 
 fn warn(line: u64, msg: &str) -> Warning {
-    Warning { position: line, is_byte_offset: false, message: msg.to_string() }
+    Warning {
+        position: line,
+        is_byte_offset: false,
+        message: msg.to_string(),
+    }
 }

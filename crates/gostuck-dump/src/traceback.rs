@@ -11,8 +11,7 @@ use rustc_hash::FxHashSet;
 use crate::intern::Sym;
 use crate::lines;
 use crate::model::{
-    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags,
-    Warning,
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning,
 };
 use crate::waitreason::{infer_state, WaitReason};
 
@@ -43,8 +42,15 @@ pub struct TracebackReader {
 
 #[derive(Debug)]
 enum Pending {
-    Frame { function: Sym, args: Sym, kind: FrameKind },
-    CreatedBy { function: Sym, parent: Option<u64> },
+    Frame {
+        function: Sym,
+        args: Sym,
+        kind: FrameKind,
+    },
+    CreatedBy {
+        function: Sym,
+        parent: Option<u64>,
+    },
 }
 
 impl Default for TracebackReader {
@@ -104,7 +110,12 @@ impl TracebackReader {
             return raw;
         }
         // Look for a header, fatal error or panic behind a prefix.
-        for pat in [&b"goroutine "[..], b"fatal error: ", b"panic: ", b"SIGQUIT: "] {
+        for pat in [
+            &b"goroutine "[..],
+            b"fatal error: ",
+            b"panic: ",
+            b"SIGQUIT: ",
+        ] {
             let mut from = 1;
             while let Some(pos) = memchr::memmem::find(&raw[from.min(raw.len())..], pat) {
                 let k = from + pos;
@@ -131,17 +142,33 @@ impl TracebackReader {
                 self.complete_pending(p, file, ln);
                 return;
             }
-            if let Pending::Frame { kind: FrameKind::NonGo, function, args } = p {
+            if let Pending::Frame {
+                kind: FrameKind::NonGo,
+                function,
+                args,
+            } = p
+            {
                 // `non-Go function` is followed by `\tpc=0x…` when unsymbolized.
                 if trim_start(line).starts_with(b"pc=") {
-                    self.complete_pending(Pending::Frame { function, args, kind: FrameKind::NonGo }, Sym::EMPTY, 0);
+                    self.complete_pending(
+                        Pending::Frame {
+                            function,
+                            args,
+                            kind: FrameKind::NonGo,
+                        },
+                        Sym::EMPTY,
+                        0,
+                    );
                     return;
                 }
             }
-            self.warn(format!(
-                "frame `{}` has no file line after it; dropped",
-                truncate(&String::from_utf8_lossy(line), 80)
-            ), self.lineno - 1);
+            self.warn(
+                format!(
+                    "frame `{}` has no file line after it; dropped",
+                    truncate(&String::from_utf8_lossy(line), 80)
+                ),
+                self.lineno - 1,
+            );
         }
 
         if line.is_empty() || lines::trim(line).is_empty() {
@@ -161,14 +188,22 @@ impl TracebackReader {
                 return;
             }
             if let Some((f, args)) = lines::function_call(line) {
-                let kind = if args == b"..." { FrameKind::Inlined } else { FrameKind::Go };
+                let kind = if args == b"..." {
+                    FrameKind::Inlined
+                } else {
+                    FrameKind::Go
+                };
                 let function = self.cur.strings.intern_bytes(f);
                 let args = if self.keep_args || kind == FrameKind::Inlined {
                     self.cur.strings.intern_bytes(args)
                 } else {
                     Sym::EMPTY
                 };
-                self.pending = Some(Pending::Frame { function, args, kind });
+                self.pending = Some(Pending::Frame {
+                    function,
+                    args,
+                    kind,
+                });
                 return;
             }
             if let Some((f, parent)) = lines::created_by(line) {
@@ -189,7 +224,11 @@ impl TracebackReader {
             }
             if let Some(id) = lines::ancestor(line) {
                 if let Some(g) = self.g.as_mut() {
-                    g.ancestors.push(Ancestor { id, frames: Vec::new(), created_by: None });
+                    g.ancestors.push(Ancestor {
+                        id,
+                        frames: Vec::new(),
+                        created_by: None,
+                    });
                     self.in_ancestor = true;
                 }
                 return;
@@ -203,13 +242,23 @@ impl TracebackReader {
             }
             if t == b"non-Go function" {
                 let function = self.cur.strings.intern("non-Go function");
-                self.pending = Some(Pending::Frame { function, args: Sym::EMPTY, kind: FrameKind::NonGo });
+                self.pending = Some(Pending::Frame {
+                    function,
+                    args: Sym::EMPTY,
+                    kind: FrameKind::NonGo,
+                });
                 return;
             }
             if let Some(pc) = t.strip_prefix(b"non-Go function at pc=") {
                 let function = self.cur.strings.intern("non-Go function");
                 let args = self.cur.strings.intern_bytes(pc);
-                self.push_frame(Frame { function, args, file: Sym::EMPTY, line: 0, kind: FrameKind::NonGo });
+                self.push_frame(Frame {
+                    function,
+                    args,
+                    file: Sym::EMPTY,
+                    line: 0,
+                    kind: FrameKind::NonGo,
+                });
                 return;
             }
             // Anything else inside a goroutine block is either a top-level line
@@ -226,7 +275,9 @@ impl TracebackReader {
             let t = lines::trim(line);
             if line.starts_with(b"\t\t") || line.starts_with(b"    ") {
                 let name = t.split(|&c| c == b' ').next().unwrap_or(t);
-                self.cur.running_tests.push(String::from_utf8_lossy(name).into_owned());
+                self.cur
+                    .running_tests
+                    .push(String::from_utf8_lossy(name).into_owned());
                 return;
             }
             self.in_running_tests = false;
@@ -244,11 +295,15 @@ impl TracebackReader {
         }
         if let Some(msg) = t.strip_prefix(b"panic: ") {
             self.maybe_new_dump();
-            self.cur.panics.push(String::from_utf8_lossy(msg).into_owned());
+            self.cur
+                .panics
+                .push(String::from_utf8_lossy(msg).into_owned());
             return true;
         }
         if let Some(msg) = t.strip_prefix(b"\tpanic: ") {
-            self.cur.panics.push(String::from_utf8_lossy(msg).into_owned());
+            self.cur
+                .panics
+                .push(String::from_utf8_lossy(msg).into_owned());
             return true;
         }
         if t == b"runtime stack:" {
@@ -345,11 +400,26 @@ impl TracebackReader {
 
     fn complete_pending(&mut self, p: Pending, file: Sym, line: u32) {
         match p {
-            Pending::Frame { function, args, kind } => {
-                self.push_frame(Frame { function, args, file, line, kind });
+            Pending::Frame {
+                function,
+                args,
+                kind,
+            } => {
+                self.push_frame(Frame {
+                    function,
+                    args,
+                    file,
+                    line,
+                    kind,
+                });
             }
             Pending::CreatedBy { function, parent } => {
-                let c = CreatedBy { function, file, line, parent };
+                let c = CreatedBy {
+                    function,
+                    file,
+                    line,
+                    parent,
+                };
                 if let Some(g) = self.g.as_mut() {
                     match (self.in_ancestor, g.ancestors.last_mut()) {
                         (true, Some(a)) => a.created_by = Some(c),
@@ -373,7 +443,10 @@ impl TracebackReader {
         self.in_ancestor = false;
         if let Some(p) = self.pending.take() {
             let _ = p;
-            self.warn("input ends a frame without its file line (truncated dump?)".into(), self.lineno);
+            self.warn(
+                "input ends a frame without its file line (truncated dump?)".into(),
+                self.lineno,
+            );
         }
         let skipping = std::mem::replace(&mut self.skipping_duplicate, false);
         if let Some(g) = self.g.take() {
@@ -384,7 +457,11 @@ impl TracebackReader {
     }
 
     fn warn(&mut self, message: String, position: u64) {
-        self.cur.warnings.push(Warning { position, is_byte_offset: false, message });
+        self.cur.warnings.push(Warning {
+            position,
+            is_byte_offset: false,
+            message,
+        });
     }
 
     /// Ends the input and returns every dump found, oldest first.
@@ -399,7 +476,12 @@ impl TracebackReader {
         } else if let Some(g) = &self.g {
             if g.frames.is_empty() && !g.flags.stack_unavailable {
                 let id = g.id.unwrap_or(0);
-                self.warn(format!("input ends right after the header of goroutine {id} (truncated dump?)"), self.lineno);
+                self.warn(
+                    format!(
+                        "input ends right after the header of goroutine {id} (truncated dump?)"
+                    ),
+                    self.lineno,
+                );
             }
         }
         self.end_goroutine();
@@ -417,7 +499,11 @@ impl TracebackReader {
 
 /// Fills inferred states and the Go version once a dump is complete.
 pub(crate) fn finalize(d: &mut Dump) {
-    let Dump { goroutines, strings, .. } = d;
+    let Dump {
+        goroutines,
+        strings,
+        ..
+    } = d;
     for g in goroutines.iter_mut() {
         let state = strings.resolve(g.state);
         // Before Go 1.20 every sync primitive parks as `semacquire`; the frames say which.
@@ -447,13 +533,19 @@ fn go_version_from_paths(d: &Dump) -> Option<String> {
                 continue;
             }
             let path = d.str(f.file);
-            let Some(src) = path.find("/src/runtime/").or_else(|| path.find("/src/sync/")) else {
+            let Some(src) = path
+                .find("/src/runtime/")
+                .or_else(|| path.find("/src/sync/"))
+            else {
                 continue;
             };
             let root = &path[..src];
             for seg in root.rsplit(['/', '-', '@']) {
                 if let Some(v) = seg.strip_prefix("go1.") {
-                    let v: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                    let v: String = v
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.')
+                        .collect();
                     let v = v.trim_end_matches('.');
                     if !v.is_empty() && v.split('.').all(|p| !p.is_empty()) {
                         return Some(format!("go1.{v}"));
@@ -485,7 +577,10 @@ fn parse_bracket(g: &mut Goroutine, bracket: &[u8], d: &mut Dump) {
     g.state = d.strings.intern_bytes(status);
     g.wait_reason = WaitReason::parse(d.strings.resolve(g.state));
     for p in parts {
-        if let Some(n) = p.strip_suffix(b" minutes").or_else(|| p.strip_suffix(b" minute")) {
+        if let Some(n) = p
+            .strip_suffix(b" minutes")
+            .or_else(|| p.strip_suffix(b" minute"))
+        {
             g.wait_minutes = lines::parse_u64(n).and_then(|n| u32::try_from(n).ok());
         } else if p == b"locked to thread" {
             g.flags.locked_to_thread = true;

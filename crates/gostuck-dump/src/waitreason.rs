@@ -62,8 +62,14 @@ impl WaitReason {
             "runnable" => Runnable,
             "syscall" => Syscall,
             "idle" => Idle,
-            "dead" | "copystack" | "preempted" | "moribund" | "enqueue" | "waiting"
-            | "leaked" | "waiting for cgo callback" => Transient,
+            "dead"
+            | "copystack"
+            | "preempted"
+            | "moribund"
+            | "enqueue"
+            | "waiting"
+            | "leaked"
+            | "waiting for cgo callback" => Transient,
             "chan receive" => ChanReceive,
             "chan send" => ChanSend,
             "chan receive (nil chan)" => ChanReceiveNilChan,
@@ -134,7 +140,10 @@ impl WaitReason {
 
     /// True for waits that end by themselves or by the outside world (timers, I/O).
     pub fn is_external_wait(self) -> bool {
-        matches!(self, WaitReason::Sleep | WaitReason::IoWait | WaitReason::Syscall)
+        matches!(
+            self,
+            WaitReason::Sleep | WaitReason::IoWait | WaitReason::Syscall
+        )
     }
 }
 
@@ -190,18 +199,35 @@ mod tests {
 
     #[test]
     fn wait_reasons_with_parentheses_are_distinct_from_their_plain_forms() {
-        assert_eq!(WaitReason::parse("chan receive (nil chan)"), WaitReason::ChanReceiveNilChan);
+        assert_eq!(
+            WaitReason::parse("chan receive (nil chan)"),
+            WaitReason::ChanReceiveNilChan
+        );
         assert_eq!(WaitReason::parse("chan receive"), WaitReason::ChanReceive);
-        assert_eq!(WaitReason::parse("select (no cases)"), WaitReason::SelectNoCases);
-        assert_eq!(WaitReason::parse("chan send (durable)"), WaitReason::ChanSend);
-        assert_eq!(WaitReason::parse("GC worker (idle)"), WaitReason::RuntimeInternal);
+        assert_eq!(
+            WaitReason::parse("select (no cases)"),
+            WaitReason::SelectNoCases
+        );
+        assert_eq!(
+            WaitReason::parse("chan send (durable)"),
+            WaitReason::ChanSend
+        );
+        assert_eq!(
+            WaitReason::parse("GC worker (idle)"),
+            WaitReason::RuntimeInternal
+        );
         assert_eq!(WaitReason::parse("a reason from go1.99"), WaitReason::Other);
     }
 
     #[test]
     fn state_is_inferred_through_parking_frames() {
         assert_eq!(
-            infer_state(["runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.main"]),
+            infer_state([
+                "runtime.gopark",
+                "runtime.chanrecv",
+                "runtime.chanrecv1",
+                "main.main"
+            ]),
             Some("chan receive")
         );
         assert_eq!(

@@ -2,11 +2,15 @@
 //! verdict and findings. Does no I/O and prints nothing.
 #![deny(missing_docs)]
 
+mod diagnose;
+mod facts;
+mod findings;
 pub mod report;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;
 
+pub use facts::{NoSources, Sources};
 pub use report::*;
 
 /// One dump to analyse, with the name it is shown under.
@@ -25,8 +29,12 @@ pub struct Options {
     pub exact: bool,
 }
 
-/// Analyses the inputs and builds the report.
-pub fn analyze(inputs: &[Input], opts: &Options) -> Report {
+/// Analyses the inputs and builds the report, reading source through `src`.
+pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Report {
+    let mut findings = Vec::new();
+    let mut missing = Vec::new();
+    let mut deadlocked = false;
+    let mut leaks = false;
     let mut summaries = Vec::new();
     let mut groups: Vec<(Rank, GroupOut)> = Vec::new();
     let mut total = 0;
@@ -42,12 +50,18 @@ pub fn analyze(inputs: &[Input], opts: &Options) -> Report {
                 *by_state.entry(d.str(g.state).to_string()).or_default() += g.count;
             }
         }
+        let diag = diagnose::diagnose(d, src);
+        deadlocked |= diag.deadlocked;
+        leaks |= diag.leaks;
+        findings.extend(diag.findings);
+        missing.push(diag.missing);
         summaries.push(InputSummary {
             path: input.path.clone(),
             format: d.format.as_str(),
             go_version: d.go_version.clone(),
             goroutines: n,
             warnings: d.warnings.iter().map(|w| w.to_string()).collect(),
+            missing_source: missing.last().cloned().unwrap_or_default(),
             fatal_error: d.fatal_error.clone(),
             panics: d.panics.clone(),
             signal: d.signal.clone(),
@@ -71,23 +85,69 @@ pub fn analyze(inputs: &[Input], opts: &Options) -> Report {
     let runtime_deadlock = inputs.iter().any(|i| i.dump.runtime_reported_deadlock());
     let verdict = if runtime_deadlock {
         Verdict::GlobalDeadlock
+    } else if deadlocked {
+        Verdict::PartialDeadlock
+    } else if leaks {
+        Verdict::GoroutineLeak
+    } else if total > 0 {
+        Verdict::Healthy
     } else {
         Verdict::Unknown
     };
-    let summary = summarize(verdict, total, blocked, &groups);
+    for (k, f) in findings.iter_mut().enumerate() {
+        f.id = format!("F{}", k + 1);
+    }
+    let summary = summarize(verdict, total, blocked, &groups, &findings);
     Report {
         schema: SCHEMA,
-        tool: Tool { name: "gostuck", version: env!("CARGO_PKG_VERSION") },
+        tool: Tool {
+            name: "gostuck",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         inputs: summaries,
         verdict,
         summary,
-        goroutines: Counts { total, blocked, groups: groups.len(), by_state },
-        findings: Vec::new(),
+        goroutines: Counts {
+            total,
+            blocked,
+            groups: groups.len(),
+            by_state,
+        },
+        findings,
         groups,
     }
 }
 
-fn summarize(verdict: Verdict, total: u64, blocked: u64, groups: &[GroupOut]) -> String {
+fn summarize(
+    verdict: Verdict,
+    total: u64,
+    blocked: u64,
+    groups: &[GroupOut],
+    findings: &[Finding],
+) -> String {
+    if let Some(f) = findings.first() {
+        let more = match findings.len() {
+            1 => String::new(),
+            n => format!(
+                " (+{} more finding{})",
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        let lead = match verdict {
+            Verdict::GlobalDeadlock => "Global deadlock: ",
+            Verdict::PartialDeadlock => "Partial deadlock while the program runs: ",
+            Verdict::GoroutineLeak => "Goroutine leak: ",
+            _ => "",
+        };
+        let at = f
+            .locations
+            .iter()
+            .find(|l| l.role == "blocked")
+            .map(|l| format!(" at {}:{}", short_path(&l.file), l.line))
+            .unwrap_or_default();
+        return format!("{lead}{} [{}]{at}{more}.", f.title, f.kind);
+    }
     let worst = groups.first().filter(|g| g.user_frame.is_some());
     let at = worst
         .and_then(|g| g.user_frame.map(|i| (g, &g.frames[i])))
@@ -107,6 +167,7 @@ fn summarize(verdict: Verdict, total: u64, blocked: u64, groups: &[GroupOut]) ->
         Verdict::GlobalDeadlock => format!(
             "The Go runtime reported a global deadlock: all goroutines are asleep ({blocked} of {total} blocked){at}."
         ),
+        Verdict::Healthy => format!("No deadlock or leak found: {total} goroutines, {blocked} blocked, in {} groups{at}.", groups.len()),
         _ => format!("{total} goroutines, {blocked} blocked, in {} groups{at}.", groups.len()),
     }
 }
@@ -129,7 +190,11 @@ fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group) -> GroupOut {
         count: grp.count,
         state: d.str(grp.state).to_string(),
         minutes: grp.minutes.map(|(a, b)| [a, b]),
-        goroutines: grp.members.iter().filter_map(|&i| d.goroutines[i].id).collect(),
+        goroutines: grp
+            .members
+            .iter()
+            .filter_map(|&i| d.goroutines[i].id)
+            .collect(),
         frames: first
             .frames
             .iter()

@@ -49,6 +49,9 @@ pub struct InputSummary {
     pub goroutines: u64,
     /// Problems met while reading.
     pub warnings: Vec<String>,
+    /// User source files the dump names that could not be found (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_source: Vec<String>,
     /// The runtime's `fatal error:` message, if any (additive to v1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fatal_error: Option<String>,
@@ -143,6 +146,22 @@ pub struct Finding {
     pub resources: Vec<Resource>,
     /// Source locations with their roles.
     pub locations: Vec<Location>,
+    /// Source lines around the locations, when the source was found (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub snippets: Vec<Snippet>,
+}
+
+/// A few lines of source around a location.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Snippet {
+    /// File as the dump printed it.
+    pub file: String,
+    /// The line the snippet is about.
+    pub line: u32,
+    /// Its role (as in [`Location::role`]).
+    pub role: &'static str,
+    /// `(line number, text)` pairs.
+    pub lines: Vec<(u32, String)>,
 }
 
 /// How sure a finding is.

@@ -43,7 +43,12 @@ pub struct RenderOptions {
 }
 
 /// Writes `report` in `format` to `w`.
-pub fn render(report: &Report, format: OutputFormat, opts: &RenderOptions, w: &mut dyn Write) -> Result<(), RenderError> {
+pub fn render(
+    report: &Report,
+    format: OutputFormat,
+    opts: &RenderOptions,
+    w: &mut dyn Write,
+) -> Result<(), RenderError> {
     match format {
         OutputFormat::Text => text::render(report, opts, w)?,
         OutputFormat::Json => {

@@ -30,8 +30,18 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         if let Some(v) = &i.go_version {
             facts.push(v.clone());
         }
-        facts.push(format!("{} goroutine{}", i.goroutines, plural(i.goroutines)));
-        writeln!(w, "{} {}  {}", s.bold("input"), i.path, s.dim(&facts.join(" · ")))?;
+        facts.push(format!(
+            "{} goroutine{}",
+            i.goroutines,
+            plural(i.goroutines)
+        ));
+        writeln!(
+            w,
+            "{} {}  {}",
+            s.bold("input"),
+            i.path,
+            s.dim(&facts.join(" · "))
+        )?;
         if let Some(sig) = &i.signal {
             writeln!(w, "  signal: {sig}")?;
         }
@@ -51,8 +61,18 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
     writeln!(w)?;
 
     let g = &r.goroutines;
-    let states: Vec<String> = g.by_state.iter().map(|sc| format!("{} {}", sc.count, sc.state)).collect();
-    write!(w, "{} {} total, {} blocked", s.bold("goroutines"), g.total, g.blocked)?;
+    let states: Vec<String> = g
+        .by_state
+        .iter()
+        .map(|sc| format!("{} {}", sc.count, sc.state))
+        .collect();
+    write!(
+        w,
+        "{} {} total, {} blocked",
+        s.bold("goroutines"),
+        g.total,
+        g.blocked
+    )?;
     if !states.is_empty() {
         write!(w, " ({})", states.join(", "))?;
     }
@@ -60,7 +80,14 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
 
     for f in &r.findings {
         writeln!(w)?;
-        writeln!(w, "{} {} [{}] {}", s.red(&f.id), f.kind, format_conf(f.confidence), s.bold(&f.title))?;
+        writeln!(
+            w,
+            "{} {} [{}] {}",
+            s.red(&f.id),
+            f.kind,
+            format_conf(f.confidence),
+            s.bold(&f.title)
+        )?;
         writeln!(w, "  {}", f.explanation)?;
         writeln!(w, "  fix: {}", f.fix)?;
     }
@@ -88,7 +115,12 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-fn render_group(grp: &GroupOut, show_input: bool, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+fn render_group(
+    grp: &GroupOut,
+    show_input: bool,
+    opts: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
     let s = opts.style;
     let mut head = format!("{}× [{}", grp.count, grp.state);
     if grp.state_inferred {
@@ -108,11 +140,20 @@ fn render_group(grp: &GroupOut, show_input: bool, opts: &RenderOptions, w: &mut 
     write!(w, "{}", s.bold(&head))?;
     if !grp.goroutines.is_empty() {
         let ids: Vec<String> = grp.goroutines.iter().map(u64::to_string).collect();
-        let word = if ids.len() == 1 { "goroutine" } else { "goroutines" };
+        let word = if ids.len() == 1 {
+            "goroutine"
+        } else {
+            "goroutines"
+        };
         if opts.verbose || ids.len() <= MAX_IDS {
             write!(w, " {word} {}", ids.join(" "))?;
         } else {
-            write!(w, " {word} {} … +{} more", ids[..MAX_IDS].join(" "), ids.len() - MAX_IDS)?;
+            write!(
+                w,
+                " {word} {} … +{} more",
+                ids[..MAX_IDS].join(" "),
+                ids.len() - MAX_IDS
+            )?;
         }
     }
     if show_input {
@@ -123,25 +164,51 @@ fn render_group(grp: &GroupOut, show_input: bool, opts: &RenderOptions, w: &mut 
         let l: Vec<String> = grp.labels.iter().map(|[k, v]| format!("{k}={v}")).collect();
         writeln!(w, "    labels: {}", l.join(", "))?;
     }
-    let width = grp.frames.iter().map(|f| f.function.chars().count()).max().unwrap_or(0).min(60);
+    let width = grp
+        .frames
+        .iter()
+        .map(|f| f.function.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
     for line in fold_frames(&grp.frames, grp.user_frame, opts.verbose) {
         match line {
             Shown::Frame(i) => {
                 let f = &grp.frames[i];
-                let marker = if Some(i) == grp.user_frame { "→" } else { " " };
+                let marker = if Some(i) == grp.user_frame {
+                    "→"
+                } else {
+                    " "
+                };
                 let loc = format!("{}:{}", display_path(f), f.line);
                 let loc = if f.std { s.dim(&loc) } else { s.cyan(&loc) };
                 writeln!(w, "  {marker} {:<width$}  {loc}", f.function)?;
             }
             Shown::Folded(n) => {
-                writeln!(w, "    {}", s.dim(&format!("… {n} runtime/stdlib frame{} …", plural(n as u64))))?;
+                writeln!(
+                    w,
+                    "    {}",
+                    s.dim(&format!("… {n} runtime/stdlib frame{} …", plural(n as u64)))
+                )?;
             }
-            Shown::More(n) => writeln!(w, "    {}", s.dim(&format!("… {n} more frame{} …", plural(n as u64))))?,
+            Shown::More(n) => writeln!(
+                w,
+                "    {}",
+                s.dim(&format!("… {n} more frame{} …", plural(n as u64)))
+            )?,
         }
     }
     if let Some(c) = &grp.created_by {
-        let parent = c.goroutine.map(|g| format!(" in goroutine {g}")).unwrap_or_default();
-        writeln!(w, "    created by {}{parent} at {}", c.function, s.cyan(&format!("{}:{}", c.file, c.line)))?;
+        let parent = c
+            .goroutine
+            .map(|g| format!(" in goroutine {g}"))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "    created by {}{parent} at {}",
+            c.function,
+            s.cyan(&format!("{}:{}", c.file, c.line))
+        )?;
     }
     Ok(())
 }
@@ -163,7 +230,10 @@ fn fold_frames(frames: &[FrameOut], user: Option<usize>, verbose: bool) -> Vec<S
     let start = match user {
         Some(u) if u > 0 => {
             // The API frame: the last non-runtime frame above the user frame.
-            let api = (0..u).rev().find(|&i| !is_runtime(&frames[i].function)).unwrap_or(u - 1);
+            let api = (0..u)
+                .rev()
+                .find(|&i| !is_runtime(&frames[i].function))
+                .unwrap_or(u - 1);
             if api > 0 {
                 out.push(Shown::Folded(api));
             }
@@ -199,7 +269,6 @@ fn fold_frames(frames: &[FrameOut], user: Option<usize>, verbose: bool) -> Vec<S
 fn is_runtime(f: &str) -> bool {
     f.starts_with("runtime.") || f.starts_with("internal/") || f == "panic"
 }
-
 
 /// Standard-library paths are shown from GOROOT/src on (`sync/mutex.go`): the
 /// toolchain's install directory says nothing about the bug.

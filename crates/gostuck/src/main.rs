@@ -56,6 +56,14 @@ struct AnalyzeArgs {
     /// When a file holds several dumps, analyse all of them (default: the last one).
     #[arg(long)]
     all_dumps: bool,
+    /// Where to look for the Go source the dump names (repeatable). Dump paths are
+    /// matched exactly, else by the longest path suffix under these roots. Without
+    /// it, the current directory is searched when it holds a go.mod.
+    #[arg(long, short = 's', value_name = "DIR")]
+    source: Vec<PathBuf>,
+    /// Analyse from the stacks alone, without reading any source.
+    #[arg(long, conflicts_with = "source")]
+    no_source: bool,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -109,7 +117,9 @@ fn read_input(path: &str, opts: &ReadOptions) -> Result<Vec<Dump>> {
     // underneath us could fault, which is the accepted trade-off of every mmap reader.
     match unsafe { memmap2::Mmap::map(&file) } {
         Ok(map) => gostuck_dump::read_bytes(&map, opts).with_context(|| path.to_string()),
-        Err(_) => gostuck_dump::read(io::BufReader::new(file), opts).with_context(|| path.to_string()),
+        Err(_) => {
+            gostuck_dump::read(io::BufReader::new(file), opts).with_context(|| path.to_string())
+        }
     }
 }
 
@@ -141,10 +151,17 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
                             ),
                         },
                     );
-                    inputs.push(Input { path: p.clone(), dump: last });
+                    inputs.push(Input {
+                        path: p.clone(),
+                        dump: last,
+                    });
                 } else {
                     for (k, d) in dumps.into_iter().enumerate() {
-                        let path = if n > 1 { format!("{p}#{}", k + 1) } else { p.clone() };
+                        let path = if n > 1 {
+                            format!("{p}#{}", k + 1)
+                        } else {
+                            p.clone()
+                        };
                         inputs.push(Input { path, dump: d });
                     }
                 }
@@ -158,32 +175,60 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     for f in &failures {
         eprintln!("gostuck: warning: skipped {f}");
     }
-    let report = gostuck_engine::analyze(&inputs, &Options { exact: a.exact });
+    let mut roots = a.source.clone();
+    if roots.is_empty() && std::path::Path::new("go.mod").is_file() {
+        roots.push(PathBuf::from("."));
+    }
+    for r in &roots {
+        if !r.exists() {
+            bail!("--source {}: no such directory", r.display());
+        }
+    }
+    let report = if a.no_source {
+        gostuck_engine::analyze(
+            &inputs,
+            &Options { exact: a.exact },
+            &mut gostuck_engine::NoSources,
+        )
+    } else {
+        let mut src = FsSources::new(&roots);
+        gostuck_engine::analyze(&inputs, &Options { exact: a.exact }, &mut src)
+    };
 
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();
     let color = match a.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let format = match a.format {
         Fmt::Text => OutputFormat::Text,
         Fmt::Json => OutputFormat::Json,
     };
-    let ropts = RenderOptions { style: Style { color }, verbose: a.verbose };
+    let ropts = RenderOptions {
+        style: Style { color },
+        verbose: a.verbose,
+    };
     match &a.output {
         Some(path) => {
-            let mut f = io::BufWriter::new(File::create(path).with_context(|| format!("{}: cannot create", path.display()))?);
+            let mut f = io::BufWriter::new(
+                File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+            );
             gostuck_report::render(&report, format, &ropts, &mut f)?;
             f.flush()?;
         }
         None => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            match gostuck_report::render(&report, format, &ropts, &mut out).and_then(|_| Ok(out.flush()?)) {
+            match gostuck_report::render(&report, format, &ropts, &mut out)
+                .and_then(|_| Ok(out.flush()?))
+            {
                 Ok(()) => {}
                 // A closed pipe (`| head`) is not an error worth a message.
-                Err(gostuck_report::RenderError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(gostuck_report::RenderError::Io(e))
+                    if e.kind() == io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -191,7 +236,39 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     let stuck = !report.findings.is_empty()
         || matches!(
             report.verdict,
-            Verdict::GlobalDeadlock | Verdict::PartialDeadlock | Verdict::GoroutineLeak | Verdict::Stuck
+            Verdict::GlobalDeadlock
+                | Verdict::PartialDeadlock
+                | Verdict::GoroutineLeak
+                | Verdict::Stuck
         );
     Ok(if stuck { 1 } else { 0 })
+}
+
+/// Source files from disk: exact dump paths, then suffix matches under the roots.
+struct FsSources {
+    resolver: gostuck_source::resolve::Resolver,
+    cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
+}
+
+impl FsSources {
+    fn new(roots: &[PathBuf]) -> FsSources {
+        FsSources {
+            resolver: gostuck_source::resolve::Resolver::new(roots, true),
+            cache: Default::default(),
+        }
+    }
+}
+
+impl gostuck_engine::Sources for FsSources {
+    fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
+        if !self.cache.contains_key(dump_path) {
+            let parsed = self
+                .resolver
+                .find(dump_path)
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|bytes| gostuck_source::SourceFile::parse(&bytes).ok());
+            self.cache.insert(dump_path.to_string(), parsed);
+        }
+        self.cache.get(dump_path).and_then(Option::as_ref)
+    }
 }

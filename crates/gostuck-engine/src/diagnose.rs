@@ -1,0 +1,509 @@
+//! From a dump (and its source) to findings: build facts per group of
+//! identical stacks, the wait-for graph between groups, cycles, self-locks,
+//! orphaned waits, chains behind them, and leaks.
+
+use gostuck_dump::{group, Dump, GroupOptions};
+use gostuck_source::OpKind;
+use rustc_hash::FxHashSet;
+
+use crate::facts::{gather, Block, Facts, Sources};
+use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
+use crate::report::{Confidence, Finding, Location, Snippet};
+
+pub(crate) struct Diagnosis {
+    pub findings: Vec<Finding>,
+    /// User files that could not be found.
+    pub missing: Vec<String>,
+    /// Cycles or orphaned waits found (not only leaks).
+    pub deadlocked: bool,
+    pub leaks: bool,
+}
+
+pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
+    let global = d.runtime_reported_deadlock();
+    let groups = group(d, GroupOptions::default());
+    // One representative per group: members share every frame and line.
+    let facts: Vec<Facts> = groups
+        .iter()
+        .map(|g| gather(d, g.members[0], src))
+        .collect();
+    let mut missing: Vec<String> = facts
+        .iter()
+        .flat_map(|f| f.missing.iter().cloned())
+        .collect();
+    missing.sort();
+    missing.dedup();
+
+    let count = |gi: usize| groups[gi].count;
+    let members = |gi: usize| groups[gi].members.clone();
+    let distinct_addresses = |gi: usize| -> bool {
+        let mut seen = FxHashSet::default();
+        for &m in &groups[gi].members {
+            let g = &d.goroutines[m];
+            let a = g
+                .frames
+                .iter()
+                .take(facts[gi].user_frame.unwrap_or(0))
+                .map(|f| f.args)
+                .next();
+            seen.insert(a);
+        }
+        seen.len() > 1 || groups[gi].members.len() == 1 && groups[gi].count > 1
+    };
+
+    let mut graph = build(&facts);
+    // A group may wait on itself only when its members are distinct instances.
+    graph.edges.retain(|e| {
+        if e.from != e.to {
+            return true;
+        }
+        count(e.from) > 1
+            && match e.why {
+                EdgeWhy::Holds { .. } => distinct_addresses(e.from),
+                EdgeWhy::Partner { .. } => true,
+            }
+    });
+    let reps: Vec<usize> = groups.iter().map(|g| g.members[0]).collect();
+    let ctx = Ctx {
+        d,
+        facts: &facts,
+        reps,
+        global,
+    };
+    let mut out: Vec<Finding> = Vec::new();
+    let mut explained = vec![None::<usize>; facts.len()];
+
+    // 1. Locks a goroutine already holds.
+    for &(gi, hi) in &graph.self_locks {
+        if explained[gi].is_some() {
+            continue;
+        }
+        let f = &facts[gi];
+        let h = &f.held[hi];
+        let waited = f.expr.clone().unwrap_or_default();
+        let (kind, title, fix) = if h.read && f.block == Some(Block::Lock) {
+            (
+                "rwmutex-upgrade",
+                format!("`{waited}` read-locked, then write-locked by the same goroutine"),
+                "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
+            )
+        } else {
+            (
+                "recursive-lock",
+                format!("`{waited}` locked again by the goroutine that holds it"),
+                "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
+            )
+        };
+        let expl = format!(
+            "{} holds `{}` (acquired at {}) and {} at {}; nobody else can release it, so it waits for itself forever.",
+            ctx.name(gi),
+            h.expr,
+            ctx.at(gi, h.frame, h.line),
+            ctx.what(gi),
+            ctx.blocked_at(gi)
+        );
+        let mut fi = finding(
+            kind,
+            if ctx.global {
+                Confidence::Certain
+            } else {
+                Confidence::Likely
+            },
+            title,
+            expl,
+            fix,
+        );
+        fi.resources.push(ctx.resource(gi));
+        fi.locations.extend(ctx.blocked_loc(gi));
+        fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        add_members(&mut fi, d, &members(gi), count(gi));
+        explained[gi] = Some(out.len());
+        out.push(fi);
+    }
+
+    // 2. Cycles.
+    let comps = sccs(facts.len(), &graph.edges);
+    for comp in comps {
+        let cyclic = comp.len() > 1
+            || graph
+                .edges
+                .iter()
+                .any(|e| e.from == comp[0] && e.to == comp[0]);
+        if !cyclic || comp.iter().any(|&g| explained[g].is_some()) {
+            continue;
+        }
+        let in_comp = |g: usize| comp.contains(&g);
+        let edges: Vec<_> = graph
+            .edges
+            .iter()
+            .filter(|e| in_comp(e.from) && in_comp(e.to))
+            .collect();
+        let all_locks = edges.iter().all(|e| matches!(e.why, EdgeWhy::Holds { .. }));
+        let kind = if all_locks {
+            "lock-cycle"
+        } else {
+            "wait-cycle"
+        };
+        let mut parts = Vec::new();
+        let mut locs: Vec<Location> = Vec::new();
+        let mut resources = Vec::new();
+        for &gi in &comp {
+            let f = &facts[gi];
+            let who = if count(gi) > 1 {
+                format!(
+                    "each of {} goroutines ({})",
+                    count(gi),
+                    ids_text(d, &members(gi))
+                )
+            } else {
+                ctx.name(gi)
+            };
+            let mut s = who;
+            for h in &f.held {
+                s.push_str(&format!(
+                    " holds `{}` ({})",
+                    h.expr,
+                    ctx.at(gi, h.frame, h.line)
+                ));
+                s.push_str(" and");
+                locs.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+            }
+            s.push_str(&format!(" {} ({})", ctx.what(gi), ctx.blocked_at(gi)));
+            for e in edges.iter().filter(|e| e.from == gi) {
+                let whom = if e.to == gi {
+                    "another goroutine of the same group".to_string()
+                } else {
+                    ctx.name(e.to)
+                };
+                match &e.why {
+                    EdgeWhy::Holds { expr, .. } => {
+                        s.push_str(&format!(", which {whom} holds as `{expr}`"))
+                    }
+                    EdgeWhy::Partner { kind, line, frame } => {
+                        let role = partner_role(*kind);
+                        s.push_str(&format!(
+                            ", which only {whom} would complete ({} at {})",
+                            op_word(*kind),
+                            ctx.at(e.to, *frame, *line)
+                        ));
+                        locs.push(ctx.loc(e.to, *frame, *line, role));
+                    }
+                }
+                break;
+            }
+            parts.push(s);
+            locs.extend(ctx.blocked_loc(gi));
+            resources.push(ctx.resource(gi));
+        }
+        let total: u64 = comp.iter().map(|&g| count(g)).sum();
+        let title = if all_locks {
+            format!("{total} goroutines each hold a lock the next one waits for")
+        } else {
+            format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
+        };
+        let fix = if all_locks {
+            "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time."
+        } else {
+            "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting."
+        };
+        let conf = if ctx.global {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        };
+        let mut fi = finding(kind, conf, title, format!("{}.", parts.join("; ")), fix);
+        fi.resources = resources;
+        fi.locations = locs;
+        for &gi in &comp {
+            add_members(&mut fi, d, &members(gi), count(gi));
+            explained[gi] = Some(out.len());
+        }
+        out.push(fi);
+    }
+
+    // 3. Orphaned waits: nobody holds the lock, nobody can complete the operation.
+    for gi in 0..facts.len() {
+        let f = &facts[gi];
+        let Some(block) = f.block else { continue };
+        if explained[gi].is_some()
+            || graph.edges.iter().any(|e| e.from == gi)
+            || graph.unknown_partner[gi]
+        {
+            continue;
+        }
+        let rep = groups[gi].members[0];
+        let leaked = d.goroutines[rep].flags.leaked;
+        let (kind, certain_alone) = match block {
+            Block::NilSend | Block::NilRecv => ("nil-channel", true),
+            Block::SelectEmpty => ("select-no-cases", false),
+            Block::Lock | Block::RLock => ("lock-never-released", false),
+            Block::WgWait => ("waitgroup-never-done", false),
+            Block::CondWait => ("cond-wait-forever", false),
+            Block::Recv if f.ranging => ("channel-never-closed", false),
+            Block::Send | Block::Recv | Block::Select => ("channel-no-partner", false),
+            Block::Other => ("stuck-unexplained", false),
+        };
+        let live_leak = !ctx.global
+            && !leaked
+            && count(gi) >= LEAK_MIN
+            && matches!(block, Block::Send | Block::Recv | Block::Select);
+        if !(ctx.global || leaked || certain_alone || live_leak) {
+            continue;
+        }
+        if f.user_frame.is_none() {
+            continue;
+        }
+        let kind = if live_leak { "goroutine-leak" } else { kind };
+        let evidence = if f.has_source {
+            ""
+        } else {
+            " (no source for this frame: judged from the stack alone)"
+        };
+        let conf = match (ctx.global || leaked || certain_alone, f.has_source) {
+            (true, true) => Confidence::Certain,
+            (true, false) => Confidence::Likely,
+            (false, _) => Confidence::Possible,
+        };
+        let who = if count(gi) > 1 {
+            format!("{} goroutines", count(gi))
+        } else {
+            ctx.name(gi)
+        };
+        let (title, why, fix) = orphan_text(kind, &ctx, gi, count(gi));
+        let expl = format!(
+            "{who} {} at {}{evidence}; {why}",
+            ctx.what(gi),
+            ctx.blocked_at(gi)
+        );
+        let mut fi = finding(kind, conf, title, expl, fix);
+        fi.resources.push(ctx.resource(gi));
+        fi.locations.extend(ctx.blocked_loc(gi));
+        for h in &f.held {
+            fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        }
+        add_members(&mut fi, d, &members(gi), count(gi));
+        explained[gi] = Some(out.len());
+        out.push(fi);
+    }
+
+    // 4. Chains: goroutines blocked only behind goroutines already explained.
+    loop {
+        let mut changed = false;
+        for gi in 0..facts.len() {
+            if explained[gi].is_some() || facts[gi].block.is_none() {
+                continue;
+            }
+            let targets: Vec<usize> = graph
+                .edges
+                .iter()
+                .filter(|e| e.from == gi)
+                .map(|e| e.to)
+                .collect();
+            if targets.is_empty() || graph.unknown_partner[gi] {
+                continue;
+            }
+            let Some(fidx) = targets.iter().find_map(|&t| explained[t]) else {
+                continue;
+            };
+            if !targets.iter().all(|&t| explained[t].is_some()) {
+                continue;
+            }
+
+            let fi = &mut out[fidx];
+            fi.explanation.push_str(&format!(
+                " Blocked behind it: {} {} ({}).",
+                if count(gi) > 1 {
+                    format!("{} goroutines", count(gi))
+                } else {
+                    ctx.name(gi)
+                },
+                ctx.what(gi),
+                ctx.blocked_at(gi)
+            ));
+            if let Some(l) = ctx.blocked_loc(gi) {
+                fi.locations.push(l);
+            }
+            add_members(fi, d, &members(gi), count(gi));
+            explained[gi] = Some(fidx);
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // 5. In a global deadlock every blocked user goroutine deserves an answer.
+    if global {
+        for gi in 0..facts.len() {
+            let f = &facts[gi];
+            if explained[gi].is_some() || f.block.is_none() || f.user_frame.is_none() {
+                continue;
+            }
+
+            let missing_note = if f.missing.is_empty() {
+                "its partner could not be identified from the source".to_string()
+            } else {
+                format!(
+                    "source not found for {}; pass --source DIR",
+                    f.missing.join(", ")
+                )
+            };
+            let mut fi = finding(
+                "stuck-unexplained",
+                Confidence::Possible,
+                format!("{} blocked, cause not determined", ctx.name(gi)),
+                format!("{} {} ({}) and the runtime says it can never wake up; {missing_note}.", ctx.name(gi), ctx.what(gi), ctx.blocked_at(gi)),
+                "Look at who should complete this operation; gostuck could not find them in the dump.",
+            );
+            fi.resources.push(ctx.resource(gi));
+            fi.locations.extend(ctx.blocked_loc(gi));
+            add_members(&mut fi, d, &members(gi), count(gi));
+            explained[gi] = Some(out.len());
+            out.push(fi);
+        }
+    }
+
+    let deadlocked = out.iter().any(|f| f.kind != "goroutine-leak");
+    let leaks = out.iter().any(|f| f.kind == "goroutine-leak");
+    for (k, f) in out.iter_mut().enumerate() {
+        f.id = format!("F{}", k + 1);
+        f.locations.dedup();
+        attach_snippets(f, src);
+    }
+    Diagnosis {
+        findings: out,
+        missing,
+        deadlocked,
+        leaks,
+    }
+}
+
+fn ids_text(d: &Dump, members: &[usize]) -> String {
+    let ids: Vec<String> = members
+        .iter()
+        .filter_map(|&m| d.goroutines[m].id)
+        .map(|i| i.to_string())
+        .take(8)
+        .collect();
+    let more = members.len().saturating_sub(8);
+    if more > 0 {
+        format!("{} …", ids.join(", "))
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn add_members(fi: &mut Finding, d: &Dump, members: &[usize], count: u64) {
+    fi.goroutines
+        .extend(members.iter().filter_map(|&m| d.goroutines[m].id));
+    fi.count += count;
+}
+
+fn op_word(k: OpKind) -> &'static str {
+    match k {
+        OpKind::Send => "a send",
+        OpKind::Recv => "a receive",
+        OpKind::Range => "a range receive",
+        OpKind::Close => "a close",
+        OpKind::Done => "Done",
+        OpKind::Add => "Add",
+        OpKind::Signal => "Signal",
+        OpKind::Broadcast => "Broadcast",
+        OpKind::Unlock | OpKind::RUnlock => "an unlock",
+        _ => "the operation",
+    }
+}
+
+fn partner_role(k: OpKind) -> &'static str {
+    match k {
+        OpKind::Send | OpKind::Close => "would-send",
+        OpKind::Recv | OpKind::Range => "would-receive",
+        _ => "would-release",
+    }
+}
+
+fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static str, &'static str) {
+    let f = &ctx.facts[gi];
+    let e = f.expr.clone().unwrap_or_else(|| {
+        if f.cases.is_empty() {
+            "the channel".into()
+        } else {
+            f.cases
+                .iter()
+                .map(|c| c.1.as_str())
+                .collect::<Vec<_>>()
+                .join("`, `")
+        }
+    });
+    match kind {
+        "nil-channel" => (
+            format!("operation on a nil channel `{e}`"),
+            "a nil channel blocks forever: it was never made with make(chan …).",
+            "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
+        ),
+        "select-no-cases" => (
+            "`select {}` blocks forever".into(),
+            "an empty select never returns, and nothing else is left to run.",
+            "Replace `select {}` with a wait on a real signal (a done channel, context, or signal.NotifyContext).",
+        ),
+        "lock-never-released" => (
+            format!("`{e}` is locked and no live goroutine holds it"),
+            "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
+            "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
+        ),
+        "waitgroup-never-done" => (
+            format!("WaitGroup `{e}` never reaches zero"),
+            "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
+            "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
+        ),
+        "cond-wait-forever" => (
+            format!("Cond `{e}` is never signalled"),
+            "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
+            "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
+        ),
+        "channel-never-closed" => (
+            format!("range over `{e}` never ends"),
+            "no live goroutine will send on or close the channel.",
+            "Close the channel in the goroutine that owns the sending side once all sends are done (e.g. after wg.Wait() of the producers).",
+        ),
+        "goroutine-leak" => (
+            format!("{n} goroutines parked at {}", ctx.blocked_at(gi)),
+            "no live goroutine can complete their operation while the program keeps running: they leak.",
+            "Give the operation a way out: a buffered channel of size 1 for a result nobody may read, or select on ctx.Done()/a done channel.",
+        ),
+        "channel-no-partner" => (
+            format!("no goroutine can complete the operation on `{e}`"),
+            "no live goroutine will ever perform the matching send or receive.",
+            "Make sure a receiver (or sender) exists for every operation, use a buffered channel when the partner may be gone, or select with a done channel/context.",
+        ),
+        _ => (
+            "blocked forever".into(),
+            "nothing can wake it.",
+            "Check which goroutine should wake this one.",
+        ),
+    }
+}
+
+fn attach_snippets(f: &mut Finding, src: &mut dyn Sources) {
+    let mut seen = FxHashSet::default();
+    for l in &f.locations {
+        if !seen.insert((l.file.clone(), l.line)) {
+            continue;
+        }
+        if let Some(sf) = src.file(&l.file) {
+            let lines = sf
+                .snippet(l.line.saturating_sub(1), l.line + 1)
+                .into_iter()
+                .map(|(n, t)| (n, t.to_string()))
+                .collect::<Vec<_>>();
+            if !lines.is_empty() {
+                f.snippets.push(Snippet {
+                    file: l.file.clone(),
+                    line: l.line,
+                    role: l.role,
+                    lines,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Per-goroutine facts: what each blocked goroutine waits on (from the wait
+//! reason, the runtime frames and the source line), which locks its frames
+//! hold, and which operations it may still perform.
+
+use gostuck_dump::classify::is_std_frame;
+use gostuck_dump::{Dump, Goroutine, WaitReason};
+use gostuck_source::{class_of, OpKind, SourceFile};
+
+/// Supplies parsed source files for dump paths. The engine does no I/O itself.
+pub trait Sources {
+    /// The parsed file for a path as printed in the dump, if it can be found.
+    fn file(&mut self, dump_path: &str) -> Option<&SourceFile>;
+}
+
+/// No source at all: the engine works from stacks alone.
+pub struct NoSources;
+
+impl Sources for NoSources {
+    fn file(&mut self, _: &str) -> Option<&SourceFile> {
+        None
+    }
+}
+
+/// What a goroutine is blocked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Block {
+    Lock,
+    RLock,
+    Send,
+    Recv,
+    Select,
+    SelectEmpty,
+    NilSend,
+    NilRecv,
+    WgWait,
+    CondWait,
+    Other,
+}
+
+impl Block {
+    pub(crate) fn is_lock(self) -> bool {
+        matches!(self, Block::Lock | Block::RLock)
+    }
+    pub(crate) fn resource_kind(self, rw: bool) -> &'static str {
+        match self {
+            Block::Lock | Block::RLock if rw => "rwmutex",
+            Block::Lock | Block::RLock => "mutex",
+            Block::Send | Block::Recv | Block::NilSend | Block::NilRecv => "channel",
+            Block::Select | Block::SelectEmpty => "select",
+            Block::WgWait => "waitgroup",
+            Block::CondWait => "cond",
+            Block::Other => "other",
+        }
+    }
+}
+
+/// A lock held by a frame.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldLock {
+    pub expr: String,
+    pub read: bool,
+    /// Index of the frame holding it.
+    pub frame: usize,
+    pub line: u32,
+}
+
+/// An operation the goroutine may perform once unblocked.
+#[derive(Debug, Clone)]
+pub(crate) struct Future {
+    pub kind: OpKind,
+    pub class: String,
+    pub frame: usize,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Facts {
+    pub block: Option<Block>,
+    /// RWMutex rather than Mutex.
+    pub rw: bool,
+    /// Address of the resource, from a runtime frame argument printed without `?`.
+    pub address: Option<String>,
+    /// Frame index of the blocking user frame.
+    pub user_frame: Option<usize>,
+    /// The expression operated on at the blocking line (`to.mu`, `p.ch`).
+    pub expr: Option<String>,
+    /// For a blocking `for range`: the wait ends only with a close.
+    pub ranging: bool,
+    /// Select cases: (is_send, class).
+    pub cases: Vec<(bool, String)>,
+    pub held: Vec<HeldLock>,
+    pub future: Vec<Future>,
+    /// Every user frame had source.
+    pub has_source: bool,
+    /// Files of user frames without source.
+    pub missing: Vec<String>,
+}
+
+/// Runtime functions whose first argument is the resource address.
+fn address_function(f: &str) -> Option<bool> {
+    // Some(true): reliable when printed without '?'.
+    match f {
+        "sync.(*Mutex).Lock"
+        | "sync.(*Mutex).lockSlow"
+        | "internal/sync.(*Mutex).lockSlow"
+        | "internal/sync.(*Mutex).Lock"
+        | "sync.(*RWMutex).Lock"
+        | "sync.(*RWMutex).RLock"
+        | "sync.(*WaitGroup).Wait"
+        | "sync.(*Cond).Wait"
+        | "runtime.chansend1"
+        | "runtime.chanrecv1"
+        | "runtime.chanrecv2" => Some(true),
+        _ => None,
+    }
+}
+
+fn first_arg(args: &str) -> Option<&str> {
+    let a = args.split(',').next()?.trim();
+    if a.starts_with("0x") && !a.ends_with('?') && a.len() > 3 {
+        Some(a)
+    } else {
+        None
+    }
+}
+
+fn block_of(d: &Dump, g: &Goroutine, upto: usize) -> (Option<Block>, bool) {
+    let names: Vec<&str> = g.frames[..upto].iter().map(|f| d.str(f.function)).collect();
+    let has = |n: &str| names.contains(&n);
+    let rw = names.iter().any(|n| n.starts_with("sync.(*RWMutex)"));
+    let b = match g.wait_reason {
+        WaitReason::ChanSend => Block::Send,
+        WaitReason::ChanReceive => Block::Recv,
+        WaitReason::ChanSendNilChan => Block::NilSend,
+        WaitReason::ChanReceiveNilChan => Block::NilRecv,
+        WaitReason::Select => Block::Select,
+        WaitReason::SelectNoCases => Block::SelectEmpty,
+        WaitReason::SyncMutexLock => Block::Lock,
+        WaitReason::SyncRWMutexLock => Block::Lock,
+        WaitReason::SyncRWMutexRLock => Block::RLock,
+        WaitReason::SyncWaitGroupWait => Block::WgWait,
+        WaitReason::SyncCondWait => Block::CondWait,
+        WaitReason::Semacquire => {
+            // Before Go 1.20 every sync primitive parks as `semacquire`.
+            if has("sync.(*RWMutex).RLock") {
+                Block::RLock
+            } else if has("sync.(*RWMutex).Lock") || names.iter().any(|n| n.contains("(*Mutex)")) {
+                Block::Lock
+            } else if has("sync.(*WaitGroup).Wait") {
+                Block::WgWait
+            } else if has("sync.(*Cond).Wait") {
+                Block::CondWait
+            } else {
+                Block::Other
+            }
+        }
+        r if r.is_blocked() => Block::Other,
+        _ => return (None, false),
+    };
+    (Some(b), rw)
+}
+
+pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
+    let g = &d.goroutines[idx];
+    let user_frame = g
+        .frames
+        .iter()
+        .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)));
+    let upto = user_frame.unwrap_or(g.frames.len());
+    let (block, rw) = block_of(d, g, upto);
+    let address = g.frames[..upto].iter().find_map(|f| {
+        address_function(d.str(f.function))?;
+        first_arg(d.str(f.args)).map(str::to_string)
+    });
+    let mut facts = Facts {
+        block,
+        rw,
+        address,
+        user_frame,
+        expr: None,
+        ranging: false,
+        cases: Vec::new(),
+        held: Vec::new(),
+        future: Vec::new(),
+        has_source: true,
+        missing: Vec::new(),
+    };
+    let Some(uf) = user_frame else {
+        facts.has_source = false;
+        return facts;
+    };
+    for (k, f) in g.frames.iter().enumerate().skip(uf) {
+        let file = d.str(f.file);
+        if is_std_frame(d.str(f.function), file) {
+            continue;
+        }
+        let Some(sf) = src.file(file) else {
+            facts.has_source = false;
+            if !facts.missing.iter().any(|m| m == file) {
+                facts.missing.push(file.to_string());
+            }
+            continue;
+        };
+        if k == uf {
+            if let Some(b) = block {
+                let ops = sf.ops_at(f.line);
+                let want: &[OpKind] = match b {
+                    Block::Lock => &[OpKind::Lock],
+                    Block::RLock => &[OpKind::RLock],
+                    Block::Send | Block::NilSend => &[OpKind::Send],
+                    Block::Recv | Block::NilRecv => &[OpKind::Recv, OpKind::Range],
+                    Block::WgWait | Block::CondWait => &[OpKind::Wait],
+                    Block::Select => &[OpKind::Send, OpKind::Recv],
+                    _ => &[],
+                };
+                if b == Block::Select {
+                    // The select statement starts on this line; its cases follow.
+                    let func = sf.function_at(f.line);
+                    if let Some(func) = func {
+                        let sel_end = func
+                            .ops
+                            .iter()
+                            .filter(|o| o.line > f.line && !o.in_select)
+                            .map(|o| o.line)
+                            .min();
+                        for o in func.ops.iter().filter(|o| {
+                            o.in_select && o.line >= f.line && sel_end.is_none_or(|e| o.line < e)
+                        }) {
+                            facts
+                                .cases
+                                .push((o.kind == OpKind::Send, class_of(&o.expr).to_string()));
+                        }
+                    }
+                } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
+                {
+                    facts.expr = Some(op.expr.clone());
+                    facts.ranging = op.kind == OpKind::Range;
+                }
+            }
+        }
+        for h in sf.held_at(f.line) {
+            facts.held.push(HeldLock {
+                expr: h.expr,
+                read: h.read,
+                frame: k,
+                line: h.line,
+            });
+        }
+        for o in sf.future_ops(f.line) {
+            facts.future.push(Future {
+                kind: o.kind,
+                class: class_of(&o.expr).to_string(),
+                frame: k,
+                line: o.line,
+            });
+        }
+    }
+    facts
+}

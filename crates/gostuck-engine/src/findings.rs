@@ -1,0 +1,374 @@
+//! The wait-for graph between goroutines and the findings read off it.
+
+use gostuck_dump::{Dump, Frame};
+use gostuck_source::{class_of, OpKind};
+
+use crate::facts::{Block, Facts};
+use crate::report::{Confidence, Finding, Location, Resource};
+
+/// Groups of at least this many goroutines parked at one site in a live
+/// program are reported as a leak.
+pub(crate) const LEAK_MIN: u64 = 10;
+
+/// Why one goroutine waits for another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EdgeWhy {
+    /// `to` holds the lock `from` waits for (held expression, its line, holder frame).
+    Holds {
+        expr: String,
+        line: u32,
+        frame: usize,
+    },
+    /// `to` may later perform the complementary operation.
+    Partner {
+        kind: OpKind,
+        line: u32,
+        frame: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Edge {
+    pub from: usize,
+    pub to: usize,
+    pub why: EdgeWhy,
+}
+
+/// The wait-for graph over goroutine indices of one dump.
+#[derive(Debug, Default)]
+pub(crate) struct Graph {
+    pub edges: Vec<Edge>,
+    /// Goroutines that hold the lock they wait for.
+    pub self_locks: Vec<(usize, usize)>, // (goroutine, index into its held)
+    /// Some goroutine whose code is unknown could be a partner.
+    pub unknown_partner: Vec<bool>,
+}
+
+fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
+    let same = |c: &str| !c.is_empty() && c == class;
+    match b.block {
+        Some(Block::Send) => {
+            matches!(kind, OpKind::Recv | OpKind::Range)
+                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+        }
+        Some(Block::Recv) => {
+            matches!(kind, OpKind::Send | OpKind::Close)
+                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+        }
+        Some(Block::Select) => b.cases.iter().any(|(send, c)| {
+            same(c)
+                && if *send {
+                    matches!(kind, OpKind::Recv | OpKind::Range)
+                } else {
+                    matches!(kind, OpKind::Send | OpKind::Close)
+                }
+        }),
+        Some(Block::WgWait) => {
+            matches!(kind, OpKind::Done | OpKind::Add)
+                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+        }
+        Some(Block::CondWait) => {
+            matches!(kind, OpKind::Signal | OpKind::Broadcast)
+                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn build(facts: &[Facts]) -> Graph {
+    let mut g = Graph {
+        unknown_partner: vec![false; facts.len()],
+        ..Graph::default()
+    };
+    for (i, a) in facts.iter().enumerate() {
+        let Some(block) = a.block else { continue };
+        if block.is_lock() {
+            let Some(expr) = a.expr.as_deref() else {
+                g.unknown_partner[i] = true;
+                continue;
+            };
+            let class = class_of(expr);
+            let uf = a.user_frame.unwrap_or(0);
+            for (hi, h) in a.held.iter().enumerate() {
+                let same_text = h.expr == expr && h.frame == uf;
+                let caller_same_class = h.frame != uf && class_of(&h.expr) == class;
+                if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
+                    g.self_locks.push((i, hi));
+                }
+            }
+            for (j, b) in facts.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                // A goroutine waiting on the very same lock does not hold it.
+                if b.block.is_some_and(Block::is_lock)
+                    && a.address.is_some()
+                    && a.address == b.address
+                {
+                    continue;
+                }
+                // A read-lock waits behind a pending writer of the same RWMutex.
+                if block == Block::RLock
+                    && b.block == Some(Block::Lock)
+                    && b.rw
+                    && b.expr.as_deref().is_some_and(|e| class_of(e) == class)
+                {
+                    let line = b.user_frame.map_or(0, |_| 0);
+                    g.edges.push(Edge {
+                        from: i,
+                        to: j,
+                        why: EdgeWhy::Holds {
+                            expr: format!("{} (pending Lock)", b.expr.clone().unwrap_or_default()),
+                            line,
+                            frame: b.user_frame.unwrap_or(0),
+                        },
+                    });
+                    continue;
+                }
+                for h in &b.held {
+                    if class_of(&h.expr) == class && (block == Block::Lock || !h.read) {
+                        g.edges.push(Edge {
+                            from: i,
+                            to: j,
+                            why: EdgeWhy::Holds {
+                                expr: h.expr.clone(),
+                                line: h.line,
+                                frame: h.frame,
+                            },
+                        });
+                        break;
+                    }
+                }
+                if b.block.is_none() && !b.has_source {
+                    g.unknown_partner[i] = true;
+                }
+            }
+            continue;
+        }
+        if matches!(
+            block,
+            Block::NilSend | Block::NilRecv | Block::SelectEmpty | Block::Other
+        ) {
+            continue;
+        }
+        if a.expr.is_none() && a.cases.is_empty() {
+            g.unknown_partner[i] = true;
+        }
+        for (j, b) in facts.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            if let Some(f) = b.future.iter().find(|f| complements(a, f.kind, &f.class)) {
+                g.edges.push(Edge {
+                    from: i,
+                    to: j,
+                    why: EdgeWhy::Partner {
+                        kind: f.kind,
+                        line: f.line,
+                        frame: f.frame,
+                    },
+                });
+            } else if b.block.is_none() && !b.has_source {
+                // A running goroutine whose code we cannot read might be the partner.
+                g.unknown_partner[i] = true;
+            }
+        }
+    }
+    g
+}
+
+/// Strongly connected components (Tarjan), iterative.
+pub(crate) fn sccs(n: usize, edges: &[Edge]) -> Vec<Vec<usize>> {
+    let mut adj = vec![Vec::new(); n];
+    for e in edges {
+        adj[e.from].push(e.to);
+    }
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on[root] = true;
+        while let Some(&mut (v, ref mut k)) = call.last_mut() {
+            if *k < adj[v].len() {
+                let w = adj[v][*k];
+                *k += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on[w] = true;
+                    call.push((w, 0));
+                } else if on[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(p, _)) = call.last() {
+                    low[p] = low[p].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    comp.sort_unstable();
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Context shared by finding builders.
+pub(crate) struct Ctx<'a> {
+    pub d: &'a Dump,
+    /// Facts per group.
+    pub facts: &'a [Facts],
+    /// The representative goroutine of each group.
+    pub reps: Vec<usize>,
+    pub global: bool,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn gid(&self, gi: usize) -> Option<u64> {
+        self.d.goroutines[self.reps[gi]].id
+    }
+    pub(crate) fn name(&self, gi: usize) -> String {
+        match self.gid(gi) {
+            Some(id) => format!("goroutine {id}"),
+            None => format!("{} goroutine(s)", self.d.goroutines[self.reps[gi]].count),
+        }
+    }
+    pub(crate) fn frame(&self, gi: usize, k: usize) -> &Frame {
+        &self.d.goroutines[self.reps[gi]].frames[k]
+    }
+    pub(crate) fn loc(&self, i: usize, k: usize, line: u32, role: &'static str) -> Location {
+        let f = self.frame(i, k);
+        Location {
+            goroutine: self.gid(i),
+            function: self.d.str(f.function).to_string(),
+            file: self.d.str(f.file).to_string(),
+            line,
+            role,
+        }
+    }
+    pub(crate) fn blocked_loc(&self, i: usize) -> Option<Location> {
+        let k = self.facts[i].user_frame?;
+        Some(self.loc(i, k, self.frame(i, k).line, "blocked"))
+    }
+    /// `main.transfer, main.go:19`
+    pub(crate) fn at(&self, i: usize, k: usize, line: u32) -> String {
+        let f = self.frame(i, k);
+        format!(
+            "{}, {}:{}",
+            short_fn(self.d.str(f.function)),
+            crate::short_path(self.d.str(f.file)),
+            line
+        )
+    }
+    pub(crate) fn blocked_at(&self, i: usize) -> String {
+        match self.facts[i].user_frame {
+            Some(k) => self.at(i, k, self.frame(i, k).line),
+            None => "runtime code".into(),
+        }
+    }
+    pub(crate) fn resource(&self, i: usize) -> Resource {
+        let f = &self.facts[i];
+        let b = f.block.unwrap_or(Block::Other);
+        Resource {
+            kind: b.resource_kind(f.rw),
+            name: f.expr.clone().or_else(|| {
+                (!f.cases.is_empty()).then(|| {
+                    f.cases
+                        .iter()
+                        .map(|c| c.1.clone())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+            }),
+            address: f.address.clone(),
+        }
+    }
+    pub(crate) fn what(&self, i: usize) -> String {
+        let f = &self.facts[i];
+        let e = f.expr.as_deref().map(|e| format!("`{e}`"));
+        let b = f.block.unwrap_or(Block::Other);
+        match (b, e) {
+            (Block::Lock, Some(e)) => format!("waits to lock {e}"),
+            (Block::RLock, Some(e)) => format!("waits to read-lock {e}"),
+            (Block::Send, Some(e)) => format!("waits to send on {e}"),
+            (Block::Recv, Some(e)) if f.ranging => {
+                format!("ranges over {e}, waiting for a value or a close")
+            }
+            (Block::Recv, Some(e)) => format!("waits to receive from {e}"),
+            (Block::WgWait, Some(e)) => format!("waits on WaitGroup {e}"),
+            (Block::CondWait, Some(e)) => format!("waits on Cond {e}"),
+            (Block::Select, _) if !f.cases.is_empty() => {
+                let cs: Vec<String> = f
+                    .cases
+                    .iter()
+                    .map(|(s, c)| {
+                        if *s {
+                            format!("send on `{c}`")
+                        } else {
+                            format!("receive from `{c}`")
+                        }
+                    })
+                    .collect();
+                format!("waits in a select ({})", cs.join(", "))
+            }
+            _ => format!(
+                "is blocked in [{}]",
+                self.d.str(self.d.goroutines[self.reps[i]].state)
+            ),
+        }
+    }
+}
+
+/// `main.(*Account).transfer` → `(*Account).transfer`; `main.f` → `f`.
+pub(crate) fn short_fn(f: &str) -> &str {
+    let slash = f.rfind('/').map_or(0, |i| i + 1);
+    match f[slash..].find('.') {
+        Some(i) => &f[slash + i + 1..],
+        None => f,
+    }
+}
+
+pub(crate) fn finding(
+    kind: &'static str,
+    confidence: Confidence,
+    title: String,
+    explanation: String,
+    fix: &str,
+) -> Finding {
+    Finding {
+        id: String::new(),
+        kind,
+        confidence,
+        title,
+        explanation,
+        fix: fix.to_string(),
+        goroutines: Vec::new(),
+        count: 0,
+        resources: Vec::new(),
+        locations: Vec::new(),
+        snippets: Vec::new(),
+    }
+}

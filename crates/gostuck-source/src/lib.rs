@@ -1,0 +1,180 @@
+//! Reads Go source with tree-sitter-go to answer what a goroutine dump cannot:
+//! which operation a frame's line performs, which locks the frame holds there,
+//! and which channel, WaitGroup or Cond operations it may still perform.
+//!
+//! Sans-IO at its core ([`SourceFile::parse`] takes bytes); [`resolve`] finds
+//! files for dump paths on disk.
+#![deny(missing_docs)]
+
+mod ops;
+pub mod resolve;
+
+pub use ops::{FunctionInfo, Op, OpKind};
+
+/// Why a file could not be read as Go.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// tree-sitter refused the input (it normally recovers from syntax errors).
+    #[error("tree-sitter could not parse the file")]
+    Parse,
+    /// The grammar and the tree-sitter runtime do not fit together.
+    #[error("tree-sitter-go grammar could not be loaded: {0}")]
+    Language(String),
+}
+
+/// A parsed Go file.
+#[derive(Debug)]
+pub struct SourceFile {
+    lines: Vec<String>,
+    functions: Vec<FunctionInfo>,
+    /// True when tree-sitter had to recover from syntax errors.
+    pub has_errors: bool,
+}
+
+/// A lock a frame holds at its current line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The mutex expression (`from.mu`).
+    pub expr: String,
+    /// True for `RLock`.
+    pub read: bool,
+    /// Line of the `Lock`/`RLock` call.
+    pub line: u32,
+    /// Whether an `Unlock` is deferred (it will be released on return).
+    pub deferred_unlock: bool,
+}
+
+impl SourceFile {
+    /// Parses Go source.
+    pub fn parse(text: &[u8]) -> Result<SourceFile, Error> {
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&tree_sitter_go::LANGUAGE.into())
+            .map_err(|e| Error::Language(e.to_string()))?;
+        let tree = parser.parse(text, None).ok_or(Error::Parse)?;
+        let functions = ops::collect(&tree, text);
+        let lines = String::from_utf8_lossy(text)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        Ok(SourceFile {
+            lines,
+            functions,
+            has_errors: tree.root_node().has_error(),
+        })
+    }
+
+    /// The innermost function (declaration, method or literal) spanning `line`.
+    pub fn function_at(&self, line: u32) -> Option<&FunctionInfo> {
+        self.functions
+            .iter()
+            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .min_by_key(|f| f.end_line - f.start_line)
+    }
+
+    /// Operations written on `line` in the function spanning it.
+    pub fn ops_at(&self, line: u32) -> Vec<&Op> {
+        match self.function_at(line) {
+            Some(f) => f.ops.iter().filter(|o| o.line == line).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Locks acquired before `line` in its function and not released on the
+    /// path to it. `Unlock`s inside a block that ends in `return` (or
+    /// `panic`/`break`/`continue`) that does not contain `line` are on another
+    /// path and do not count; deferred `Unlock`s run only on return.
+    pub fn held_at(&self, line: u32) -> Vec<Held> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let mut held: Vec<Held> = Vec::new();
+        for op in f.ops.iter().filter(|o| o.line < line) {
+            if let Some((s, e)) = op.exit_block {
+                if !(s <= line && line <= e) && matches!(op.kind, OpKind::Unlock | OpKind::RUnlock)
+                {
+                    continue;
+                }
+            }
+            match op.kind {
+                OpKind::Lock | OpKind::RLock if !op.deferred => held.push(Held {
+                    expr: op.expr.clone(),
+                    read: op.kind == OpKind::RLock,
+                    line: op.line,
+                    deferred_unlock: false,
+                }),
+                OpKind::Unlock | OpKind::RUnlock if op.deferred => {
+                    if let Some(h) = held.iter_mut().rev().find(|h| h.expr == op.expr) {
+                        h.deferred_unlock = true;
+                    }
+                }
+                OpKind::Unlock | OpKind::RUnlock => {
+                    if let Some(i) = held.iter().rposition(|h| h.expr == op.expr) {
+                        held.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        held
+    }
+
+    /// Operations the function spanning `line` may still perform once it
+    /// gets past `line`: those after it, those anywhere in a loop around it,
+    /// and deferred ones.
+    pub fn future_ops(&self, line: u32) -> Vec<&Op> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let loops: Vec<(u32, u32)> = f
+            .loops
+            .iter()
+            .copied()
+            .filter(|&(s, e)| s <= line && line <= e)
+            .collect();
+        f.ops
+            .iter()
+            .filter(|o| {
+                o.line > line
+                    || o.deferred
+                    || loops.iter().any(|&(s, e)| s <= o.line && o.line <= e)
+            })
+            .collect()
+    }
+
+    /// Source lines `from..=to` (1-based), clipped to the file.
+    pub fn snippet(&self, from: u32, to: u32) -> Vec<(u32, &str)> {
+        let from = from.max(1);
+        (from..=to)
+            .filter_map(|n| self.lines.get(n as usize - 1).map(|l| (n, l.as_str())))
+            .collect()
+    }
+
+    /// All functions found.
+    pub fn functions(&self) -> &[FunctionInfo] {
+        &self.functions
+    }
+}
+
+/// The name a resource expression is matched by across goroutines: the last
+/// identifier, ignoring indexing and address-of (`&s.mu` → `mu`,
+/// `locks[(i+1)%n]` → `locks`, `c.results` → `results`).
+pub fn class_of(expr: &str) -> &str {
+    let e = expr
+        .trim()
+        .trim_start_matches(['&', '*', '('])
+        .trim_end_matches(')');
+    let e = match e.find('[') {
+        Some(i) => &e[..i],
+        None => e,
+    };
+    let e = e.trim_end_matches("()");
+    match e.rfind('.') {
+        Some(i) => &e[i + 1..],
+        None => e,
+    }
+}
+
+#[cfg(test)]
+mod tests;

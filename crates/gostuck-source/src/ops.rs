@@ -1,0 +1,310 @@
+//! Walks a tree-sitter-go syntax tree and lists, per function, the
+//! synchronisation operations it performs.
+
+use tree_sitter::{Node, Tree};
+
+/// A synchronisation operation found in source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OpKind {
+    /// `x.Lock()`
+    Lock,
+    /// `x.RLock()`
+    RLock,
+    /// `x.Unlock()`
+    Unlock,
+    /// `x.RUnlock()`
+    RUnlock,
+    /// `ch <- v`
+    Send,
+    /// `<-ch`
+    Recv,
+    /// `for v := range ch`
+    Range,
+    /// `close(ch)`
+    Close,
+    /// A `select` statement (its cases are listed as Send/Recv with `in_select`).
+    Select,
+    /// `select {}`
+    SelectEmpty,
+    /// `x.Wait()` (WaitGroup or Cond: the runtime frame decides which)
+    Wait,
+    /// `x.Done()`
+    Done,
+    /// `x.Add(n)`
+    Add,
+    /// `x.Signal()`
+    Signal,
+    /// `x.Broadcast()`
+    Broadcast,
+}
+
+/// One operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    /// What it does.
+    pub kind: OpKind,
+    /// The receiver or channel expression as written (`to.mu`, `s.results`).
+    pub expr: String,
+    /// 1-based line.
+    pub line: u32,
+    /// Inside a `defer` (runs on return).
+    pub deferred: bool,
+    /// A case of a `select`.
+    pub in_select: bool,
+    /// The innermost block around it that ends in `return`/`panic`/`break`/`continue`/`goto`.
+    pub exit_block: Option<(u32, u32)>,
+}
+
+/// A function and its operations.
+#[derive(Debug, Clone)]
+pub struct FunctionInfo {
+    /// Declared name (`transfer`, `(*Account).Deposit`); `func literal` for literals.
+    pub name: String,
+    /// First line.
+    pub start_line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Operations in source order.
+    pub ops: Vec<Op>,
+    /// Line ranges of loop bodies.
+    pub loops: Vec<(u32, u32)>,
+}
+
+fn line(n: Node) -> u32 {
+    n.start_position().row as u32 + 1
+}
+
+fn end_line(n: Node) -> u32 {
+    n.end_position().row as u32 + 1
+}
+
+fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
+    std::str::from_utf8(&src[n.byte_range()]).unwrap_or("")
+}
+
+pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
+    let mut out = Vec::new();
+    find_functions(tree.root_node(), src, &mut out);
+    out
+}
+
+fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
+    match n.kind() {
+        "function_declaration" | "method_declaration" | "func_literal" => {
+            if let Some(body) = n.child_by_field_name("body") {
+                let name = match n.kind() {
+                    "func_literal" => "func literal".to_string(),
+                    _ => {
+                        let base = n
+                            .child_by_field_name("name")
+                            .map(|x| text(x, src))
+                            .unwrap_or("");
+                        match n.child_by_field_name("receiver") {
+                            Some(r) => format!("{} {base}", text(r, src)),
+                            None => base.to_string(),
+                        }
+                    }
+                };
+                let mut f = FunctionInfo {
+                    name,
+                    start_line: line(n),
+                    end_line: end_line(n),
+                    ops: Vec::new(),
+                    loops: Vec::new(),
+                };
+                let mut ctx = Ctx {
+                    deferred: false,
+                    in_select: false,
+                    exit_block: None,
+                };
+                walk(body, src, &mut f, &mut ctx);
+                f.ops.sort_by_key(|o| o.line);
+                out.push(f);
+            }
+        }
+        _ => {}
+    }
+    let mut c = n.walk();
+    for child in n.children(&mut c) {
+        find_functions(child, src, out);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Ctx {
+    deferred: bool,
+    in_select: bool,
+    exit_block: Option<(u32, u32)>,
+}
+
+fn push(f: &mut FunctionInfo, kind: OpKind, expr: &str, ln: u32, ctx: &Ctx) {
+    f.ops.push(Op {
+        kind,
+        expr: expr.trim().to_string(),
+        line: ln,
+        deferred: ctx.deferred,
+        in_select: ctx.in_select,
+        exit_block: ctx.exit_block,
+    });
+}
+
+fn ends_in_exit(block: Node, src: &[u8]) -> bool {
+    // A block's statements sit directly under it or under a statement_list.
+    let mut last = None;
+    let mut c = block.walk();
+    for ch in block.named_children(&mut c) {
+        if ch.kind() == "statement_list" {
+            let mut c2 = ch.walk();
+            if let Some(l) = ch.named_children(&mut c2).last() {
+                last = Some(l);
+            }
+        } else {
+            last = Some(ch);
+        }
+    }
+    let Some(last) = last else { return false };
+    match last.kind() {
+        "return_statement" | "break_statement" | "continue_statement" | "goto_statement" => true,
+        "expression_statement" => {
+            let t = text(last, src).trim_start();
+            t.starts_with("panic(")
+                || t.starts_with("log.Fatal")
+                || t.starts_with("os.Exit(")
+                || t.starts_with("t.Fatal")
+        }
+        _ => false,
+    }
+}
+
+fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
+    match n.kind() {
+        // Other goroutines' or other functions' code.
+        "func_literal" if !ctx.deferred => return,
+        "go_statement" => return,
+        "defer_statement" => {
+            let saved = *ctx;
+            ctx.deferred = true;
+            walk_children(n, src, f, ctx);
+            *ctx = saved;
+            return;
+        }
+        "block" => {
+            let saved = *ctx;
+            if ends_in_exit(n, src) {
+                ctx.exit_block = Some((line(n), end_line(n)));
+            }
+            walk_children(n, src, f, ctx);
+            *ctx = saved;
+            return;
+        }
+        "for_statement" => {
+            if let Some(body) = n.child_by_field_name("body") {
+                f.loops.push((line(n), end_line(body)));
+            }
+            let mut c = n.walk();
+            for ch in n.named_children(&mut c) {
+                if ch.kind() == "range_clause" {
+                    if let Some(right) = ch.child_by_field_name("right") {
+                        push(f, OpKind::Range, text(right, src), line(n), ctx);
+                    }
+                }
+            }
+        }
+        "select_statement" => {
+            let mut c = n.walk();
+            let cases = n
+                .named_children(&mut c)
+                .filter(|ch| ch.kind() == "communication_case" || ch.kind() == "default_case")
+                .count();
+            let kind = if cases == 0 {
+                OpKind::SelectEmpty
+            } else {
+                OpKind::Select
+            };
+            push(f, kind, "", line(n), ctx);
+            let mut c = n.walk();
+            for ch in n.named_children(&mut c) {
+                if ch.kind() == "communication_case" {
+                    if let Some(comm) = ch.child_by_field_name("communication") {
+                        let saved = *ctx;
+                        ctx.in_select = true;
+                        walk(comm, src, f, ctx);
+                        *ctx = saved;
+                    }
+                    // The case body runs after the select: ordinary code.
+                    let mut c2 = ch.walk();
+                    for body in ch.named_children(&mut c2).skip(1) {
+                        walk(body, src, f, ctx);
+                    }
+                } else {
+                    walk(ch, src, f, ctx);
+                }
+            }
+            return;
+        }
+        "send_statement" => {
+            if let Some(ch) = n.child_by_field_name("channel") {
+                push(f, OpKind::Send, text(ch, src), line(n), ctx);
+            }
+        }
+        "unary_expression" => {
+            if n.child_by_field_name("operator")
+                .is_some_and(|o| text(o, src) == "<-")
+            {
+                if let Some(op) = n.child_by_field_name("operand") {
+                    push(f, OpKind::Recv, text(op, src), line(n), ctx);
+                }
+            }
+        }
+        "call_expression" => {
+            if let Some(func) = n.child_by_field_name("function") {
+                match func.kind() {
+                    "selector_expression" => {
+                        let field = func
+                            .child_by_field_name("field")
+                            .map(|x| text(x, src))
+                            .unwrap_or("");
+                        let operand = func
+                            .child_by_field_name("operand")
+                            .map(|x| text(x, src))
+                            .unwrap_or("");
+                        let kind = match field {
+                            "Lock" => Some(OpKind::Lock),
+                            "RLock" => Some(OpKind::RLock),
+                            "Unlock" => Some(OpKind::Unlock),
+                            "RUnlock" => Some(OpKind::RUnlock),
+                            "Wait" => Some(OpKind::Wait),
+                            "Done" => Some(OpKind::Done),
+                            "Add" => Some(OpKind::Add),
+                            "Signal" => Some(OpKind::Signal),
+                            "Broadcast" => Some(OpKind::Broadcast),
+                            _ => None,
+                        };
+                        if let Some(k) = kind {
+                            push(f, k, operand, line(n), ctx);
+                        }
+                    }
+                    "identifier" if text(func, src) == "close" => {
+                        if let Some(a) = n
+                            .child_by_field_name("arguments")
+                            .and_then(|a| a.named_child(0))
+                        {
+                            push(f, OpKind::Close, text(a, src), line(n), ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    walk_children(n, src, f, ctx);
+}
+
+fn walk_children(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
+    let mut c = n.walk();
+    for ch in n.children(&mut c) {
+        walk(ch, src, f, ctx);
+    }
+}

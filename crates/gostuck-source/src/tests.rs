@@ -1,0 +1,70 @@
+use super::*;
+
+const TRANSFER: &str = r#"package main
+
+import "sync"
+
+type Account struct{ mu sync.Mutex; bal int }
+
+func transfer(from, to *Account, n int) error {
+	from.mu.Lock()
+	defer from.mu.Unlock()
+	if n < 0 {
+		from.mu.Unlock()
+		return nil
+	}
+	to.mu.Lock()
+	to.bal += n
+	to.mu.Unlock()
+	return nil
+}
+
+func worker(jobs chan int, results chan<- int, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for j := range jobs {
+		select {
+		case results <- j:
+		case <-time.After(time.Second):
+		}
+	}
+	close(results)
+	go func() { mu.Lock() }()
+}
+"#;
+
+#[test]
+fn lock_before_the_line_is_held_and_early_return_unlock_does_not_release_it() {
+    let f = SourceFile::parse(TRANSFER.as_bytes()).unwrap();
+    let held = f.held_at(14);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].expr, "from.mu");
+    assert_eq!(held[0].line, 8);
+    assert!(held[0].deferred_unlock);
+    let ops = f.ops_at(14);
+    assert_eq!(ops[0].kind, OpKind::Lock);
+    assert_eq!(ops[0].expr, "to.mu");
+    // After to.mu.Unlock on line 16 only from.mu is held.
+    assert_eq!(f.held_at(17).len(), 1);
+}
+
+#[test]
+fn loop_and_deferred_operations_count_as_future() {
+    let f = SourceFile::parse(TRANSFER.as_bytes()).unwrap();
+    let fut = f.future_ops(24);
+    let kinds: Vec<_> = fut.iter().map(|o| (o.kind, o.expr.as_str())).collect();
+    assert!(kinds.contains(&(OpKind::Done, "wg")), "{kinds:?}");
+    assert!(kinds.contains(&(OpKind::Close, "results")), "{kinds:?}");
+    assert!(kinds.contains(&(OpKind::Range, "jobs")), "{kinds:?}");
+    // The goroutine's body belongs to another goroutine.
+    assert!(!kinds.iter().any(|(k, _)| *k == OpKind::Lock), "{kinds:?}");
+    let sel: Vec<_> = f.ops_at(24).into_iter().filter(|o| o.in_select).collect();
+    assert_eq!(sel[0].kind, OpKind::Send);
+}
+
+#[test]
+fn resource_classes_drop_indexes_and_receivers() {
+    assert_eq!(class_of("to.mu"), "mu");
+    assert_eq!(class_of("&s.mu"), "mu");
+    assert_eq!(class_of("locks[(i+1)%n]"), "locks");
+    assert_eq!(class_of("ch"), "ch");
+}

@@ -112,6 +112,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     let detected = if head.len() < 8192 && !head.is_empty() {
         // Short first read: gather a little more for detection.
         let mut more = head;
+        //XX r.consume(more.len());
         let mut buf = Vec::new();
         r.read_to_end(&mut buf)?;
         more.extend_from_slice(&buf);
@@ -167,5 +168,20 @@ fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
     }
     if start < bytes.len() {
         f(&bytes[start..]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_stream_is_read_once() {
+        // Found by fuzz/read_bytes: the first buffer was read again after detection.
+        let text =
+            b"goroutine 1 [chan send]:\nmain.main()\n\t/app/main.go:5 +0x2d\nexit status 2\n";
+        let dumps = read(std::io::BufReader::new(&text[..]), &ReadOptions::default()).unwrap();
+        assert_eq!(dumps.len(), 1);
+        assert_eq!(dumps[0].goroutines.len(), 1);
     }
 }

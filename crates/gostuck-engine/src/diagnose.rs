@@ -6,7 +6,7 @@ use gostuck_dump::{group, Dump, GroupOptions};
 use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
-use crate::facts::{gather, Block, Facts, Sources};
+use crate::facts::{gather, wait_address, Block, Facts, Sources};
 use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
@@ -36,22 +36,28 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
 
     let count = |gi: usize| groups[gi].count;
     let members = |gi: usize| groups[gi].members.clone();
+    // Members of one group are distinct instances unless they all wait on one address.
     let distinct_addresses = |gi: usize| -> bool {
+        let upto = facts[gi].user_frame.unwrap_or(0);
         let mut seen = FxHashSet::default();
         for &m in &groups[gi].members {
-            let g = &d.goroutines[m];
-            let a = g
-                .frames
-                .iter()
-                .take(facts[gi].user_frame.unwrap_or(0))
-                .map(|f| f.args)
-                .next();
-            seen.insert(a);
+            match wait_address(d, &d.goroutines[m], upto) {
+                Some(a) => {
+                    seen.insert(a);
+                }
+                None => return true,
+            }
         }
         seen.len() > 1 || groups[gi].members.len() == 1 && groups[gi].count > 1
     };
 
-    let mut graph = build(&facts);
+    if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
+        for f in &facts {
+            eprintln!("{f:?}");
+        }
+    }
+    let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
+    let mut graph = build(&facts, &multi);
     // A group may wait on itself only when its members are distinct instances.
     graph.edges.retain(|e| {
         if e.from != e.to {
@@ -149,16 +155,8 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         let mut resources = Vec::new();
         for &gi in &comp {
             let f = &facts[gi];
-            let who = if count(gi) > 1 {
-                format!(
-                    "each of {} goroutines ({})",
-                    count(gi),
-                    ids_text(d, &members(gi))
-                )
-            } else {
-                ctx.name(gi)
-            };
-            let mut s = who;
+            let mut s = who(&ctx, gi, count(gi), &members(gi));
+
             for h in &f.held {
                 s.push_str(&format!(
                     " holds `{}` ({})",
@@ -221,13 +219,71 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         out.push(fi);
     }
 
-    // 3. Orphaned waits: nobody holds the lock, nobody can complete the operation.
+    // 3a. Without source, lock waits in a global deadlock can only be judged by
+    // their addresses: several goroutines waiting on different mutexes while
+    // nothing else runs is most likely a lock cycle.
+    if global {
+        let blind: Vec<usize> = (0..facts.len())
+            .filter(|&gi| {
+                explained[gi].is_none()
+                    && facts[gi].block.is_some_and(Block::is_lock)
+                    && facts[gi].expr.is_none()
+                    && facts[gi].user_frame.is_some()
+            })
+            .collect();
+        let waiters: u64 = blind.iter().map(|&gi| count(gi)).sum();
+        let addrs: FxHashSet<Option<String>> = blind
+            .iter()
+            .flat_map(|&gi| {
+                let upto = facts[gi].user_frame.unwrap_or(0);
+                groups[gi]
+                    .members
+                    .iter()
+                    .map(move |&m| wait_address(d, &d.goroutines[m], upto))
+            })
+            .collect();
+        if waiters >= 2 && addrs.len() >= 2 {
+            let parts: Vec<String> = blind
+                .iter()
+                .map(|&gi| {
+                    format!(
+                        "{} {} ({})",
+                        who(&ctx, gi, count(gi), &members(gi)),
+                        ctx.what(gi),
+                        ctx.blocked_at(gi)
+                    )
+                })
+                .collect();
+            let mut fi = finding(
+                "lock-cycle",
+                Confidence::Possible,
+                format!("{waiters} goroutines wait on different mutexes while nothing else runs"),
+                format!(
+                    "{}. Without the source, gostuck cannot see which locks they hold; pass --source DIR to confirm the cycle.",
+                    parts.join("; ")
+                ),
+                "Acquire these locks in one global order everywhere, or hold only one at a time.",
+            );
+            for &gi in &blind {
+                fi.resources.push(ctx.resource(gi));
+                fi.locations.extend(ctx.blocked_loc(gi));
+                add_members(&mut fi, d, &members(gi), count(gi));
+                explained[gi] = Some(out.len());
+            }
+            out.push(fi);
+        }
+    }
+
+    // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
+    let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
     for gi in 0..facts.len() {
         let f = &facts[gi];
         let Some(block) = f.block else { continue };
+        // In a global deadlock nothing runs, so a partner could only be a
+        // blocked goroutine with known code; elsewhere an unknown one may exist.
         if explained[gi].is_some()
             || graph.edges.iter().any(|e| e.from == gi)
-            || graph.unknown_partner[gi]
+            || (graph.unknown_partner[gi] && !ctx.global)
         {
             continue;
         }
@@ -259,16 +315,36 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         } else {
             " (no source for this frame: judged from the stack alone)"
         };
-        let conf = match (ctx.global || leaked || certain_alone, f.has_source) {
+        let conf = match (
+            ctx.global || leaked || certain_alone,
+            f.has_source && !graph.unknown_partner[gi],
+        ) {
+            _ if certain_alone => Confidence::Certain,
             (true, true) => Confidence::Certain,
-            (true, false) => Confidence::Likely,
+            (true, false) => Confidence::Possible,
             (false, _) => Confidence::Possible,
         };
-        let who = if count(gi) > 1 {
-            format!("{} goroutines", count(gi))
-        } else {
-            ctx.name(gi)
-        };
+        // The same orphaned resource waited on from several sites is one finding.
+        let key = f
+            .class
+            .clone()
+            .or_else(|| f.address.clone())
+            .unwrap_or_else(|| format!("#{gi}"));
+        if let Some(&(_, _, fidx)) = orphan_of.iter().find(|(k, c, _)| *k == kind && *c == key) {
+            let fi = &mut out[fidx];
+            fi.explanation.push_str(&format!(
+                " Also: {} {} at {}.",
+                who(&ctx, gi, count(gi), &members(gi)),
+                ctx.what(gi),
+                ctx.blocked_at(gi)
+            ));
+            fi.locations.extend(ctx.blocked_loc(gi));
+            add_members(fi, d, &members(gi), count(gi));
+            explained[gi] = Some(fidx);
+            continue;
+        }
+        orphan_of.push((kind, key, out.len()));
+        let who = who(&ctx, gi, count(gi), &members(gi));
         let (title, why, fix) = orphan_text(kind, &ctx, gi, count(gi));
         let expl = format!(
             "{who} {} at {}{evidence}; {why}",
@@ -312,11 +388,7 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             let fi = &mut out[fidx];
             fi.explanation.push_str(&format!(
                 " Blocked behind it: {} {} ({}).",
-                if count(gi) > 1 {
-                    format!("{} goroutines", count(gi))
-                } else {
-                    ctx.name(gi)
-                },
+                who(&ctx, gi, count(gi), &members(gi)),
                 ctx.what(gi),
                 ctx.blocked_at(gi)
             ));
@@ -424,20 +496,23 @@ fn partner_role(k: OpKind) -> &'static str {
 
 fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static str, &'static str) {
     let f = &ctx.facts[gi];
-    let e = f.expr.clone().unwrap_or_else(|| {
-        if f.cases.is_empty() {
-            "the channel".into()
-        } else {
-            f.cases
-                .iter()
-                .map(|c| c.1.as_str())
-                .collect::<Vec<_>>()
-                .join("`, `")
+    let e = match (&f.expr, f.cases.is_empty()) {
+        (Some(e), _) => format!("`{e}`"),
+        (None, false) => {
+            let names: Vec<String> = f.cases.iter().map(|c| format!("`{}`", c.1)).collect();
+            names.join(", ")
         }
-    });
+        (None, true) => match f.block {
+            Some(Block::Lock | Block::RLock) => "a mutex".into(),
+            Some(Block::WgWait) => "a WaitGroup".into(),
+            Some(Block::CondWait) => "a Cond".into(),
+            _ => "a channel".into(),
+        },
+    };
     match kind {
+
         "nil-channel" => (
-            format!("operation on a nil channel `{e}`"),
+            format!("operation on a nil channel {e}"),
             "a nil channel blocks forever: it was never made with make(chan …).",
             "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
         ),
@@ -447,22 +522,22 @@ fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static st
             "Replace `select {}` with a wait on a real signal (a done channel, context, or signal.NotifyContext).",
         ),
         "lock-never-released" => (
-            format!("`{e}` is locked and no live goroutine holds it"),
+            format!("{e} is locked and no live goroutine holds it"),
             "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
             "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
         ),
         "waitgroup-never-done" => (
-            format!("WaitGroup `{e}` never reaches zero"),
+            format!("WaitGroup {e} never reaches zero"),
             "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
             "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
         ),
         "cond-wait-forever" => (
-            format!("Cond `{e}` is never signalled"),
+            format!("Cond {e} is never signalled"),
             "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
             "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
         ),
         "channel-never-closed" => (
-            format!("range over `{e}` never ends"),
+            format!("range over {e} never ends"),
             "no live goroutine will send on or close the channel.",
             "Close the channel in the goroutine that owns the sending side once all sends are done (e.g. after wg.Wait() of the producers).",
         ),
@@ -472,7 +547,7 @@ fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static st
             "Give the operation a way out: a buffered channel of size 1 for a result nobody may read, or select on ctx.Done()/a done channel.",
         ),
         "channel-no-partner" => (
-            format!("no goroutine can complete the operation on `{e}`"),
+            format!("no goroutine can complete the operation on {e}"),
             "no live goroutine will ever perform the matching send or receive.",
             "Make sure a receiver (or sender) exists for every operation, use a buffered channel when the partner may be gone, or select with a done channel/context.",
         ),
@@ -505,5 +580,20 @@ fn attach_snippets(f: &mut Finding, src: &mut dyn Sources) {
                 });
             }
         }
+    }
+}
+
+/// `goroutine 7`, or `each of 4 goroutines (4, 5, 6, 7)` for a group, so the
+/// verb that follows stays singular.
+fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
+    if count > 1 {
+        let ids = ids_text(ctx.d, members);
+        if ids.is_empty() {
+            format!("each of {count} goroutines")
+        } else {
+            format!("each of {count} goroutines ({ids})")
+        }
+    } else {
+        ctx.name(gi)
     }
 }

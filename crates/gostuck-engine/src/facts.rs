@@ -4,7 +4,7 @@
 
 use gostuck_dump::classify::is_std_frame;
 use gostuck_dump::{Dump, Goroutine, WaitReason};
-use gostuck_source::{class_of, OpKind, SourceFile};
+use gostuck_source::{class_of, root_ident, OpKind, SourceFile};
 
 /// Supplies parsed source files for dump paths. The engine does no I/O itself.
 pub trait Sources {
@@ -58,6 +58,8 @@ impl Block {
 #[derive(Debug, Clone)]
 pub(crate) struct HeldLock {
     pub expr: String,
+    /// Resource class after following parameters to their arguments.
+    pub class: String,
     pub read: bool,
     /// Index of the frame holding it.
     pub frame: usize,
@@ -84,6 +86,8 @@ pub(crate) struct Facts {
     pub user_frame: Option<usize>,
     /// The expression operated on at the blocking line (`to.mu`, `p.ch`).
     pub expr: Option<String>,
+    /// Its resource class after following parameters to their arguments.
+    pub class: Option<String>,
     /// For a blocking `for range`: the wait ends only with a close.
     pub ranging: bool,
     /// Select cases: (is_send, class).
@@ -168,16 +172,14 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)));
     let upto = user_frame.unwrap_or(g.frames.len());
     let (block, rw) = block_of(d, g, upto);
-    let address = g.frames[..upto].iter().find_map(|f| {
-        address_function(d.str(f.function))?;
-        first_arg(d.str(f.args)).map(str::to_string)
-    });
+    let address = wait_address(d, g, upto);
     let mut facts = Facts {
         block,
         rw,
         address,
         user_frame,
         expr: None,
+        class: None,
         ranging: false,
         cases: Vec::new(),
         held: Vec::new(),
@@ -226,9 +228,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                         for o in func.ops.iter().filter(|o| {
                             o.in_select && o.line >= f.line && sel_end.is_none_or(|e| o.line < e)
                         }) {
-                            facts
-                                .cases
-                                .push((o.kind == OpKind::Send, class_of(&o.expr).to_string()));
+                            facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
                         }
                     }
                 } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
@@ -240,6 +240,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
         }
         for h in sf.held_at(f.line) {
             facts.held.push(HeldLock {
+                class: h.expr.clone(),
                 expr: h.expr,
                 read: h.read,
                 frame: k,
@@ -249,11 +250,106 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
         for o in sf.future_ops(f.line) {
             facts.future.push(Future {
                 kind: o.kind,
-                class: class_of(&o.expr).to_string(),
+                class: o.expr.clone(),
                 frame: k,
                 line: o.line,
             });
         }
     }
+    // Follow parameters to the arguments their callers passed, so `left` in
+    // philosopher(…, left, …) and `&forks[i]` in main meet as `forks`.
+    facts.class = facts
+        .expr
+        .as_deref()
+        .map(|e| resolve_class(d, g, uf, e, src));
+    for c in &mut facts.cases {
+        c.1 = resolve_class(d, g, uf, &c.1, src);
+    }
+    for h in &mut facts.held {
+        h.class = resolve_class(d, g, h.frame, &h.expr, src);
+    }
+    for f in &mut facts.future {
+        f.class = resolve_class(d, g, f.frame, &f.class, src);
+    }
     facts
+}
+
+/// The class of `expr` as seen in frame `k`: a bare parameter (or an indexed
+/// one) is replaced by the argument its caller passed at the call line, or by
+/// the argument of the `go` statement for the goroutine's first frame.
+fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn Sources) -> String {
+    let mut expr = expr.to_string();
+    let mut k = k;
+    for _ in 0..8 {
+        let class = class_of(&expr).to_string();
+        let Some(root) = root_ident(&expr) else {
+            return class;
+        };
+        if root != class {
+            // A field selector: the field name is the class.
+            return class;
+        }
+        let frame = &g.frames[k];
+        let Some((pos, has_receiver)) = src.file(d.str(frame.file)).and_then(|sf| {
+            let func = sf.function_at(frame.line)?;
+            Some((
+                func.params.iter().position(|p| p == root)?,
+                func.has_receiver,
+            ))
+        }) else {
+            return class;
+        };
+        let fname = d.str(frame.function);
+        let short = fname.rsplit('.').next().unwrap_or(fname);
+        if short.starts_with("func") && short[4..].chars().all(|c| c.is_ascii_digit()) {
+            return class; // a closure: it captures variables, it has no call site by name
+        }
+        let (file, line, via_go, next) = if k + 1 < g.frames.len() {
+            let c = &g.frames[k + 1];
+            if is_std_frame(d.str(c.function), d.str(c.file)) {
+                return class;
+            }
+            (d.str(c.file), c.line, false, Some(k + 1))
+        } else if let Some(c) = g.created_by {
+            (d.str(c.file), c.line, true, None)
+        } else {
+            return class;
+        };
+        let arg = src.file(file).and_then(|sf| {
+            let caller = sf.function_at(line)?;
+            let call = caller
+                .calls
+                .iter()
+                .find(|c| c.line == line && c.callee == short && (!via_go || c.is_go))?;
+            if has_receiver {
+                if pos == 0 {
+                    call.receiver.clone()
+                } else {
+                    call.args.get(pos - 1).cloned()
+                }
+            } else {
+                call.args.get(pos).cloned()
+            }
+        });
+        let Some(arg) = arg else { return class };
+        // Keep any indexing or selection written after the parameter name.
+        let trimmed = expr.trim().trim_start_matches(['&', '*', '(']);
+        let rest = &trimmed[root.len()..];
+        expr = format!("{}{rest}", arg.trim_start_matches('&'));
+        match next {
+            Some(n) => k = n,
+            None => return class_of(&expr).to_string(),
+        }
+    }
+    class_of(&expr).to_string()
+}
+
+/// The address of the resource a goroutine waits on, read from the first
+/// argument of the runtime or sync frame above its user code, when printed
+/// without `?` (which marks values the runtime could not vouch for).
+pub(crate) fn wait_address(d: &Dump, g: &Goroutine, upto: usize) -> Option<String> {
+    g.frames[..upto.min(g.frames.len())].iter().find_map(|f| {
+        address_function(d.str(f.function))?;
+        first_arg(d.str(f.args)).map(str::to_string)
+    })
 }

@@ -1,7 +1,7 @@
 //! The wait-for graph between goroutines and the findings read off it.
 
 use gostuck_dump::{Dump, Frame};
-use gostuck_source::{class_of, OpKind};
+use gostuck_source::OpKind;
 
 use crate::facts::{Block, Facts};
 use crate::report::{Confidence, Finding, Location, Resource};
@@ -48,12 +48,10 @@ fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
     let same = |c: &str| !c.is_empty() && c == class;
     match b.block {
         Some(Block::Send) => {
-            matches!(kind, OpKind::Recv | OpKind::Range)
-                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+            matches!(kind, OpKind::Recv | OpKind::Range) && b.class.as_deref().is_some_and(same)
         }
         Some(Block::Recv) => {
-            matches!(kind, OpKind::Send | OpKind::Close)
-                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+            matches!(kind, OpKind::Send | OpKind::Close) && b.class.as_deref().is_some_and(same)
         }
         Some(Block::Select) => b.cases.iter().any(|(send, c)| {
             same(c)
@@ -64,18 +62,19 @@ fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
                 }
         }),
         Some(Block::WgWait) => {
-            matches!(kind, OpKind::Done | OpKind::Add)
-                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+            matches!(kind, OpKind::Done | OpKind::Add) && b.class.as_deref().is_some_and(same)
         }
         Some(Block::CondWait) => {
             matches!(kind, OpKind::Signal | OpKind::Broadcast)
-                && b.expr.as_deref().is_some_and(|e| same(class_of(e)))
+                && b.class.as_deref().is_some_and(same)
         }
         _ => false,
     }
 }
 
-pub(crate) fn build(facts: &[Facts]) -> Graph {
+/// `multi[i]`: group `i` stands for several goroutines, so it may wait on itself
+/// (its members on each other).
+pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
     let mut g = Graph {
         unknown_partner: vec![false; facts.len()],
         ..Graph::default()
@@ -87,21 +86,22 @@ pub(crate) fn build(facts: &[Facts]) -> Graph {
                 g.unknown_partner[i] = true;
                 continue;
             };
-            let class = class_of(expr);
+            let class = a.class.as_deref().unwrap_or(expr);
             let uf = a.user_frame.unwrap_or(0);
             for (hi, h) in a.held.iter().enumerate() {
                 let same_text = h.expr == expr && h.frame == uf;
-                let caller_same_class = h.frame != uf && class_of(&h.expr) == class;
+                let caller_same_class = h.frame != uf && h.class == class;
                 if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
                     g.self_locks.push((i, hi));
                 }
             }
             for (j, b) in facts.iter().enumerate() {
-                if i == j {
+                if i == j && !multi[i] {
                     continue;
                 }
                 // A goroutine waiting on the very same lock does not hold it.
-                if b.block.is_some_and(Block::is_lock)
+                if i != j
+                    && b.block.is_some_and(Block::is_lock)
                     && a.address.is_some()
                     && a.address == b.address
                 {
@@ -111,7 +111,7 @@ pub(crate) fn build(facts: &[Facts]) -> Graph {
                 if block == Block::RLock
                     && b.block == Some(Block::Lock)
                     && b.rw
-                    && b.expr.as_deref().is_some_and(|e| class_of(e) == class)
+                    && b.class.as_deref() == Some(class)
                 {
                     let line = b.user_frame.map_or(0, |_| 0);
                     g.edges.push(Edge {
@@ -126,7 +126,7 @@ pub(crate) fn build(facts: &[Facts]) -> Graph {
                     continue;
                 }
                 for h in &b.held {
-                    if class_of(&h.expr) == class && (block == Block::Lock || !h.read) {
+                    if h.class == class && (block == Block::Lock || !h.read) {
                         g.edges.push(Edge {
                             from: i,
                             to: j,
@@ -155,7 +155,7 @@ pub(crate) fn build(facts: &[Facts]) -> Graph {
             g.unknown_partner[i] = true;
         }
         for (j, b) in facts.iter().enumerate() {
-            if i == j {
+            if i == j && !multi[i] {
                 continue;
             }
             if let Some(f) = b.future.iter().find(|f| complements(a, f.kind, &f.class)) {
@@ -334,6 +334,15 @@ impl Ctx<'_> {
                     .collect();
                 format!("waits in a select ({})", cs.join(", "))
             }
+            (Block::Lock, None) => "waits to lock a mutex".to_string(),
+            (Block::RLock, None) => "waits to read-lock an RWMutex".to_string(),
+            (Block::Send, None) => "waits to send on a channel".to_string(),
+            (Block::Recv, None) => "waits to receive from a channel".to_string(),
+            (Block::WgWait, None) => "waits on a WaitGroup".to_string(),
+            (Block::CondWait, None) => "waits on a Cond".to_string(),
+            (Block::NilSend, _) => "sends on a nil channel".to_string(),
+            (Block::NilRecv, _) => "receives from a nil channel".to_string(),
+            (Block::SelectEmpty, _) => "waits in an empty `select {}`".to_string(),
             _ => format!(
                 "is blocked in [{}]",
                 self.d.str(self.d.goroutines[self.reps[i]].state)

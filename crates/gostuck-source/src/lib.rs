@@ -9,7 +9,7 @@
 mod ops;
 pub mod resolve;
 
-pub use ops::{FunctionInfo, Op, OpKind};
+pub use ops::{Call, FunctionInfo, Op, OpKind};
 
 /// Why a file could not be read as Go.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +155,17 @@ impl SourceFile {
     pub fn functions(&self) -> &[FunctionInfo] {
         &self.functions
     }
+}
+
+/// The identifier an expression starts from (`p` for `p.ch`, `forks` for
+/// `forks[i]`, `left` for `&left`), if it starts with one.
+pub fn root_ident(expr: &str) -> Option<&str> {
+    let e = expr.trim().trim_start_matches(['&', '*', '(']);
+    let end = e
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(e.len());
+    let id = &e[..end];
+    (!id.is_empty() && !id.starts_with(|c: char| c.is_ascii_digit())).then_some(id)
 }
 
 /// The name a resource expression is matched by across goroutines: the last

@@ -69,6 +69,27 @@ pub struct FunctionInfo {
     pub ops: Vec<Op>,
     /// Line ranges of loop bodies.
     pub loops: Vec<(u32, u32)>,
+    /// Parameter names in order (the receiver first, when there is one).
+    pub params: Vec<String>,
+    /// Whether the first entry of `params` is the method receiver.
+    pub has_receiver: bool,
+    /// Calls made directly by this function (including `go` statements).
+    pub calls: Vec<Call>,
+}
+
+/// A call site: `f(a, b)`, `x.m(a)`, `go f(a)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// 1-based line.
+    pub line: u32,
+    /// The last identifier of the called expression (`m` for `x.m`).
+    pub callee: String,
+    /// The receiver expression for method calls (`x` for `x.m(…)`).
+    pub receiver: Option<String>,
+    /// Argument expressions as written.
+    pub args: Vec<String>,
+    /// A `go` statement.
+    pub is_go: bool,
 }
 
 fn line(n: Node) -> u32 {
@@ -106,12 +127,33 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                         }
                     }
                 };
+                let mut params = Vec::new();
+                let has_receiver = n.child_by_field_name("receiver").is_some();
+                for field in ["receiver", "parameters"] {
+                    if let Some(list) = n.child_by_field_name(field) {
+                        let mut c = list.walk();
+                        for decl in list.named_children(&mut c) {
+                            let mut c2 = decl.walk();
+                            let names: Vec<String> = decl
+                                .children_by_field_name("name", &mut c2)
+                                .map(|x| text(x, src).to_string())
+                                .collect();
+                            if names.is_empty() {
+                                params.push("_".to_string());
+                            }
+                            params.extend(names);
+                        }
+                    }
+                }
                 let mut f = FunctionInfo {
                     name,
                     start_line: line(n),
                     end_line: end_line(n),
                     ops: Vec::new(),
                     loops: Vec::new(),
+                    params,
+                    has_receiver,
+                    calls: Vec::new(),
                 };
                 let mut ctx = Ctx {
                     deferred: false,
@@ -181,7 +223,16 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
     match n.kind() {
         // Other goroutines' or other functions' code.
         "func_literal" if !ctx.deferred => return,
-        "go_statement" => return,
+        "go_statement" => {
+            let mut c = n.walk();
+            let call = n
+                .named_children(&mut c)
+                .find(|ch| ch.kind() == "call_expression");
+            if let Some(call) = call {
+                record_call(call, src, f, true);
+            }
+            return;
+        }
         "defer_statement" => {
             let saved = *ctx;
             ctx.deferred = true;
@@ -258,6 +309,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             }
         }
         "call_expression" => {
+            record_call(n, src, f, false);
             if let Some(func) = n.child_by_field_name("function") {
                 match func.kind() {
                     "selector_expression" => {
@@ -307,4 +359,42 @@ fn walk_children(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
     for ch in n.children(&mut c) {
         walk(ch, src, f, ctx);
     }
+}
+
+fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool) {
+    let Some(func) = n.child_by_field_name("function") else {
+        return;
+    };
+    let (callee, receiver) = match func.kind() {
+        "identifier" => (text(func, src).to_string(), None),
+        "selector_expression" => (
+            func.child_by_field_name("field")
+                .map(|x| text(x, src).to_string())
+                .unwrap_or_default(),
+            func.child_by_field_name("operand")
+                .map(|x| text(x, src).to_string()),
+        ),
+        // Generic instantiation `f[T](…)`.
+        "index_expression" => (
+            func.child_by_field_name("operand")
+                .map(|x| text(x, src).to_string())
+                .unwrap_or_default(),
+            None,
+        ),
+        _ => return,
+    };
+    let mut args = Vec::new();
+    if let Some(list) = n.child_by_field_name("arguments") {
+        let mut c = list.walk();
+        for a in list.named_children(&mut c) {
+            args.push(text(a, src).to_string());
+        }
+    }
+    f.calls.push(Call {
+        line: line(n),
+        callee,
+        receiver,
+        args,
+        is_go,
+    });
 }

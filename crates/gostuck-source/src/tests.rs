@@ -68,3 +68,19 @@ fn resource_classes_drop_indexes_and_receivers() {
     assert_eq!(class_of("locks[(i+1)%n]"), "locks");
     assert_eq!(class_of("ch"), "ch");
 }
+
+#[test]
+fn parameters_and_go_statement_arguments_are_recorded() {
+    let src = b"package main\nfunc (s *S) run(left, right *sync.Mutex, n int) {}\nfunc main() {\n\tgo philosopher(i, &forks[i], &forks[(i+1)%n])\n\ts.run(a, b, 3)\n}\n";
+    let f = SourceFile::parse(src).unwrap();
+    let run = f.function_at(2).unwrap();
+    assert_eq!(run.params, ["s", "left", "right", "n"]);
+    assert!(run.has_receiver);
+    let main = f.function_at(4).unwrap();
+    assert_eq!(main.calls[0].callee, "philosopher");
+    assert!(main.calls[0].is_go);
+    assert_eq!(main.calls[0].args, ["i", "&forks[i]", "&forks[(i+1)%n]"]);
+    assert_eq!(main.calls[1].receiver.as_deref(), Some("s"));
+    assert_eq!(root_ident("&forks[(i+1)%n]"), Some("forks"));
+    assert_eq!(root_ident("p.ch"), Some("p"));
+}

@@ -71,10 +71,15 @@ const STD_ROOTS: &[&str] = &[
 /// path: its first element must be a top-level directory of GOROOT/src. User
 /// modules always have a dot in their first element, except `main` and
 /// dot-less module names (`example/foo`), which are not in that list.
-pub fn is_std_frame(function: &str, _file: &str) -> bool {
+pub fn is_std_frame(function: &str, file: &str) -> bool {
     if matches!(function, "panic" | "non-Go function") {
         return true;
     }
+    // `go test` generates package main in _testmain.go: harness, not user code.
+    if file.ends_with("_testmain.go") {
+        return true;
+    }
+
     let pkg = package_of(function);
     let first = pkg.split('/').next().unwrap_or(pkg);
     STD_ROOTS.binary_search(&first).is_ok()

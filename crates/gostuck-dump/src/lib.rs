@@ -112,7 +112,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     let detected = if head.len() < 8192 && !head.is_empty() {
         // Short first read: gather a little more for detection.
         let mut more = head;
-        //XX r.consume(more.len());
+        r.consume(more.len());
         let mut buf = Vec::new();
         r.read_to_end(&mut buf)?;
         more.extend_from_slice(&buf);

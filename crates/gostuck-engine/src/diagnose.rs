@@ -21,6 +21,9 @@ pub(crate) struct Diagnosis {
 
 pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
     let global = d.runtime_reported_deadlock();
+    // `go test -timeout` fired: the running test did not finish, so its blocked
+    // goroutines are suspects even though the process was alive.
+    let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out"));
     let groups = group(d, GroupOptions::default());
     // One representative per group: members share every frame and line.
     let facts: Vec<Facts> = groups
@@ -303,7 +306,10 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             && !leaked
             && count(gi) >= LEAK_MIN
             && matches!(block, Block::Send | Block::Recv | Block::Select);
-        if !(ctx.global || leaked || certain_alone || live_leak) {
+        // In a live program an orphaned wait is reported when others are
+        // blocked behind it: a partial deadlock, not an idle worker.
+        let dependents = graph.edges.iter().any(|e| e.to == gi && e.from != gi);
+        if !(ctx.global || timed_out || leaked || certain_alone || live_leak || dependents) {
             continue;
         }
         if f.user_frame.is_none() {
@@ -315,14 +321,13 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         } else {
             " (no source for this frame: judged from the stack alone)"
         };
-        let conf = match (
-            ctx.global || leaked || certain_alone,
-            f.has_source && !graph.unknown_partner[gi],
-        ) {
-            _ if certain_alone => Confidence::Certain,
-            (true, true) => Confidence::Certain,
-            (true, false) => Confidence::Possible,
-            (false, _) => Confidence::Possible,
+        let known = f.has_source && !graph.unknown_partner[gi];
+        let conf = if certain_alone || ((ctx.global || leaked) && known) {
+            Confidence::Certain
+        } else if ctx.global || leaked || timed_out {
+            Confidence::Likely
+        } else {
+            Confidence::Possible
         };
         // The same orphaned resource waited on from several sites is one finding.
         let key = f
@@ -405,7 +410,7 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
     }
 
     // 5. In a global deadlock every blocked user goroutine deserves an answer.
-    if global {
+    if global || timed_out {
         for gi in 0..facts.len() {
             let f = &facts[gi];
             if explained[gi].is_some() || f.block.is_none() || f.user_frame.is_none() {

@@ -193,9 +193,10 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
     };
     for (k, f) in g.frames.iter().enumerate().skip(uf) {
         let file = d.str(f.file);
-        if is_std_frame(d.str(f.function), file) {
+        if is_std_frame(d.str(f.function), file) || is_go_wrapper(d.str(f.function)) {
             continue;
         }
+
         let Some(sf) = src.file(file) else {
             facts.has_source = false;
             if !facts.missing.iter().any(|m| m == file) {
@@ -247,7 +248,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                 line: h.line,
             });
         }
-        for o in sf.future_ops(f.line) {
+        for o in sf.future_ops(f.line, k > uf) {
             facts.future.push(Future {
                 kind: o.kind,
                 class: o.expr.clone(),
@@ -306,10 +307,14 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
         }
         let (file, line, via_go, next) = if k + 1 < g.frames.len() {
             let c = &g.frames[k + 1];
-            if is_std_frame(d.str(c.function), d.str(c.file)) {
+            if is_go_wrapper(d.str(c.function)) {
+                // The wrapper's line is the `go` statement itself.
+                (d.str(c.file), c.line, true, None)
+            } else if is_std_frame(d.str(c.function), d.str(c.file)) {
                 return class;
+            } else {
+                (d.str(c.file), c.line, false, Some(k + 1))
             }
-            (d.str(c.file), c.line, false, Some(k + 1))
         } else if let Some(c) = g.created_by {
             (d.str(c.file), c.line, true, None)
         } else {
@@ -352,4 +357,15 @@ pub(crate) fn wait_address(d: &Dump, g: &Goroutine, upto: usize) -> Option<Strin
         address_function(d.str(f.function))?;
         first_arg(d.str(f.args)).map(str::to_string)
     })
+}
+
+/// `main.main.gowrap1` (Go 1.22+): the compiler's wrapper for `go f(x)`. Its
+/// line is the `go` statement in the parent function, whose later code this
+/// goroutine never runs.
+pub(crate) fn is_go_wrapper(function: &str) -> bool {
+    function
+        .rsplit('.')
+        .next()
+        .and_then(|last| last.strip_prefix("gowrap"))
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }

@@ -139,7 +139,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                         break;
                     }
                 }
-                if b.block.is_none() && !b.has_source {
+                if b.block.is_none() && b.user_frame.is_some() && !b.has_source {
                     g.unknown_partner[i] = true;
                 }
             }
@@ -168,7 +168,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                         frame: f.frame,
                     },
                 });
-            } else if b.block.is_none() && !b.has_source {
+            } else if b.block.is_none() && b.user_frame.is_some() && !b.has_source {
                 // A running goroutine whose code we cannot read might be the partner.
                 g.unknown_partner[i] = true;
             }

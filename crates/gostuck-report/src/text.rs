@@ -89,7 +89,45 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
             s.bold(&f.title)
         )?;
         writeln!(w, "  {}", f.explanation)?;
-        writeln!(w, "  fix: {}", f.fix)?;
+        for sn in &f.snippets {
+            writeln!(
+                w,
+                "  {} {}:{}",
+                s.dim(&format!("{:>13}", sn.role)),
+                s.cyan(&sn.file),
+                sn.line
+            )?;
+            for (n, text) in &sn.lines {
+                let mark = if *n == sn.line { ">" } else { " " };
+                let body = format!("{mark} {n:>5} | {}", text.trim_end());
+                writeln!(
+                    w,
+                    "                {}",
+                    if *n == sn.line {
+                        s.bold(&body)
+                    } else {
+                        s.dim(&body)
+                    }
+                )?;
+            }
+        }
+        if f.snippets.is_empty() {
+            for l in &f.locations {
+                let g = l
+                    .goroutine
+                    .map(|g| format!(" (goroutine {g})"))
+                    .unwrap_or_default();
+                writeln!(
+                    w,
+                    "  {} {}:{} in {}{g}",
+                    s.dim(&format!("{:>13}", l.role)),
+                    s.cyan(&l.file),
+                    l.line,
+                    l.function
+                )?;
+            }
+        }
+        writeln!(w, "  {} {}", s.green("fix:"), f.fix)?;
     }
 
     for grp in &r.groups {

@@ -123,7 +123,11 @@ impl SourceFile {
     /// Operations the function spanning `line` may still perform once it
     /// gets past `line`: those after it, those anywhere in a loop around it,
     /// and deferred ones.
-    pub fn future_ops(&self, line: u32) -> Vec<&Op> {
+    ///
+    /// With `include_line`, operations on `line` itself count too: a caller
+    /// frame is in the middle of a statement (`done <- q.Pop()`) whose rest runs
+    /// when the call returns.
+    pub fn future_ops(&self, line: u32, include_line: bool) -> Vec<&Op> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
         };
@@ -137,6 +141,7 @@ impl SourceFile {
             .iter()
             .filter(|o| {
                 o.line > line
+                    || (include_line && o.line == line)
                     || o.deferred
                     || loops.iter().any(|&(s, e)| s <= o.line && o.line <= e)
             })

@@ -50,7 +50,7 @@ fn lock_before_the_line_is_held_and_early_return_unlock_does_not_release_it() {
 #[test]
 fn loop_and_deferred_operations_count_as_future() {
     let f = SourceFile::parse(TRANSFER.as_bytes()).unwrap();
-    let fut = f.future_ops(24);
+    let fut = f.future_ops(24, false);
     let kinds: Vec<_> = fut.iter().map(|o| (o.kind, o.expr.as_str())).collect();
     assert!(kinds.contains(&(OpKind::Done, "wg")), "{kinds:?}");
     assert!(kinds.contains(&(OpKind::Close, "results")), "{kinds:?}");

@@ -222,7 +222,7 @@ mod tests {
         let h = header(b"goroutine 18 gp=0xc000102a80 m=nil [chan receive (nil chan), 3 minutes]:")
             .unwrap();
         assert_eq!(h.bracket, b"chan receive (nil chan), 3 minutes");
-        let h = header(b"goroutine 7 [select, locked to thread]: {req: \"GET /x\", worker: 7}:")
+        let h = header(b"goroutine 7 [select, locked to thread] {req: \"GET /x\", worker: 7}:")
             .unwrap();
         assert_eq!(h.labels, b"{req: \"GET /x\", worker: 7}");
         assert!(header(b"goroutine profile: total 4").is_none());

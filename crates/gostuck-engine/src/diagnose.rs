@@ -207,7 +207,14 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         } else {
             "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting."
         };
-        let conf = if ctx.global {
+        // The goroutineleak detector (Go 1.26+) proves the members can never run.
+        let proven = comp.iter().all(|&g| {
+            groups[g]
+                .members
+                .iter()
+                .all(|&m| d.goroutines[m].flags.leaked)
+        });
+        let conf = if ctx.global || proven {
             Confidence::Certain
         } else {
             Confidence::Likely
@@ -303,7 +310,6 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             Block::Other => ("stuck-unexplained", false),
         };
         let live_leak = !ctx.global
-            && !leaked
             && count(gi) >= LEAK_MIN
             && matches!(block, Block::Send | Block::Recv | Block::Select);
         // In a live program an orphaned wait is reported when others are

@@ -196,6 +196,11 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             locs.extend(ctx.blocked_loc(gi));
             resources.push(ctx.resource(gi));
         }
+        let all_members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
+        let wait_edges: Vec<_> = edges
+            .iter()
+            .map(|e| ctx.wait_edge(e, &all_members))
+            .collect();
         let total: u64 = comp.iter().map(|&g| count(g)).sum();
         let title = if all_locks {
             format!("{total} goroutines each hold a lock the next one waits for")
@@ -221,6 +226,7 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
         };
         let mut fi = finding(kind, conf, title, format!("{}.", parts.join("; ")), fix);
         fi.resources = resources;
+        fi.edges = wait_edges;
         fi.locations = locs;
         for &gi in &comp {
             add_members(&mut fi, d, &members(gi), count(gi));
@@ -405,6 +411,10 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             ));
             if let Some(l) = ctx.blocked_loc(gi) {
                 fi.locations.push(l);
+            }
+            let all_members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
+            for e in graph.edges.iter().filter(|e| e.from == gi) {
+                fi.edges.push(ctx.wait_edge(e, &all_members));
             }
             add_members(fi, d, &members(gi), count(gi));
             explained[gi] = Some(fidx);

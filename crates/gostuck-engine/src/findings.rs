@@ -351,6 +351,53 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// The report form of a wait-for edge between two groups.
+    pub(crate) fn wait_edge(&self, e: &Edge, members: &[Vec<usize>]) -> crate::report::WaitEdge {
+        let ids = |gi: usize| -> Vec<u64> {
+            members[gi]
+                .iter()
+                .filter_map(|&m| self.d.goroutines[m].id)
+                .collect()
+        };
+        let label = |gi: usize| -> String {
+            let n: u64 = members[gi]
+                .iter()
+                .map(|&m| self.d.goroutines[m].count)
+                .sum();
+            if n > 1 {
+                format!("{n} goroutines")
+            } else {
+                self.name(gi)
+            }
+        };
+        let f = &self.facts[e.from];
+        crate::report::WaitEdge {
+            from: ids(e.from),
+            to: ids(e.to),
+            from_label: label(e.from),
+            to_label: label(e.to),
+            resource: f.expr.clone().or_else(|| {
+                (!f.cases.is_empty()).then(|| {
+                    f.cases
+                        .iter()
+                        .map(|c| c.1.clone())
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+            }),
+            relation: match &e.why {
+                EdgeWhy::Holds { .. } => "holds",
+                EdgeWhy::Partner { kind, .. } => match kind {
+                    OpKind::Send | OpKind::Close => "would-send",
+                    OpKind::Recv | OpKind::Range => "would-receive",
+                    _ => "would-release",
+                },
+            },
+        }
+    }
+}
+
 /// `main.(*Account).transfer` → `(*Account).transfer`; `main.f` → `f`.
 pub(crate) fn short_fn(f: &str) -> &str {
     let slash = f.rfind('/').map_or(0, |i| i + 1);
@@ -379,5 +426,6 @@ pub(crate) fn finding(
         resources: Vec::new(),
         locations: Vec::new(),
         snippets: Vec::new(),
+        edges: Vec::new(),
     }
 }

@@ -5,6 +5,8 @@
 mod diagnose;
 mod facts;
 mod findings;
+pub mod kinds;
+
 pub mod report;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};

@@ -149,6 +149,26 @@ pub struct Finding {
     /// Source lines around the locations, when the source was found (additive to v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub snippets: Vec<Snippet>,
+    /// The wait-for edges behind the finding (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edges: Vec<WaitEdge>,
+}
+
+/// `from` waits for `to`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaitEdge {
+    /// Goroutine IDs of the waiting side (empty when the input has none).
+    pub from: Vec<u64>,
+    /// Goroutine IDs of the side that could release it.
+    pub to: Vec<u64>,
+    /// `goroutine 6`, `4 goroutines`.
+    pub from_label: String,
+    /// Same for `to`.
+    pub to_label: String,
+    /// What `from` waits on (`to.mu`, `p.ch`).
+    pub resource: Option<String>,
+    /// `holds` (to holds the lock), `would-send`, `would-receive`, `would-release`.
+    pub relation: &'static str,
 }
 
 /// A few lines of source around a location.

@@ -3,7 +3,7 @@
 // all goroutines and exits 0.
 //
 //	-mode=stack  runtime.Stack(buf, true) to stdout (labels appear in the
-//	             goroutine header only on Go >= 1.26 with GODEBUG=tracebacklabels=1,
+//	             goroutine header only with GODEBUG=tracebacklabels=1 on Go 1.27,
 //	             or by default for modules declaring go >= 1.27)
 //	-mode=pprof1 pprof.Lookup("goroutine").WriteTo(os.Stdout, 1)  ("# labels: {...}")
 package main

@@ -33,7 +33,7 @@ func (s *Server) enqueue(job string) {
 func (s *Server) run() {
 	for {
 		time.Sleep(50 * time.Millisecond) // periodic work
-		s.mu.Lock() // BLOCKS: Submit holds s.mu while blocked in enqueue
+		s.mu.Lock()                       // BLOCKS: Submit holds s.mu while blocked in enqueue
 		s.ticks++
 		s.mu.Unlock()
 		job := <-s.jobs

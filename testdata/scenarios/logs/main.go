@@ -29,12 +29,19 @@ func fetch(id int) {
 	<-never // BLOCKS: reply never comes
 }
 
-func logDump(title string) {
+// logDump logs runtime.Stack(all) one line per log.Print call. If
+// interleave is non-empty it is logged right after the first goroutine
+// block, as if another component had logged while the dump was written.
+func logDump(title, interleave string) {
 	log.Printf("=== %s ===", title)
 	buf := make([]byte, 1<<20)
 	n := runtime.Stack(buf, true)
 	for _, line := range strings.Split(strings.TrimRight(string(buf[:n]), "\n"), "\n") {
 		log.Print(line)
+		if line == "" && interleave != "" {
+			log.Print(interleave)
+			interleave = ""
+		}
 	}
 	log.Printf("=== end of %s ===", title)
 }
@@ -48,7 +55,7 @@ func main() {
 	go fetch(1)
 	time.Sleep(100 * time.Millisecond)
 	log.Print("2 requests in flight")
-	logDump("goroutine dump 1")
+	logDump("goroutine dump 1", "")
 
 	for i := 2; i <= 4; i++ {
 		go fetch(i)
@@ -56,7 +63,7 @@ func main() {
 	time.Sleep(300 * time.Millisecond)
 	log.Print("requests still in flight after 300ms")
 	recordNumGoroutine()
-	logDump("goroutine dump 2")
+	logDump("goroutine dump 2", "http: request GET /orders took 301ms")
 	log.Print("shutting down")
 }
 

@@ -24,7 +24,7 @@ func philosopher(id int, left, right *sync.Mutex, wg *sync.WaitGroup) {
 	defer left.Unlock()
 	allHoldFirst.Done()
 	allHoldFirst.Wait() // everyone holds their left fork now
-	right.Lock() // BLOCKS: held by worker (id+1)%4 as its left fork
+	right.Lock()        // BLOCKS: held by worker (id+1)%4 as its left fork
 	defer right.Unlock()
 	fmt.Println("philosopher", id, "eats")
 }

@@ -33,7 +33,7 @@ func move(src, dst *Inventory, sku string, n int) {
 	defer src.mu.Unlock()
 	barrier.Done()
 	barrier.Wait() // both movers now hold their first lock
-	dst.mu.Lock() // BLOCKS: AB-BA, the other mover holds dst.mu and wants src.mu
+	dst.mu.Lock()  // BLOCKS: AB-BA, the other mover holds dst.mu and wants src.mu
 	defer dst.mu.Unlock()
 	src.items[sku] -= n
 	dst.items[sku] += n

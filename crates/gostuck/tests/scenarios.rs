@@ -1,0 +1,270 @@
+//! Whole-process tests: `gostuck analyze` on dumps captured from real Go
+//! toolchains must give each scenario its expected findings
+//! (testdata/expected/<scenario>.json) on every captured Go version.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn gostuck(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn base(file: &str) -> &str {
+    file.rsplit(['/', '\\']).next().unwrap_or(file)
+}
+
+fn roles(f: &Value, role: &str) -> BTreeSet<String> {
+    f["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["role"] == role)
+        .map(|l| format!("{}:{}", base(l["file"].as_str().unwrap()), l["line"]))
+        .collect()
+}
+
+/// An expectation names one confidence, or several where Go versions differ
+/// in evidence (Go 1.27 marks proven leaks `(leaked)` once the goroutineleak
+/// profile has run).
+fn confidence_ok(got: &Value, want: &Value) -> bool {
+    match want.as_array() {
+        Some(options) => options.contains(got),
+        None => got == want,
+    }
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Compares one report with its expectation; returns what differs.
+fn compare(report: &Value, want: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if report["verdict"] != want["verdict"] {
+        diffs.push(format!(
+            "verdict {} != expected {}",
+            report["verdict"], want["verdict"]
+        ));
+    }
+    let got = report["findings"].as_array().unwrap();
+    let exp = want["findings"].as_array().unwrap();
+    if got.len() != exp.len() {
+        let kinds: Vec<_> = got.iter().map(|f| f["kind"].to_string()).collect();
+        diffs.push(format!(
+            "{} findings {kinds:?}, expected {}",
+            got.len(),
+            exp.len()
+        ));
+    }
+    let mut used = vec![false; got.len()];
+    for e in exp {
+        let found = got.iter().enumerate().position(|(i, f)| {
+            !used[i]
+                && f["kind"] == e["kind"]
+                && confidence_ok(&f["confidence"], &e["confidence"])
+                && f["count"] == e["goroutines"]
+                && roles(f, "blocked") == strings(&e["blocked"])
+                && roles(f, "acquired") == strings(&e["acquired"])
+        });
+        match found {
+            Some(i) => used[i] = true,
+            None => {
+                let near: Vec<String> = got
+                    .iter()
+                    .filter(|f| f["kind"] == e["kind"])
+                    .map(|f| {
+                        format!(
+                            "{} {} count={} blocked={:?} acquired={:?}",
+                            f["kind"],
+                            f["confidence"],
+                            f["count"],
+                            roles(f, "blocked"),
+                            roles(f, "acquired")
+                        )
+                    })
+                    .collect();
+                diffs.push(format!("missing {e}; same-kind findings: {near:?}"));
+            }
+        }
+    }
+    diffs
+}
+
+#[test]
+fn every_scenario_gets_its_expected_findings_on_every_captured_go_version() {
+    let root = repo();
+    let mut expectations = Vec::new();
+    for e in std::fs::read_dir(root.join("testdata/expected"))
+        .unwrap()
+        .flatten()
+    {
+        let want: Value =
+            serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+        let stem = e.path().file_stem().unwrap().to_string_lossy().to_string();
+        let captures: Vec<String> = match want.get("captures") {
+            Some(c) => c
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect(),
+            None => vec![stem],
+        };
+        expectations.push((captures, want));
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("testdata/captured"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    versions.sort();
+    assert!(
+        versions.len() >= 4,
+        "captures for at least Go 1.21, 1.22, 1.24 and 1.27 expected"
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for v in &versions {
+        for (captures, want) in &expectations {
+            for c in captures {
+                let file = v.join(format!("{c}.txt"));
+                if !file.exists() {
+                    continue;
+                }
+                let rel = file
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                let (code, out, err) = gostuck(&[
+                    "analyze",
+                    &rel,
+                    "--source",
+                    "testdata/scenarios",
+                    "--format",
+                    "json",
+                ]);
+                let report: Value = match serde_json::from_str(&out) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failures.push(format!("{rel}: no JSON ({e}); stderr: {err}"));
+                        continue;
+                    }
+                };
+                let healthy = want["verdict"] == "healthy";
+                if code != if healthy { 0 } else { 1 } {
+                    failures.push(format!("{rel}: exit status {code}"));
+                }
+                for d in compare(&report, want) {
+                    failures.push(format!("{rel}: {d}"));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        checked >= 80,
+        "only {checked} scenario captures were checked"
+    );
+}
+
+#[test]
+fn stacks_alone_still_name_the_blocked_lines_with_lower_confidence() {
+    let (code, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/abba.txt",
+        "--no-source",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let f = &r["findings"][0];
+    assert_eq!(f["kind"], "lock-cycle");
+    assert_eq!(f["confidence"], "possible");
+    assert_eq!(
+        roles(f, "blocked"),
+        BTreeSet::from(["main.go:28".to_string()])
+    );
+    let (_, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/unbuffered-send.txt",
+        "--no-source",
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["findings"][0]["kind"], "channel-no-partner");
+    assert_eq!(r["findings"][0]["confidence"], "likely");
+}
+
+#[test]
+fn bad_input_is_a_usage_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("gostuck-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("notes.txt");
+    std::fs::write(&p, "just some text\nno goroutines here\n").unwrap();
+    let (code, out, err) = gostuck(&["analyze", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "stdout: {out}");
+    assert!(
+        err.contains("notes.txt") && err.contains("no goroutine dump found"),
+        "{err}"
+    );
+    let (code, _, err) = gostuck(&["analyze", "/nonexistent/dump.txt"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/dump.txt"), "{err}");
+    let (code, _, _) = gostuck(&["analyze", "--format", "yaml", "x"]);
+    assert_eq!(code, 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn standard_input_is_read_when_the_input_is_a_dash() {
+    let root = repo();
+    let dump = std::fs::read(root.join("testdata/captured/go1.22.10/abba.txt")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+        .args(["analyze", "-", "--format", "json", "--no-source"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&dump).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["inputs"][0]["path"], "-");
+    assert_eq!(r["verdict"], "global-deadlock");
+    assert_eq!(r["goroutines"]["total"], 3);
+}

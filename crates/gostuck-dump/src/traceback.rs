@@ -474,7 +474,7 @@ impl TracebackReader {
                 self.lineno,
             );
         } else if let Some(g) = &self.g {
-            if g.frames.is_empty() && !g.flags.stack_unavailable {
+            if g.frames.is_empty() && !g.flags.stack_unavailable && !self.skipping_duplicate {
                 let id = g.id.unwrap_or(0);
                 self.warn(
                     format!(

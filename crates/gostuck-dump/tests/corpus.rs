@@ -19,7 +19,6 @@ fn captured() -> Vec<PathBuf> {
                 if p.file_name().is_some_and(|n| n != "traces") {
                     stack.push(p);
                 }
-
             } else if p.extension().is_some_and(|x| x == "txt")
                 || p.to_string_lossy().ends_with(".pb.gz")
             {

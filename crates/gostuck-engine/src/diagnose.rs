@@ -170,7 +170,8 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
                 locs.push(ctx.loc(gi, h.frame, h.line, "acquired"));
             }
             s.push_str(&format!(" {} ({})", ctx.what(gi), ctx.blocked_at(gi)));
-            for e in edges.iter().filter(|e| e.from == gi) {
+            // The first edge out of each member narrates the chain.
+            if let Some(e) = edges.iter().find(|e| e.from == gi) {
                 let whom = if e.to == gi {
                     "another goroutine of the same group".to_string()
                 } else {
@@ -190,7 +191,6 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
                         locs.push(ctx.loc(e.to, *frame, *line, role));
                     }
                 }
-                break;
             }
             parts.push(s);
             locs.extend(ctx.blocked_loc(gi));
@@ -403,8 +403,13 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
             }
 
             let fi = &mut out[fidx];
+            let lead = if fi.explanation.contains(" Blocked behind it: ") {
+                " Also behind it:"
+            } else {
+                " Blocked behind it:"
+            };
             fi.explanation.push_str(&format!(
-                " Blocked behind it: {} {} ({}).",
+                "{lead} {} {} ({}).",
                 who(&ctx, gi, count(gi), &members(gi)),
                 ctx.what(gi),
                 ctx.blocked_at(gi)

@@ -171,7 +171,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
         .iter()
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)));
     let upto = user_frame.unwrap_or(g.frames.len());
-    let (block, rw) = block_of(d, g, upto);
+    let (mut block, rw) = block_of(d, g, upto);
     let address = wait_address(d, g, upto);
     let mut facts = Facts {
         block,
@@ -204,6 +204,24 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
             }
             continue;
         };
+        if k == uf && block.is_none() && g.state_inferred && d.str(g.state) == "unknown" {
+            // pprof debug=1 hides the runtime frames that say what a goroutine
+            // waits for; the operation on its top user line says it instead.
+            let ops = sf.ops_at(f.line);
+            block = ops
+                .iter()
+                .filter(|o| !o.deferred)
+                .find_map(|o| match o.kind {
+                    OpKind::Send => Some(Block::Send),
+                    OpKind::Recv | OpKind::Range => Some(Block::Recv),
+                    OpKind::Select => Some(Block::Select),
+                    OpKind::SelectEmpty => Some(Block::SelectEmpty),
+                    OpKind::Lock => Some(Block::Lock),
+                    OpKind::RLock => Some(Block::RLock),
+                    _ => None,
+                });
+            facts.block = block;
+        }
         if k == uf {
             if let Some(b) = block {
                 let ops = sf.ops_at(f.line);

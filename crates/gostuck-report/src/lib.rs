@@ -2,6 +2,7 @@
 //! know; they only lay it out.
 #![deny(missing_docs)]
 
+mod graph;
 mod style;
 mod text;
 
@@ -19,6 +20,10 @@ pub enum OutputFormat {
     Text,
     /// `gostuck.report.v1` JSON.
     Json,
+    /// Markdown with a Mermaid graph per finding (renders on GitHub).
+    Markdown,
+    /// Graphviz DOT of the wait-for graph.
+    Dot,
 }
 
 /// Why rendering failed.
@@ -51,6 +56,8 @@ pub fn render(
 ) -> Result<(), RenderError> {
     match format {
         OutputFormat::Text => text::render(report, opts, w)?,
+        OutputFormat::Markdown => graph::markdown(report, w)?,
+        OutputFormat::Dot => graph::dot(report, w)?,
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, report)?;
             writeln!(w)?;

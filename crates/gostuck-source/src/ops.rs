@@ -299,15 +299,15 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 push(f, OpKind::Send, text(ch, src), line(n), ctx);
             }
         }
-        "unary_expression" => {
+        "unary_expression"
             if n.child_by_field_name("operator")
-                .is_some_and(|o| text(o, src) == "<-")
-            {
-                if let Some(op) = n.child_by_field_name("operand") {
-                    push(f, OpKind::Recv, text(op, src), line(n), ctx);
-                }
+                .is_some_and(|o| text(o, src) == "<-") =>
+        {
+            if let Some(op) = n.child_by_field_name("operand") {
+                push(f, OpKind::Recv, text(op, src), line(n), ctx);
             }
         }
+
         "call_expression" => {
             record_call(n, src, f, false);
             if let Some(func) = n.child_by_field_name("function") {

@@ -34,6 +34,14 @@ enum Command {
     /// goroutine and goroutineleak profiles (debug=2, debug=1, gzip'd protobuf
     /// debug=0), and dumps embedded in log files behind a line prefix.
     Analyze(AnalyzeArgs),
+    /// Explain a finding kind (`gostuck explain lock-cycle`), or list them all.
+    Explain {
+        /// The kind, as in a report's `kind` field.
+        kind: Option<String>,
+        /// Print every kind as Markdown (the source of docs/findings.md).
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -73,6 +81,8 @@ struct AnalyzeArgs {
 enum Fmt {
     Text,
     Json,
+    Markdown,
+    Dot,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +103,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
+        Command::Explain { kind, markdown } => explain(kind.as_deref(), markdown),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -206,6 +217,8 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     let format = match a.format {
         Fmt::Text => OutputFormat::Text,
         Fmt::Json => OutputFormat::Json,
+        Fmt::Markdown => OutputFormat::Markdown,
+        Fmt::Dot => OutputFormat::Dot,
     };
     let ropts = RenderOptions {
         style: Style { color },
@@ -270,5 +283,48 @@ impl gostuck_engine::Sources for FsSources {
             self.cache.insert(dump_path.to_string(), parsed);
         }
         self.cache.get(dump_path).and_then(Option::as_ref)
+    }
+}
+
+fn explain(kind: Option<&str>, markdown: bool) -> Result<u8> {
+    use gostuck_engine::kinds::{kind_doc, KINDS};
+    let mut out = io::stdout().lock();
+    if markdown {
+        for k in KINDS {
+            writeln!(out, "## `{}`\n\n{}.\n", k.name, k.title)?;
+            writeln!(out, "- **What it means:** {}", k.meaning)?;
+            writeln!(out, "- **How gostuck decides:** {}", k.rule)?;
+            writeln!(out, "- **Fix:** {}", k.fix)?;
+            if let Some(s) = k.scenario {
+                writeln!(out, "- **Example:** `testdata/scenarios/{s}`")?;
+            }
+            writeln!(out)?;
+        }
+        return Ok(0);
+    }
+    match kind {
+        None => {
+            for k in KINDS {
+                writeln!(out, "{:<22} {}", k.name, k.title)?;
+            }
+            Ok(0)
+        }
+        Some(name) => {
+            let Some(k) = kind_doc(name) else {
+                let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+                bail!(
+                    "unknown finding kind `{name}`; known kinds: {}",
+                    names.join(", ")
+                );
+            };
+            writeln!(out, "{} — {}\n", k.name, k.title)?;
+            writeln!(out, "What it means:\n  {}\n", k.meaning)?;
+            writeln!(out, "How gostuck decides:\n  {}\n", k.rule)?;
+            writeln!(out, "Fix:\n  {}", k.fix)?;
+            if let Some(s) = k.scenario {
+                writeln!(out, "\nExample: testdata/scenarios/{s} (gostuck analyze testdata/captured/go1.27.3/{s}.txt)")?;
+            }
+            Ok(0)
+        }
     }
 }

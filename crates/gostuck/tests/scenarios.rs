@@ -152,10 +152,14 @@ fn every_scenario_gets_its_expected_findings_on_every_captured_go_version() {
     for v in &versions {
         for (captures, want) in &expectations {
             for c in captures {
-                let file = v.join(format!("{c}.txt"));
-                if !file.exists() {
+                let Some(file) = [format!("{c}.txt"), format!("{c}.pb.gz")]
+                    .iter()
+                    .map(|n| v.join(n))
+                    .find(|p| p.exists())
+                else {
                     continue;
-                }
+                };
+
                 let rel = file
                     .strip_prefix(&root)
                     .unwrap()

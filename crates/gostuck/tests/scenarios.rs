@@ -184,6 +184,12 @@ fn every_scenario_gets_its_expected_findings_on_every_captured_go_version() {
                 if code != if healthy { 0 } else { 1 } {
                     failures.push(format!("{rel}: exit status {code}"));
                 }
+                for f in report["findings"].as_array().unwrap() {
+                    let kind = f["kind"].as_str().unwrap();
+                    if gostuck_engine::kinds::kind_doc(kind).is_none() {
+                        failures.push(format!("{rel}: undocumented kind {kind}"));
+                    }
+                }
                 for d in compare(&report, want) {
                     failures.push(format!("{rel}: {d}"));
                 }
@@ -271,4 +277,29 @@ fn standard_input_is_read_when_the_input_is_a_dash() {
     assert_eq!(r["inputs"][0]["path"], "-");
     assert_eq!(r["verdict"], "global-deadlock");
     assert_eq!(r["goroutines"]["total"], 3);
+}
+
+#[test]
+fn every_finding_kind_is_documented_and_explained() {
+    let doc = std::fs::read_to_string(repo().join("docs/findings.md")).unwrap();
+    for k in gostuck_engine::kinds::KINDS {
+        assert!(
+            doc.contains(&format!("## `{}`", k.name)),
+            "docs/findings.md lacks {}",
+            k.name
+        );
+        let (code, out, _) = gostuck(&["explain", k.name]);
+        assert_eq!(code, 0);
+        assert!(out.starts_with(k.name), "{out}");
+        if let Some(s) = k.scenario {
+            assert!(
+                repo().join("testdata/scenarios").join(s).is_dir(),
+                "{}: no scenario {s}",
+                k.name
+            );
+        }
+    }
+    let (code, _, err) = gostuck(&["explain", "no-such-kind"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lock-cycle"), "{err}");
 }

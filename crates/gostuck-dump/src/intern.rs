@@ -2,7 +2,7 @@
 //! millions of times in a large dump, so each distinct string is stored once
 //! and frames refer to it by a 4-byte [`Sym`].
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -52,9 +52,7 @@ impl Default for Interner {
 
 impl Interner {
     fn hash(&self, s: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        s.hash(&mut h);
-        h.finish()
+        self.hasher.hash_one(s)
     }
 
     /// Returns the symbol for `s`, storing it if it is new.
@@ -68,11 +66,8 @@ impl Interner {
         self.strings.push(s.into());
         let strings = &self.strings;
         let hasher = self.hasher;
-        self.table.insert_unique(hash, i, |&j| {
-            let mut h = hasher.build_hasher();
-            strings[j as usize].hash(&mut h);
-            h.finish()
-        });
+        self.table
+            .insert_unique(hash, i, |&j| hasher.hash_one(&*strings[j as usize]));
         Sym(i)
     }
 

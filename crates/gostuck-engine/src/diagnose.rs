@@ -19,11 +19,14 @@ pub(crate) struct Diagnosis {
     pub leaks: bool,
 }
 
-pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources) -> Diagnosis {
+pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources, opts: &crate::Options) -> Diagnosis {
     let global = d.runtime_reported_deadlock();
     // `go test -timeout` fired: the running test did not finish, so its blocked
     // goroutines are suspects even though the process was alive.
-    let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out"));
+    // The user (or `gostuck run` after seeing no progress) vouches that the
+    // program was stalled: the same evidence, weaker than the runtime's word.
+    let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
+
     let groups = group(d, GroupOptions::default());
     // One representative per group: members share every frame and line.
     let facts: Vec<Facts> = groups

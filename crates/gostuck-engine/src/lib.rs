@@ -29,6 +29,10 @@ pub struct Input {
 pub struct Options {
     /// Group stacks by their arguments too.
     pub exact: bool,
+    /// The dumps come from a program known to have made no progress (no CPU,
+    /// no output) for a while: blocked goroutines are treated as permanently
+    /// blocked, as in a test timeout, with `likely` rather than `certain` findings.
+    pub stalled: bool,
 }
 
 /// Analyses the inputs and builds the report, reading source through `src`.
@@ -52,7 +56,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
                 *by_state.entry(d.str(g.state).to_string()).or_default() += g.count;
             }
         }
-        let diag = diagnose::diagnose(d, src);
+        let diag = diagnose::diagnose(d, src, opts);
         deadlocked |= diag.deadlocked;
         leaks |= diag.leaks;
         findings.extend(diag.findings);

@@ -58,6 +58,12 @@ struct AnalyzeArgs {
     /// Group goroutines only when their frame arguments match too.
     #[arg(long)]
     exact: bool,
+    /// The dump was taken from a program that made no progress for a while
+    /// (hung, no CPU, no output): treat blocked goroutines as permanently
+    /// blocked even though the runtime did not report a deadlock.
+    #[arg(long)]
+    stalled: bool,
+
     /// Show every goroutine ID and every frame (text format).
     #[arg(long, short = 'v')]
     verbose: bool,
@@ -198,12 +204,22 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     let report = if a.no_source {
         gostuck_engine::analyze(
             &inputs,
-            &Options { exact: a.exact },
+            &Options {
+                exact: a.exact,
+                stalled: a.stalled,
+            },
             &mut gostuck_engine::NoSources,
         )
     } else {
         let mut src = FsSources::new(&roots);
-        gostuck_engine::analyze(&inputs, &Options { exact: a.exact }, &mut src)
+        gostuck_engine::analyze(
+            &inputs,
+            &Options {
+                exact: a.exact,
+                stalled: a.stalled,
+            },
+            &mut src,
+        )
     };
 
     let to_terminal = a.output.is_none() && io::stdout().is_terminal();

@@ -303,3 +303,29 @@ fn every_finding_kind_is_documented_and_explained() {
     assert_eq!(code, 2);
     assert!(err.contains("lock-cycle"), "{err}");
 }
+
+#[test]
+fn stalled_flag_turns_parked_goroutines_of_a_live_program_into_likely_findings() {
+    let args = [
+        "analyze",
+        "testdata/captured/go1.27.3/labels.txt",
+        "--source",
+        "testdata/scenarios",
+        "--format",
+        "json",
+    ];
+    let (code, out, _) = gostuck(&args);
+    assert_eq!(
+        code, 0,
+        "a live program with parked goroutines is not stuck by itself"
+    );
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "healthy");
+    let (code, out, _) = gostuck(&[&args[..], &["--stalled"]].concat());
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let f = &r["findings"][0];
+    assert_eq!(f["kind"], "channel-no-partner");
+    assert_eq!(f["confidence"], "likely");
+    assert_eq!(f["count"], 5);
+}

@@ -2,7 +2,7 @@
 //! identical stacks, the wait-for graph between groups, cycles, self-locks,
 //! orphaned waits, chains behind them, and leaks.
 
-use gostuck_dump::{group, Dump, GroupOptions};
+use gostuck_dump::{Dump, Group};
 use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
@@ -19,7 +19,12 @@ pub(crate) struct Diagnosis {
     pub leaks: bool,
 }
 
-pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources, opts: &crate::Options) -> Diagnosis {
+pub(crate) fn diagnose(
+    d: &Dump,
+    groups: &[Group],
+    src: &mut dyn Sources,
+    opts: &crate::Options,
+) -> Diagnosis {
     let global = d.runtime_reported_deadlock();
     // `go test -timeout` fired: the running test did not finish, so its blocked
     // goroutines are suspects even though the process was alive.
@@ -27,7 +32,6 @@ pub(crate) fn diagnose(d: &Dump, src: &mut dyn Sources, opts: &crate::Options) -
     // program was stalled: the same evidence, weaker than the runtime's word.
     let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
 
-    let groups = group(d, GroupOptions::default());
     // One representative per group: members share every frame and line.
     let facts: Vec<Facts> = groups
         .iter()

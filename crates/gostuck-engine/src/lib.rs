@@ -56,7 +56,9 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
                 *by_state.entry(d.str(g.state).to_string()).or_default() += g.count;
             }
         }
-        let diag = diagnose::diagnose(d, src, opts);
+        // One grouping serves the engine and the report.
+        let dump_groups = group(d, GroupOptions { exact: opts.exact });
+        let diag = diagnose::diagnose(d, &dump_groups, src, opts);
         deadlocked |= diag.deadlocked;
         leaks |= diag.leaks;
         findings.extend(diag.findings);
@@ -74,8 +76,8 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             running_tests: d.running_tests.clone(),
             profile: d.profile_name.clone(),
         });
-        for grp in group(d, GroupOptions { exact: opts.exact }) {
-            groups.push((grp.rank, group_out(d, idx, &grp)));
+        for grp in &dump_groups {
+            groups.push((grp.rank, group_out(d, idx, grp)));
         }
     }
     // Interleave inputs by interest: a stable sort keeps each input's own order.

@@ -13,8 +13,10 @@ echo "go: $("$GOSTUCK_GO" version)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  # Doc tests first, so the run closes on nextest's summary line.
   cargo test --workspace --doc --locked
+  cargo nextest run --workspace --locked --no-fail-fast
 else
+
   cargo test --workspace --locked --no-fail-fast
 fi

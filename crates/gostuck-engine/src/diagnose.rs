@@ -297,7 +297,21 @@ pub(crate) fn diagnose(
         }
     }
 
+    // Files of user frames, for searches that look beyond the stacks.
+    let mut user_files: Vec<String> = Vec::new();
+    for g in groups {
+        for f in &d.goroutines[g.members[0]].frames {
+            let file = d.str(f.file);
+            if !gostuck_dump::classify::is_std_frame(d.str(f.function), file)
+                && !user_files.iter().any(|u| u == file)
+            {
+                user_files.push(file.to_string());
+            }
+        }
+    }
+
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
+
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
     for gi in 0..facts.len() {
         let f = &facts[gi];
@@ -381,6 +395,28 @@ pub(crate) fn diagnose(
         for h in &f.held {
             fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
         }
+        if kind == "lock-never-released" {
+            // The goroutine that locked it is gone; its code may still show the
+            // path that returned with the lock held.
+            for (file, leak) in leaky_locks_for(d, &user_files, f.class.as_deref(), src) {
+                fi.explanation.push_str(&format!(
+                    " `{}` is locked at {}:{} in {} and a `return` at line {} leaves it locked.",
+                    leak.expr,
+                    crate::short_path(&file),
+                    leak.lock_line,
+                    leak.function,
+                    leak.return_line
+                ));
+                fi.locations.push(Location {
+                    goroutine: None,
+                    function: leak.function.clone(),
+                    file: file.clone(),
+                    line: leak.lock_line,
+                    role: "acquired",
+                });
+            }
+        }
+
         add_members(&mut fi, d, &members(gi), count(gi));
         explained[gi] = Some(out.len());
         out.push(fi);
@@ -629,4 +665,28 @@ fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
     } else {
         ctx.name(gi)
     }
+}
+
+/// Leaky locks (a `return` that leaves them held) of the given class in the
+/// user files of the dump.
+fn leaky_locks_for(
+    _d: &Dump,
+    files: &[String],
+    class: Option<&str>,
+    src: &mut dyn Sources,
+) -> Vec<(String, gostuck_source::LeakyLock)> {
+    let Some(class) = class else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for file in files {
+        if let Some(sf) = src.file(file) {
+            for l in sf.leaky_locks() {
+                if gostuck_source::class_of(&l.expr) == class {
+                    out.push((file.clone(), l));
+                }
+            }
+        }
+    }
+    out
 }

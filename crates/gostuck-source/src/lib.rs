@@ -32,7 +32,23 @@ pub struct SourceFile {
     pub has_errors: bool,
 }
 
+/// A `Lock` that a `return` leaves held (see [`SourceFile::leaky_locks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakyLock {
+    /// The mutex expression.
+    pub expr: String,
+    /// True for `RLock`.
+    pub read: bool,
+    /// Line of the `Lock`.
+    pub lock_line: u32,
+    /// Line of the `return` reached with the lock held.
+    pub return_line: u32,
+    /// The function (as declared).
+    pub function: String,
+}
+
 /// A lock a frame holds at its current line.
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
     /// The mutex expression (`from.mu`).
@@ -156,8 +172,61 @@ impl SourceFile {
             .collect()
     }
 
+    /// Locks that some path of their function leaves held: a `return` after a
+    /// non-deferred `Lock`/`RLock` with no `Unlock` of the same expression on the
+    /// way to it, in a function without a deferred `Unlock` of it. These are the
+    /// usual source of a lock no live goroutine holds.
+    pub fn leaky_locks(&self) -> Vec<LeakyLock> {
+        let mut out = Vec::new();
+        for f in &self.functions {
+            for lock in f
+                .ops
+                .iter()
+                .filter(|o| matches!(o.kind, OpKind::Lock | OpKind::RLock) && !o.deferred)
+            {
+                let unlock = if lock.kind == OpKind::Lock {
+                    OpKind::Unlock
+                } else {
+                    OpKind::RUnlock
+                };
+                let releases = |o: &&Op| o.kind == unlock && o.expr == lock.expr;
+                if f.ops.iter().filter(releases).any(|o| o.deferred) {
+                    continue;
+                }
+                // Unlocks after the Lock, each on the path to a return unless it
+                // sits in an early-exit block that does not contain that return.
+                let unlocks: Vec<&Op> = f
+                    .ops
+                    .iter()
+                    .filter(releases)
+                    .filter(|o| o.line > lock.line)
+                    .collect();
+                if unlocks.is_empty() {
+                    continue; // locks here, unlocks elsewhere: a deliberate hand-off
+                }
+                for &r in f.returns.iter().filter(|&&r| r > lock.line) {
+                    let released = unlocks
+                        .iter()
+                        .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
+                    if !released {
+                        out.push(LeakyLock {
+                            expr: lock.expr.clone(),
+                            read: lock.kind == OpKind::RLock,
+                            lock_line: lock.line,
+                            return_line: r,
+                            function: f.name.clone(),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// All functions found.
-    pub fn functions(&self) -> &[FunctionInfo] {
+    pub fn functions
+(&self) -> &[FunctionInfo] {
         &self.functions
     }
 }

@@ -75,6 +75,8 @@ pub struct FunctionInfo {
     pub has_receiver: bool,
     /// Calls made directly by this function (including `go` statements).
     pub calls: Vec<Call>,
+    /// Lines of its `return` statements.
+    pub returns: Vec<u32>,
 }
 
 /// A call site: `f(a, b)`, `x.m(a)`, `go f(a)`.
@@ -154,6 +156,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     params,
                     has_receiver,
                     calls: Vec::new(),
+                    returns: Vec::new(),
                 };
                 let mut ctx = Ctx {
                     deferred: false,
@@ -294,6 +297,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             }
             return;
         }
+        "return_statement" if !ctx.deferred => f.returns.push(line(n)),
         "send_statement" => {
             if let Some(ch) = n.child_by_field_name("channel") {
                 push(f, OpKind::Send, text(ch, src), line(n), ctx);

@@ -84,3 +84,19 @@ fn parameters_and_go_statement_arguments_are_recorded() {
     assert_eq!(root_ident("&forks[(i+1)%n]"), Some("forks"));
     assert_eq!(root_ident("p.ch"), Some("p"));
 }
+
+#[test]
+fn an_early_return_between_lock_and_unlock_is_a_leaky_lock() {
+    let src = b"package main\nfunc (s *S) Set(v int) error {\n\ts.mu.Lock()\n\tif v < 0 {\n\t\treturn errBad\n\t}\n\ts.v = v\n\ts.mu.Unlock()\n\treturn nil\n}\nfunc (s *S) Get() int {\n\ts.mu.Lock()\n\tdefer s.mu.Unlock()\n\tif s.v < 0 {\n\t\treturn 0\n\t}\n\treturn s.v\n}\nfunc (s *S) Ok(v int) {\n\ts.mu.Lock()\n\tif v < 0 {\n\t\ts.mu.Unlock()\n\t\treturn\n\t}\n\ts.mu.Unlock()\n}\n";
+    let f = SourceFile::parse(src).unwrap();
+    let leaks = f.leaky_locks();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(
+        (
+            leaks[0].expr.as_str(),
+            leaks[0].lock_line,
+            leaks[0].return_line
+        ),
+        ("s.mu", 3, 5)
+    );
+}

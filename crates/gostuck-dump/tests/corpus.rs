@@ -15,8 +15,8 @@ fn captured() -> Vec<PathBuf> {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
             if p.is_dir() {
-                // Execution traces and their expected decodings are not dumps.
-                if p.file_name().is_some_and(|n| n != "traces") {
+                // Execution traces (with their expected decodings) and scheduler traces are not dumps.
+                if p.file_name().is_some_and(|n| n != "traces" && n != "sched") {
                     stack.push(p);
                 }
             } else if p.extension().is_some_and(|x| x == "txt")

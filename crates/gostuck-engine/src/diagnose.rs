@@ -310,6 +310,13 @@ pub(crate) fn diagnose(
         }
     }
 
+    // No goroutine that may still run can start others: the set of goroutines
+    // is closed, so partners can only be among them.
+    let closed_world = facts.iter().enumerate().all(|(gi, f)| {
+        explained[gi].is_some()
+            || !(f.spawner || (f.block.is_none() && f.user_frame.is_some() && !f.has_source))
+    });
+
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
 
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
@@ -342,7 +349,27 @@ pub(crate) fn diagnose(
         // In a live program an orphaned wait is reported when others are
         // blocked behind it: a partial deadlock, not an idle worker.
         let dependents = graph.edges.iter().any(|e| e.to == gi && e.from != gi);
-        if !(ctx.global || timed_out || leaked || certain_alone || live_leak || dependents) {
+        // Or when nothing alive can start new goroutines (no `go` statement
+        // ahead in any live goroutine's code, no accept loop): then no future
+        // goroutine can become its partner. Waits with a timer or a context in
+        // them can end by themselves and are left alone.
+        // Timers, tickers and contexts are fed from outside the goroutines: a
+        // wait on them is never orphaned in a program that still runs.
+        if !ctx.global
+            && (f.cases.iter().any(|c| timerish(&c.1)) || f.class.as_deref().is_some_and(timerish))
+        {
+            continue;
+        }
+        let closed = closed_world;
+
+        if !(ctx.global
+            || timed_out
+            || leaked
+            || certain_alone
+            || live_leak
+            || dependents
+            || closed)
+        {
             continue;
         }
         if f.user_frame.is_none() {
@@ -689,4 +716,10 @@ fn leaky_locks_for(
         }
     }
     out
+}
+
+/// Channels that fire by themselves or by someone outside the dump: timers,
+/// tickers, `ctx.Done()`.
+fn timerish(class: &str) -> bool {
+    matches!(class, "After" | "Tick" | "C" | "Done")
 }

@@ -96,6 +96,9 @@ pub(crate) struct Facts {
     pub future: Vec<Future>,
     /// Every user frame had source.
     pub has_source: bool,
+    /// It may still start goroutines (a `go` statement ahead in its code, or
+    /// a server accept loop), whose code could complete anyone's wait.
+    pub spawner: bool,
     /// Files of user frames without source.
     pub missing: Vec<String>,
 }
@@ -185,6 +188,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
         held: Vec::new(),
         future: Vec::new(),
         has_source: true,
+        spawner: g.frames.iter().any(|f| is_accept_loop(d.str(f.function))),
+
         missing: Vec::new(),
     };
     let Some(uf) = user_frame else {
@@ -266,6 +271,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                 line: h.line,
             });
         }
+        facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
             facts.future.push(Future {
                 kind: o.kind,
@@ -386,4 +392,12 @@ pub(crate) fn is_go_wrapper(function: &str) -> bool {
         .next()
         .and_then(|last| last.strip_prefix("gowrap"))
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Standard-library loops that start a goroutine per connection or request.
+fn is_accept_loop(function: &str) -> bool {
+    function.ends_with(").Serve")
+        || function.ends_with(").ListenAndServe")
+        || function.ends_with(").ListenAndServeTLS")
+        || function.ends_with(").ServeTLS")
 }

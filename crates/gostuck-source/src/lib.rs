@@ -164,6 +164,22 @@ impl SourceFile {
             .collect()
     }
 
+    /// Whether the function spanning `line` may still start a goroutine once
+    /// past `line` (a `go` statement after it or in a loop around it).
+    pub fn may_spawn(&self, line: u32, include_line: bool) -> bool {
+        let Some(f) = self.function_at(line) else {
+            return false;
+        };
+        let in_loop = |l: u32| {
+            f.loops
+                .iter()
+                .any(|&(s, e)| s <= line && line <= e && s <= l && l <= e)
+        };
+        f.calls.iter().any(|c| {
+            c.is_go && (c.line > line || (include_line && c.line == line) || in_loop(c.line))
+        })
+    }
+
     /// Source lines `from..=to` (1-based), clipped to the file.
     pub fn snippet(&self, from: u32, to: u32) -> Vec<(u32, &str)> {
         let from = from.max(1);
@@ -225,8 +241,7 @@ impl SourceFile {
     }
 
     /// All functions found.
-    pub fn functions
-(&self) -> &[FunctionInfo] {
+    pub fn functions(&self) -> &[FunctionInfo] {
         &self.functions
     }
 }

@@ -86,15 +86,15 @@ pub fn top_user_frame(d: &Dump, g: &Goroutine) -> Option<usize> {
 /// Groups the goroutines of `d`, most interesting group first.
 pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     let gs = &d.goroutines;
-    let mut table: HashTable<(u64, usize)> = HashTable::new();
+    // (hash, group index, representative goroutine): comparing with the
+    // representative needs no trip through `groups`.
+    let mut table: HashTable<(u64, usize, usize)> = HashTable::new();
     let mut groups: Vec<Group> = Vec::new();
     for (i, g) in gs.iter().enumerate() {
         let h = key_hash(g, opts.exact);
         let found = table
-            .find(h, |&(hh, gi)| {
-                hh == h && same(&gs[groups[gi].members[0]], g, opts.exact)
-            })
-            .map(|&(_, gi)| gi);
+            .find(h, |&(hh, _, rep)| hh == h && same(&gs[rep], g, opts.exact))
+            .map(|&(_, gi, _)| gi);
         let gi = match found {
             Some(gi) => gi,
             None => {
@@ -107,13 +107,13 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
                     rank: Rank::Runtime,
                     top_user_frame: None,
                 });
-                table.insert_unique(h, (h, gi), |&(hh, _)| hh);
+                table.insert_unique(h, (h, gi, i), |&(hh, _, _)| hh);
                 gi
             }
         };
         let grp = &mut groups[gi];
         grp.members.push(i);
-        grp.count += g.count;
+        grp.count = grp.count.saturating_add(g.count);
         if let Some(m) = g.wait_minutes {
             grp.minutes = Some(match grp.minutes {
                 None => (m, m),
@@ -139,4 +139,27 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     // Stable: equal ranks and counts keep input order.
     groups.sort_by(|a, b| a.rank.cmp(&b.rank).then(b.count.cmp(&a.count)));
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PprofTextReader;
+
+    #[test]
+    fn group_counts_beyond_u64_saturate() {
+        // Two records with the same (empty) stack whose counts overflow when
+        // added up (seen while writing fuzz/'s invariants, confirmed with fuzz/pprof_debug1).
+        let mut r = PprofTextReader::new();
+        for l in b"goroutine profile: total 1\n18446744073709551615 @ 0x1\n1 @ 0x1\n"
+            .split(|&c| c == b'\n')
+        {
+            r.push_line(l);
+        }
+        let d = &r.finish()[0];
+        let groups = group(d, GroupOptions::default());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].members, [0, 1]);
+        assert_eq!(groups[0].count, u64::MAX);
+    }
 }

@@ -2,7 +2,7 @@
 //! millions of times in a large dump, so each distinct string is stored once
 //! and frames refer to it by a 4-byte [`Sym`].
 
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
@@ -21,18 +21,38 @@ impl Sym {
     }
 }
 
+/// Strings are packed into chunks of up to this size (one allocation per chunk,
+/// not per string); a string longer than half a chunk gets a chunk of its own.
+const CHUNK: usize = 256 * 1024;
+
+/// Where one string lives: `chunks[chunk][start..start + len]`.
+#[derive(Clone, Copy)]
+struct Span {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
 /// Owns each distinct string once.
+///
+/// Large dumps intern millions of distinct argument strings, so the layout is
+/// built for that: strings are packed into big chunks, and each table entry
+/// carries its string's hash, so lookups rarely touch the string and the table
+/// grows without re-reading any string.
 #[derive(Clone)]
 pub struct Interner {
-    strings: Vec<Box<str>>,
-    table: HashTable<u32>,
-    hasher: FxBuildHasher,
+    spans: Vec<Span>,
+    chunks: Vec<String>,
+    /// The chunk being filled.
+    cur: usize,
+    /// (index into `spans`, 32-bit hash of the string)
+    table: HashTable<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Interner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Interner")
-            .field("len", &self.strings.len())
+            .field("len", &self.spans.len())
             .finish()
     }
 }
@@ -40,9 +60,10 @@ impl std::fmt::Debug for Interner {
 impl Default for Interner {
     fn default() -> Self {
         let mut i = Interner {
-            strings: Vec::new(),
+            spans: Vec::new(),
+            chunks: Vec::new(),
+            cur: 0,
             table: HashTable::new(),
-            hasher: FxBuildHasher,
         };
         let empty = i.intern("");
         debug_assert_eq!(empty, Sym::EMPTY);
@@ -50,57 +71,132 @@ impl Default for Interner {
     }
 }
 
+fn hash32(b: &[u8]) -> u32 {
+    let mut h = FxBuildHasher.build_hasher();
+    h.write(b);
+    (h.finish() >> 32) as u32
+}
+
+/// Spreads a stored 32-bit hash over the 64 bits the table uses (its top bits
+/// pick the control byte, its low bits the bucket).
+#[inline]
+fn table_hash(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 impl Interner {
-    fn hash(&self, s: &str) -> u64 {
-        self.hasher.hash_one(s)
+    #[inline]
+    fn span_str(&self, sp: Span) -> &str {
+        let start = sp.start as usize;
+        &self.chunks[sp.chunk as usize][start..start + sp.len as usize]
+    }
+
+    fn find(&self, b: &[u8], h: u32) -> Option<Sym> {
+        self.table
+            .find(table_hash(h), |&(i, hh)| {
+                hh == h && self.span_str(self.spans[i as usize]).as_bytes() == b
+            })
+            .map(|&(i, _)| Sym(i))
+    }
+
+    /// Stores a string known to be absent.
+    fn insert(&mut self, s: &str, h: u32) -> Sym {
+        let i = u32::try_from(self.spans.len()).expect("more than 4 billion distinct strings");
+        let chunk = if s.len() > CHUNK / 2 {
+            self.chunks.push(String::with_capacity(s.len()));
+            self.chunks.len() - 1
+        } else {
+            let fits = self
+                .chunks
+                .get(self.cur)
+                .is_some_and(|c| c.capacity() - c.len() >= s.len());
+            if !fits {
+                // Small dumps stay small: chunks grow from 1 KiB up to CHUNK.
+                let cap = (1024 << self.chunks.len().min(8)).min(CHUNK);
+                self.chunks.push(String::with_capacity(cap));
+                self.cur = self.chunks.len() - 1;
+            }
+            self.cur
+        };
+        let c = &mut self.chunks[chunk];
+        let start = c.len();
+        c.push_str(s);
+        let span = Span {
+            chunk: u32::try_from(chunk).expect("too many chunks"),
+            start: u32::try_from(start).expect("chunk too large"),
+            len: u32::try_from(s.len()).expect("string too long"),
+        };
+        self.spans.push(span);
+        self.table
+            .insert_unique(table_hash(h), (i, h), |&(_, hh)| table_hash(hh));
+        Sym(i)
     }
 
     /// Returns the symbol for `s`, storing it if it is new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let hash = self.hash(s);
-        let strings = &self.strings;
-        if let Some(&i) = self.table.find(hash, |&i| &*strings[i as usize] == s) {
-            return Sym(i);
+        let h = hash32(s.as_bytes());
+        match self.find(s.as_bytes(), h) {
+            Some(sym) => sym,
+            None => self.insert(s, h),
         }
-        let i = u32::try_from(self.strings.len()).expect("more than 4 billion distinct strings");
-        self.strings.push(s.into());
-        let strings = &self.strings;
-        let hasher = self.hasher;
-        self.table
-            .insert_unique(hash, i, |&j| hasher.hash_one(&*strings[j as usize]));
-        Sym(i)
     }
 
     /// Interns bytes, replacing invalid UTF-8 (dumps are UTF-8 in practice, but a
     /// corrupt buffer must not stop the reader).
     pub fn intern_bytes(&mut self, b: &[u8]) -> Sym {
+        // Look up the raw bytes first: only new strings need UTF-8 validation.
+        let h = hash32(b);
+        if let Some(sym) = self.find(b, h) {
+            return sym;
+        }
         match std::str::from_utf8(b) {
-            Ok(s) => self.intern(s),
+            Ok(s) => self.insert(s, h),
             Err(_) => self.intern(&String::from_utf8_lossy(b)),
         }
     }
 
+    /// Interns every string of `other`, in its order; returns the new symbol of
+    /// each of `other`'s symbols, by index.
+    pub(crate) fn absorb(&mut self, other: &Interner) -> Vec<Sym> {
+        other
+            .table_order_spans()
+            .map(|(sp, h)| {
+                let s = other.span_str(sp);
+                match self.find(s.as_bytes(), h) {
+                    Some(sym) => sym,
+                    None => self.insert(s, h),
+                }
+            })
+            .collect()
+    }
+
+    /// Each string's span with its hash, by symbol index.
+    fn table_order_spans(&self) -> impl Iterator<Item = (Span, u32)> + '_ {
+        let mut hashes = vec![0u32; self.spans.len()];
+        for &(i, h) in self.table.iter() {
+            hashes[i as usize] = h;
+        }
+        self.spans.iter().copied().zip(hashes)
+    }
+
     /// Looks up a string without storing it.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        let hash = self.hash(s);
-        self.table
-            .find(hash, |&i| &*self.strings[i as usize] == s)
-            .map(|&i| Sym(i))
+        self.find(s.as_bytes(), hash32(s.as_bytes()))
     }
 
     /// The string behind a symbol.
     pub fn resolve(&self, sym: Sym) -> &str {
-        &self.strings[sym.index()]
+        self.span_str(self.spans[sym.index()])
     }
 
     /// Number of distinct strings.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.spans.len()
     }
 
     /// Always false: the empty string is always present.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.spans.is_empty()
     }
 }
 

@@ -84,8 +84,40 @@ pub fn detect(head: &[u8]) -> Detected {
     Detected::Dump(Format::Traceback)
 }
 
+/// Traceback text at least this large is read on several threads.
+const PARALLEL_MIN: usize = 8 << 20;
+/// The smallest piece worth a thread of its own.
+const PIECE_MIN: usize = 4 << 20;
+/// At most this many threads read one input.
+const MAX_THREADS: usize = 8;
+/// How much input a reader consumes between two calls of a `release` callback.
+const RELEASE_EVERY: usize = 16 << 20;
+
 /// Reads every dump in an in-memory (or memory-mapped) input.
+///
+/// Large traceback inputs are read on several threads (split at goroutine
+/// boundaries); the result is always exactly what one sequential reader gives.
 pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
+    read_bytes_releasing(bytes, opts, &|_| {})
+}
+
+/// Like [`read_bytes`], and tells `release` which byte ranges of `bytes` the
+/// readers have finished with, so that a caller that memory-maps a huge file can
+/// drop those pages (`madvise(MADV_DONTNEED)`) and keep its resident memory far
+/// below the input size.
+///
+/// For traceback text, every byte is reported, in ranges of whole lines (each
+/// starts at a line start and ends after a newline or at the end of the input),
+/// in input order per thread but possibly from several threads at once. A range
+/// may be reported, and read, again: an input read in pieces whose pieces
+/// cannot be joined exactly is then read once more in one go, so released pages
+/// must still hold the same bytes. Profiles report nothing. The result never
+/// depends on the callback.
+pub fn read_bytes_releasing(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Result<Vec<Dump>, Error> {
     let dumps = match detect(&bytes[..bytes.len().min(8192)]) {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
         Detected::Dump(Format::PprofProto) => vec![pprof_proto::read(bytes)?],
@@ -94,16 +126,41 @@ pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> 
             for_each_line(bytes, |l| r.push_line(l));
             r.finish()
         }
-        Detected::Dump(_) => {
-            let mut r = TracebackReader::new(opts.keep_args);
-            for_each_line(bytes, |l| r.push_line(l));
-            r.finish()
-        }
+        Detected::Dump(_) => read_traceback(bytes, opts.keep_args, release),
     };
     if dumps.is_empty() {
         return Err(Error::NoDump);
     }
     Ok(dumps)
+}
+
+fn read_traceback(
+    bytes: &[u8],
+    keep_args: bool,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Vec<Dump> {
+    if bytes.len() >= PARALLEL_MIN {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+            .min(bytes.len() / PIECE_MIN);
+        if threads > 1 {
+            if let Some(d) = traceback::read_in_pieces(bytes, keep_args, threads, release) {
+                return d;
+            }
+        }
+    }
+    let mut r = TracebackReader::new(keep_args);
+    for_each_line_releasing(bytes, 0, release, |l| r.push_line(l));
+    r.finish()
+}
+
+/// Reads traceback text in `pieces` pieces, one thread each; `None` when the
+/// input cannot be split or its pieces cannot be joined exactly (a log prefix,
+/// several dumps, a crash dump's thread sections…). For tests and benchmarks.
+#[doc(hidden)]
+pub fn read_traceback_in_pieces(bytes: &[u8], keep_args: bool, pieces: usize) -> Option<Vec<Dump>> {
+    traceback::read_in_pieces(bytes, keep_args, pieces, &|_| {})
 }
 
 /// Reads every dump from a stream, line by line (binary profiles are buffered whole).
@@ -158,6 +215,32 @@ fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {
         buf.pop();
     }
     Ok(true)
+}
+
+/// [`for_each_line`] over `bytes`, which start at offset `base` of the whole
+/// input, reporting consumed ranges (whole lines) to `release` as it goes.
+fn for_each_line_releasing(
+    bytes: &[u8],
+    base: usize,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    mut f: impl FnMut(&[u8]),
+) {
+    let mut start = 0;
+    let mut released = 0;
+    for nl in memchr::memchr_iter(b'\n', bytes) {
+        f(&bytes[start..nl]);
+        start = nl + 1;
+        if start - released >= RELEASE_EVERY {
+            release(base + released..base + start);
+            released = start;
+        }
+    }
+    if start < bytes.len() {
+        f(&bytes[start..]);
+    }
+    if released < bytes.len() {
+        release(base + released..base + bytes.len());
+    }
 }
 
 fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {

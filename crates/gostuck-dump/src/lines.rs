@@ -49,8 +49,11 @@ pub(crate) fn function_call(line: &[u8]) -> Option<(&[u8], &[u8])> {
         return None;
     }
     // A Go function name has no ": " and no tabs; prose such as "note: x(y)" is rejected.
-    if memchr::memchr(b'\t', func).is_some() || memchr::memmem::find(func, b": ").is_some() {
-        return None;
+    // (One pass for both: names rarely contain either byte.)
+    for i in memchr::memchr2_iter(b'\t', b':', func) {
+        if func[i] == b'\t' || func.get(i + 1) == Some(&b' ') {
+            return None;
+        }
     }
     Some((func, &body[open + 1..]))
 }
@@ -60,11 +63,13 @@ pub(crate) fn function_call(line: &[u8]) -> Option<(&[u8], &[u8])> {
 pub(crate) fn file_line(line: &[u8]) -> Option<(&[u8], u32)> {
     let rest = line.strip_prefix(b"\t")?;
     let rest = trim_end(rest);
-    // The path may contain spaces (Windows "Program Files"), so cut at the known suffixes.
-    let end = [&b" +0x"[..], b" fp=", b" pc="]
-        .iter()
-        .filter_map(|pat| memchr::memmem::find(rest, pat))
-        .min()
+    // The path may contain spaces (Windows "Program Files"), so cut at the first
+    // of the known suffixes ` +0x`, ` fp=`, ` pc=`.
+    let end = memchr::memchr_iter(b' ', rest)
+        .find(|&i| {
+            let s = &rest[i + 1..];
+            s.starts_with(b"+0x") || s.starts_with(b"fp=") || s.starts_with(b"pc=")
+        })
         .unwrap_or(rest.len());
     let loc = &rest[..end];
     let colon = memchr::memrchr(b':', loc)?;

@@ -214,7 +214,9 @@ impl Dump {
 
     /// Total goroutines represented (sum of record counts).
     pub fn total_goroutines(&self) -> u64 {
-        self.goroutines.iter().map(|g| g.count).sum()
+        self.goroutines
+            .iter()
+            .fold(0, |n, g| n.saturating_add(g.count))
     }
 
     /// True when the runtime itself declared a global deadlock.

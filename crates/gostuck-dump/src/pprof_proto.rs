@@ -140,7 +140,7 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
     let mut total = 0u64;
     for sample in &p.sample {
         let count = sample.value.first().copied().unwrap_or(1).max(0) as u64;
-        total += count;
+        total = total.saturating_add(count);
         let mut frames = Vec::new();
         for id in &sample.location_id {
             let Some(loc) = locations.get(id) else {
@@ -232,4 +232,20 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
         }
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_counts_beyond_u64_saturate() {
+        // Three samples of i64::MAX goroutines each overflowed the profile total
+        // (seen while writing fuzz/'s invariants, confirmed with fuzz/pprof_proto).
+        let bytes = b"\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
+        let d = read(bytes).unwrap();
+        assert_eq!(d.goroutines.len(), 3);
+        assert_eq!(d.profile_total, Some(u64::MAX));
+        assert_eq!(d.total_goroutines(), u64::MAX);
+    }
 }

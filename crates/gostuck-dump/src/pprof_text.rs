@@ -205,3 +205,28 @@ fn warn(line: u64, msg: &str) -> Warning {
         message: msg.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &[u8]) -> Vec<Dump> {
+        let mut r = PprofTextReader::new();
+        for l in text.split(|&c| c == b'\n') {
+            r.push_line(l);
+        }
+        r.finish()
+    }
+
+    #[test]
+    fn record_counts_beyond_u64_saturate() {
+        // The records' sum overflowed (seen while writing fuzz/'s invariants,
+        // confirmed with fuzz/pprof_debug1).
+        let d = &read(b"goroutine profile: total 1\n18446744073709551615 @ 0x1\n1 @ 0x1\n")[0];
+        assert_eq!(d.goroutines.len(), 2);
+        assert_eq!(d.total_goroutines(), u64::MAX);
+        assert!(d.warnings[0]
+            .message
+            .contains("add up to 18446744073709551615"));
+    }
+}

@@ -38,6 +38,27 @@ pub struct TracebackReader {
     prefix: Option<usize>,
     /// A goroutine dropped because its ID repeated inside a crash dump.
     skipping_duplicate: bool,
+    /// Frames of the goroutine being read; moved into it, at its exact size,
+    /// when it ends.
+    frames: Vec<Frame>,
+    /// The file last seen under each function (a function's frames nearly
+    /// always name the same file): `(function, file)` by `function & FILE_CACHE_MASK`,
+    /// checked against the file line's bytes, so it can only save a lookup.
+    /// Symbols of the current dump; cleared when a new dump starts.
+    file_cache: Vec<(Sym, Sym)>,
+}
+
+const FILE_CACHE_MASK: usize = 4095;
+
+/// What recognising a line (while looking for a log prefix) already parsed, so
+/// [`TracebackReader::process`] need not parse it again.
+enum Known<'a> {
+    /// Nothing reusable.
+    Nothing,
+    /// The line is this goroutine header.
+    Header(lines::Header<'a>),
+    /// The line is a function call line (and so not a header).
+    Call(&'a [u8], &'a [u8]),
 }
 
 #[derive(Debug)]
@@ -77,6 +98,8 @@ impl TracebackReader {
             crash_sections: false,
             prefix: None,
             skipping_duplicate: false,
+            frames: Vec::new(),
+            file_cache: Vec::new(),
         }
     }
 
@@ -84,30 +107,35 @@ impl TracebackReader {
     pub fn push_line(&mut self, raw: &[u8]) {
         self.lineno += 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let line = self.strip_prefix(raw);
-        self.process(line);
+        let (line, known) = self.strip_prefix(raw);
+        self.process(line, known);
     }
 
     /// Removes a log prefix (timestamps, `kubectl logs --prefix`, journald) if one
     /// was detected, or detects one on a goroutine header found mid-line.
-    fn strip_prefix<'a>(&mut self, raw: &'a [u8]) -> &'a [u8] {
+    fn strip_prefix<'a>(&mut self, raw: &'a [u8]) -> (&'a [u8], Known<'a>) {
         if let Some(k) = self.prefix {
-            if raw.len() >= k && is_dump_line(&raw[k..]) {
-                return &raw[k..];
+            if raw.len() >= k {
+                if let Some(known) = dump_line(&raw[k..]) {
+                    return (&raw[k..], known);
+                }
             }
             // Prefix lengths can drift by a few bytes (pids, trimmed fractions).
             if let Some(tab) = memchr::memchr(b'\t', raw) {
                 if lines::file_line(&raw[tab..]).is_some() {
-                    return &raw[tab..];
+                    return (&raw[tab..], Known::Nothing);
                 }
             }
             if raw.len() <= k && lines::trim(raw).len() + 1 >= raw.len().min(k) {
                 // A prefix followed by nothing: an empty log line.
-                return &[];
+                return (&[], Known::Nothing);
             }
         }
-        if is_dump_line(raw) && !raw.is_empty() {
-            return raw;
+        if raw.is_empty() {
+            return (raw, Known::Nothing);
+        }
+        if let Some(known) = dump_line(raw) {
+            return (raw, known);
         }
         // Look for a header, fatal error or panic behind a prefix.
         for pat in [
@@ -127,18 +155,23 @@ impl TracebackReader {
                 };
                 if ok {
                     self.prefix = Some(k);
-                    return cand;
+                    return (cand, Known::Nothing);
                 }
                 from = k + 1;
             }
         }
-        raw
+        (raw, Known::Nothing)
     }
 
-    fn process(&mut self, line: &[u8]) {
+    fn process(&mut self, line: &[u8], known: Known<'_>) {
         if let Some(p) = self.pending.take() {
             if let Some((file, ln)) = lines::file_line(line) {
-                let file = self.cur.strings.intern_bytes(file);
+                let function = match p {
+                    Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => {
+                        function
+                    }
+                };
+                let file = self.intern_file(function, file);
                 self.complete_pending(p, file, ln);
                 return;
             }
@@ -178,7 +211,12 @@ impl TracebackReader {
             return;
         }
 
-        if let Some(h) = lines::header(line) {
+        let (header, call) = match known {
+            Known::Header(h) => (Some(h), None),
+            Known::Call(f, args) => (None, Some(Some((f, args)))),
+            Known::Nothing => (lines::header(line), None),
+        };
+        if let Some(h) = header {
             self.start_goroutine(h);
             return;
         }
@@ -187,7 +225,7 @@ impl TracebackReader {
             if self.skipping_duplicate {
                 return;
             }
-            if let Some((f, args)) = lines::function_call(line) {
+            if let Some((f, args)) = call.unwrap_or_else(|| lines::function_call(line)) {
                 let kind = if args == b"..." {
                     FrameKind::Inlined
                 } else {
@@ -344,7 +382,23 @@ impl TracebackReader {
         }
     }
 
+    /// The symbol of the file of a frame of `function`.
+    fn intern_file(&mut self, function: Sym, file: &[u8]) -> Sym {
+        if self.file_cache.is_empty() {
+            self.file_cache = vec![(Sym::EMPTY, Sym::EMPTY); FILE_CACHE_MASK + 1];
+        }
+        let slot = function.index() & FILE_CACHE_MASK;
+        let (f, sym) = self.file_cache[slot];
+        if f == function && self.cur.strings.resolve(sym).as_bytes() == file {
+            return sym;
+        }
+        let sym = self.cur.strings.intern_bytes(file);
+        self.file_cache[slot] = (function, sym);
+        sym
+    }
+
     fn rotate(&mut self) {
+        self.file_cache.clear();
         let mut next = Dump::new(Format::Traceback);
         next.first_line = self.lineno;
         let prev = std::mem::replace(&mut self.cur, next);
@@ -434,7 +488,7 @@ impl TracebackReader {
         if let Some(g) = self.g.as_mut() {
             match (self.in_ancestor, g.ancestors.last_mut()) {
                 (true, Some(a)) => a.frames.push(f),
-                _ => g.frames.push(f),
+                _ => self.frames.push(f),
             }
         }
     }
@@ -449,11 +503,13 @@ impl TracebackReader {
             );
         }
         let skipping = std::mem::replace(&mut self.skipping_duplicate, false);
-        if let Some(g) = self.g.take() {
+        if let Some(mut g) = self.g.take() {
             if !skipping {
+                g.frames = self.frames.as_slice().to_vec();
                 self.cur.goroutines.push(g);
             }
         }
+        self.frames.clear();
     }
 
     fn warn(&mut self, message: String, position: u64) {
@@ -466,6 +522,39 @@ impl TracebackReader {
 
     /// Ends the input and returns every dump found, oldest first.
     pub fn finish(mut self) -> Vec<Dump> {
+        self.end_input();
+        finish_dumps(self.done, self.cur)
+    }
+
+    /// Whether the reader is in the state a new reader starts in, apart from
+    /// what [`merge`] carries over (line count, dumps, goroutine IDs seen).
+    fn clean(&self) -> bool {
+        self.g.is_none()
+            && !self.in_ancestor
+            && self.pending.is_none()
+            && !self.in_system_stack
+            && !self.in_running_tests
+            && !self.crash_sections
+            && self.prefix.is_none()
+            && !self.skipping_duplicate
+            && self.frames.is_empty()
+    }
+
+    /// Ends the input of one piece read on its own; see [`merge`].
+    pub(crate) fn into_part(mut self) -> Part {
+        let clean_end = self.clean();
+        self.end_input();
+        Part {
+            clean_end,
+            lineno: self.lineno,
+            done: self.done,
+            cur: self.cur,
+            seen: self.seen,
+        }
+    }
+
+    /// Warnings about a goroutine cut off by the end of the input, and its end.
+    fn end_input(&mut self) {
         if self.pending.is_some() {
             let id = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
             self.pending = None;
@@ -474,7 +563,7 @@ impl TracebackReader {
                 self.lineno,
             );
         } else if let Some(g) = &self.g {
-            if g.frames.is_empty() && !g.flags.stack_unavailable && !self.skipping_duplicate {
+            if self.frames.is_empty() && !g.flags.stack_unavailable && !self.skipping_duplicate {
                 let id = g.id.unwrap_or(0);
                 self.warn(
                     format!(
@@ -485,16 +574,181 @@ impl TracebackReader {
             }
         }
         self.end_goroutine();
-        let mut dumps = self.done;
-        dumps.push(self.cur);
-        dumps.retain(|d| {
-            !d.goroutines.is_empty() || d.fatal_error.is_some() || !d.panics.is_empty()
-        });
-        for d in &mut dumps {
-            finalize(d);
-        }
-        dumps
     }
+}
+
+fn finish_dumps(mut dumps: Vec<Dump>, cur: Dump) -> Vec<Dump> {
+    dumps.push(cur);
+    dumps.retain(|d| !d.goroutines.is_empty() || d.fatal_error.is_some() || !d.panics.is_empty());
+    for d in &mut dumps {
+        finalize(d);
+    }
+    dumps
+}
+
+/// What a [`TracebackReader`] read from one piece of a larger input, which it
+/// read from the piece's first line, starting as a new reader.
+pub(crate) struct Part {
+    /// The reader ended in the state a new reader starts in.
+    clean_end: bool,
+    /// Lines read.
+    lineno: u64,
+    done: Vec<Dump>,
+    cur: Dump,
+    seen: FxHashSet<u64>,
+}
+
+/// Joins the pieces of one input, read separately and in order, into exactly
+/// what one reader would have returned for the whole input, or `None` when that
+/// cannot be guaranteed (then the input must be read in one go).
+///
+/// A piece starts with a goroutine header right after a blank line, so the
+/// reader that read everything before it is then in a new reader's state,
+/// except for four things carried over here: the line count (added to line
+/// numbers), the dumps read so far (the piece's goroutines and warnings are
+/// appended to the last one and its strings re-interned in order of first
+/// appearance, which gives the same symbols), the goroutine IDs seen (a piece
+/// may not repeat one, which would have started a new dump) and whether the
+/// current dump already has goroutines (which only matters for panics, fatal
+/// errors and signals: a piece may have none).
+pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
+    let mut parts = parts.into_iter();
+    let mut acc = parts.next()?;
+    for next in parts {
+        let c = &next.cur;
+        if !acc.clean_end
+            || !next.done.is_empty()
+            || c.fatal_error.is_some()
+            || !c.panics.is_empty()
+            || c.signal.is_some()
+            || !c.running_tests.is_empty()
+            || c.profile_total.is_some()
+            || c.profile_name.is_some()
+            || c.go_version.is_some()
+        {
+            return None;
+        }
+        let (small, large) = if next.seen.len() < acc.seen.len() {
+            (&next.seen, &acc.seen)
+        } else {
+            (&acc.seen, &next.seen)
+        };
+        if small.iter().any(|id| large.contains(id)) {
+            return None;
+        }
+        let offset = acc.lineno;
+        let map = acc.cur.strings.absorb(&next.cur.strings);
+        let m = |s: &mut Sym| *s = map[s.index()];
+        let frames = |fs: &mut Vec<Frame>| {
+            for f in fs {
+                m(&mut f.function);
+                m(&mut f.args);
+                m(&mut f.file);
+            }
+        };
+        let created = |c: &mut Option<CreatedBy>| {
+            if let Some(c) = c {
+                m(&mut c.function);
+                m(&mut c.file);
+            }
+        };
+        let Part {
+            clean_end,
+            lineno,
+            cur,
+            seen,
+            ..
+        } = next;
+        acc.cur.goroutines.reserve(cur.goroutines.len());
+        for mut g in cur.goroutines {
+            m(&mut g.state);
+            for (k, v) in &mut g.labels {
+                m(k);
+                m(v);
+            }
+            frames(&mut g.frames);
+            created(&mut g.created_by);
+            for a in &mut g.ancestors {
+                frames(&mut a.frames);
+                created(&mut a.created_by);
+            }
+            g.line += offset;
+            acc.cur.goroutines.push(g);
+        }
+        for mut w in cur.warnings {
+            if !w.is_byte_offset {
+                w.position += offset;
+            }
+            acc.cur.warnings.push(w);
+        }
+        acc.seen.extend(seen);
+        acc.lineno += lineno;
+        acc.clean_end = clean_end;
+    }
+    Some(finish_dumps(acc.done, acc.cur))
+}
+
+/// Reads traceback text on `pieces` threads: splits it at goroutine headers that
+/// follow a blank line, reads each piece with its own reader, and [`merge`]s.
+pub(crate) fn read_in_pieces(
+    bytes: &[u8],
+    keep_args: bool,
+    pieces: usize,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> Option<Vec<Dump>> {
+    let mut starts = split_points(bytes, pieces);
+    if starts.len() < 2 {
+        return None;
+    }
+    starts.push(bytes.len());
+    let read = |i: usize| {
+        let (a, b) = (starts[i], starts[i + 1]);
+        let mut r = TracebackReader::new(keep_args);
+        crate::for_each_line_releasing(&bytes[a..b], a, release, |l| r.push_line(l));
+        r.into_part()
+    };
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let read = &read;
+        let handles: Vec<_> = (1..starts.len() - 1)
+            .map(|i| s.spawn(move || read(i)))
+            .collect();
+        let mut parts = vec![read(0)];
+        for h in handles {
+            match h.join() {
+                Ok(p) => parts.push(p),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        parts
+    });
+    merge(parts)
+}
+
+/// Where to cut `bytes` into about `pieces` pieces of similar size: offsets of
+/// goroutine header lines that follow a blank line (the first piece starts at 0).
+fn split_points(bytes: &[u8], pieces: usize) -> Vec<usize> {
+    let finder = memchr::memmem::Finder::new(b"\n\ngoroutine ");
+    let mut starts = vec![0];
+    for i in 1..pieces.max(1) {
+        let mut from = (bytes.len() / pieces * i).max(starts[starts.len() - 1]);
+        let found = loop {
+            let Some(pos) = finder.find(&bytes[from..]) else {
+                break None;
+            };
+            let s = from + pos + 2;
+            let end = memchr::memchr(b'\n', &bytes[s..]).map_or(bytes.len(), |e| s + e);
+            let line = &bytes[s..end];
+            if lines::header(line.strip_suffix(b"\r").unwrap_or(line)).is_some() {
+                break Some(s);
+            }
+            from = s;
+        };
+        match found {
+            Some(s) => starts.push(s),
+            None => break,
+        }
+    }
+    starts
 }
 
 /// Fills inferred states and the Go version once a dump is complete.
@@ -593,18 +847,21 @@ fn parse_bracket(g: &mut Goroutine, bracket: &[u8], d: &mut Dump) {
     }
 }
 
-/// Whether a line (after any prefix) looks like part of a traceback.
-fn is_dump_line(l: &[u8]) -> bool {
+/// Whether a line (after any prefix) looks like part of a traceback, with what
+/// was parsed to tell.
+fn dump_line(l: &[u8]) -> Option<Known<'_>> {
     match l.first() {
-        None => true,
-        Some(b'\t') => true,
-        Some(b'g') => lines::header(l).is_some(),
-        Some(b'c') if l.starts_with(b"created by ") => true,
-        Some(b'.') => lines::elided(l).is_some(),
-        Some(b'[') => l.starts_with(b"[originating from goroutine "),
-        Some(b'p') if l.starts_with(b"panic: ") => true,
-        Some(b'f') if l.starts_with(b"fatal error: ") => true,
-        _ => lines::function_call(l).is_some(),
+        None => Some(Known::Nothing),
+        Some(b'\t') => Some(Known::Nothing),
+        Some(b'g') => lines::header(l).map(Known::Header),
+        Some(b'c') if l.starts_with(b"created by ") => Some(Known::Nothing),
+        Some(b'.') => lines::elided(l).map(|_| Known::Nothing),
+        Some(b'[') => l
+            .starts_with(b"[originating from goroutine ")
+            .then_some(Known::Nothing),
+        Some(b'p') if l.starts_with(b"panic: ") => Some(Known::Nothing),
+        Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
+        _ => lines::function_call(l).map(|(f, args)| Known::Call(f, args)),
     }
 }
 

@@ -8,6 +8,7 @@ mod findings;
 pub mod kinds;
 
 pub mod report;
+pub mod watch;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Generate a benchmark goroutine dump with a real Go toolchain.
+#
+# Usage: bench/gen-dump.sh N OUT
+#   N    goroutines to start (e.g. 20000, 1000000)
+#   OUT  file to write (conventionally target/bench-data/dump-N.txt)
+#
+# Builds bench/gen-dump (Go, stdlib only) and runs it: it starts N goroutines
+# blocked in a realistic mix of ways and writes runtime.Stack(buf, true) to OUT.
+# Skips everything when OUT already exists. Never commit the output: it lives
+# under target/ (git-ignored).
+#
+# Go: $GO if set, else `go` on PATH if it is Go >= 1.22, else the toolchain
+# scripts/install-go.sh installs under .tools/ (default 1.27.3, override with
+# GOSTUCK_BENCH_GO_VERSION). GOSTUCK_BENCH_NO_INSTALL=1 forbids installing.
+# Extra flags for gen-dump can be passed in GEN_DUMP_FLAGS (e.g. "-age 70s").
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 N OUT" >&2
+  exit 2
+fi
+N="$1"
+OUT="$2"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+if [ -s "$OUT" ]; then
+  echo "gen-dump: $OUT exists; not regenerating" >&2
+  exit 0
+fi
+
+find_go() {
+  if [ -n "${GO:-}" ]; then echo "$GO"; return 0; fi
+  local v="${GOSTUCK_BENCH_GO_VERSION:-1.27.3}" p
+  for p in "$ROOT"/.tools/go"$v"/lib/python3*/site-packages/go/bin/go; do
+    if [ -x "$p" ]; then echo "$p"; return 0; fi
+  done
+  if command -v go >/dev/null 2>&1; then
+    case "$(go env GOVERSION 2>/dev/null)" in
+      go1.2[2-9]*|go1.[3-9][0-9]*) command -v go; return 0 ;;
+    esac
+  fi
+  if [ "${GOSTUCK_BENCH_NO_INSTALL:-0}" != 1 ] && [ -x "$ROOT/scripts/install-go.sh" ]; then
+    "$ROOT/scripts/install-go.sh" "$v" && return 0
+  fi
+  return 1
+}
+
+GOBIN_PATH="$(find_go)" || {
+  echo "gen-dump: no Go toolchain found (set GO=/path/to/go, or run scripts/install-go.sh 1.27.3)" >&2
+  exit 3
+}
+
+export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOWORK=off
+unset GOTRACEBACK GODEBUG GOEXPERIMENT GOROOT
+
+mkdir -p "$(dirname "$OUT")"
+BIN_DIR="$ROOT/target/bench-data/bin"
+mkdir -p "$BIN_DIR"
+BIN="$BIN_DIR/gen-dump"
+(cd "$ROOT/bench/gen-dump" && "$GOBIN_PATH" build -o "$BIN" .)
+
+# Write to a temporary name first so an interrupted run leaves no partial dump.
+TMP="$OUT.tmp.$$"
+trap 'rm -f "$TMP"' EXIT
+# shellcheck disable=SC2086
+"$BIN" -n "$N" -o "$TMP" ${GEN_DUMP_FLAGS:-}
+mv "$TMP" "$OUT"
+trap - EXIT
+echo "gen-dump: wrote $OUT ($(wc -c <"$OUT") bytes)" >&2

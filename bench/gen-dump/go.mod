@@ -1,0 +1,3 @@
+module gostuck.bench/gen-dump
+
+go 1.22

@@ -1,0 +1,443 @@
+//! Per-goroutine analyses over the ordered event stream.
+//!
+//! [`Analyzer`] consumes [`Event`]s one at a time (so it works on traces of
+//! any length) and keeps, per goroutine: who created it and where, its
+//! current state and since when, why and where it last blocked, who
+//! unblocked it, time spent per state, and its user regions and logs.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::Result;
+use crate::event::*;
+use crate::reader::Reader;
+use crate::table::{OwnedFrame, Stack};
+
+/// A stack copied out of the trace (shared: identical stacks of a
+/// generation are stored once).
+pub type SharedStack = Arc<[OwnedFrame]>;
+
+/// Who unblocked a goroutine, when, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unblock {
+    /// When.
+    pub time: Time,
+    /// The goroutine that unblocked it ([`NO_GOROUTINE`]: the runtime, e.g.
+    /// a timer or the network poller without a goroutine).
+    pub by: GoId,
+    /// The unblocker's stack, if the trace has it.
+    pub stack: Option<SharedStack>,
+}
+
+/// A user region on a goroutine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionSpan {
+    /// The task.
+    pub task: TaskId,
+    /// The region name.
+    pub name: String,
+    /// Begin time (`None`: began before the trace started).
+    pub start: Option<Time>,
+    /// End time (`None`: still open at the end of the trace).
+    pub end: Option<Time>,
+}
+
+/// A user log message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When.
+    pub time: Time,
+    /// The task.
+    pub task: TaskId,
+    /// Category (key).
+    pub category: String,
+    /// Message.
+    pub message: String,
+}
+
+/// A user task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// The task ID.
+    pub id: TaskId,
+    /// Its name ("" if its begin is not in the trace).
+    pub name: String,
+    /// The parent task, or [`NO_TASK`].
+    pub parent: TaskId,
+    /// Begin time, if in the trace.
+    pub start: Option<Time>,
+    /// End time, if in the trace.
+    pub end: Option<Time>,
+    /// The goroutine that began it.
+    pub created_by: GoId,
+}
+
+/// Everything known about one goroutine at the end of the trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoroutineInfo {
+    /// The goroutine ID.
+    pub id: GoId,
+    /// Its state at the end of the trace (`NotExist`: it exited).
+    pub state: GoState,
+    /// When it entered `state` (for goroutines seen only in a status event:
+    /// the time of that event, i.e. the start of the trace).
+    pub since: Time,
+    /// Whether it already existed when the trace started.
+    pub existed_at_start: bool,
+    /// When it was created, if in the trace.
+    pub created_at: Option<Time>,
+    /// The goroutine that created it ([`NO_GOROUTINE`] if unknown or none).
+    pub created_by: GoId,
+    /// Where the `go` statement was (the creator's stack).
+    pub creation_stack: Option<SharedStack>,
+    /// Where it starts running: its first frame is the start function.
+    pub start_stack: Option<SharedStack>,
+    /// When it exited, if it did.
+    pub ended_at: Option<Time>,
+    /// The reason of the last block or stop (`chan receive`, `sync.Mutex.Lock`,
+    /// `preempted`...), "" if none seen.
+    pub reason: String,
+    /// The most recent stack of the goroutine itself: where it last blocked,
+    /// stopped or entered a syscall, or its stack at a status event.
+    pub stack: Option<SharedStack>,
+    /// The most recent unblock.
+    pub last_unblock: Option<Unblock>,
+    /// How often each goroutine unblocked this one.
+    pub unblocked_by: BTreeMap<GoId, u64>,
+    /// Nanoseconds running.
+    pub running: Time,
+    /// Nanoseconds runnable (waiting for a P).
+    pub runnable: Time,
+    /// Nanoseconds in syscalls.
+    pub syscall: Time,
+    /// Nanoseconds blocked, by reason.
+    pub blocked: BTreeMap<String, Time>,
+    /// User regions, in begin order.
+    pub regions: Vec<RegionSpan>,
+    /// User log messages.
+    pub logs: Vec<LogEntry>,
+    /// The last label the runtime applied (e.g. `GC (dedicated)`).
+    pub label: Option<String>,
+}
+
+impl GoroutineInfo {
+    fn new(id: GoId, now: Time) -> Self {
+        GoroutineInfo {
+            id,
+            state: GoState::Undetermined,
+            since: now,
+            existed_at_start: false,
+            created_at: None,
+            created_by: NO_GOROUTINE,
+            creation_stack: None,
+            start_stack: None,
+            ended_at: None,
+            reason: String::new(),
+            stack: None,
+            last_unblock: None,
+            unblocked_by: BTreeMap::new(),
+            running: 0,
+            runnable: 0,
+            syscall: 0,
+            blocked: BTreeMap::new(),
+            regions: Vec::new(),
+            logs: Vec::new(),
+            label: None,
+        }
+    }
+
+    /// The start function, if known: the first frame of the start stack,
+    /// or for a goroutine that existed before the trace, the outermost frame
+    /// of its last stack.
+    pub fn start_func(&self) -> Option<&str> {
+        match &self.start_stack {
+            Some(s) => s.first(),
+            None => self.stack.as_ref().and_then(|s| s.last()),
+        }
+        .map(|f| f.func.as_str())
+    }
+
+    /// Whether it is blocked (waiting) at the end of the trace.
+    pub fn blocked_at_end(&self) -> bool {
+        self.state == GoState::Waiting
+    }
+
+    /// Regions still open at the end of the trace, outermost first.
+    pub fn open_regions(&self) -> impl Iterator<Item = &RegionSpan> {
+        self.regions.iter().filter(|r| r.end.is_none())
+    }
+
+    fn account(&mut self, now: Time) {
+        let d = now.saturating_sub(self.since).max(0);
+        match self.state {
+            GoState::Running => self.running += d,
+            GoState::Runnable => self.runnable += d,
+            GoState::Syscall => self.syscall += d,
+            GoState::Waiting => *self.blocked.entry(self.reason.clone()).or_default() += d,
+            GoState::Undetermined | GoState::NotExist => {}
+        }
+    }
+}
+
+/// The result of analyzing a trace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    /// Time of the first event.
+    pub start: Time,
+    /// Time of the last event.
+    pub end: Time,
+    /// Every goroutine seen, by ID.
+    pub goroutines: BTreeMap<GoId, GoroutineInfo>,
+    /// Every user task seen, by ID.
+    pub tasks: BTreeMap<TaskId, TaskInfo>,
+    /// Number of events consumed.
+    pub events: u64,
+}
+
+/// Goroutines blocked at the end of the trace at the same place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedGroup {
+    /// The block reason (e.g. `chan receive`; "" if unknown, e.g. blocked
+    /// since before the trace started in a Go 1.22 trace).
+    pub reason: String,
+    /// The first frame outside the runtime and `sync` packages (or the
+    /// innermost frame), if the stack is known.
+    pub site: Option<OwnedFrame>,
+    /// The goroutines, by ID.
+    pub goroutines: Vec<GoId>,
+    /// The earliest time one of them blocked.
+    pub since: Time,
+}
+
+impl Analysis {
+    /// Goroutines waiting at the end of the trace, grouped by reason and
+    /// blocking site; largest groups first.
+    pub fn blocked_at_end(&self) -> Vec<BlockedGroup> {
+        let mut groups: BTreeMap<(String, Option<OwnedFrame>), BlockedGroup> = BTreeMap::new();
+        for g in self.goroutines.values().filter(|g| g.blocked_at_end()) {
+            let site = g.stack.as_ref().and_then(|s| {
+                s.iter()
+                    .find(|f| !crate::table::is_runtime_func(&f.func))
+                    .or_else(|| s.first())
+                    .map(|f| OwnedFrame { pc: 0, ..f.clone() })
+            });
+            let e = groups
+                .entry((g.reason.clone(), site.clone()))
+                .or_insert_with(|| BlockedGroup {
+                    reason: g.reason.clone(),
+                    site,
+                    goroutines: Vec::new(),
+                    since: g.since,
+                });
+            e.goroutines.push(g.id);
+            e.since = e.since.min(g.since);
+        }
+        let mut v: Vec<_> = groups.into_values().collect();
+        v.sort_by_key(|g| std::cmp::Reverse(g.goroutines.len()));
+        v
+    }
+}
+
+/// Builds an [`Analysis`] from events.
+#[derive(Default)]
+pub struct Analyzer {
+    a: Analysis,
+    stacks: FxHashMap<(u64, u64), SharedStack>,
+    stacks_gen: u64,
+}
+
+impl Analyzer {
+    /// A new, empty analyzer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn share(&mut self, s: Option<Stack<'_>>) -> Option<SharedStack> {
+        let s = s?;
+        if s.id() == 0 {
+            return None;
+        }
+        if s.generation() != self.stacks_gen {
+            self.stacks.clear();
+            self.stacks_gen = s.generation();
+        }
+        let key = (s.generation(), s.id());
+        Some(
+            self.stacks
+                .entry(key)
+                .or_insert_with(|| s.to_owned_frames().into())
+                .clone(),
+        )
+    }
+
+    fn g(&mut self, id: GoId, now: Time) -> &mut GoroutineInfo {
+        self.a
+            .goroutines
+            .entry(id)
+            .or_insert_with(|| GoroutineInfo::new(id, now))
+    }
+
+    /// Consumes one event (in stream order).
+    pub fn event(&mut self, ev: &Event) {
+        let now = ev.time();
+        if self.a.events == 0 {
+            self.a.start = now;
+        }
+        self.a.events += 1;
+        self.a.end = now;
+        let cur = ev.goroutine();
+        match ev.details() {
+            Details::StateTransition(st) => {
+                if let Transition::Goroutine { id, from, to } = st.transition {
+                    let stack = self.share(st.stack);
+                    let ev_stack = self.share(ev.stack());
+                    self.transition(ev, id, from, to, st.reason, stack, ev_stack);
+                }
+            }
+            Details::TaskBegin(t) => {
+                self.a.tasks.insert(
+                    t.id,
+                    TaskInfo {
+                        id: t.id,
+                        name: t.typ.to_owned(),
+                        parent: t.parent,
+                        start: Some(now),
+                        end: None,
+                        created_by: cur,
+                    },
+                );
+            }
+            Details::TaskEnd(t) => {
+                let e = self.a.tasks.entry(t.id).or_insert_with(|| TaskInfo {
+                    id: t.id,
+                    name: t.typ.to_owned(),
+                    parent: t.parent,
+                    start: None,
+                    end: None,
+                    created_by: NO_GOROUTINE,
+                });
+                e.end = Some(now);
+            }
+            Details::RegionBegin(r) => self.g(cur, now).regions.push(RegionSpan {
+                task: r.task,
+                name: r.typ.to_owned(),
+                start: Some(now),
+                end: None,
+            }),
+            Details::RegionEnd(r) => {
+                let g = self.g(cur, now);
+                let open = g
+                    .regions
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.end.is_none() && s.task == r.task && s.name == r.typ);
+                match open {
+                    Some(s) => s.end = Some(now),
+                    None => g.regions.push(RegionSpan {
+                        task: r.task,
+                        name: r.typ.to_owned(),
+                        start: None,
+                        end: Some(now),
+                    }),
+                }
+            }
+            Details::Log(l) => self.g(cur, now).logs.push(LogEntry {
+                time: now,
+                task: l.task,
+                category: l.category.to_owned(),
+                message: l.message.to_owned(),
+            }),
+            Details::Label(l) => {
+                if let ResourceId::Goroutine(id) = l.resource {
+                    self.g(id, now).label = Some(l.label.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transition(
+        &mut self,
+        ev: &Event,
+        id: GoId,
+        from: GoState,
+        to: GoState,
+        reason: &str,
+        stack: Option<SharedStack>,
+        ev_stack: Option<SharedStack>,
+    ) {
+        let now = ev.time();
+        let by = ev.goroutine();
+        let start = self.a.start;
+        let g = self.g(id, now);
+        match from {
+            // A status event at the start of a generation: the goroutine
+            // already existed. Later generations repeat the same state.
+            // It is in this state since (at least) the start of the trace:
+            // the runtime reports a goroutine's status the first time it
+            // touches it in the first generation, or at its end.
+            GoState::Undetermined => {
+                g.existed_at_start = true;
+                g.since = start;
+            }
+            GoState::NotExist => {
+                g.created_at = Some(now);
+                g.created_by = by;
+                g.start_stack = stack.clone();
+                g.creation_stack = ev_stack.clone();
+                g.since = now;
+            }
+            _ if from == to => {
+                if stack.is_some() {
+                    g.stack = stack;
+                }
+                return;
+            }
+            _ => g.account(now),
+        }
+        g.state = to;
+        if from != GoState::Undetermined {
+            g.since = now;
+        }
+        match to {
+            GoState::NotExist => g.ended_at = Some(now),
+            GoState::Waiting | GoState::Runnable if from == GoState::Running => {
+                g.reason = reason.to_owned();
+                g.stack = stack;
+            }
+            GoState::Syscall if from == GoState::Running => g.stack = stack,
+            GoState::Runnable if from == GoState::Waiting => {
+                *g.unblocked_by.entry(by).or_default() += 1;
+                g.last_unblock = Some(Unblock {
+                    time: now,
+                    by,
+                    stack: ev_stack,
+                });
+            }
+            _ if from == GoState::Undetermined && stack.is_some() => g.stack = stack,
+            _ => {}
+        }
+    }
+
+    /// Finishes: accounts time up to the last event.
+    pub fn finish(mut self) -> Analysis {
+        let end = self.a.end;
+        for g in self.a.goroutines.values_mut() {
+            g.account(end);
+        }
+        self.a
+    }
+}
+
+/// Reads the whole trace and analyzes it.
+pub fn analyze<R: BufRead>(reader: Reader<R>) -> Result<Analysis> {
+    let mut an = Analyzer::new();
+    for ev in reader {
+        an.event(&ev?);
+    }
+    Ok(an.finish())
+}

@@ -1,0 +1,492 @@
+//! The event reader: generations in, ordered events out.
+
+use std::collections::VecDeque;
+use std::io::BufRead;
+use std::sync::Arc;
+
+use crate::batch::Batch;
+use crate::error::{BatchRef, Error, Problem, Result};
+use crate::event::*;
+use crate::generation::{CpuSample, GenReader, Generation};
+use crate::input::{Input, SliceCursor};
+use crate::order::Ordering;
+use crate::spec::EventType;
+use crate::table::Table;
+use crate::version::{parse_header, Version, HEADER_LEN};
+
+/// The read position in one thread's batches of a generation.
+#[derive(Debug, Clone)]
+struct Cursor {
+    /// Index into `Reader::batches`.
+    thread_idx: usize,
+    m: ThreadId,
+    idx: usize,
+    data_off: usize,
+    last_ts: Time,
+    ev: BaseEvent,
+    ev_offset: u64,
+    ev_batch: BatchRef,
+}
+
+impl Cursor {
+    /// Reads the thread's next event; `false` when it has none left.
+    fn next_event(&mut self, batches: &[Batch], table: &Table, version: Version) -> Result<bool> {
+        while self.idx < batches.len() && batches[self.idx].data.len() == self.data_off {
+            self.idx += 1;
+            self.data_off = 0;
+            self.last_ts = 0;
+        }
+        let Some(b) = batches.get(self.idx) else {
+            return Ok(false);
+        };
+        if self.last_ts == 0 {
+            self.last_ts = table.ns(b.time);
+        }
+        let mut cur = SliceCursor::new(&b.data, b.data_offset, Some(b.at));
+        cur.pos = self.data_off;
+        let offset = cur.offset();
+        let t = cur.byte("event")?;
+        let typ = EventType::from_u8(t)
+            .filter(|e| e.valid_in(version))
+            .ok_or_else(|| {
+                Error::malformed(
+                    offset,
+                    Some(b.at),
+                    Problem::BadEventType {
+                        typ: t,
+                        version: version.minor(),
+                    },
+                )
+            })?;
+        let spec = typ.spec();
+        if !spec.timed {
+            return Err(Error::malformed(
+                offset,
+                Some(b.at),
+                Problem::Unexpected {
+                    expected: "a timed event",
+                    found: t,
+                },
+            ));
+        }
+        let dt = cur.uvarint("event timestamp")?;
+        let mut args = [0u64; 4];
+        for a in args.iter_mut().take(spec.args.len() - 1) {
+            *a = cur.uvarint("event argument")?;
+        }
+        self.ev = BaseEvent {
+            typ: t,
+            time: table.ns(dt).wrapping_add(self.last_ts),
+            args,
+        };
+        self.last_ts = self.ev.time;
+        self.ev_offset = offset;
+        self.ev_batch = b.at;
+        self.data_off = cur.pos;
+        Ok(true)
+    }
+}
+
+// A binary min-heap on the time of each cursor's next event, with exactly
+// the sift rules of Go's reader so that ties resolve the same way.
+fn sift_up(h: &mut [Cursor], mut i: usize) -> usize {
+    while i > 0 && h[(i - 1) / 2].ev.time > h[i].ev.time {
+        h.swap((i - 1) / 2, i);
+        i = (i - 1) / 2;
+    }
+    i
+}
+
+fn sift_down(h: &mut [Cursor], mut i: usize) {
+    loop {
+        let mut m = i;
+        let mut min_t = if i < h.len() { h[i].ev.time } else { i64::MAX };
+        for c in [2 * i + 1, 2 * i + 2] {
+            if c < h.len() && h[c].ev.time < min_t {
+                min_t = h[c].ev.time;
+                m = c;
+            }
+        }
+        if m == i {
+            return;
+        }
+        h.swap(i, m);
+        i = m;
+    }
+}
+
+fn heap_insert(h: &mut Vec<Cursor>, c: Cursor) {
+    h.push(c);
+    let n = h.len() - 1;
+    sift_up(h, n);
+}
+
+fn heap_update(h: &mut [Cursor], i: usize) {
+    if sift_up(h, i) == i {
+        sift_down(h, i);
+    }
+}
+
+fn heap_remove(h: &mut Vec<Cursor>, mut i: usize) {
+    while i > 0 {
+        h.swap((i - 1) / 2, i);
+        i = (i - 1) / 2;
+    }
+    let last = h.len() - 1;
+    h.swap(0, last);
+    h.pop();
+    sift_down(h, 0);
+}
+
+/// Sorts by time like Go's `slices.SortFunc` does for small slices
+/// (insertion sort, which is stable); larger slices use a stable sort.
+fn sort_frontier(h: &mut [Cursor]) {
+    if h.len() <= 12 {
+        for i in 1..h.len() {
+            let mut j = i;
+            while j > 0 && h[j].ev.time < h[j - 1].ev.time {
+                h.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+    } else {
+        h.sort_by_key(|c| c.ev.time);
+    }
+}
+
+/// Reads a Go execution trace and produces its events in order.
+///
+/// The order is the one Go's own reader (`internal/trace`) produces: a
+/// `Sync` event starts every generation and ends the trace; in between,
+/// events of all threads are merged by timestamp subject to the partial
+/// order of the scheduler's state machine. Times strictly increase.
+///
+/// Only one generation (about a second of execution) is held in memory.
+pub struct Reader<R> {
+    gens: GenReader<R>,
+    version: Version,
+    last_ts: Time,
+    have_gen: bool,
+    table: Option<Arc<Table>>,
+    gen_no: u64,
+    batches: Vec<(ThreadId, Vec<Batch>)>,
+    frontier: Vec<Cursor>,
+    cpu_samples: VecDeque<CpuSample>,
+    order: Ordering,
+    syncs: u64,
+    read_gen_err: Option<Error>,
+    spill_err: Option<Error>,
+    spill_err_sync: bool,
+    done: bool,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Reads the header. Fails for traces older than Go 1.22.
+    pub fn new(r: R) -> Result<Self> {
+        let mut input = Input::new(r);
+        let h = input
+            .bytes(HEADER_LEN as u64, "header", None)
+            .map_err(|e| match e {
+                Error::Truncated { .. } => Error::BadHeader {
+                    found: String::new(),
+                },
+                e => e,
+            })?;
+        let version = parse_header(&h)?;
+        Ok(Reader {
+            gens: GenReader::new(input, version),
+            version,
+            last_ts: 0,
+            have_gen: false,
+            table: None,
+            gen_no: 0,
+            batches: Vec::new(),
+            frontier: Vec::new(),
+            cpu_samples: VecDeque::new(),
+            order: Ordering::new(),
+            syncs: 0,
+            read_gen_err: None,
+            spill_err: None,
+            spill_err_sync: false,
+            done: false,
+        })
+    }
+
+    /// The trace's format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The next event, or `None` at the end of the trace.
+    pub fn read_event(&mut self) -> Result<Option<Event>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut ev = match self.next_inner() {
+            Ok(ev) => ev,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        if let Err(e) = validate_ids(&ev) {
+            self.done = true;
+            return Err(e);
+        }
+        if ev.base.time <= self.last_ts {
+            ev.base.time = self.last_ts.saturating_add(1);
+        }
+        self.last_ts = ev.base.time;
+        Ok(Some(ev))
+    }
+
+    fn sync(&mut self, table: Option<Arc<Table>>, time: Time) -> Event {
+        self.syncs += 1;
+        Event {
+            table,
+            ctx: SchedCtx::NONE,
+            base: BaseEvent {
+                typ: EV_SYNC,
+                time,
+                args: [self.syncs, 0, 0, 0],
+            },
+            task_type: None,
+            offset: 0,
+        }
+    }
+
+    fn next_inner(&mut self) -> Result<Event> {
+        if let Some(ev) = self.order.next() {
+            return Ok(ev);
+        }
+        if self.frontier.is_empty() && self.cpu_samples.is_empty() {
+            if self.version < Version::Go126 {
+                return self.next_gen_with_spill();
+            }
+            if let Some(e) = self.read_gen_err.take() {
+                return Err(e);
+            }
+            return match self.gens.read_generation() {
+                Err(e) => {
+                    // Close the generation read so far, then report.
+                    self.read_gen_err = Some(e);
+                    self.have_gen = false;
+                    Ok(self.sync(None, self.last_ts))
+                }
+                Ok(g) => self.install_gen(g),
+            };
+        }
+        let table = self.table.clone().unwrap_or_default();
+        if let Some(s) = self.cpu_samples.front() {
+            let s = *s;
+            let first = match self.frontier.first() {
+                None => true,
+                Some(c) => s.time < c.ev.time,
+            };
+            if first {
+                self.cpu_samples.pop_front();
+                return Ok(Event {
+                    table: Some(table),
+                    ctx: SchedCtx {
+                        g: s.g,
+                        p: s.p,
+                        m: s.m,
+                    },
+                    base: BaseEvent {
+                        typ: EventType::CpuSample as u8,
+                        time: s.time,
+                        args: [s.stack, 0, 0, 0],
+                    },
+                    task_type: None,
+                    offset: s.offset,
+                });
+            }
+        }
+        if self.frontier.is_empty() {
+            return Err(Error::Invalid {
+                offset: self.gens.input.pos(),
+                batch: None,
+                detail: format!(
+                    "broken trace: frontier is empty in generation {}",
+                    self.gen_no
+                ),
+            });
+        }
+        if !self.try_advance(0, &table)? {
+            sort_frontier(&mut self.frontier);
+            let mut ok = false;
+            for i in 1..self.frontier.len() {
+                if self.try_advance(i, &table)? {
+                    ok = true;
+                    break;
+                }
+            }
+            if !ok {
+                let c = &self.frontier[0];
+                return Err(Error::Invalid {
+                    offset: c.ev_offset,
+                    batch: Some(c.ev_batch),
+                    detail: format!(
+                        "broken trace: no thread's next event can happen (generation {}): {}",
+                        self.gen_no,
+                        self.dump_frontier()
+                    ),
+                });
+            }
+        }
+        self.order.next().ok_or_else(|| Error::Invalid {
+            offset: self.gens.input.pos(),
+            batch: None,
+            detail: "internal error: advanced, but no event queued".into(),
+        })
+    }
+
+    fn dump_frontier(&self) -> String {
+        let mut parts = Vec::new();
+        for c in &self.frontier {
+            let t = EventType::from_u8(c.ev.typ);
+            let spec = t.map(|t| t.spec());
+            let mut s = format!(
+                "M {} [{} time={}",
+                c.m,
+                spec.map_or("?", |s| s.name),
+                c.ev.time
+            );
+            for (name, v) in spec.map_or(&[][..], |s| &s.args[1..]).iter().zip(c.ev.args) {
+                s.push_str(&format!(" {name}={v}"));
+            }
+            s.push(']');
+            parts.push(s);
+        }
+        parts.join(", ")
+    }
+
+    fn try_advance(&mut self, i: usize, table: &Arc<Table>) -> Result<bool> {
+        let c = &mut self.frontier[i];
+        let ok = self
+            .order
+            .advance(&mut c.ev, table, c.m, self.gen_no, c.ev_offset)
+            .map_err(|detail| Error::Invalid {
+                offset: c.ev_offset,
+                batch: Some(c.ev_batch),
+                detail,
+            })?;
+        if !ok {
+            return Ok(false);
+        }
+        let batches = &self.batches[c.thread_idx].1;
+        if c.next_event(batches, table, self.version)? {
+            heap_update(&mut self.frontier, i);
+        } else {
+            heap_remove(&mut self.frontier, i);
+        }
+        Ok(true)
+    }
+
+    fn next_gen_with_spill(&mut self) -> Result<Event> {
+        if self.spill_err.is_some() {
+            if self.spill_err_sync {
+                return Err(self.spill_err.take().expect("checked"));
+            }
+            self.spill_err_sync = true;
+            return Ok(self.sync(None, self.last_ts));
+        }
+        if self.have_gen && !self.gens.has_more() {
+            self.done_sync()
+        } else {
+            let s = self.gens.read_generation_spilled();
+            self.spill_err = s.err;
+            match s.gen {
+                None => {
+                    self.have_gen = false;
+                    self.spill_err_sync = true;
+                    Ok(self.sync(None, self.last_ts))
+                }
+                Some(g) => self.install_gen(Some(g)),
+            }
+        }
+    }
+
+    /// The final sync event; the reader is done after it.
+    fn done_sync(&mut self) -> Result<Event> {
+        self.done = true;
+        self.table = None;
+        self.batches.clear();
+        self.frontier.clear();
+        Ok(self.sync(None, self.last_ts))
+    }
+
+    fn install_gen(&mut self, g: Option<Generation>) -> Result<Event> {
+        let Some(g) = g else {
+            return self.done_sync();
+        };
+        self.have_gen = true;
+        self.gen_no = g.gen;
+        self.table = Some(g.table.clone());
+        self.cpu_samples = g.cpu_samples.into();
+        self.batches = g.batches;
+        self.frontier.clear();
+        for (thread_idx, (m, batches)) in self.batches.iter().enumerate() {
+            let mut c = Cursor {
+                thread_idx,
+                m: *m,
+                idx: 0,
+                data_off: 0,
+                last_ts: 0,
+                ev: BaseEvent {
+                    typ: 0,
+                    time: 0,
+                    args: [0; 4],
+                },
+                ev_offset: 0,
+                ev_batch: batches.first().map_or(
+                    BatchRef {
+                        offset: 0,
+                        gen: g.gen,
+                        thread: *m,
+                    },
+                    |b| b.at,
+                ),
+            };
+            if c.next_event(batches, &g.table, self.version)? {
+                heap_insert(&mut self.frontier, c);
+            }
+        }
+        let time = g.table.ns(g.min_ts);
+        Ok(self.sync(Some(g.table), time))
+    }
+}
+
+/// Checks that the string and stack IDs an event refers to exist in its
+/// generation's tables.
+fn validate_ids(ev: &Event) -> Result<()> {
+    let (Some(t), Some(table)) = (ev.wire_type(), ev.table.as_deref()) else {
+        return Ok(());
+    };
+    let spec = t.spec();
+    for &i in spec.stack_ids {
+        let id = ev.base.args[i - 1];
+        if !table.has_stack(id) {
+            return Err(unknown_id(ev, "stack", id, spec.name));
+        }
+    }
+    for &i in spec.string_ids {
+        let id = ev.base.args[i - 1];
+        if table.string(id).is_none() {
+            return Err(unknown_id(ev, "string", id, spec.name));
+        }
+    }
+    Ok(())
+}
+
+fn unknown_id(ev: &Event, table: &'static str, id: u64, by: &str) -> Error {
+    Error::malformed(
+        ev.offset,
+        None,
+        Problem::UnknownId {
+            table,
+            id,
+            by: format!("a {by} event"),
+        },
+    )
+}

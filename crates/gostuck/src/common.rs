@@ -1,0 +1,485 @@
+//! The analyse path shared by `analyze`, `run`, `fetch` and `watch`: reading
+//! inputs (dumps, and scheduler/GC traces beside them), finding source,
+//! running the engine, rendering, and the exit status.
+
+use std::fs::File;
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use gostuck_dump::{Dump, ReadOptions};
+use gostuck_engine::{Input, InputSummary, Options, Report, Verdict};
+use gostuck_report::{OutputFormat, RenderOptions, Style};
+use gostuck_sched::SchedLog;
+
+/// Output format.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fmt {
+    Text,
+    Json,
+    Markdown,
+    Dot,
+}
+
+/// When to colour the text report.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Report options common to every command that prints a report.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Fmt::Text)]
+    pub format: Fmt,
+    /// Write the report to FILE.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Show every goroutine ID and every frame (text format).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Colour: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Group goroutines only when their frame arguments match too.
+    #[arg(long)]
+    pub exact: bool,
+    /// Where to look for the Go source the dump names (repeatable). Without it,
+    /// the current directory is searched when it holds a go.mod.
+    #[arg(long, short = 's', value_name = "DIR")]
+    pub source: Vec<PathBuf>,
+    /// Analyse from the stacks alone, without reading any source.
+    #[arg(long, conflicts_with = "source")]
+    pub no_source: bool,
+}
+
+/// Where a report goes when no `-o FILE` is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    Stdout,
+    Stderr,
+}
+
+/// What one input file held.
+pub struct ReadResult {
+    /// Goroutine dumps (may be empty when the file is only a scheduler trace).
+    pub dumps: Vec<Dump>,
+    /// Scheduler/GC trace lines found in it.
+    pub sched: Option<SchedLog>,
+}
+
+/// Reads one input: a file (memory-mapped) or `-` (stdin, streamed).
+pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
+    if path == "-" {
+        let stdin = io::stdin();
+        let mut sniff = SchedSniffer::new(stdin.lock());
+        let dumps = gostuck_dump::read(&mut sniff, opts);
+        let sched = sniff.finish();
+        return combine(dumps, sched).context("standard input");
+    }
+    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
+        bail!("{path}: file is empty");
+    }
+    // SAFETY: the map is read-only and lives only for this call; a file truncated
+    // underneath us could fault, which is the accepted trade-off of every mmap reader.
+    match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => read_mapped(&map, opts).with_context(|| path.to_string()),
+        Err(_) => {
+            let mut sniff = SchedSniffer::new(io::BufReader::new(file));
+            let dumps = gostuck_dump::read(&mut sniff, opts);
+            let sched = sniff.finish();
+            combine(dumps, sched).with_context(|| path.to_string())
+        }
+    }
+}
+
+/// [`read_bytes`] for a memory-mapped file, in one pass and without ever
+/// having the whole file resident: the dump readers report the ranges they are
+/// done with; each is searched for scheduler traces right then (ranges are
+/// whole lines, so the search is the same as over the whole input) and its
+/// pages are dropped from memory.
+fn read_mapped(map: &memmap2::Mmap, opts: &ReadOptions) -> Result<ReadResult> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let bytes: &[u8] = map;
+    let has_trace = AtomicBool::new(false);
+    let seen = AtomicUsize::new(0);
+    let release = |r: std::ops::Range<usize>| {
+        if !has_trace.load(Ordering::Relaxed) && gostuck_sched::contains_trace(&bytes[r.clone()]) {
+            has_trace.store(true, Ordering::Relaxed);
+        }
+        seen.fetch_add(r.len(), Ordering::Relaxed);
+        release_pages(map, r);
+    };
+    let dumps = gostuck_dump::read_bytes_releasing(bytes, opts, &release);
+    // Formats read without reporting ranges (profiles) are searched here.
+    let has_trace = if seen.load(Ordering::Relaxed) >= bytes.len() {
+        has_trace.into_inner()
+    } else {
+        gostuck_sched::contains_trace(bytes)
+    };
+    let sched = has_trace.then(|| gostuck_sched::parse_bytes(bytes));
+    combine(dumps, sched)
+}
+
+/// Lets the kernel drop the pages of `range` of a read-only file mapping from
+/// this process (whole 64 KiB blocks inside the range only, so pages shared with
+/// a range another reader thread is still reading stay mapped).
+#[cfg(unix)]
+fn release_pages(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
+    const BLOCK: usize = 1 << 16;
+    let start = range.start.next_multiple_of(BLOCK);
+    let end = range.end / BLOCK * BLOCK;
+    if end > start {
+        // SAFETY: MADV_DONTNEED on a shared, read-only file mapping only unmaps
+        // pages: reading them again faults the same file contents back in.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+        };
+    }
+}
+
+#[cfg(not(unix))]
+fn release_pages(_: &memmap2::Mmap, _: std::ops::Range<usize>) {}
+
+/// Reads dumps and scheduler traces from bytes in memory.
+pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<ReadResult> {
+    let sched = gostuck_sched::contains_trace(bytes).then(|| gostuck_sched::parse_bytes(bytes));
+    combine(gostuck_dump::read_bytes(bytes, opts), sched)
+}
+
+fn combine(
+    dumps: Result<Vec<Dump>, gostuck_dump::Error>,
+    sched: Option<SchedLog>,
+) -> Result<ReadResult> {
+    let sched = sched.filter(|s| !s.is_empty());
+    match dumps {
+        Ok(dumps) => Ok(ReadResult { dumps, sched }),
+        Err(gostuck_dump::Error::NoDump) if sched.is_some() => Ok(ReadResult {
+            dumps: Vec::new(),
+            sched,
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Passes a stream through to the dump reader while feeding every line to the
+/// scheduler-trace parser, so stdin is read once.
+struct SchedSniffer<R> {
+    inner: R,
+    parser: gostuck_sched::Parser,
+    partial: Vec<u8>,
+}
+
+impl<R: BufRead> SchedSniffer<R> {
+    fn new(inner: R) -> Self {
+        SchedSniffer {
+            inner,
+            parser: gostuck_sched::Parser::new(),
+            partial: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        feed_lines(&mut self.parser, &mut self.partial, bytes);
+    }
+
+    fn finish(mut self) -> Option<SchedLog> {
+        // Whatever the dump reader left unread still counts.
+        let mut rest = Vec::new();
+        if self.inner.read_to_end(&mut rest).is_ok() {
+            self.feed(&rest);
+        }
+        if !self.partial.is_empty() {
+            let p = std::mem::take(&mut self.partial);
+            self.parser.push_line(&p);
+        }
+        Some(self.parser.finish()).filter(|s| !s.is_empty())
+    }
+}
+
+impl<R: BufRead> Read for SchedSniffer<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for SchedSniffer<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            feed_lines(
+                &mut self.parser,
+                &mut self.partial,
+                &buf[..amt.min(buf.len())],
+            );
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Hands complete lines to the parser, keeping the start of an unfinished one.
+fn feed_lines(parser: &mut gostuck_sched::Parser, partial: &mut Vec<u8>, mut bytes: &[u8]) {
+    while let Some(nl) = memchr::memchr(b'\n', bytes) {
+        if partial.is_empty() {
+            parser.push_line(&bytes[..nl]);
+        } else {
+            partial.extend_from_slice(&bytes[..nl.min(4096)]);
+            parser.push_line(partial);
+            partial.clear();
+        }
+        bytes = &bytes[nl + 1..];
+    }
+    // Only the start of a long line matters to the parser.
+    let room = 4096usize.saturating_sub(partial.len());
+    partial.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// Everything read from the inputs.
+#[derive(Default)]
+pub struct Collected {
+    /// Dumps to analyse.
+    pub inputs: Vec<Input>,
+    /// Scheduler/GC traces, by input path.
+    pub sched: Vec<(String, SchedLog)>,
+}
+
+/// Turns the dumps of one input into engine inputs: the last dump, or all of
+/// them with `#N` suffixes.
+pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_dumps: bool) {
+    let n = dumps.len();
+    if n > 1 && !all_dumps {
+        let mut last = dumps.pop().expect("n > 1");
+        last.warnings.insert(
+            0,
+            gostuck_dump::Warning {
+                position: last.first_line,
+                is_byte_offset: false,
+                message: format!(
+                    "the input holds {n} dumps; analysing the last one (use --all-dumps for all)"
+                ),
+            },
+        );
+        out.push(Input {
+            path: path.to_string(),
+            dump: last,
+        });
+        return;
+    }
+    for (k, d) in dumps.into_iter().enumerate() {
+        let path = if n > 1 {
+            format!("{path}#{}", k + 1)
+        } else {
+            path.to_string()
+        };
+        out.push(Input { path, dump: d });
+    }
+}
+
+/// Reads every path; fails only when none of them could be read.
+pub fn collect_inputs(paths: &[String], all_dumps: bool) -> Result<Collected> {
+    let ropts = ReadOptions::default();
+    let mut got = Collected::default();
+    let mut failures = Vec::new();
+    for p in paths {
+        match read_input(p, &ropts) {
+            Ok(r) => {
+                push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
+                if let Some(s) = r.sched {
+                    got.sched.push((p.clone(), s));
+                }
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    if got.inputs.is_empty() && got.sched.is_empty() {
+        bail!("{}", failures.join("\ngostuck: "));
+    }
+    for f in &failures {
+        eprintln!("gostuck: warning: skipped {f}");
+    }
+    Ok(got)
+}
+
+/// The source roots to search: `--source` dirs, or `.` when it holds a go.mod.
+pub fn source_roots(args: &ReportArgs) -> Result<Vec<PathBuf>> {
+    let mut roots = args.source.clone();
+    if roots.is_empty() && Path::new("go.mod").is_file() {
+        roots.push(PathBuf::from("."));
+    }
+    for r in &roots {
+        if !r.exists() {
+            bail!("--source {}: no such directory", r.display());
+        }
+    }
+    Ok(roots)
+}
+
+/// Runs the engine over `inputs` with the source settings of `args`.
+/// `stalled`: the program is known to have made no progress (see `analyze --stalled`).
+pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Report> {
+    let opts = Options {
+        exact: args.exact,
+        stalled,
+    };
+    if args.no_source {
+        return Ok(gostuck_engine::analyze(
+            inputs,
+            &opts,
+            &mut gostuck_engine::NoSources,
+        ));
+    }
+    let mut src = FsSources::new(&source_roots(args)?);
+    Ok(gostuck_engine::analyze(inputs, &opts, &mut src))
+}
+
+/// Adds a scheduler/GC trace to the report as an input whose warnings are the
+/// trace's evidence. Appended after the engine ran: the engine sees dumps only.
+pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
+    let mut notes = vec![format!("schedtrace: {}", log.summary())];
+    notes.extend(
+        log.evidence()
+            .into_iter()
+            .map(|e| format!("schedtrace [{}]: {}", e.kind.as_str(), e.message)),
+    );
+    if report.goroutines.total == 0 && report.verdict == Verdict::Unknown {
+        report.summary = "No goroutine dump in the input: the scheduler trace's evidence is below; a dump of the same process (SIGQUIT, or `gostuck run`) shows what each goroutine waits on.".to_string();
+    }
+    report.inputs.push(InputSummary {
+        path: path.to_string(),
+        format: "schedtrace",
+        go_version: None,
+        goroutines: log.goroutines().map_or(0, u64::from),
+        warnings: notes,
+        missing_source: Vec::new(),
+        fatal_error: None,
+        panics: Vec::new(),
+        signal: None,
+        running_tests: Vec::new(),
+        profile: None,
+    });
+}
+
+/// Writes the report to `args.output`, or to `dest`.
+pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
+    let to_terminal = args.output.is_none()
+        && match dest {
+            Dest::Stdout => io::stdout().is_terminal(),
+            Dest::Stderr => io::stderr().is_terminal(),
+        };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let format = match args.format {
+        Fmt::Text => OutputFormat::Text,
+        Fmt::Json => OutputFormat::Json,
+        Fmt::Markdown => OutputFormat::Markdown,
+        Fmt::Dot => OutputFormat::Dot,
+    };
+    let ropts = RenderOptions {
+        style: Style { color },
+        verbose: args.verbose,
+    };
+    if let Some(path) = &args.output {
+        let mut f = io::BufWriter::new(
+            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+        );
+        gostuck_report::render(report, format, &ropts, &mut f)?;
+        f.flush()?;
+        return Ok(());
+    }
+    let result = match dest {
+        Dest::Stdout => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            gostuck_report::render(report, format, &ropts, &mut out).and_then(|_| Ok(out.flush()?))
+        }
+        Dest::Stderr => {
+            let mut out = io::BufWriter::new(io::stderr().lock());
+            gostuck_report::render(report, format, &ropts, &mut out).and_then(|_| Ok(out.flush()?))
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(gostuck_report::RenderError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// True when the report says something is stuck (exit status 1).
+pub fn is_stuck(report: &Report) -> bool {
+    !report.findings.is_empty()
+        || matches!(
+            report.verdict,
+            Verdict::GlobalDeadlock
+                | Verdict::PartialDeadlock
+                | Verdict::GoroutineLeak
+                | Verdict::Stuck
+        )
+}
+
+/// Source files from disk: exact dump paths, then suffix matches under the roots.
+pub struct FsSources {
+    resolver: gostuck_source::resolve::Resolver,
+    cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
+}
+
+impl FsSources {
+    pub fn new(roots: &[PathBuf]) -> FsSources {
+        FsSources {
+            resolver: gostuck_source::resolve::Resolver::new(roots, true),
+            cache: Default::default(),
+        }
+    }
+}
+
+impl gostuck_engine::Sources for FsSources {
+    fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
+        if !self.cache.contains_key(dump_path) {
+            let parsed = self
+                .resolver
+                .find(dump_path)
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|bytes| gostuck_source::SourceFile::parse(&bytes).ok());
+            self.cache.insert(dump_path.to_string(), parsed);
+        }
+        self.cache.get(dump_path).and_then(Option::as_ref)
+    }
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (like 30s, 500ms, 2m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e7) {
+        return Err(format!("`{s}` must be a positive duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}

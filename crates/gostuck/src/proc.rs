@@ -1,0 +1,395 @@
+//! The child's process tree from /proc (Linux): CPU time of every descendant,
+//! and which of them are Go programs worth a SIGQUIT.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One process, from `/proc/<pid>/stat`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgrp: i32,
+    /// `R`, `S`, `D`, `T`, `Z`…
+    pub state: u8,
+    /// utime + stime, in clock ticks.
+    pub ticks: u64,
+    /// The command name (`comm`), at most 15 bytes.
+    pub comm: String,
+}
+
+/// Parses the contents of `/proc/<pid>/stat`.
+pub fn parse_stat(s: &str) -> Option<Proc> {
+    let open = s.find('(')?;
+    let close = s.rfind(')')?;
+    let pid = s[..open].trim().parse().ok()?;
+    let comm = s[open + 1..close].to_string();
+    let f: Vec<&str> = s[close + 1..].split_whitespace().collect();
+    if f.len() < 13 {
+        return None;
+    }
+    let num = |i: usize| f[i].parse::<u64>().ok();
+    Some(Proc {
+        pid,
+        ppid: f[1].parse().ok()?,
+        pgrp: f[2].parse().ok()?,
+        state: f[0].bytes().next()?,
+        ticks: num(11)? + num(12)?,
+        comm,
+    })
+}
+
+/// Every process visible in /proc.
+pub fn scan() -> io::Result<Vec<Proc>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc")? {
+        let Ok(e) = e else { continue };
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.bytes().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{name}/stat")) {
+            out.extend(parse_stat(&s));
+        }
+    }
+    Ok(out)
+}
+
+/// `root` and all its descendants (by parent links), plus any process still in
+/// `root`'s process group (reparented after its parent exited).
+pub fn tree(root: i32, all: &[Proc]) -> Vec<Proc> {
+    let mut keep: Vec<Proc> = all.iter().filter(|q| q.pid == root).cloned().collect();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for q in all {
+            if q.ppid == p && q.pid != root && !keep.iter().any(|k| k.pid == q.pid) {
+                keep.push(q.clone());
+                frontier.push(q.pid);
+            }
+        }
+    }
+    for q in all {
+        if q.pgrp == root && !keep.iter().any(|k| k.pid == q.pid) {
+            keep.push(q.clone());
+        }
+    }
+    keep.sort_by_key(|p| p.pid);
+    keep
+}
+
+/// Clock ticks per second (`USER_HZ`).
+pub fn ticks_per_second() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as u64
+    } else {
+        100
+    }
+}
+
+/// The executable of a process (`/proc/<pid>/exe`), ` (deleted)` removed.
+pub fn exe(pid: i32) -> Option<PathBuf> {
+    let p = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let s = p.to_string_lossy();
+    Some(match s.strip_suffix(" (deleted)") {
+        Some(t) => PathBuf::from(t),
+        None => p,
+    })
+}
+
+/// True for the `go` command and its helpers (`compile`, `link`, `vet`,
+/// `test2json` under `$GOROOT/pkg/tool/…`): Go programs whose own stacks are
+/// not what the user asked about.
+pub fn is_go_tool(exe: &Path) -> bool {
+    let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name == "go" || name == "gofmt" {
+        return true;
+    }
+    let parent = exe.parent().and_then(|p| p.parent());
+    parent.is_some_and(|p| p.ends_with("pkg/tool"))
+}
+
+/// True when the executable of `pid` is a Go program (an ELF file with a
+/// `.go.buildinfo` or `.note.go.buildid` section).
+pub fn is_go_program(pid: i32) -> bool {
+    File::open(format!("/proc/{pid}/exe"))
+        .and_then(|mut f| elf_has_go_section(&mut f))
+        .unwrap_or(false)
+}
+
+/// Reads the ELF section table and looks for the sections the Go linker writes.
+pub fn elf_has_go_section(f: &mut (impl Read + Seek)) -> io::Result<bool> {
+    let mut h = [0u8; 64];
+    f.seek(SeekFrom::Start(0))?;
+    if f.read(&mut h)? < 52 || &h[..4] != b"\x7fELF" {
+        return Ok(false);
+    }
+    let is64 = h[4] == 2;
+    let le = h[5] == 1;
+    let u16_at = |b: &[u8], o: usize| {
+        let v = [b[o], b[o + 1]];
+        u64::from(if le {
+            u16::from_le_bytes(v)
+        } else {
+            u16::from_be_bytes(v)
+        })
+    };
+    let u32_at = |b: &[u8], o: usize| {
+        let v = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+        u64::from(if le {
+            u32::from_le_bytes(v)
+        } else {
+            u32::from_be_bytes(v)
+        })
+    };
+    let u64_at = |b: &[u8], o: usize| {
+        let mut v = [0u8; 8];
+        v.copy_from_slice(&b[o..o + 8]);
+        if le {
+            u64::from_le_bytes(v)
+        } else {
+            u64::from_be_bytes(v)
+        }
+    };
+    let (shoff, shentsize, shnum, shstrndx) = if is64 {
+        (
+            u64_at(&h, 0x28),
+            u16_at(&h, 0x3A),
+            u16_at(&h, 0x3C),
+            u16_at(&h, 0x3E),
+        )
+    } else {
+        (
+            u32_at(&h, 0x20),
+            u16_at(&h, 0x2E),
+            u16_at(&h, 0x30),
+            u16_at(&h, 0x32),
+        )
+    };
+    let min_ent = if is64 { 0x28 } else { 0x20 };
+    if shoff == 0 || shnum == 0 || shnum > 4096 || shentsize < min_ent || shstrndx >= shnum {
+        return Ok(false);
+    }
+    let mut table = vec![0u8; (shnum * shentsize) as usize];
+    f.seek(SeekFrom::Start(shoff))?;
+    f.read_exact(&mut table)?;
+    let section = |i: u64| {
+        let e = &table[(i * shentsize) as usize..];
+        if is64 {
+            (u32_at(e, 0), u64_at(e, 0x18), u64_at(e, 0x20))
+        } else {
+            (u32_at(e, 0), u32_at(e, 0x10), u32_at(e, 0x14))
+        }
+    };
+    let (_, str_off, str_size) = section(shstrndx);
+    if str_size > 1 << 20 {
+        return Ok(false);
+    }
+    let mut names = vec![0u8; str_size as usize];
+    f.seek(SeekFrom::Start(str_off))?;
+    f.read_exact(&mut names)?;
+    for i in 0..shnum {
+        let (name, _, _) = section(i);
+        let Some(rest) = names.get(name as usize..) else {
+            continue;
+        };
+        let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+        if matches!(
+            &rest[..end],
+            b".go.buildinfo" | b".note.go.buildid" | b".gopclntab"
+        ) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// CPU and process-set history of the child's tree.
+pub struct Progress {
+    samples: std::collections::VecDeque<(Instant, u64)>,
+    pids: Vec<i32>,
+    last_change: Instant,
+    threshold: u64,
+    window: Duration,
+}
+
+impl Progress {
+    pub fn new(window: Duration) -> Progress {
+        let hz = ticks_per_second();
+        // At most 1% of one CPU over the window counts as no progress: tickers
+        // and the runtime's background work use far less, real work far more.
+        let threshold = (window.as_secs_f64() * hz as f64 / 100.0).ceil() as u64;
+        Progress {
+            samples: Default::default(),
+            pids: Vec::new(),
+            last_change: Instant::now(),
+            threshold: threshold.max(2),
+            window,
+        }
+    }
+
+    pub fn update(&mut self, now: Instant, tree: &[Proc]) {
+        let pids: Vec<i32> = tree
+            .iter()
+            .filter(|p| p.state != b'Z')
+            .map(|p| p.pid)
+            .collect();
+        if pids != self.pids {
+            self.pids = pids;
+            self.last_change = now;
+        }
+        let ticks = tree.iter().map(|p| p.ticks).sum();
+        self.samples.push_back((now, ticks));
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > self.window + Duration::from_secs(2))
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn stalled(&self, now: Instant, last_output: Instant) -> bool {
+        let quiet_since = last_output.max(self.last_change);
+        if now.duration_since(quiet_since) < self.window {
+            return false;
+        }
+        let Some(&(_, ticks_now)) = self.samples.back() else {
+            return false;
+        };
+        let then = self
+            .samples
+            .iter()
+            .rev()
+            .find(|(t, _)| now.duration_since(*t) >= self.window);
+        match then {
+            Some(&(_, ticks_then)) => ticks_now.saturating_sub(ticks_then) <= self.threshold,
+            None => false,
+        }
+    }
+}
+
+/// Hands the terminal to the child's process group while it runs.
+pub struct Terminal {
+    ours: libc::pid_t,
+}
+
+impl Terminal {
+    pub fn give(child_pgrp: libc::pid_t) -> Option<Terminal> {
+        // SAFETY: plain libc calls on fd 0 and our own process group.
+        unsafe {
+            if libc::isatty(0) != 1 {
+                return None;
+            }
+            let ours = libc::getpgrp();
+            if libc::tcgetpgrp(0) != ours {
+                return None;
+            }
+            with_ttou_ignored(|| libc::tcsetpgrp(0, child_pgrp));
+            Some(Terminal { ours })
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // SAFETY: as above; we take the terminal back for our own group.
+        unsafe {
+            with_ttou_ignored(|| libc::tcsetpgrp(0, self.ours));
+        }
+    }
+}
+
+/// Runs `f` with SIGTTOU ignored (tcsetpgrp from a background group raises it).
+unsafe fn with_ttou_ignored(f: impl FnOnce() -> libc::c_int) {
+    let old = libc::signal(libc::SIGTTOU, libc::SIG_IGN);
+    f();
+    libc::signal(libc::SIGTTOU, old);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_command_names_parse() {
+        let s = "4242 (my (odd) prog) S 4200 4242 4200 34816 4242 4194304 120 0 0 0 17 5 0 0 20 0 3 0 100 1000 10 18446744073709551615";
+        let p = parse_stat(s).unwrap();
+        assert_eq!(
+            (p.pid, p.ppid, p.pgrp, p.state, p.ticks),
+            (4242, 4200, 4242, b'S', 22)
+        );
+        assert_eq!(p.comm, "my (odd) prog");
+        assert_eq!(parse_stat("1 (x) S 0"), None);
+    }
+
+    #[test]
+    fn the_tree_follows_parents_and_the_process_group() {
+        let p = |pid, ppid, pgrp| Proc {
+            pid,
+            ppid,
+            pgrp,
+            state: b'S',
+            ticks: 0,
+            comm: String::new(),
+        };
+        let all = vec![
+            p(1, 0, 1),
+            p(10, 1, 10),
+            p(11, 10, 10),
+            p(12, 11, 10),
+            p(13, 1, 10),
+            p(20, 1, 20),
+        ];
+        let t: Vec<i32> = tree(10, &all).iter().map(|p| p.pid).collect();
+        assert_eq!(t, [10, 11, 12, 13]);
+    }
+
+    #[test]
+    fn go_tools_are_recognised_by_path() {
+        assert!(is_go_tool(Path::new("/usr/local/go/bin/go")));
+        assert!(is_go_tool(Path::new(
+            "/usr/local/go/pkg/tool/linux_amd64/compile"
+        )));
+        assert!(!is_go_tool(Path::new("/tmp/go-build1/b001/queue.test")));
+        assert!(!is_go_tool(Path::new("/tmp/go-build1/b001/exe/server")));
+    }
+
+    #[test]
+    fn this_test_binary_is_not_a_go_program() {
+        assert!(!is_go_program(std::process::id() as i32));
+        let mut not_elf = io::Cursor::new(b"#!/bin/sh\necho hi\n".to_vec());
+        assert!(!elf_has_go_section(&mut not_elf).unwrap());
+    }
+
+    #[test]
+    fn no_cpu_and_no_output_for_the_window_is_a_stall() {
+        let t0 = Instant::now();
+        let mut p = Progress::new(Duration::from_secs(2));
+        p.threshold = 2;
+        let proc_at = |ticks| {
+            vec![Proc {
+                pid: 7,
+                ppid: 1,
+                pgrp: 7,
+                state: b'S',
+                ticks,
+                comm: String::new(),
+            }]
+        };
+        let at = |ms| t0 + Duration::from_millis(ms);
+        p.last_change = t0;
+        for (ms, ticks) in [(0, 10), (1000, 50), (2000, 51), (3000, 52), (4000, 52)] {
+            p.update(at(ms), &proc_at(ticks));
+        }
+        // Busy until 1s; quiet since: 2 ticks from 2s to 4s.
+        assert!(!p.stalled(at(2500), t0));
+        assert!(p.stalled(at(4000), t0));
+        // Output at 3s resets the clock.
+        assert!(!p.stalled(at(4000), at(3000)));
+    }
+}

@@ -1,0 +1,605 @@
+//! `gostuck run -- CMD ARGS…`: runs a command, passes its output through,
+//! notices when it hangs, makes the Go program in it dump its goroutines, and
+//! analyses what it printed.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use gostuck_dump::{Dump, ReadOptions, Warning};
+
+use crate::common::{self, parse_duration, Dest, ReportArgs};
+use crate::proc;
+use crate::record::{self, Marker, Shared, Stream};
+
+pub const LONG_ABOUT: &str = "\
+Run a command (`go test ./...`, `go run .`, a built binary), and when it hangs, dump its goroutines and explain why.
+
+The command's stdout and stderr pass through unchanged (and are recorded: the first 64 MiB and the last 256 MiB of each). GOTRACEBACK=all is set for it unless you set GOTRACEBACK yourself. gostuck watches for
+
+  * a stall: no CPU time used by the whole process tree and no output for --stall;
+  * the runtime's `fatal error: all goroutines are asleep - deadlock!`;
+  * a `go test` timeout (`panic: test timed out after …`; -timeout is passed through unchanged).
+
+On a stall it sends SIGQUIT to the Go program(s) in the tree — the test binary or the program `go run` built, never the `go` command itself — so the runtime prints every goroutine's stack and exits. Then it analyses everything the command printed and writes the report to stderr (or -o FILE), keeping the command's stdout clean.
+
+Ctrl-C, SIGTERM and SIGHUP reach the command; Ctrl-\\ (SIGQUIT) asks for a dump at once. The command runs in its own process group (and gets the terminal when gostuck has it).
+
+Exit status: 1 when findings were reported, otherwise the command's own exit status (128+N when it died of signal N); 2 when gostuck itself could not run it.";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  gostuck run -- go test -run TestPopEmpty ./queue
+  gostuck run --stall 5s -- go run ./cmd/server
+  gostuck run --stall 2s -o report.json -f json -- ./mybinary -flag
+  gostuck run --schedtrace -- go test ./...      (adds the scheduler's view to the report)
+  gostuck run --trace -- go test ./pkg           (keeps an execution trace of the test)
+
+Example output (stderr, after the command's own output and the dump):
+  gostuck: no CPU progress and no output for 5s; sending SIGQUIT to gotest-hang.test (pid 9271) for a goroutine dump
+  PARTIAL DEADLOCK  Partial deadlock while the program runs: `c.mu` locked again by the goroutine that holds it [recursive-lock] at gotest-hang/cache.go:17.
+  input run:stdout  traceback · go1.27.3 · 7 goroutines
+    signal: SIGQUIT: quit
+    running tests: TestRefresh
+  F1 recursive-lock [likely] `c.mu` locked again by the goroutine that holds it
+  …";
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Declare a stall after this long without CPU progress and without output
+    /// (e.g. 30s, 500ms, 2m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub stall: Duration,
+    /// For `go test`: also record an execution trace (adds -trace=<tmpfile>) and
+    /// name the file in the report.
+    #[arg(long)]
+    pub trace: bool,
+    /// Run the Go program with GODEBUG=schedtrace=1000 and add the scheduler's
+    /// evidence to the report.
+    #[arg(long)]
+    pub schedtrace: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// What kind of command it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    GoTest,
+    GoRun,
+    Other,
+}
+
+/// The command line to run, with gostuck's additions.
+#[derive(Debug)]
+struct Plan {
+    program: OsString,
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+    kind: Kind,
+    trace_file: Option<PathBuf>,
+    notes: Vec<String>,
+}
+
+fn plan(a: &RunArgs) -> Result<Plan> {
+    let program = a.command[0].clone();
+    let mut args: Vec<OsString> = a.command[1..].to_vec();
+    let is_go = PathBuf::from(&program)
+        .file_name()
+        .is_some_and(|n| n == "go" || n == "go.exe");
+    // `go -C dir test …`: -C comes before the subcommand.
+    let mut sub = 0;
+    while sub < args.len() {
+        let s = args[sub].to_string_lossy();
+        if s == "-C" || s == "--C" {
+            sub += 2;
+        } else if s.starts_with("-C=") || s.starts_with("--C=") {
+            sub += 1;
+        } else {
+            break;
+        }
+    }
+    let subcmd = args.get(sub).map(|s| s.to_string_lossy().into_owned());
+    let kind = match (is_go, subcmd.as_deref()) {
+        (true, Some("test")) => Kind::GoTest,
+        (true, Some("run")) => Kind::GoRun,
+        _ => Kind::Other,
+    };
+    let mut env = Vec::new();
+    let mut notes = Vec::new();
+    if std::env::var_os("GOTRACEBACK").is_none() {
+        env.push(("GOTRACEBACK".to_string(), "all".to_string()));
+    }
+    let mut insert: Vec<OsString> = Vec::new();
+    let mut trace_file = None;
+    if a.trace {
+        if kind == Kind::GoTest {
+            let dir = std::env::temp_dir().join(format!(
+                "gostuck-run-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis())
+            ));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            let f = dir.join("trace.out");
+            let mut flag = OsString::from("-trace=");
+            flag.push(&f);
+            insert.push(flag);
+            trace_file = Some(f);
+        } else {
+            notes.push("--trace only applies to `go test` commands; ignored".to_string());
+        }
+    }
+    if a.schedtrace {
+        let godebug = match std::env::var("GODEBUG") {
+            Ok(g) if !g.is_empty() => format!("{g},schedtrace=1000"),
+            _ => "schedtrace=1000".to_string(),
+        };
+        let user_exec = args
+            .iter()
+            .any(|s| s == "-exec" || s.to_string_lossy().starts_with("-exec="));
+        if kind != Kind::Other && !user_exec {
+            // Only the program under test gets the GODEBUG, not cmd/go, compile
+            // or link (whose own SCHED lines would mix in).
+            insert.push(OsString::from(format!("-exec=env GODEBUG={godebug}")));
+        } else {
+            env.push(("GODEBUG".to_string(), godebug));
+        }
+    }
+    if !insert.is_empty() && kind != Kind::Other {
+        let at = sub + 1;
+        args.splice(at..at, insert);
+    }
+    Ok(Plan {
+        program,
+        args,
+        env,
+        kind,
+        trace_file,
+        notes,
+    })
+}
+
+fn note(msg: &str) {
+    eprintln!("gostuck: {msg}");
+}
+
+fn fmt_dur(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+fn kill(pid: i32, sig: i32) -> bool {
+    // SAFETY: sending a signal has no memory-safety preconditions.
+    unsafe { libc::kill(pid, sig) == 0 }
+}
+
+fn exe_name(pid: i32) -> String {
+    proc::exe(pid)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| format!("pid {pid}"))
+}
+
+/// The Go programs in the tree worth a SIGQUIT: not the go command or its tools.
+fn dump_targets(tree: &[proc::Proc]) -> Vec<i32> {
+    tree.iter()
+        .filter(|p| p.state != b'Z')
+        .filter(|p| proc::exe(p.pid).is_some_and(|e| !proc::is_go_tool(&e)))
+        .filter(|p| proc::is_go_program(p.pid))
+        .map(|p| p.pid)
+        .collect()
+}
+
+pub fn run(a: RunArgs) -> Result<u8> {
+    let plan = plan(&a)?;
+    for n in &plan.notes {
+        note(n);
+    }
+    let mut cmd = Command::new(&plan.program);
+    cmd.args(&plan.args)
+        .envs(plan.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    // Signals arrive on a self-pipe from here on; register before spawning so
+    // nothing is missed.
+    let mut signals = signal_hook::iterator::Signals::new([
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+    ])
+    .context("installing signal handlers")?;
+    let mut child = cmd.spawn().with_context(|| {
+        format!(
+            "cannot run `{}`",
+            shell_words(std::iter::once(&plan.program).chain(&plan.args))
+        )
+    })?;
+    let pid = child.id() as i32;
+    let terminal = proc::Terminal::give(pid);
+
+    let shared = Arc::new(Mutex::new(Shared::new()));
+    let mut pumps = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        let s = shared.clone();
+        pumps.push(std::thread::spawn(move || {
+            record::pump(out, Stream::Stdout, s)
+        }));
+    }
+    if let Some(err) = child.stderr.take() {
+        let s = shared.clone();
+        pumps.push(std::thread::spawn(move || {
+            record::pump(err, Stream::Stderr, s)
+        }));
+    }
+
+    let mut notes: Vec<String> = plan.notes.clone();
+    let mut progress = proc::Progress::new(a.stall);
+    let mut signaled: Vec<i32> = Vec::new();
+    let mut forwarded = 0;
+    let mut stall_reported = false;
+    let mut stalled = false;
+    let mut quit_at: Option<Instant> = None;
+    let mut markers_seen = 0;
+    let mut next_sample = Instant::now();
+    let status = loop {
+        for sig in signals.pending() {
+            if sig == libc::SIGQUIT {
+                let tree = proc::tree(pid, &proc::scan().unwrap_or_default());
+                let targets = dump_targets(&tree);
+                let n = send_quit(&targets, &mut signaled, "you pressed Ctrl-\\ (SIGQUIT)");
+                if n > 0 {
+                    notes.push(format!(
+                        "SIGQUIT (from you) forwarded to {}",
+                        describe(&targets)
+                    ));
+                    quit_at = Some(Instant::now());
+                }
+                continue;
+            }
+            forwarded += 1;
+            // SAFETY: signalling our child's process group.
+            unsafe { libc::killpg(pid, sig) };
+            if forwarded >= 3 && sig != libc::SIGHUP {
+                note("third interrupt: killing the command");
+                unsafe { libc::killpg(pid, libc::SIGKILL) };
+            }
+        }
+        if let Some(st) = child.try_wait().context("waiting for the command")? {
+            break st;
+        }
+        let now = Instant::now();
+        {
+            let s = shared.lock().unwrap_or_else(|p| p.into_inner());
+            for m in &s.markers[markers_seen..] {
+                let msg = match m {
+                    Marker::Deadlock => "the Go runtime reported a deadlock",
+                    Marker::TestTimeout => "`go test` timed out; its dump follows",
+                };
+                notes.push(msg.to_string());
+            }
+            markers_seen = s.markers.len();
+        }
+        if now >= next_sample {
+            next_sample = now + Duration::from_millis(250);
+            let tree = proc::tree(pid, &proc::scan().unwrap_or_default());
+            progress.update(now, &tree);
+            let last_output = shared.lock().unwrap_or_else(|p| p.into_inner()).last_output;
+            if progress.stalled(now, last_output) {
+                let targets: Vec<i32> = dump_targets(&tree)
+                    .into_iter()
+                    .filter(|p| !signaled.contains(p))
+                    .collect();
+                if !targets.is_empty() {
+                    let why = format!("no CPU progress and no output for {}", fmt_dur(a.stall));
+                    send_quit(&targets, &mut signaled, &why);
+                    notes.push(format!(
+                        "{why}; sent SIGQUIT to {} for a goroutine dump",
+                        describe(&targets)
+                    ));
+                    quit_at = Some(now);
+                    stall_reported = false;
+                    stalled = true;
+                } else if !stall_reported {
+                    stall_reported = true;
+                    let m = if signaled.is_empty() {
+                        format!("the command stalled ({}) but no Go program other than the go command is running in it; waiting (Ctrl-C to stop)", fmt_dur(a.stall))
+                    } else {
+                        "the command is still stalled after SIGQUIT (does the program handle SIGQUIT itself?); waiting (Ctrl-C to stop)".to_string()
+                    };
+                    note(&m);
+                    notes.push(m);
+                }
+            } else {
+                stall_reported = false;
+            }
+        }
+        if let Some(t) = quit_at {
+            if now.duration_since(t) > Duration::from_secs(10)
+                && signaled.iter().any(|&p| kill(p, 0))
+            {
+                note("the program did not exit 10s after SIGQUIT; waiting for the command (Ctrl-C to stop)");
+                quit_at = None;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(terminal);
+    // Output still buffered in the pipes belongs to the report; grandchildren
+    // holding the pipes open must not hold us forever.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pumps.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let child_code = exit_code(&status);
+
+    let (stdout, stderr, running, pass_errors, dropped, total) = {
+        let s = shared.lock().unwrap_or_else(|p| p.into_inner());
+        (
+            s.stdout.contents(),
+            s.stderr.contents(),
+            s.running.clone(),
+            s.pass_errors.clone(),
+            s.stdout.dropped() + s.stderr.dropped(),
+            s.stdout.total() + s.stderr.total(),
+        )
+    };
+    for e in &pass_errors {
+        note(e);
+    }
+    if dropped > 0 {
+        notes.push(format!(
+            "the output ({total} bytes) was larger than gostuck keeps: {dropped} bytes in the middle were not analysed (they were passed through)"
+        ));
+    }
+    let mut inputs = Vec::new();
+    let mut sched = Vec::new();
+    let ropts = ReadOptions::default();
+    for (name, bytes) in [("run:stdout", &stdout), ("run:stderr", &stderr)] {
+        if bytes.is_empty() {
+            continue;
+        }
+        match common::read_bytes(bytes, &ropts) {
+            Ok(r) => {
+                common::push_dumps(&mut inputs, name, r.dumps, false);
+                if let Some(s) = r.sched {
+                    sched.push((name.to_string(), s));
+                }
+            }
+            Err(e) => {
+                if !matches!(
+                    e.downcast_ref::<gostuck_dump::Error>(),
+                    Some(gostuck_dump::Error::NoDump)
+                ) {
+                    notes.push(format!("{name}: {e:#}"));
+                }
+            }
+        }
+    }
+    if let Some(f) = &plan.trace_file {
+        match std::fs::metadata(f) {
+            Ok(m) if m.len() > 0 => notes.push(format!(
+                "execution trace kept at {} ({} bytes; `go tool trace {}`)",
+                f.display(),
+                m.len(),
+                f.display()
+            )),
+            _ => notes.push(format!(
+                "no execution trace was written to {} (a test binary killed by a signal may not flush it)",
+                f.display()
+            )),
+        }
+    }
+    for input in &mut inputs {
+        annotate(&mut input.dump, plan.kind, &running, &notes);
+    }
+    if inputs.is_empty() && sched.is_empty() {
+        if child_code != 0 || !signaled.is_empty() {
+            note(&format!(
+                "no goroutine dump in the command's output; nothing to analyse (exit status {child_code})"
+            ));
+        }
+        if a.report.output.is_some() {
+            let report = common::analyze(&[], &a.report, false)?;
+            common::render(&report, &a.report, Dest::Stderr)?;
+        }
+        return Ok(child_code);
+    }
+    let mut report = common::analyze(&inputs, &a.report, stalled)?;
+    for (path, log) in &sched {
+        common::add_sched(&mut report, path, log);
+    }
+    if inputs.is_empty() {
+        if let Some(first) = report.inputs.first_mut() {
+            first
+                .warnings
+                .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
+        }
+    }
+    common::render(&report, &a.report, Dest::Stderr)?;
+    if common::is_stuck(&report) {
+        return Ok(1);
+    }
+    if !signaled.is_empty() {
+        note(&format!(
+            "the command stalled, but its goroutine dump shows nothing stuck ({}); exit status {child_code} is the command's",
+            report.verdict.as_str()
+        ));
+    }
+    Ok(child_code)
+}
+
+/// Adds what `run` knows to a dump before analysis: the running tests and the notes.
+fn annotate(d: &mut Dump, kind: Kind, running: &[String], notes: &[String]) {
+    if d.running_tests.is_empty() {
+        if kind == Kind::GoTest && !running.is_empty() {
+            d.running_tests = running.to_vec();
+        } else {
+            d.running_tests = tests_in_stacks(d);
+        }
+    }
+    for n in notes {
+        d.warnings.push(Warning {
+            position: 0,
+            is_byte_offset: false,
+            message: format!("gostuck run: {n}"),
+        });
+    }
+}
+
+/// Test functions on the stacks: the frame that `testing.tRunner` called.
+fn tests_in_stacks(d: &Dump) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in &d.goroutines {
+        let Some(i) = g
+            .frames
+            .iter()
+            .position(|f| d.str(f.function) == "testing.tRunner")
+        else {
+            continue;
+        };
+        let Some(f) = i.checked_sub(1).map(|k| &g.frames[k]) else {
+            continue;
+        };
+        let func = d.str(f.function);
+        // `example.com/pkg.TestX.func1` → `TestX`.
+        let last = func.rsplit('/').next().unwrap_or(func);
+        let Some(name) = last.split('.').nth(1) else {
+            continue;
+        };
+        let is_test = ["Test", "Benchmark", "Fuzz", "Example"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        if is_test && !last.starts_with("testing.") && !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+fn send_quit(targets: &[i32], signaled: &mut Vec<i32>, why: &str) -> usize {
+    // Said before the signal, so the line does not land inside the dump.
+    note(&format!(
+        "{why}; sending SIGQUIT to {} for a goroutine dump",
+        describe(targets)
+    ));
+    let mut n = 0;
+    for &t in targets {
+        if kill(t, libc::SIGQUIT) {
+            n += 1;
+            if !signaled.contains(&t) {
+                signaled.push(t);
+            }
+        }
+    }
+    n
+}
+
+fn describe(targets: &[i32]) -> String {
+    let v: Vec<String> = targets
+        .iter()
+        .map(|&p| format!("{} (pid {p})", exe_name(p)))
+        .collect();
+    v.join(", ")
+}
+
+fn exit_code(st: &std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (st.code(), st.signal()) {
+        (Some(c), _) => c.clamp(0, 255) as u8,
+        (None, Some(s)) => (128 + s).clamp(0, 255) as u8,
+        _ => 1,
+    }
+}
+
+fn shell_words<'a>(words: impl Iterator<Item = &'a OsString>) -> String {
+    let v: Vec<String> = words
+        .map(|w: &OsString| {
+            let s = OsStr::new(w).to_string_lossy();
+            if s.is_empty() || s.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+                format!("'{}'", s.replace('\'', "'\\''"))
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect();
+    v.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn plan_of(args: &[&str]) -> Plan {
+        let t = T::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
+        plan(&t.run).unwrap()
+    }
+
+    #[test]
+    fn go_test_gets_the_trace_flag_and_schedtrace_via_exec() {
+        let p = plan_of(&[
+            "--trace",
+            "--schedtrace",
+            "--",
+            "go",
+            "test",
+            "-timeout",
+            "5s",
+            "./...",
+        ]);
+        assert_eq!(p.kind, Kind::GoTest);
+        let args: Vec<String> = p
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(args[0], "test");
+        assert!(
+            args[1].starts_with("-trace=") && args[1].ends_with("trace.out"),
+            "{args:?}"
+        );
+        assert!(args[2].starts_with("-exec=env GODEBUG="), "{args:?}");
+        assert!(args[2].ends_with("schedtrace=1000"), "{args:?}");
+        assert_eq!(&args[3..], ["-timeout", "5s", "./..."]);
+        if let Some(f) = &p.trace_file {
+            std::fs::remove_dir_all(f.parent().unwrap()).ok();
+        }
+    }
+
+    #[test]
+    fn other_commands_get_the_environment_only() {
+        let p = plan_of(&["--trace", "--schedtrace", "--", "./server", "-x"]);
+        assert_eq!(p.kind, Kind::Other);
+        assert_eq!(p.args, ["-x"]);
+        assert!(p
+            .env
+            .iter()
+            .any(|(k, v)| k == "GODEBUG" && v.ends_with("schedtrace=1000")));
+        assert_eq!(p.notes.len(), 1);
+        let p = plan_of(&["--", "/usr/bin/go", "-C", "dir", "run", "."]);
+        assert_eq!(p.kind, Kind::GoRun);
+    }
+}

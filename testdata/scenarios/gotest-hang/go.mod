@@ -1,0 +1,3 @@
+module gostuck.test/gotest-hang
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/leaky-server
+
+go 1.21

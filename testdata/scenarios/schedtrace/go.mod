@@ -1,0 +1,3 @@
+module gostuck.test/schedtrace
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.example/traceprog
+
+go 1.21

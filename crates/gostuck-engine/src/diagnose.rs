@@ -351,11 +351,12 @@ pub(crate) fn diagnose(
         let dependents = graph.edges.iter().any(|e| e.to == gi && e.from != gi);
         // Or when nothing alive can start new goroutines (no `go` statement
         // ahead in any live goroutine's code, no accept loop): then no future
-        // goroutine can become its partner. Waits with a timer or a context in
-        // them can end by themselves and are left alone.
+        // goroutine can become its partner.
         // Timers, tickers and contexts are fed from outside the goroutines: a
-        // wait on them is never orphaned in a program that still runs.
+        // wait on them is never orphaned in a program that still runs (the
+        // runtime's leak detector knows better: a stopped timer never fires).
         if !ctx.global
+            && !leaked
             && (f.cases.iter().any(|c| timerish(&c.1)) || f.class.as_deref().is_some_and(timerish))
         {
             continue;
@@ -427,12 +428,13 @@ pub(crate) fn diagnose(
             // path that returned with the lock held.
             for (file, leak) in leaky_locks_for(d, &user_files, f.class.as_deref(), src) {
                 fi.explanation.push_str(&format!(
-                    " `{}` is locked at {}:{} in {} and a `return` at line {} leaves it locked.",
+                    " `{}` is locked at {}:{} in {} and a `{}` at line {} leaves it locked.",
                     leak.expr,
                     crate::short_path(&file),
                     leak.lock_line,
                     leak.function,
-                    leak.return_line
+                    leak.exit,
+                    leak.exit_line
                 ));
                 fi.locations.push(Location {
                     goroutine: None,
@@ -709,7 +711,13 @@ fn leaky_locks_for(
     for file in files {
         if let Some(sf) = src.file(file) {
             for l in sf.leaky_locks() {
-                if gostuck_source::class_of(&l.expr) == class {
+                let mut c = gostuck_source::class_of(&l.expr).to_string();
+                if gostuck_source::root_ident(&l.expr) == Some(c.as_str()) {
+                    if let Some(t) = sf.type_of(l.lock_line, &c) {
+                        c = format!("type:{t}");
+                    }
+                }
+                if gostuck_source::same_class(&c, class) {
                     out.push((file.clone(), l));
                 }
             }

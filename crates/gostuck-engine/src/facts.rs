@@ -307,27 +307,41 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
     let mut k = k;
     for _ in 0..8 {
         let class = class_of(&expr).to_string();
-        let Some(root) = root_ident(&expr) else {
+        let Some(root) = root_ident(&expr).map(str::to_string) else {
             return class;
         };
+        let frame = &g.frames[k];
         if root != class {
-            // A field selector: the field name is the class.
+            // A field selector: the field name is the class, qualified by the
+            // type of a one-level operand when it is known (`to.mu` of an
+            // *Account is `Account.mu`), so same-named fields of different
+            // structs stay apart.
+            let one_level = expr.trim().trim_start_matches(['&', '*']) == format!("{root}.{class}");
+            if one_level {
+                if let Some(t) = src
+                    .file(d.str(frame.file))
+                    .and_then(|sf| sf.type_of(frame.line, &root))
+                {
+                    return format!("{t}.{class}");
+                }
+            }
             return class;
         }
-        let frame = &g.frames[k];
-        let Some((pos, has_receiver)) = src.file(d.str(frame.file)).and_then(|sf| {
+        let here = (d.str(frame.file), frame.line);
+        let Some((pos, has_receiver)) = src.file(here.0).and_then(|sf| {
             let func = sf.function_at(frame.line)?;
             Some((
-                func.params.iter().position(|p| p == root)?,
+                func.params.iter().position(|p| *p == root)?,
                 func.has_receiver,
             ))
         }) else {
-            return class;
+            return typed(src, here, &root, class);
         };
         let fname = d.str(frame.function);
         let short = fname.rsplit('.').next().unwrap_or(fname);
         if short.starts_with("func") && short[4..].chars().all(|c| c.is_ascii_digit()) {
-            return class; // a closure: it captures variables, it has no call site by name
+            // A closure captures variables; it has no call site by name.
+            return typed(src, here, &root, class);
         }
         let (file, line, via_go, next) = if k + 1 < g.frames.len() {
             let c = &g.frames[k + 1];
@@ -335,14 +349,14 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
                 // The wrapper's line is the `go` statement itself.
                 (d.str(c.file), c.line, true, None)
             } else if is_std_frame(d.str(c.function), d.str(c.file)) {
-                return class;
+                return typed(src, here, &root, class);
             } else {
                 (d.str(c.file), c.line, false, Some(k + 1))
             }
         } else if let Some(c) = g.created_by {
             (d.str(c.file), c.line, true, None)
         } else {
-            return class;
+            return typed(src, here, &root, class);
         };
         let arg = src.file(file).and_then(|sf| {
             let caller = sf.function_at(line)?;
@@ -360,17 +374,35 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
                 call.args.get(pos).cloned()
             }
         });
-        let Some(arg) = arg else { return class };
+        let Some(arg) = arg else {
+            return typed(src, here, &root, class);
+        };
         // Keep any indexing or selection written after the parameter name.
         let trimmed = expr.trim().trim_start_matches(['&', '*', '(']);
         let rest = &trimmed[root.len()..];
         expr = format!("{}{rest}", arg.trim_start_matches('&'));
         match next {
             Some(n) => k = n,
-            None => return class_of(&expr).to_string(),
+            None => {
+                let class = class_of(&expr).to_string();
+                return match root_ident(&expr) {
+                    Some(r) if r == class => typed(src, (file, line), r, class.clone()),
+                    _ => class,
+                };
+            }
         }
     }
     class_of(&expr).to_string()
+}
+
+/// A bare variable whose declared or constructed type is a named struct is
+/// classed by that type (`type:DeviceSet`): locks embedded in structs are
+/// called on the variable itself (`ds.Lock()`), whose name differs at every site.
+fn typed(src: &mut dyn Sources, (file, line): (&str, u32), root: &str, class: String) -> String {
+    match src.file(file).and_then(|sf| sf.type_of(line, root)) {
+        Some(t) => format!("type:{t}"),
+        None => class,
+    }
 }
 
 /// The address of the resource a goroutine waits on, read from the first

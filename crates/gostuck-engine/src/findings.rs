@@ -1,7 +1,7 @@
 //! The wait-for graph between goroutines and the findings read off it.
 
 use gostuck_dump::{Dump, Frame};
-use gostuck_source::OpKind;
+use gostuck_source::{same_class, OpKind};
 
 use crate::facts::{Block, Facts};
 use crate::report::{Confidence, Finding, Location, Resource};
@@ -45,10 +45,13 @@ pub(crate) struct Graph {
 }
 
 fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
-    let same = |c: &str| !c.is_empty() && c == class;
+    let same = |c: &str| same_class(c, class);
     match b.block {
+        // A close also ends a blocked send (by panicking it): whoever would
+        // close the channel is the sender's way out.
         Some(Block::Send) => {
-            matches!(kind, OpKind::Recv | OpKind::Range) && b.class.as_deref().is_some_and(same)
+            matches!(kind, OpKind::Recv | OpKind::Range | OpKind::Close)
+                && b.class.as_deref().is_some_and(same)
         }
         Some(Block::Recv) => {
             matches!(kind, OpKind::Send | OpKind::Close) && b.class.as_deref().is_some_and(same)
@@ -56,7 +59,7 @@ fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
         Some(Block::Select) => b.cases.iter().any(|(send, c)| {
             same(c)
                 && if *send {
-                    matches!(kind, OpKind::Recv | OpKind::Range)
+                    matches!(kind, OpKind::Recv | OpKind::Range | OpKind::Close)
                 } else {
                     matches!(kind, OpKind::Send | OpKind::Close)
                 }
@@ -90,7 +93,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
             let uf = a.user_frame.unwrap_or(0);
             for (hi, h) in a.held.iter().enumerate() {
                 let same_text = h.expr == expr && h.frame == uf;
-                let caller_same_class = h.frame != uf && h.class == class;
+                let caller_same_class = h.frame != uf && same_class(&h.class, class);
                 if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
                     g.self_locks.push((i, hi));
                 }
@@ -111,7 +114,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                 if block == Block::RLock
                     && b.block == Some(Block::Lock)
                     && b.rw
-                    && b.class.as_deref() == Some(class)
+                    && b.class.as_deref().is_some_and(|c| same_class(c, class))
                 {
                     let line = b.user_frame.map_or(0, |_| 0);
                     g.edges.push(Edge {
@@ -126,7 +129,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                     continue;
                 }
                 for h in &b.held {
-                    if h.class == class && (block == Block::Lock || !h.read) {
+                    if same_class(&h.class, class) && (block == Block::Lock || !h.read) {
                         g.edges.push(Edge {
                             from: i,
                             to: j,

@@ -41,8 +41,10 @@ pub struct LeakyLock {
     pub read: bool,
     /// Line of the `Lock`.
     pub lock_line: u32,
-    /// Line of the `return` reached with the lock held.
-    pub return_line: u32,
+    /// Line of the `return` (or loop-leaving `break`) reached with the lock held.
+    pub exit_line: u32,
+    /// `return` or `break`.
+    pub exit: &'static str,
     /// The function (as declared).
     pub function: String,
 }
@@ -89,6 +91,24 @@ impl SourceFile {
             .min_by_key(|f| f.end_line - f.start_line)
     }
 
+    /// The named type of a variable visible at `line`: a parameter or local of
+    /// the innermost function, or of the functions around it (closures).
+    pub fn type_of(&self, line: u32, name: &str) -> Option<&str> {
+        let mut around: Vec<&FunctionInfo> = self
+            .functions
+            .iter()
+            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .collect();
+        around.sort_by_key(|f| f.end_line - f.start_line);
+        around.iter().find_map(|f| {
+            f.types
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        })
+    }
+
     /// Operations written on `line` in the function spanning it.
     pub fn ops_at(&self, line: u32) -> Vec<&Op> {
         match self.function_at(line) {
@@ -131,6 +151,38 @@ impl SourceFile {
                     }
                 }
                 _ => {}
+            }
+        }
+        // A lock taken at or after `line` in a loop body is still held when the
+        // next iteration reaches `line`, if a `continue` skipped its Unlock.
+        for &(c, s, e) in f
+            .continues
+            .iter()
+            .filter(|&&(_, s, e)| s <= line && line <= e)
+        {
+            for lock in f.ops.iter().filter(|o| {
+                matches!(o.kind, OpKind::Lock | OpKind::RLock)
+                    && !o.deferred
+                    && o.line >= line
+                    && o.line < c
+                    && o.line <= e
+                    && o.line >= s
+            }) {
+                let released = f.ops.iter().any(|u| {
+                    matches!(u.kind, OpKind::Unlock | OpKind::RUnlock)
+                        && u.expr == lock.expr
+                        && lock.line < u.line
+                        && u.line < c
+                        && u.exit_block.is_none_or(|(bs, be)| bs <= c && c <= be)
+                });
+                if !released && !held.iter().any(|h| h.expr == lock.expr) {
+                    held.push(Held {
+                        expr: lock.expr.clone(),
+                        read: lock.kind == OpKind::RLock,
+                        line: lock.line,
+                        deferred_unlock: false,
+                    });
+                }
             }
         }
         held
@@ -220,16 +272,34 @@ impl SourceFile {
                 if unlocks.is_empty() {
                     continue; // locks here, unlocks elsewhere: a deliberate hand-off
                 }
-                for &r in f.returns.iter().filter(|&&r| r > lock.line) {
-                    let released = unlocks
+                // Exits: returns, and breaks out of a loop (the function goes on
+                // after the loop, so an Unlock there still releases).
+                let exits = f
+                    .returns
+                    .iter()
+                    .map(|&r| (r, None))
+                    .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end))));
+                for (r, loop_end) in exits.filter(|&(r, _)| r > lock.line) {
+                    let before = unlocks
                         .iter()
                         .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
+                    let after_loop = loop_end.is_some_and(|end| {
+                        unlocks
+                            .iter()
+                            .any(|u| u.line > end && u.exit_block.is_none())
+                    });
+                    let released = before || after_loop;
                     if !released {
                         out.push(LeakyLock {
                             expr: lock.expr.clone(),
                             read: lock.kind == OpKind::RLock,
                             lock_line: lock.line,
-                            return_line: r,
+                            exit_line: r,
+                            exit: if loop_end.is_some() {
+                                "break"
+                            } else {
+                                "return"
+                            },
                             function: f.name.clone(),
                         });
                         break;
@@ -243,6 +313,26 @@ impl SourceFile {
     /// All functions found.
     pub fn functions(&self) -> &[FunctionInfo] {
         &self.functions
+    }
+}
+
+/// Whether two resource classes may name the same resource: equal, or one is
+/// typed (`Account.mu`) and the other only names the field (`mu`) because the
+/// type was not known there.
+pub fn same_class(a: &str, b: &str) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    if a.starts_with("type:") || b.starts_with("type:") {
+        return false;
+    }
+    match (a.rsplit_once('.'), b.rsplit_once('.')) {
+        (Some((_, fa)), None) => fa == b,
+        (None, Some((_, fb))) => fb == a,
+        _ => false,
     }
 }
 

@@ -77,6 +77,14 @@ pub struct FunctionInfo {
     pub calls: Vec<Call>,
     /// Lines of its `return` statements.
     pub returns: Vec<u32>,
+    /// `break` statements that leave a loop: (line, last line of the loop).
+    pub breaks: Vec<(u32, u32)>,
+    /// `continue` statements: (line, first and last line of their loop).
+    pub continues: Vec<(u32, u32, u32)>,
+    /// Named struct types of parameters and locals (`devices` → `DeviceSet`),
+    /// for locks embedded in structs (`devices.Lock()`). Only the last element of
+    /// the type name, without `*`; standard sync and channel types are left out.
+    pub types: Vec<(String, String)>,
 }
 
 /// A call site: `f(a, b)`, `x.m(a)`, `go f(a)`.
@@ -130,6 +138,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     }
                 };
                 let mut params = Vec::new();
+                let mut types = Vec::new();
                 let has_receiver = n.child_by_field_name("receiver").is_some();
                 for field in ["receiver", "parameters"] {
                     if let Some(list) = n.child_by_field_name(field) {
@@ -142,6 +151,14 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                                 .collect();
                             if names.is_empty() {
                                 params.push("_".to_string());
+                            }
+                            if let Some(t) = decl
+                                .child_by_field_name("type")
+                                .and_then(|t| named_type(text(t, src)))
+                            {
+                                for n in &names {
+                                    types.push((n.clone(), t.clone()));
+                                }
                             }
                             params.extend(names);
                         }
@@ -157,11 +174,16 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     has_receiver,
                     calls: Vec::new(),
                     returns: Vec::new(),
+                    breaks: Vec::new(),
+                    continues: Vec::new(),
+                    types,
                 };
                 let mut ctx = Ctx {
                     deferred: false,
                     in_select: false,
                     exit_block: None,
+                    break_target: None,
+                    loop_range: None,
                 };
                 walk(body, src, &mut f, &mut ctx);
                 f.ops.sort_by_key(|o| o.line);
@@ -181,6 +203,11 @@ struct Ctx {
     deferred: bool,
     in_select: bool,
     exit_block: Option<(u32, u32)>,
+    /// Where a plain `break` goes: the end line of the innermost loop, select
+    /// or switch, and whether it is a loop.
+    break_target: Option<(u32, bool)>,
+    /// The innermost loop's first and last line.
+    loop_range: Option<(u32, u32)>,
 }
 
 fn push(f: &mut FunctionInfo, kind: OpKind, expr: &str, ln: u32, ctx: &Ctx) {
@@ -256,6 +283,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             if let Some(body) = n.child_by_field_name("body") {
                 f.loops.push((line(n), end_line(body)));
             }
+            let saved = *ctx;
+            ctx.break_target = Some((end_line(n), true));
+            ctx.loop_range = Some((line(n), end_line(n)));
             let mut c = n.walk();
             for ch in n.named_children(&mut c) {
                 if ch.kind() == "range_clause" {
@@ -264,8 +294,13 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                     }
                 }
             }
+            walk_children(n, src, f, ctx);
+            *ctx = saved;
+            return;
         }
         "select_statement" => {
+            let saved_break = ctx.break_target;
+            ctx.break_target = Some((end_line(n), false));
             let mut c = n.walk();
             let cases = n
                 .named_children(&mut c)
@@ -295,9 +330,53 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                     walk(ch, src, f, ctx);
                 }
             }
+            ctx.break_target = saved_break;
             return;
         }
         "return_statement" if !ctx.deferred => f.returns.push(line(n)),
+        "continue_statement" if !ctx.deferred => {
+            if let Some((s, e)) = ctx.loop_range {
+                f.continues.push((line(n), s, e));
+            }
+        }
+        "short_var_declaration" => {
+            // x := &T{…}, x := T{…}, x := new(T)
+            if let (Some(l), Some(r)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
+                let mut c1 = l.walk();
+                let mut c2 = r.walk();
+                for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
+                    if let Some(t) = literal_type(value, src) {
+                        f.types.push((text(name, src).to_string(), t));
+                    }
+                }
+            }
+        }
+        "var_spec" => {
+            if let Some(t) = n
+                .child_by_field_name("type")
+                .and_then(|t| named_type(text(t, src)))
+            {
+                let mut c = n.walk();
+                for name in n.children_by_field_name("name", &mut c) {
+                    f.types.push((text(name, src).to_string(), t.clone()));
+                }
+            }
+        }
+        "break_statement" if !ctx.deferred => {
+            if let Some((end, true)) = ctx.break_target {
+                f.breaks.push((line(n), end));
+            }
+        }
+        "expression_switch_statement" | "type_switch_statement" => {
+            let saved = *ctx;
+            ctx.break_target = Some((end_line(n), false));
+            walk_children(n, src, f, ctx);
+            *ctx = saved;
+            return;
+        }
         "send_statement" => {
             if let Some(ch) = n.child_by_field_name("channel") {
                 push(f, OpKind::Send, text(ch, src), line(n), ctx);
@@ -401,4 +480,64 @@ fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool) {
         args,
         is_go,
     });
+}
+
+/// `*pkg.DeviceSet` → `DeviceSet`; `None` for sync primitives, channels,
+/// builtins and composite types, which say nothing about instances.
+fn named_type(t: &str) -> Option<String> {
+    let t = t.trim().trim_start_matches('*');
+    if t.is_empty()
+        || t.starts_with("chan")
+        || t.starts_with("<-")
+        || t.starts_with('[')
+        || t.starts_with("map[")
+        || t.starts_with("func")
+    {
+        return None;
+    }
+    let base = t.split('[').next().unwrap_or(t);
+    let last = base.rsplit('.').next().unwrap_or(base);
+    if matches!(
+        last,
+        "Mutex" | "RWMutex" | "WaitGroup" | "Cond" | "Once" | "Locker" | "Context"
+    ) || !last.chars().next().is_some_and(|c| c.is_alphabetic())
+        || last.chars().next().is_some_and(|c| c.is_lowercase())
+            && matches!(
+                last,
+                "int"
+                    | "string"
+                    | "bool"
+                    | "error"
+                    | "any"
+                    | "byte"
+                    | "rune"
+                    | "float64"
+                    | "int64"
+                    | "uint64"
+            )
+    {
+        return None;
+    }
+    Some(last.to_string())
+}
+
+/// The type of `&T{…}`, `T{…}` or `new(T)`.
+fn literal_type(v: Node, src: &[u8]) -> Option<String> {
+    match v.kind() {
+        "unary_expression" => v
+            .child_by_field_name("operand")
+            .and_then(|o| literal_type(o, src)),
+        "composite_literal" => v
+            .child_by_field_name("type")
+            .and_then(|t| named_type(text(t, src))),
+        "call_expression" => {
+            let f = v.child_by_field_name("function")?;
+            if text(f, src) != "new" {
+                return None;
+            }
+            let a = v.child_by_field_name("arguments")?.named_child(0)?;
+            named_type(text(a, src))
+        }
+        _ => None,
+    }
 }

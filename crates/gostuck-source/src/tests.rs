@@ -95,8 +95,39 @@ fn an_early_return_between_lock_and_unlock_is_a_leaky_lock() {
         (
             leaks[0].expr.as_str(),
             leaks[0].lock_line,
-            leaks[0].return_line
+            leaks[0].exit_line
         ),
         ("s.mu", 3, 5)
+    );
+}
+
+#[test]
+fn a_break_out_of_a_loop_with_the_lock_held_is_a_leaky_lock() {
+    let src = b"package main\nfunc (g *G) manage() {\n\tfor {\n\t\tg.mu.Lock()\n\t\tif g.closed {\n\t\t\tbreak\n\t\t}\n\t\tg.mu.Unlock()\n\t}\n}\nfunc (g *G) fine() {\n\tfor {\n\t\tg.mu.Lock()\n\t\tif g.closed {\n\t\t\tbreak\n\t\t}\n\t\tg.mu.Unlock()\n\t}\n\tg.mu.Unlock()\n}\nfunc (g *G) sel(c chan int) {\n\tg.mu.Lock()\n\tselect {\n\tcase <-c:\n\t\tbreak\n\t}\n\tg.mu.Unlock()\n}\n";
+    let f = SourceFile::parse(src).unwrap();
+    let leaks = f.leaky_locks();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!((leaks[0].lock_line, leaks[0].exit_line), (4, 6));
+}
+
+#[test]
+fn a_continue_that_skips_the_unlock_leaves_the_lock_held_at_the_loop_head() {
+    let src = b"package main\nfunc (p *P) Run() {\n\tfor i := 0; i < 2; i++ {\n\t\tp.mu.Lock()\n\t\tif err != nil {\n\t\t\tcontinue\n\t\t}\n\t\tbreak\n\t}\n\tp.mu.Unlock()\n}\n";
+    let f = SourceFile::parse(src).unwrap();
+    let held = f.held_at(4);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!((held[0].expr.as_str(), held[0].line), ("p.mu", 4));
+}
+
+#[test]
+fn struct_types_of_receivers_and_locals_are_known() {
+    let src = b"package main\nfunc (d *DeviceSet) clean() {\n\td.Lock()\n}\nfunc f() {\n\tds := &DeviceSet{}\n\tgo func() {\n\t\tds.Lock()\n\t}()\n\tvar m sync.Mutex\n\t_ = m\n}\n";
+    let f = SourceFile::parse(src).unwrap();
+    assert_eq!(f.type_of(3, "d"), Some("DeviceSet"));
+    assert_eq!(f.type_of(8, "ds"), Some("DeviceSet"));
+    assert_eq!(
+        f.type_of(11, "m"),
+        None,
+        "sync types say nothing about instances"
     );
 }

@@ -1,0 +1,50 @@
+//! The auto-detecting entry points: `read_bytes` on memory, `read` on a stream.
+#![no_main]
+
+use std::io::BufReader;
+
+use gostuck_dump::{detect, read, read_bytes, Detected, Error, Format, ReadOptions};
+use gostuck_fuzz::{check_dumps, describe, lines};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let opts = ReadOptions::default();
+    let detected = detect(&data[..data.len().min(8192)]);
+    let nlines = lines(data).len() as u64;
+    let got = read_bytes(data, &opts);
+    match (&got, detected) {
+        (Ok(dumps), Detected::Dump(format)) => {
+            assert!(!dumps.is_empty(), "Ok with no dumps");
+            for d in dumps {
+                assert_eq!(d.format, format, "reader disagrees with detection");
+            }
+            if format == Format::PprofProto {
+                assert_eq!(dumps.len(), 1);
+                check_dumps(dumps, 0);
+            } else {
+                check_dumps(dumps, nlines);
+            }
+        }
+        (Ok(_), d) => panic!("{d:?} read as a dump"),
+        (Err(Error::ExecutionTrace), d) => assert_eq!(d, Detected::ExecutionTrace),
+        (Err(Error::NoDump), Detected::Dump(_)) => {}
+        (Err(Error::Protobuf(_) | Error::Gzip(_) | Error::NotGoroutineProfile(_)), Detected::Dump(f)) => {
+            assert_eq!(f, Format::PprofProto, "binary error from a text format");
+        }
+        (Err(e), d) => panic!("unexpected {e:?} for {d:?}"),
+    }
+
+    // The streaming entry point reads the same dumps. A buffer of 8 KiB makes
+    // its first look at the input the same as read_bytes' detection window.
+    let streamed = read(BufReader::with_capacity(8192, data), &opts);
+    match (&got, &streamed) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.len(), b.len(), "stream and memory reads found different dump counts");
+            for (a, b) in a.iter().zip(b) {
+                assert_eq!(describe(a, true), describe(b, true), "stream and memory reads differ");
+            }
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("memory read {:?}, stream read {:?}", a.as_ref().err(), b.as_ref().err()),
+    }
+});

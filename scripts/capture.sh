@@ -293,7 +293,7 @@ capture_gotest() {
 DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-cases
   mutex-across-channel nil-channel cond-signal-first range-never-closed
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
-  ring-of-mutexes generic-inline)
+  ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle)
 SELFDUMPS=(leak-timeout healthy-pool)
 
 for VER in "${VERSIONS[@]}"; do
@@ -302,6 +302,15 @@ for VER in "${VERSIONS[@]}"; do
   GOVERSION="$("$GO" env GOVERSION)"
   OUT="$CAPT/go$VER"
   BIN="$TMP/bin-$VER"
+  if [ -n "${ONLY:-}" ]; then
+    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock scenarios,
+    # leaving every other capture of the version as it is.
+    mkdir -p "$OUT" "$BIN"
+    for s in $ONLY; do
+      build "$s" && run_capture "$s" "$s" deadlock ""
+    done
+    continue
+  fi
   rm -rf "$OUT"
   mkdir -p "$OUT" "$BIN"
   log "using $GO ($GOVERSION)"

@@ -343,12 +343,16 @@ pub(crate) fn diagnose(
             Block::Send | Block::Recv | Block::Select => ("channel-no-partner", false),
             Block::Other => ("stuck-unexplained", false),
         };
-        let live_leak = !ctx.global
-            && count(gi) >= LEAK_MIN
-            && matches!(block, Block::Send | Block::Recv | Block::Select);
         // In a live program an orphaned wait is reported when others are
         // blocked behind it: a partial deadlock, not an idle worker.
         let dependents = graph.edges.iter().any(|e| e.to == gi && e.from != gi);
+        // A large parked group that nobody else waits for is a leak; one that
+        // others are blocked behind keeps its specific kind (the root of a
+        // partial deadlock).
+        let live_leak = !ctx.global
+            && !dependents
+            && count(gi) >= LEAK_MIN
+            && matches!(block, Block::Send | Block::Recv | Block::Select);
         // Or when nothing alive can start new goroutines (no `go` statement
         // ahead in any live goroutine's code, no accept loop): then no future
         // goroutine can become its partner.
@@ -427,15 +431,30 @@ pub(crate) fn diagnose(
             // The goroutine that locked it is gone; its code may still show the
             // path that returned with the lock held.
             for (file, leak) in leaky_locks_for(d, &user_files, f.class.as_deref(), src) {
-                fi.explanation.push_str(&format!(
-                    " `{}` is locked at {}:{} in {} and a `{}` at line {} leaves it locked.",
-                    leak.expr,
-                    crate::short_path(&file),
-                    leak.lock_line,
-                    leak.function,
-                    leak.exit,
-                    leak.exit_line
-                ));
+                // A waiter's own Lock call is not a hand-off of the lock (a
+                // return or break path past it is, even on a waiter's line).
+                if leak.exit == "hand-off"
+                    && groups.iter().any(|g| {
+                        d.goroutines[g.members[0]]
+                            .frames
+                            .iter()
+                            .any(|fr| d.str(fr.file) == file && fr.line == leak.lock_line)
+                    })
+                {
+                    continue;
+                }
+                let at = format!("{}:{}", crate::short_path(&file), leak.lock_line);
+                fi.explanation.push_str(&if leak.exit == "hand-off" {
+                    format!(
+                        " `{}` is locked at {at} in {}, which never unlocks it: whoever called it had to, and did not.",
+                        leak.expr, leak.function
+                    )
+                } else {
+                    format!(
+                        " `{}` is locked at {at} in {} and a `{}` at line {} leaves it locked.",
+                        leak.expr, leak.function, leak.exit, leak.exit_line
+                    )
+                });
                 fi.locations.push(Location {
                     goroutine: None,
                     function: leak.function.clone(),

@@ -328,6 +328,13 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
             return class;
         }
         let here = (d.str(frame.file), frame.line);
+        // A variable of a named struct type is classed by its type wherever it
+        // is declared that way (receivers, parameters, locals): callers name the
+        // same object by different paths, the type stays the same. Sync types
+        // and channels have no such name and are followed to their arguments.
+        if let Some(t) = src.file(here.0).and_then(|sf| sf.type_of(here.1, &root)) {
+            return format!("type:{t}");
+        }
         let Some((pos, has_receiver)) = src.file(here.0).and_then(|sf| {
             let func = sf.function_at(frame.line)?;
             Some((

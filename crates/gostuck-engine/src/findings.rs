@@ -93,7 +93,9 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
             let uf = a.user_frame.unwrap_or(0);
             for (hi, h) in a.held.iter().enumerate() {
                 let same_text = h.expr == expr && h.frame == uf;
-                let caller_same_class = h.frame != uf && same_class(&h.class, class);
+                // Strict equality here: an untyped `mu` in a caller may be any
+                // struct's field, and claiming self-deadlock needs more than that.
+                let caller_same_class = h.frame != uf && h.class == class;
                 if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
                     g.self_locks.push((i, hi));
                 }

@@ -43,7 +43,8 @@ pub struct LeakyLock {
     pub lock_line: u32,
     /// Line of the `return` (or loop-leaving `break`) reached with the lock held.
     pub exit_line: u32,
-    /// `return` or `break`.
+    /// `return`, `break`, or `hand-off` (the function never unlocks it and
+    /// leaves that to its caller; `exit_line` is then its last line).
     pub exit: &'static str,
     /// The function (as declared).
     pub function: String,
@@ -270,7 +271,17 @@ impl SourceFile {
                     .filter(|o| o.line > lock.line)
                     .collect();
                 if unlocks.is_empty() {
-                    continue; // locks here, unlocks elsewhere: a deliberate hand-off
+                    // Locks here, unlocks elsewhere: the lock is handed to whoever
+                    // called this function, and leaks if that caller never unlocks.
+                    out.push(LeakyLock {
+                        expr: lock.expr.clone(),
+                        read: lock.kind == OpKind::RLock,
+                        lock_line: lock.line,
+                        exit_line: f.end_line,
+                        exit: "hand-off",
+                        function: f.name.clone(),
+                    });
+                    continue;
                 }
                 // Exits: returns, and breaks out of a loop (the function goes on
                 // after the loop, so an Unlock there still releases).

@@ -1,0 +1,3 @@
+module gostuck.test/continue-skips-unlock
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/embedded-lock-leak
+
+go 1.21

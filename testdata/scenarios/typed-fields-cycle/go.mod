@@ -1,0 +1,3 @@
+module gostuck.test/typed-fields-cycle
+
+go 1.21

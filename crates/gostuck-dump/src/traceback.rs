@@ -411,7 +411,8 @@ impl TracebackReader {
         self.end_goroutine();
         self.in_system_stack = false;
         self.in_running_tests = false;
-        if self.seen.contains(&h.id) {
+        // One probe of `seen` in the common case (a new ID).
+        if !self.seen.insert(h.id) {
             if self.crash_sections {
                 // GOTRACEBACK=crash prints goroutines again per thread; keep the first.
                 self.skipping_duplicate = true;
@@ -419,8 +420,8 @@ impl TracebackReader {
                 return;
             }
             self.rotate();
+            self.seen.insert(h.id);
         }
-        self.seen.insert(h.id);
         let mut g = self.blank_goroutine(h.id);
         parse_bracket(&mut g, h.bracket, &mut self.cur);
         if !h.labels.is_empty() {
@@ -709,15 +710,24 @@ pub(crate) fn read_in_pieces(
     };
     let parts: Vec<Part> = std::thread::scope(|s| {
         let read = &read;
+        // A piece whose thread cannot be started is read here, in its turn.
         let handles: Vec<_> = (1..starts.len() - 1)
-            .map(|i| s.spawn(move || read(i)))
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name("gostuck-read".into())
+                    .spawn_scoped(s, move || read(i))
+                    .map_err(|_| i)
+            })
             .collect();
         let mut parts = vec![read(0)];
         for h in handles {
-            match h.join() {
-                Ok(p) => parts.push(p),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+            parts.push(match h {
+                Ok(h) => match h.join() {
+                    Ok(p) => p,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(i) => read(i),
+            });
         }
         parts
     });

@@ -12,11 +12,15 @@ echo "go: $("$GOSTUCK_GO" version)"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The GoKer harness on a subset of kernels: proves the benchmark still builds,
+# runs and scores (docs/goker-results.md comes from the full run, see README).
+cargo run --release --locked -q -p gostuck-goker -- --quick --go "$GOSTUCK_GO"
+
 if cargo nextest --version >/dev/null 2>&1; then
   # Doc tests first, so the run closes on nextest's summary line.
   cargo test --workspace --doc --locked
   cargo nextest run --workspace --locked --no-fail-fast
 else
-
   cargo test --workspace --locked --no-fail-fast
 fi

@@ -57,6 +57,14 @@ seed() {
     fi
   done < <(find "$ROOT/testdata/captured" -type f ! -name '*.meta' -size -64k \
              ! -path '*/traces/*' ! -path '*/sched/*' -print0)
+  # Execution traces (every captured Go version, Go's synthetic tests, and
+  # the Go 1.21 traces the reader must refuse) for the trace reader.
+  for f in "$HERE/seeds/trace"/*; do
+    [ -f "$f" ] && put "$f" trace
+  done
+  while IFS= read -r -d '' f; do
+    put "$f" trace
+  done < <(find "$ROOT/testdata/captured" -type f -name '*.trace' -print0)
 }
 
 seed
@@ -65,8 +73,14 @@ for t in "${TARGETS[@]}"; do
   echo "=== $t: ${SECS}s, corpus $(find "corpus/$t" -type f 2>/dev/null | wc -l) files"
   dict=()
   [ -f "dict/$t.dict" ] && dict=("-dict=dict/$t.dict")
+  max_len="$MAX_LEN"
+  # Traces are binary and a few KiB at the least; a bounded allocation is
+  # part of the contract, so the trace target also runs under a malloc limit.
+  extra=()
+  if [ "$t" = trace ]; then max_len="${TRACE_MAX_LEN:-65536}"; extra=(-malloc_limit_mb=256); fi
   if ! cargo fuzz run "$t" "corpus/$t" -- \
-      -max_total_time="$SECS" -max_len="$MAX_LEN" -use_value_profile=1 -timeout=10 -rss_limit_mb=2048 \
+      -max_total_time="$SECS" -max_len="$max_len" -use_value_profile=1 -timeout=10 -rss_limit_mb=2048 \
+      "${extra[@]}" \
       -print_final_stats=1 "${dict[@]}" \
       2>&1 | tee "target/fuzz-$t.log" | grep -E '^(#[0-9]+ +(INITED|DONE)|Done |stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|thread .* panicked|artifact_prefix|Test unit written)'
   then

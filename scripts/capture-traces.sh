@@ -4,6 +4,8 @@
 #
 # Usage: scripts/capture-traces.sh [go-version ...]
 #        (default: 1.21.13 1.22.10 1.23.9 1.24.11 1.25.5 1.27.3)
+#        MODES="dumped" scripts/capture-traces.sh 1.22.10 1.24.11 1.27.3
+#        re-captures only the listed modes, keeping the other files.
 #
 # For each version it (re)creates testdata/captured/go<ver>/traces/ with
 #   <mode>.trace        the trace written by testdata/traces/prog (or by
@@ -11,6 +13,8 @@
 #   <mode>.parsed.txt   `go tool trace -d=parsed <mode>.trace` of the REFERENCE
 #                       toolchain (TZ=UTC), i.e. the Go reader's event stream
 #   <mode>.wire.txt     `go tool trace -d=wire <mode>.trace` (raw wire events)
+#   <mode>.dump.txt     dumped mode only: runtime.Stack(all) of the same
+#                       process, taken right after trace.Stop
 #   <mode>.meta         key=value: go, mode, command, reference, exit (of
 #                       -d=parsed), wire_exit (of -d=wire: Go's raw reader
 #                       stops at experimental events of pre-1.26 traces), bytes
@@ -57,7 +61,7 @@ for VER in "${VERSIONS[@]}"; do
   VER="${VER#go}"
   GO="$("$ROOT/scripts/install-go.sh" "$VER")" || { warn "go $VER: install failed"; continue; }
   OUT="$CAPT/go$VER/traces"
-  rm -rf "$OUT"
+  [ -z "${MODES:-}" ] && rm -rf "$OUT"
   mkdir -p "$OUT"
   BIN="$TMP/traceprog-$VER"
   if ! (cd "$PROG" && "$GO" build -o "$BIN" .) >"$TMP/build.log" 2>&1; then
@@ -65,11 +69,13 @@ for VER in "${VERSIONS[@]}"; do
     continue
   fi
 
-  MODES=(mixed gens cpu procs syscall deadlocked cgo)
-  if ver_ge "$VER" 1.23; then MODES+=(coro allocfree); fi
-  if ! ver_ge "$VER" 1.22; then MODES=(mixed); fi
+  RUN_MODES=(mixed gens cpu procs syscall deadlocked dumped cgo)
+  if ver_ge "$VER" 1.23; then RUN_MODES+=(coro allocfree); fi
+  if ! ver_ge "$VER" 1.22; then RUN_MODES=(mixed); fi
+  RUN_MODES+=(gotest)
+  if [ -n "${MODES:-}" ]; then read -r -a RUN_MODES <<<"$MODES"; fi
 
-  for MODE in "${MODES[@]}" gotest; do
+  for MODE in "${RUN_MODES[@]}"; do
     if ! ver_ge "$VER" 1.22 && [ "$MODE" = gotest ]; then continue; fi
     T="$OUT/$MODE.trace"
     env=()
@@ -119,7 +125,9 @@ done
 # binary by gostuck-trace's example driver, with the reference parse.
 GOTESTS="$(dirname "$(dirname "$REF")")/src/internal/trace/testdata/tests"
 OUT="$CAPT/gotests/traces"
-if [ -d "$GOTESTS" ] && (cd "$ROOT" && cargo build -q -p gostuck-trace --example gotrace); then
+if [ -n "${MODES:-}" ]; then
+  : # only some modes re-captured: the synthetic tests are left as they are
+elif [ -d "$GOTESTS" ] && (cd "$ROOT" && cargo build -q -p gostuck-trace --example gotrace); then
   rm -rf "$OUT"
   mkdir -p "$OUT"
   for f in "$GOTESTS"/*.test; do

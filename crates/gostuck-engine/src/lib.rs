@@ -8,6 +8,7 @@ mod findings;
 pub mod kinds;
 
 pub mod report;
+pub mod trace;
 pub mod watch;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
@@ -15,6 +16,7 @@ use rustc_hash::FxHashMap;
 
 pub use facts::{NoSources, Sources};
 pub use report::*;
+pub use trace::{analyze_trace, trace_dump, trace_evidence, TraceInput};
 
 /// One dump to analyse, with the name it is shown under.
 #[derive(Debug)]
@@ -124,6 +126,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         },
         findings,
         groups,
+        trace: Vec::new(),
     }
 }
 

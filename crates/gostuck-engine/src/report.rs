@@ -25,6 +25,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Goroutines grouped by identical stack, most interesting first.
     pub groups: Vec<GroupOut>,
+    /// Evidence from Go execution traces, one entry per trace input (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TraceOut>,
 }
 
 /// The producing tool.
@@ -277,4 +280,66 @@ pub struct CreatedByOut {
     pub line: u32,
     /// The parent goroutine (Go 1.21+).
     pub goroutine: Option<u64>,
+}
+
+/// What one execution trace says (additive to v1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceOut {
+    /// Index into `inputs` of the trace.
+    pub input: usize,
+    /// The trace's header, e.g. `go 1.26 trace`.
+    pub format: String,
+    /// Events read.
+    pub events: u64,
+    /// From the first to the last event, in nanoseconds.
+    pub duration_ns: i64,
+    /// Goroutines blocked at the end of the trace, and those the dumps show
+    /// blocked (with how the two compare).
+    pub goroutines: Vec<TraceGoroutineOut>,
+}
+
+/// One goroutine as the trace last saw it (additive to v1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceGoroutineOut {
+    /// Its ID.
+    pub goroutine: u64,
+    /// `waiting`, `running`, `runnable`, `syscall`, `exited`, `unknown`.
+    pub state: &'static str,
+    /// The trace's reason for the last block or stop (`chan receive`,
+    /// `sync`, `select`, `sync.(*Cond).Wait`, `sleep`, `network`...).
+    pub reason: String,
+    /// When it entered `state`, in nanoseconds from the start of the trace.
+    pub since_ns: i64,
+    /// For a waiting goroutine: how long it had waited when the trace ended.
+    pub blocked_for_ns: Option<i64>,
+    /// The first user frame of `stack`.
+    pub site: Option<FrameOut>,
+    /// Where it last blocked or stopped, innermost first.
+    pub stack: Vec<FrameOut>,
+    /// The goroutine that created it.
+    pub created_by: Option<u64>,
+    /// The `go` statement that created it.
+    pub created_at: Option<FrameOut>,
+    /// The last time it was unblocked.
+    pub last_unblock: Option<TraceUnblockOut>,
+    /// How many times it blocked during the trace.
+    pub blocks: u64,
+    /// User regions (`runtime/trace`) still open, outermost first.
+    pub open_regions: Vec<String>,
+    /// How it compares with the dumps: `confirmed` (blocked at the same
+    /// place), `different-site`, `not-blocked-in-trace`, `not-blocked-in-dump`,
+    /// `not-in-dump`, `exited-in-trace`; null without a dump.
+    pub dump: Option<&'static str>,
+}
+
+/// Who last unblocked a goroutine (additive to v1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceUnblockOut {
+    /// The unblocking goroutine; null for the runtime (timers, the network
+    /// poller, a runtime goroutine without a goroutine context).
+    pub by: Option<u64>,
+    /// When, in nanoseconds from the start of the trace.
+    pub at_ns: i64,
+    /// The unblocker's first user frame.
+    pub site: Option<FrameOut>,
 }

@@ -5,6 +5,8 @@
 //! gotrace wire FILE            like `go tool trace -d=wire FILE`
 //! gotrace encode IN OUT        text trace (or a Go .test txtar) to binary
 //! gotrace summary FILE         per-goroutine summary
+//! gotrace count FILE           stream every event, print the count and rate
+//! gotrace pprof-sync FILE OUT  blocking profile like `go tool trace -pprof=sync`
 //! ```
 use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
@@ -16,7 +18,9 @@ fn main() -> ExitCode {
         ["wire", file] => wire(file),
         ["encode", input, output] => encode(input, output),
         ["summary", file] => summary(file),
-        _ => Err("usage: gotrace parsed FILE | wire FILE | encode IN OUT | summary FILE".into()),
+        ["count", file] => count(file),
+        ["pprof-sync", file, out] => pprof_sync(file, out),
+        _ => Err("usage: gotrace parsed FILE | wire FILE | encode IN OUT | summary FILE | count FILE | pprof-sync FILE OUT".into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -35,6 +39,34 @@ fn parsed(file: &str) -> Res {
     for ev in r {
         writeln!(out, "{}", ev?)?;
     }
+    Ok(())
+}
+
+fn count(file: &str) -> Res {
+    let start = std::time::Instant::now();
+    let mut r = gostuck_trace::Reader::new(BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(file)?,
+    ))?;
+    let mut n = 0u64;
+    // Generation sizes: the input position moves a generation at a time.
+    let (mut last_pos, mut largest, mut gens) = (0u64, 0u64, 0u64);
+    while let Some(ev) = r.read_event_ref()? {
+        n += 1;
+        if ev.kind() == gostuck_trace::EventKind::Sync {
+            let pos = r.position();
+            if pos > last_pos {
+                largest = largest.max(pos - last_pos);
+                gens += 1;
+            }
+            last_pos = pos;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{n} events in {secs:.3}s: {:.0} events/s; {gens} generations, the largest {largest} bytes",
+        n as f64 / secs
+    );
     Ok(())
 }
 
@@ -63,5 +95,20 @@ fn encode(input: &str, output: &str) -> Res {
 fn summary(file: &str) -> Res {
     let r = gostuck_trace::Reader::new(BufReader::new(std::fs::File::open(file)?))?;
     print!("{}", gostuck_trace::summarize(r)?);
+    Ok(())
+}
+
+/// `gotrace pprof-sync FILE OUT`: the blocking profile.
+fn pprof_sync(file: &str, out: &str) -> Res {
+    let r = gostuck_trace::Reader::new(BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(file)?,
+    ))?;
+    let mut p = gostuck_trace::pprof::SyncProfiler::default();
+    for ev in r {
+        p.event(&ev?);
+    }
+    let recs = p.finish();
+    gostuck_trace::pprof::write_profile(&recs, std::fs::File::create(out)?)?;
     Ok(())
 }

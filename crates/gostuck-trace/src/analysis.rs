@@ -32,6 +32,35 @@ pub struct Unblock {
     pub stack: Option<SharedStack>,
 }
 
+/// One stretch of time a goroutine spent blocked (waiting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInterval {
+    /// When it blocked (for a goroutine already waiting when the trace
+    /// started: the start of the trace).
+    pub start: Time,
+    /// When it was unblocked; `None`: still blocked at the end of the trace.
+    pub end: Option<Time>,
+    /// The block reason (`chan receive`, `sync`...; "" if unknown).
+    pub reason: String,
+    /// Where it blocked.
+    pub stack: Option<SharedStack>,
+    /// Who unblocked it ([`NO_GOROUTINE`]: the runtime, e.g. a timer), if
+    /// it was unblocked.
+    pub unblocked_by: Option<GoId>,
+    /// The unblocker's stack, if the trace has it.
+    pub unblock_stack: Option<SharedStack>,
+}
+
+impl BlockInterval {
+    /// How long it lasted, up to `end_of_trace` for an open interval.
+    pub fn duration(&self, end_of_trace: Time) -> Time {
+        self.end
+            .unwrap_or(end_of_trace)
+            .saturating_sub(self.start)
+            .max(0)
+    }
+}
+
 /// A user region on a goroutine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionSpan {
@@ -121,6 +150,18 @@ pub struct GoroutineInfo {
     pub logs: Vec<LogEntry>,
     /// The last label the runtime applied (e.g. `GC (dedicated)`).
     pub label: Option<String>,
+    /// When it first ran in the trace (`None`: never).
+    pub first_running: Option<Time>,
+    /// How many times it blocked (waited) in the trace.
+    pub block_count: u64,
+    /// The blocking interval still open at the end of the trace, if it is
+    /// blocked then.
+    pub current_block: Option<BlockInterval>,
+    /// Completed blocking intervals: the longest ones (at most
+    /// [`AnalyzerOptions::max_intervals`]), in no particular order.
+    pub intervals: Vec<BlockInterval>,
+    /// The duration of the shortest interval in `intervals` (when full).
+    shortest_kept: Time,
 }
 
 impl GoroutineInfo {
@@ -146,6 +187,51 @@ impl GoroutineInfo {
             regions: Vec::new(),
             logs: Vec::new(),
             label: None,
+            first_running: None,
+            block_count: 0,
+            current_block: None,
+            intervals: Vec::new(),
+            shortest_kept: 0,
+        }
+    }
+
+    /// Closes the blocking interval that began at `self.since` (reason and
+    /// stack in `self.reason`/`self.stack`), keeping the longest `max`. The
+    /// interval is only built when it is kept.
+    fn close_block(&mut self, now: Time, by: Option<GoId>, stack: Option<SharedStack>, max: usize) {
+        if max == 0 {
+            return;
+        }
+        let d = now.saturating_sub(self.since).max(0);
+        if self.intervals.len() >= max {
+            // Full: most waits are no longer than the shortest kept one.
+            if d <= self.shortest_kept {
+                return;
+            }
+            let (i, _) = self
+                .intervals
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (i, x.duration(now)))
+                .min_by_key(|&(_, d)| d)
+                .expect("max > 0");
+            self.intervals.remove(i);
+        }
+        self.intervals.push(BlockInterval {
+            start: self.since,
+            end: Some(now),
+            reason: self.reason.clone(),
+            stack: self.stack.clone(),
+            unblocked_by: by,
+            unblock_stack: stack,
+        });
+        if self.intervals.len() >= max {
+            self.shortest_kept = self
+                .intervals
+                .iter()
+                .map(|x| x.duration(now))
+                .min()
+                .unwrap_or(0);
         }
     }
 
@@ -176,7 +262,12 @@ impl GoroutineInfo {
             GoState::Running => self.running += d,
             GoState::Runnable => self.runnable += d,
             GoState::Syscall => self.syscall += d,
-            GoState::Waiting => *self.blocked.entry(self.reason.clone()).or_default() += d,
+            GoState::Waiting => match self.blocked.get_mut(self.reason.as_str()) {
+                Some(t) => *t += d,
+                None => {
+                    self.blocked.insert(self.reason.clone(), d);
+                }
+            },
             GoState::Undetermined | GoState::NotExist => {}
         }
     }
@@ -241,10 +332,28 @@ impl Analysis {
     }
 }
 
+/// What an [`Analyzer`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalyzerOptions {
+    /// Completed blocking intervals kept per goroutine (the longest ones);
+    /// the interval open at the end is always kept.
+    pub max_intervals: usize,
+}
+
+impl Default for AnalyzerOptions {
+    fn default() -> Self {
+        AnalyzerOptions { max_intervals: 8 }
+    }
+}
+
 /// Builds an [`Analysis`] from events.
 #[derive(Default)]
 pub struct Analyzer {
     a: Analysis,
+    /// The goroutines while events come in (a hash map: one lookup per
+    /// event); `finish` sorts them into `a.goroutines`.
+    gs: FxHashMap<GoId, GoroutineInfo>,
+    opts: AnalyzerOptions,
     stacks: FxHashMap<(u64, u64), SharedStack>,
     stacks_gen: u64,
 }
@@ -253,6 +362,19 @@ impl Analyzer {
     /// A new, empty analyzer.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A new analyzer with options.
+    pub fn with_options(opts: AnalyzerOptions) -> Self {
+        Analyzer {
+            opts,
+            ..Self::default()
+        }
+    }
+
+    /// The number of events consumed so far.
+    pub fn events(&self) -> u64 {
+        self.a.events
     }
 
     fn share(&mut self, s: Option<Stack<'_>>) -> Option<SharedStack> {
@@ -274,8 +396,7 @@ impl Analyzer {
     }
 
     fn g(&mut self, id: GoId, now: Time) -> &mut GoroutineInfo {
-        self.a
-            .goroutines
+        self.gs
             .entry(id)
             .or_insert_with(|| GoroutineInfo::new(id, now))
     }
@@ -293,7 +414,11 @@ impl Analyzer {
             Details::StateTransition(st) => {
                 if let Transition::Goroutine { id, from, to } = st.transition {
                     let stack = self.share(st.stack);
-                    let ev_stack = self.share(ev.stack());
+                    // The event's own stack matters for creations (the `go`
+                    // statement) and unblocks (the unblocker) only.
+                    let needed = from == GoState::NotExist
+                        || (from == GoState::Waiting && to == GoState::Runnable);
+                    let ev_stack = if needed { self.share(ev.stack()) } else { None };
                     self.transition(ev, id, from, to, st.reason, stack, ev_stack);
                 }
             }
@@ -373,7 +498,16 @@ impl Analyzer {
         let now = ev.time();
         let by = ev.goroutine();
         let start = self.a.start;
+        let max = self.opts.max_intervals;
         let g = self.g(id, now);
+        if from == GoState::Waiting && to != GoState::Waiting {
+            let unblocker = (to == GoState::Runnable).then_some(by);
+            let ustack = unblocker.and(ev_stack.clone());
+            g.close_block(now, unblocker, ustack, max);
+        }
+        if to == GoState::Running && from != GoState::Running && g.first_running.is_none() {
+            g.first_running = Some(now);
+        }
         match from {
             // A status event at the start of a generation: the goroutine
             // already existed. Later generations repeat the same state.
@@ -403,10 +537,16 @@ impl Analyzer {
         if from != GoState::Undetermined {
             g.since = now;
         }
+        if to == GoState::Waiting && from != GoState::Waiting {
+            g.block_count += 1;
+        }
         match to {
             GoState::NotExist => g.ended_at = Some(now),
             GoState::Waiting | GoState::Runnable if from == GoState::Running => {
-                g.reason = reason.to_owned();
+                if g.reason != reason {
+                    g.reason.clear();
+                    g.reason.push_str(reason);
+                }
                 g.stack = stack;
             }
             GoState::Syscall if from == GoState::Running => g.stack = stack,
@@ -426,8 +566,19 @@ impl Analyzer {
     /// Finishes: accounts time up to the last event.
     pub fn finish(mut self) -> Analysis {
         let end = self.a.end;
+        self.a.goroutines.extend(self.gs.drain());
         for g in self.a.goroutines.values_mut() {
             g.account(end);
+            if g.state == GoState::Waiting {
+                g.current_block = Some(BlockInterval {
+                    start: g.since,
+                    end: None,
+                    reason: g.reason.clone(),
+                    stack: g.stack.clone(),
+                    unblocked_by: None,
+                    unblock_stack: None,
+                });
+            }
         }
         self.a
     }
@@ -435,9 +586,15 @@ impl Analyzer {
 
 /// Reads the whole trace and analyzes it.
 pub fn analyze<R: BufRead>(reader: Reader<R>) -> Result<Analysis> {
-    let mut an = Analyzer::new();
-    for ev in reader {
-        an.event(&ev?);
+    analyze_with(reader, AnalyzerOptions::default())
+}
+
+/// [`analyze`] with options.
+pub fn analyze_with<R: BufRead>(reader: Reader<R>, opts: AnalyzerOptions) -> Result<Analysis> {
+    let mut reader = reader;
+    let mut an = Analyzer::with_options(opts);
+    while let Some(ev) = reader.read_event_ref()? {
+        an.event(ev);
     }
     Ok(an.finish())
 }

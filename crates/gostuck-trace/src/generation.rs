@@ -152,6 +152,7 @@ impl Builder {
         // Stable: samples with equal timestamps keep their file order.
         self.cpu.sort_by_key(|s| s.time);
         self.table.gen = self.gen;
+        self.table.finish();
         Ok(Generation {
             gen: self.gen,
             batches: self.batches,

@@ -79,7 +79,19 @@ impl<'a> SliceCursor<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn uvarint(&mut self, what: &'static str) -> Result<u64> {
+        // Most arguments (time deltas, small IDs) fit in one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.uvarint_slow(what)
+    }
+
+    fn uvarint_slow(&mut self, what: &'static str) -> Result<u64> {
         match uvarint(&self.buf[self.pos.min(self.buf.len())..]) {
             Ok((v, n)) => {
                 self.pos += n;

@@ -42,6 +42,7 @@ mod input;
 mod order;
 mod order_more;
 mod order_state;
+pub mod pprof;
 mod reader;
 pub mod spec;
 mod summary;
@@ -51,7 +52,10 @@ pub mod version;
 pub mod wire;
 mod wire_event;
 
-pub use analysis::{analyze, Analysis, Analyzer, BlockedGroup, GoroutineInfo};
+pub use analysis::{
+    analyze, analyze_with, Analysis, Analyzer, AnalyzerOptions, BlockInterval, BlockedGroup,
+    GoroutineInfo,
+};
 pub use error::{BatchRef, Error, Problem, Result};
 pub use event::*;
 pub use gofmt::{go_quote, rfc3339_nano_utc};

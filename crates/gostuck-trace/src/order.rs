@@ -8,7 +8,6 @@
 //! the resulting stream matches Go's reader event for event.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -35,7 +34,7 @@ pub(crate) struct Ordering {
 
 /// What an advance function gets.
 pub(crate) struct Cx<'a> {
-    pub(crate) table: &'a Arc<Table>,
+    pub(crate) table: &'a Table,
     pub(crate) gen: u64,
     pub(crate) offset: u64,
     pub(crate) cur: SchedCtx,
@@ -61,8 +60,10 @@ impl Ordering {
     }
 
     pub(crate) fn push(&mut self, cx: &Cx<'_>, ctx: SchedCtx, base: BaseEvent) {
+        // The reader attaches the generation's table when it hands the
+        // event out (see `Reader::next_raw`): no reference count per event.
         self.queue.push_back(Event {
-            table: Some(cx.table.clone()),
+            table: None,
             ctx,
             base,
             task_type: None,
@@ -74,7 +75,7 @@ impl Ordering {
     pub(crate) fn advance(
         &mut self,
         ev: &mut BaseEvent,
-        table: &Arc<Table>,
+        table: &Table,
         m: ThreadId,
         gen: u64,
         offset: u64,

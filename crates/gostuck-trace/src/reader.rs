@@ -87,23 +87,32 @@ impl Cursor {
     }
 }
 
+/// A heap entry: the time of a cursor's next event and the cursor's index
+/// in `Reader::cursors`. The heap moves these 16-byte entries, not the
+/// cursors.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    time: Time,
+    idx: usize,
+}
+
 // A binary min-heap on the time of each cursor's next event, with exactly
 // the sift rules of Go's reader so that ties resolve the same way.
-fn sift_up(h: &mut [Cursor], mut i: usize) -> usize {
-    while i > 0 && h[(i - 1) / 2].ev.time > h[i].ev.time {
+fn sift_up(h: &mut [Head], mut i: usize) -> usize {
+    while i > 0 && h[(i - 1) / 2].time > h[i].time {
         h.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
     }
     i
 }
 
-fn sift_down(h: &mut [Cursor], mut i: usize) {
+fn sift_down(h: &mut [Head], mut i: usize) {
     loop {
         let mut m = i;
-        let mut min_t = if i < h.len() { h[i].ev.time } else { i64::MAX };
+        let mut min_t = if i < h.len() { h[i].time } else { i64::MAX };
         for c in [2 * i + 1, 2 * i + 2] {
-            if c < h.len() && h[c].ev.time < min_t {
-                min_t = h[c].ev.time;
+            if c < h.len() && h[c].time < min_t {
+                min_t = h[c].time;
                 m = c;
             }
         }
@@ -115,19 +124,19 @@ fn sift_down(h: &mut [Cursor], mut i: usize) {
     }
 }
 
-fn heap_insert(h: &mut Vec<Cursor>, c: Cursor) {
+fn heap_insert(h: &mut Vec<Head>, c: Head) {
     h.push(c);
     let n = h.len() - 1;
     sift_up(h, n);
 }
 
-fn heap_update(h: &mut [Cursor], i: usize) {
+fn heap_update(h: &mut [Head], i: usize) {
     if sift_up(h, i) == i {
         sift_down(h, i);
     }
 }
 
-fn heap_remove(h: &mut Vec<Cursor>, mut i: usize) {
+fn heap_remove(h: &mut Vec<Head>, mut i: usize) {
     while i > 0 {
         h.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
@@ -140,17 +149,17 @@ fn heap_remove(h: &mut Vec<Cursor>, mut i: usize) {
 
 /// Sorts by time like Go's `slices.SortFunc` does for small slices
 /// (insertion sort, which is stable); larger slices use a stable sort.
-fn sort_frontier(h: &mut [Cursor]) {
+fn sort_frontier(h: &mut [Head]) {
     if h.len() <= 12 {
         for i in 1..h.len() {
             let mut j = i;
-            while j > 0 && h[j].ev.time < h[j - 1].ev.time {
+            while j > 0 && h[j].time < h[j - 1].time {
                 h.swap(j, j - 1);
                 j -= 1;
             }
         }
     } else {
-        h.sort_by_key(|c| c.ev.time);
+        h.sort_by_key(|c| c.time);
     }
 }
 
@@ -170,7 +179,9 @@ pub struct Reader<R> {
     table: Option<Arc<Table>>,
     gen_no: u64,
     batches: Vec<(ThreadId, Vec<Batch>)>,
-    frontier: Vec<Cursor>,
+    frontier: Vec<Head>,
+    /// The cursors of the current generation (the heap refers to them).
+    cursors: Vec<Cursor>,
     cpu_samples: VecDeque<CpuSample>,
     order: Ordering,
     syncs: u64,
@@ -178,6 +189,8 @@ pub struct Reader<R> {
     spill_err: Option<Error>,
     spill_err_sync: bool,
     done: bool,
+    /// The event [`Reader::read_event_ref`] lends out.
+    current: Event,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -202,6 +215,7 @@ impl<R: BufRead> Reader<R> {
             gen_no: 0,
             batches: Vec::new(),
             frontier: Vec::new(),
+            cursors: Vec::new(),
             cpu_samples: VecDeque::new(),
             order: Ordering::new(),
             syncs: 0,
@@ -209,6 +223,17 @@ impl<R: BufRead> Reader<R> {
             spill_err: None,
             spill_err_sync: false,
             done: false,
+            current: Event {
+                table: None,
+                ctx: SchedCtx::NONE,
+                base: BaseEvent {
+                    typ: EV_SYNC,
+                    time: 0,
+                    args: [0; 4],
+                },
+                task_type: None,
+                offset: 0,
+            },
         })
     }
 
@@ -217,27 +242,96 @@ impl<R: BufRead> Reader<R> {
         self.version
     }
 
+    /// Bytes of the input read so far (whole generations are read at once,
+    /// so this moves in steps of a generation).
+    pub fn position(&self) -> u64 {
+        self.gens.input.pos()
+    }
+
     /// The next event, or `None` at the end of the trace.
     pub fn read_event(&mut self) -> Result<Option<Event>> {
+        Ok(self.read_event_ref()?.cloned())
+    }
+
+    /// The next event, lent out until the next call: like
+    /// [`Reader::read_event`] without copying the event (and its reference to
+    /// the generation's tables), which makes it the faster way to stream a
+    /// trace.
+    pub fn read_event_ref(&mut self) -> Result<Option<&Event>> {
         if self.done {
             return Ok(None);
         }
-        let mut ev = match self.next_inner() {
-            Ok(ev) => ev,
-            Err(e) => {
-                self.done = true;
-                return Err(e);
-            }
-        };
-        if let Err(e) = validate_ids(&ev) {
+        if let Err(e) = self.fill_current() {
             self.done = true;
             return Err(e);
         }
-        if ev.base.time <= self.last_ts {
-            ev.base.time = self.last_ts.saturating_add(1);
+        let cur = &mut self.current;
+        if let Err(e) = validate_ids(cur) {
+            self.done = true;
+            return Err(e);
         }
-        self.last_ts = ev.base.time;
-        Ok(Some(ev))
+        if cur.base.time <= self.last_ts {
+            cur.base.time = self.last_ts.saturating_add(1);
+        }
+        self.last_ts = cur.base.time;
+        Ok(Some(&self.current))
+    }
+
+    /// Puts the next event into `self.current`.
+    fn fill_current(&mut self) -> Result<()> {
+        if let Some(ev) = self.order.next() {
+            self.set_queued(ev);
+            return Ok(());
+        }
+        // Lend the table to the ordering without counting a reference.
+        let res = match self.table.take() {
+            // Between generations: the old table is dropped first.
+            _ if self.frontier.is_empty() && self.cpu_samples.is_empty() => self.next_inner(None),
+            None => self.next_inner(None),
+            Some(table) => {
+                let res = self.next_inner(Some(&table));
+                if !self.done {
+                    // A new generation installed its own table; otherwise
+                    // put this one back.
+                    self.table.get_or_insert(table);
+                }
+                res
+            }
+        };
+        match res? {
+            Some(ev) => self.current = ev,
+            None => {
+                let ev = self.order.next().ok_or_else(|| Error::Invalid {
+                    offset: self.gens.input.pos(),
+                    batch: None,
+                    detail: "internal error: advanced, but no event queued".into(),
+                })?;
+                self.set_queued(ev);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes an event of the ordering queue (which has no table reference
+    /// yet) the current one.
+    fn set_queued(&mut self, ev: Event) {
+        let cur = &mut self.current;
+        // Same generation as the previous event, almost always: keep the
+        // table reference instead of counting it again.
+        let same = match (&cur.table, &self.table) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            cur.table = self.table.clone();
+        }
+        cur.ctx = ev.ctx;
+        cur.base = ev.base;
+        if cur.task_type.is_some() || ev.task_type.is_some() {
+            cur.task_type = ev.task_type;
+        }
+        cur.offset = ev.offset;
     }
 
     fn sync(&mut self, table: Option<Arc<Table>>, time: Time) -> Event {
@@ -255,13 +349,16 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    fn next_inner(&mut self) -> Result<Event> {
-        if let Some(ev) = self.order.next() {
-            return Ok(ev);
-        }
+    /// The next event that does not come from the ordering queue (sync
+    /// events, CPU samples), or `None` when the next event was queued.
+    fn next_inner(&mut self, table: Option<&Arc<Table>>) -> Result<Option<Event>> {
         if self.frontier.is_empty() && self.cpu_samples.is_empty() {
+            // The generation is done: free its batches and tables before
+            // reading the next one, so only one is ever in memory.
+            self.batches = Vec::new();
+            self.current.table = None;
             if self.version < Version::Go126 {
-                return self.next_gen_with_spill();
+                return self.next_gen_with_spill().map(Some);
             }
             if let Some(e) = self.read_gen_err.take() {
                 return Err(e);
@@ -271,22 +368,29 @@ impl<R: BufRead> Reader<R> {
                     // Close the generation read so far, then report.
                     self.read_gen_err = Some(e);
                     self.have_gen = false;
-                    Ok(self.sync(None, self.last_ts))
+                    Ok(Some(self.sync(None, self.last_ts)))
                 }
-                Ok(g) => self.install_gen(g),
+                Ok(g) => self.install_gen(g).map(Some),
             };
         }
-        let table = self.table.clone().unwrap_or_default();
+        let owned;
+        let table = match table {
+            Some(t) => t,
+            None => {
+                owned = Arc::default();
+                &owned
+            }
+        };
         if let Some(s) = self.cpu_samples.front() {
             let s = *s;
             let first = match self.frontier.first() {
                 None => true,
-                Some(c) => s.time < c.ev.time,
+                Some(c) => s.time < c.time,
             };
             if first {
                 self.cpu_samples.pop_front();
-                return Ok(Event {
-                    table: Some(table),
+                return Ok(Some(Event {
+                    table: Some(table.clone()),
                     ctx: SchedCtx {
                         g: s.g,
                         p: s.p,
@@ -299,7 +403,7 @@ impl<R: BufRead> Reader<R> {
                     },
                     task_type: None,
                     offset: s.offset,
-                });
+                }));
             }
         }
         if self.frontier.is_empty() {
@@ -312,17 +416,17 @@ impl<R: BufRead> Reader<R> {
                 ),
             });
         }
-        if !self.try_advance(0, &table)? {
+        if !self.try_advance(0, table)? {
             sort_frontier(&mut self.frontier);
             let mut ok = false;
             for i in 1..self.frontier.len() {
-                if self.try_advance(i, &table)? {
+                if self.try_advance(i, table)? {
                     ok = true;
                     break;
                 }
             }
             if !ok {
-                let c = &self.frontier[0];
+                let c = &self.cursors[self.frontier[0].idx];
                 return Err(Error::Invalid {
                     offset: c.ev_offset,
                     batch: Some(c.ev_batch),
@@ -334,16 +438,13 @@ impl<R: BufRead> Reader<R> {
                 });
             }
         }
-        self.order.next().ok_or_else(|| Error::Invalid {
-            offset: self.gens.input.pos(),
-            batch: None,
-            detail: "internal error: advanced, but no event queued".into(),
-        })
+        Ok(None)
     }
 
     fn dump_frontier(&self) -> String {
         let mut parts = Vec::new();
-        for c in &self.frontier {
+        for h in &self.frontier {
+            let c = &self.cursors[h.idx];
             let t = EventType::from_u8(c.ev.typ);
             let spec = t.map(|t| t.spec());
             let mut s = format!(
@@ -361,8 +462,8 @@ impl<R: BufRead> Reader<R> {
         parts.join(", ")
     }
 
-    fn try_advance(&mut self, i: usize, table: &Arc<Table>) -> Result<bool> {
-        let c = &mut self.frontier[i];
+    fn try_advance(&mut self, i: usize, table: &Table) -> Result<bool> {
+        let c = &mut self.cursors[self.frontier[i].idx];
         let ok = self
             .order
             .advance(&mut c.ev, table, c.m, self.gen_no, c.ev_offset)
@@ -376,6 +477,7 @@ impl<R: BufRead> Reader<R> {
         }
         let batches = &self.batches[c.thread_idx].1;
         if c.next_event(batches, table, self.version)? {
+            self.frontier[i].time = c.ev.time;
             heap_update(&mut self.frontier, i);
         } else {
             heap_remove(&mut self.frontier, i);
@@ -413,6 +515,7 @@ impl<R: BufRead> Reader<R> {
         self.table = None;
         self.batches.clear();
         self.frontier.clear();
+        self.cursors.clear();
         Ok(self.sync(None, self.last_ts))
     }
 
@@ -426,6 +529,7 @@ impl<R: BufRead> Reader<R> {
         self.cpu_samples = g.cpu_samples.into();
         self.batches = g.batches;
         self.frontier.clear();
+        self.cursors.clear();
         for (thread_idx, (m, batches)) in self.batches.iter().enumerate() {
             let mut c = Cursor {
                 thread_idx,
@@ -449,7 +553,12 @@ impl<R: BufRead> Reader<R> {
                 ),
             };
             if c.next_event(batches, &g.table, self.version)? {
-                heap_insert(&mut self.frontier, c);
+                let head = Head {
+                    time: c.ev.time,
+                    idx: self.cursors.len(),
+                };
+                self.cursors.push(c);
+                heap_insert(&mut self.frontier, head);
             }
         }
         let time = g.table.ns(g.min_ts);
@@ -472,7 +581,7 @@ fn validate_ids(ev: &Event) -> Result<()> {
     }
     for &i in spec.string_ids {
         let id = ev.base.args[i - 1];
-        if table.string(id).is_none() {
+        if !table.has_string(id) {
             return Err(unknown_id(ev, "string", id, spec.name));
         }
     }

@@ -45,6 +45,11 @@ pub(crate) struct Table {
     pub(crate) freq: f64,
     pub(crate) clock: Option<RawClock>,
     pub(crate) experimental: Vec<ExperimentalBatch>,
+    /// When the stack IDs are exactly 1..=n (as the runtime writes them): n,
+    /// so [`Table::has_stack`] needs no lookup; 0 otherwise.
+    pub(crate) dense_stacks: u64,
+    /// Same for string IDs.
+    pub(crate) dense_strings: u64,
 }
 
 impl Table {
@@ -64,7 +69,28 @@ impl Table {
 
     /// Whether a stack ID is defined (0 always is: the empty stack).
     pub(crate) fn has_stack(&self, id: u64) -> bool {
-        id == 0 || self.stacks.contains_key(&id)
+        id <= self.dense_stacks || self.stacks.contains_key(&id)
+    }
+
+    /// Whether a string ID is defined (0 always is: the empty string).
+    pub(crate) fn has_string(&self, id: u64) -> bool {
+        id <= self.dense_strings || self.strings.contains_key(&id)
+    }
+
+    /// Notes whether the IDs are dense, for the fast checks above.
+    pub(crate) fn finish(&mut self) {
+        let n = self.stacks.len() as u64;
+        self.dense_stacks = if self.stacks.keys().all(|&k| k >= 1 && k <= n) {
+            n
+        } else {
+            0
+        };
+        let n = self.strings.len() as u64;
+        self.dense_strings = if self.strings.keys().all(|&k| k >= 1 && k <= n) {
+            n
+        } else {
+            0
+        };
     }
 
     pub(crate) fn add_strings(&mut self, cur: &mut SliceCursor<'_>) -> Result<()> {

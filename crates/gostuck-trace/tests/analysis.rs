@@ -191,3 +191,45 @@ fn syscalls_and_cgo() {
         assert!(cgo >= 1, "{ctx}: {cgo}");
     }
 }
+
+#[test]
+fn blocking_intervals_and_the_sync_profile() {
+    for dir in &versions() {
+        let ctx = dir.display();
+        let bytes = fs::read(dir.join("deadlocked.trace")).unwrap();
+        let a = analyze(Reader::new(&bytes[..]).unwrap()).unwrap();
+        for g in a.goroutines.values() {
+            let Some(f) = g.start_func() else { continue };
+            if f != "main.deadlocked.func1" && f != "main.deadlocked.func2" {
+                continue;
+            }
+            // <-start, woken by main; then the Lock that never returns.
+            assert_eq!(g.block_count, 2, "{ctx}");
+            assert_eq!(g.intervals.len(), 1, "{ctx}");
+            let first = &g.intervals[0];
+            assert_eq!(first.reason, "chan receive", "{ctx}");
+            assert_eq!(first.unblocked_by, Some(1), "{ctx}");
+            assert!(first.end.unwrap() > first.start);
+            let open = g.current_block.as_ref().expect("blocked at the end");
+            assert_eq!(open.reason, "sync", "{ctx}");
+            assert!(open.end.is_none() && open.start >= first.end.unwrap());
+            assert!(g.first_running.is_some_and(|t| t <= first.start));
+        }
+        // The profile counts the completed channel waits, not the open ones.
+        let mut p = gostuck_trace::pprof::SyncProfiler::default();
+        let mut r = Reader::new(&bytes[..]).unwrap();
+        while let Some(ev) = r.read_event_ref().unwrap() {
+            p.event(ev);
+        }
+        let recs = p.finish();
+        let chan = recs
+            .iter()
+            .find(|r| r.frames.iter().any(|f| f.func == "main.deadlocked.func1"))
+            .unwrap_or_else(|| panic!("{ctx}: {recs:#?}"));
+        assert_eq!(chan.count, 1, "{ctx}");
+        assert_eq!(chan.frames[0].func, "runtime.chanrecv1", "{ctx}");
+        assert!(recs.iter().all(|r| r.count > 0 && r.time > 0));
+        let pb = gostuck_trace::pprof::encode_profile(&recs);
+        assert!(pb.windows(b"delay".len()).any(|w| w == b"delay"));
+    }
+}

@@ -252,6 +252,8 @@ pub struct Collected {
     pub inputs: Vec<Input>,
     /// Scheduler/GC traces, by input path.
     pub sched: Vec<(String, SchedLog)>,
+    /// Go execution traces, by input path.
+    pub traces: Vec<(String, crate::trace::TraceRead)>,
 }
 
 /// Turns the dumps of one input into engine inputs: the last dump, or all of
@@ -292,6 +294,13 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool) -> Result<Collected> {
     let mut got = Collected::default();
     let mut failures = Vec::new();
     for p in paths {
+        if crate::trace::input_is_trace(p) {
+            match crate::trace::read_trace(p, Default::default(), false) {
+                Ok(t) => got.traces.push((p.clone(), t)),
+                Err(e) => failures.push(format!("{e:#}")),
+            }
+            continue;
+        }
         match read_input(p, &ropts) {
             Ok(r) => {
                 push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
@@ -302,7 +311,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool) -> Result<Collected> {
             Err(e) => failures.push(format!("{e:#}")),
         }
     }
-    if got.inputs.is_empty() && got.sched.is_empty() {
+    if got.inputs.is_empty() && got.sched.is_empty() && got.traces.is_empty() {
         bail!("{}", failures.join("\ngostuck: "));
     }
     for f in &failures {
@@ -341,6 +350,41 @@ pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Rep
     }
     let mut src = FsSources::new(&source_roots(args)?);
     Ok(gostuck_engine::analyze(inputs, &opts, &mut src))
+}
+
+/// Runs the engine over the dumps and adds the execution traces' evidence; a
+/// trace without any dump is analysed on its own (findings `possible` at most).
+pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<Report> {
+    let traces: Vec<gostuck_engine::TraceInput<'_>> = got
+        .traces
+        .iter()
+        .map(|(path, t)| gostuck_engine::TraceInput {
+            path,
+            format: &t.format,
+            analysis: &t.analysis,
+            error: t.error.as_deref(),
+        })
+        .collect();
+    let mut report = match traces.split_first() {
+        Some((first, _)) if got.inputs.is_empty() => {
+            let opts = Options {
+                exact: args.exact,
+                stalled,
+            };
+            if args.no_source {
+                gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources)
+            } else {
+                let mut src = FsSources::new(&source_roots(args)?);
+                gostuck_engine::analyze_trace(first, &opts, &mut src)
+            }
+        }
+        _ => analyze(&got.inputs, args, stalled)?,
+    };
+    let skip = usize::from(got.inputs.is_empty());
+    for t in traces.iter().skip(skip) {
+        gostuck_engine::trace_evidence(&mut report, t);
+    }
+    Ok(report)
 }
 
 /// Adds a scheduler/GC trace to the report as an input whose warnings are the

@@ -6,6 +6,7 @@ mod fetch;
 mod proc;
 mod record;
 mod run;
+mod trace;
 mod watch;
 
 use std::io::{self, IsTerminal, Write};
@@ -47,6 +48,10 @@ enum Command {
     /// make no progress and groups that keep growing.
     #[command(long_about = watch::LONG_ABOUT, after_help = watch::AFTER_HELP)]
     Watch(watch::WatchArgs),
+    /// Report what every goroutine did in a Go execution trace: blocked goroutines,
+    /// who unblocked whom, tasks and regions; `--pprof-sync` writes a blocking profile.
+    #[command(long_about = trace::LONG_ABOUT, after_help = trace::AFTER_HELP)]
+    Trace(trace::TraceArgs),
     /// Explain a finding kind (`gostuck explain lock-cycle`), or list them all.
     Explain {
         /// The kind, as in a report's `kind` field.
@@ -62,6 +67,10 @@ struct AnalyzeArgs {
     /// Dump files to read; `-` or nothing reads standard input. Scheduler and GC
     /// traces (GODEBUG=schedtrace=N,gctrace=1 output) are read too, alone or
     /// mixed into a program's stderr, and their evidence is added to the report.
+    /// Go execution traces (runtime/trace, `go test -trace`) are recognised by
+    /// their header: beside a dump of the same process they confirm the blocking
+    /// sites and say since when each goroutine waited and who last woke it;
+    /// alone they give `possible` findings for goroutines blocked at their end.
     #[arg(value_name = "INPUT")]
     inputs: Vec<String>,
     /// When a file holds several dumps, analyse all of them (default: the last one).
@@ -90,6 +99,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Fetch(a) => fetch::fetch(a),
         Command::Watch(a) => watch::watch(a),
+        Command::Trace(a) => trace::trace(a),
         Command::Explain { kind, markdown } => explain(kind.as_deref(), markdown),
     };
     match result {
@@ -110,7 +120,7 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
         paths.push("-".into());
     }
     let got = common::collect_inputs(&paths, a.all_dumps)?;
-    let mut report = common::analyze(&got.inputs, &a.report, a.stalled)?;
+    let mut report = common::analyze_all(&got, &a.report, a.stalled)?;
     for (path, log) in &got.sched {
         common::add_sched(&mut report, path, log);
     }

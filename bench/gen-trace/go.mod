@@ -1,0 +1,3 @@
+module gostuck.bench/gen-trace
+
+go 1.22

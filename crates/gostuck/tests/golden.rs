@@ -2,15 +2,11 @@
 //! dumps, compared line by line with tests/golden/. A missing golden file is
 //! written (and the test fails once, so it gets reviewed); BLESS=1 rewrites all.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod support;
+use support::repo;
 
 const CASES: &[(&str, &str, &str)] = &[
     ("abba", "go1.27.3/abba.txt", "text"),

@@ -2,30 +2,13 @@
 //! (`scripts/test.sh` installs it and sets GOSTUCK_GO). Without a toolchain
 //! they are skipped locally and fail under CI, so CI can never pass them vacuously.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn go() -> Option<PathBuf> {
-    match std::env::var_os("GOSTUCK_GO") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI must set GOSTUCK_GO (scripts/test.sh does)")
-        }
-        None => {
-            eprintln!("GOSTUCK_GO not set: skipping live Go tests (run scripts/test.sh)");
-            None
-        }
-    }
-}
+mod support;
+use support::{blocked_lines, go, repo};
 
 /// Builds a scenario with the given extra flags and runs it; returns its stderr.
 fn run_scenario(go: &Path, name: &str, flags: &[&str]) -> Vec<u8> {
@@ -73,25 +56,6 @@ fn analyze(dump: &[u8], args: &[&str]) -> Value {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn blocked_lines(f: &Value) -> Vec<String> {
-    let mut v: Vec<String> = f["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["role"] == "blocked")
-        .map(|l| {
-            format!(
-                "{}:{}",
-                l["file"].as_str().unwrap().rsplit('/').next().unwrap(),
-                l["line"]
-            )
-        })
-        .collect();
-    v.sort();
-    v.dedup();
-    v
 }
 
 #[test]

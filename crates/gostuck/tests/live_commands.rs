@@ -10,28 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod support;
+use support::{blocked_lines, go, repo};
 
 fn scenarios() -> PathBuf {
     repo().join("testdata/scenarios")
-}
-
-fn go() -> Option<PathBuf> {
-    match std::env::var_os("GOSTUCK_GO") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI must set GOSTUCK_GO (scripts/test.sh does)")
-        }
-        None => {
-            eprintln!("GOSTUCK_GO not set: skipping live Go tests (run scripts/test.sh)");
-            None
-        }
-    }
 }
 
 fn tmpdir(name: &str) -> PathBuf {
@@ -103,25 +86,6 @@ fn json_file(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
 
-fn blocked_at(f: &Value) -> Vec<String> {
-    let mut v: Vec<String> = f["locations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["role"] == "blocked")
-        .map(|l| {
-            format!(
-                "{}:{}",
-                l["file"].as_str().unwrap().rsplit('/').next().unwrap(),
-                l["line"]
-            )
-        })
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -186,7 +150,7 @@ fn run_catches_a_hung_go_test_and_passes_its_output_through_byte_for_byte() {
     let r = json_file(&report);
     let f = &r["findings"][0];
     assert_eq!(f["kind"], "recursive-lock", "{r}");
-    assert_eq!(blocked_at(f), ["cache.go:17"]);
+    assert_eq!(blocked_lines(f), ["cache.go:17"]);
     assert_eq!(
         r["inputs"][0]["running_tests"],
         serde_json::json!(["TestRefresh"])
@@ -272,7 +236,7 @@ fn run_dumps_a_go_run_program_the_runtime_cannot_judge() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["kind"].as_str().unwrap().to_string(), blocked_at(f)))
+        .map(|f| (f["kind"].as_str().unwrap().to_string(), blocked_lines(f)))
         .collect();
     assert!(
         sites
@@ -432,7 +396,7 @@ fn fetch_diagnoses_a_live_server_with_a_partial_deadlock() {
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds[0], "lock-cycle", "{kinds:?}");
-    assert_eq!(blocked_at(&r["findings"][0]), ["main.go:36"]);
+    assert_eq!(blocked_lines(&r["findings"][0]), ["main.go:36"]);
     assert!(kinds.contains(&"goroutine-leak"), "{kinds:?}");
     assert!(save.join("goroutine-debug2.txt").is_file());
     assert!(std::fs::metadata(save.join("trace.out")).unwrap().len() > 0);
@@ -494,7 +458,7 @@ fn watch_spots_a_leak_that_grows_between_samples() {
     assert_eq!(r["verdict"], "goroutine-leak", "{r}");
     let f = &r["findings"][0];
     assert_eq!(f["kind"], "goroutine-leak", "{r}");
-    assert_eq!(blocked_at(f), ["main.go:24"]);
+    assert_eq!(blocked_lines(f), ["main.go:24"]);
     assert!(
         f["explanation"]
             .as_str()

@@ -9,12 +9,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod support;
+use support::repo;
 
 /// The Go versions with a dump-and-trace capture.
 const DUMPED: &[&str] = &["go1.22.10", "go1.24.11", "go1.27.3"];

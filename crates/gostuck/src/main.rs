@@ -35,7 +35,9 @@ enum Command {
     /// Reads the runtime's deadlock report, panics, SIGQUIT/GOTRACEBACK output,
     /// runtime.Stack and debug.Stack text, `go test` timeout panics, pprof
     /// goroutine and goroutineleak profiles (debug=2, debug=1, gzip'd protobuf
-    /// debug=0), and dumps embedded in log files behind a line prefix.
+    /// debug=0), and dumps embedded in log files behind a line prefix. Go
+    /// execution traces (Go 1.22+) and GODEBUG=schedtrace/gctrace logs given
+    /// beside a dump of the same process add their evidence to the report.
     Analyze(AnalyzeArgs),
     /// Run a command (`go test ./...`, `go run .`, a binary), and when it hangs,
     /// dump its goroutines and explain why.

@@ -45,7 +45,7 @@ pub(crate) fn diagnose(
     missing.dedup();
 
     let count = |gi: usize| groups[gi].count;
-    let members = |gi: usize| groups[gi].members.clone();
+    let members = |gi: usize| groups[gi].members.as_slice();
     // Members of one group are distinct instances unless they all wait on one address.
     let distinct_addresses = |gi: usize| -> bool {
         let upto = facts[gi].user_frame.unwrap_or(0);
@@ -132,7 +132,7 @@ pub(crate) fn diagnose(
         fi.resources.push(ctx.resource(gi));
         fi.locations.extend(ctx.blocked_loc(gi));
         fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-        add_members(&mut fi, d, &members(gi), count(gi));
+        add_members(&mut fi, d, members(gi), count(gi));
         explained[gi] = Some(out.len());
         out.push(fi);
     }
@@ -165,7 +165,7 @@ pub(crate) fn diagnose(
         let mut resources = Vec::new();
         for &gi in &comp {
             let f = &facts[gi];
-            let mut s = who(&ctx, gi, count(gi), &members(gi));
+            let mut s = who(&ctx, gi, count(gi), members(gi));
 
             for h in &f.held {
                 s.push_str(&format!(
@@ -203,11 +203,7 @@ pub(crate) fn diagnose(
             locs.extend(ctx.blocked_loc(gi));
             resources.push(ctx.resource(gi));
         }
-        let all_members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
-        let wait_edges: Vec<_> = edges
-            .iter()
-            .map(|e| ctx.wait_edge(e, &all_members))
-            .collect();
+        let wait_edges: Vec<_> = edges.iter().map(|e| ctx.wait_edge(e, groups)).collect();
         let total: u64 = comp.iter().map(|&g| count(g)).sum();
         let title = if all_locks {
             format!("{total} goroutines each hold a lock the next one waits for")
@@ -236,7 +232,7 @@ pub(crate) fn diagnose(
         fi.edges = wait_edges;
         fi.locations = locs;
         for &gi in &comp {
-            add_members(&mut fi, d, &members(gi), count(gi));
+            add_members(&mut fi, d, members(gi), count(gi));
             explained[gi] = Some(out.len());
         }
         out.push(fi);
@@ -271,7 +267,7 @@ pub(crate) fn diagnose(
                 .map(|&gi| {
                     format!(
                         "{} {} ({})",
-                        who(&ctx, gi, count(gi), &members(gi)),
+                        who(&ctx, gi, count(gi), members(gi)),
                         ctx.what(gi),
                         ctx.blocked_at(gi)
                     )
@@ -290,7 +286,7 @@ pub(crate) fn diagnose(
             for &gi in &blind {
                 fi.resources.push(ctx.resource(gi));
                 fi.locations.extend(ctx.blocked_loc(gi));
-                add_members(&mut fi, d, &members(gi), count(gi));
+                add_members(&mut fi, d, members(gi), count(gi));
                 explained[gi] = Some(out.len());
             }
             out.push(fi);
@@ -404,17 +400,17 @@ pub(crate) fn diagnose(
             let fi = &mut out[fidx];
             fi.explanation.push_str(&format!(
                 " Also: {} {} at {}.",
-                who(&ctx, gi, count(gi), &members(gi)),
+                who(&ctx, gi, count(gi), members(gi)),
                 ctx.what(gi),
                 ctx.blocked_at(gi)
             ));
             fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(fi, d, &members(gi), count(gi));
+            add_members(fi, d, members(gi), count(gi));
             explained[gi] = Some(fidx);
             continue;
         }
         orphan_of.push((kind, key, out.len()));
-        let who = who(&ctx, gi, count(gi), &members(gi));
+        let who = who(&ctx, gi, count(gi), members(gi));
         let (title, why, fix) = orphan_text(kind, &ctx, gi, count(gi));
         let expl = format!(
             "{who} {} at {}{evidence}; {why}",
@@ -465,7 +461,7 @@ pub(crate) fn diagnose(
             }
         }
 
-        add_members(&mut fi, d, &members(gi), count(gi));
+        add_members(&mut fi, d, members(gi), count(gi));
         explained[gi] = Some(out.len());
         out.push(fi);
     }
@@ -501,18 +497,17 @@ pub(crate) fn diagnose(
             };
             fi.explanation.push_str(&format!(
                 "{lead} {} {} ({}).",
-                who(&ctx, gi, count(gi), &members(gi)),
+                who(&ctx, gi, count(gi), members(gi)),
                 ctx.what(gi),
                 ctx.blocked_at(gi)
             ));
             if let Some(l) = ctx.blocked_loc(gi) {
                 fi.locations.push(l);
             }
-            let all_members: Vec<Vec<usize>> = groups.iter().map(|g| g.members.clone()).collect();
             for e in graph.edges.iter().filter(|e| e.from == gi) {
-                fi.edges.push(ctx.wait_edge(e, &all_members));
+                fi.edges.push(ctx.wait_edge(e, groups));
             }
-            add_members(fi, d, &members(gi), count(gi));
+            add_members(fi, d, members(gi), count(gi));
             explained[gi] = Some(fidx);
             changed = true;
         }
@@ -546,7 +541,7 @@ pub(crate) fn diagnose(
             );
             fi.resources.push(ctx.resource(gi));
             fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(&mut fi, d, &members(gi), count(gi));
+            add_members(&mut fi, d, members(gi), count(gi));
             explained[gi] = Some(out.len());
             out.push(fi);
         }

@@ -358,18 +358,20 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// The report form of a wait-for edge between two groups.
-    pub(crate) fn wait_edge(&self, e: &Edge, members: &[Vec<usize>]) -> crate::report::WaitEdge {
+    pub(crate) fn wait_edge(
+        &self,
+        e: &Edge,
+        groups: &[gostuck_dump::Group],
+    ) -> crate::report::WaitEdge {
         let ids = |gi: usize| -> Vec<u64> {
-            members[gi]
+            groups[gi]
+                .members
                 .iter()
                 .filter_map(|&m| self.d.goroutines[m].id)
                 .collect()
         };
         let label = |gi: usize| -> String {
-            let n: u64 = members[gi]
-                .iter()
-                .map(|&m| self.d.goroutines[m].count)
-                .sum();
+            let n = groups[gi].count;
             if n > 1 {
                 format!("{n} goroutines")
             } else {

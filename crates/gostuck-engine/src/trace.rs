@@ -49,16 +49,6 @@ pub struct TraceInput<'a> {
 const MAX_LISTED: usize = 10_000;
 const MAX_WARNINGS: usize = 20;
 
-/// Whether a goroutine is a runtime one (GC workers, finalizers, the trace
-/// reader...), which goroutine dumps leave out by default.
-fn is_system(g: &GoroutineInfo) -> bool {
-    g.start_func().is_some_and(|f| {
-        (f.starts_with("runtime.") || f.starts_with("runtime/trace."))
-            && f != "runtime.main"
-            && f != "runtime.handleAsyncEvent"
-    })
-}
-
 fn is_std(f: &OwnedFrame) -> bool {
     classify::is_std_frame(&f.func, &f.file)
 }
@@ -156,7 +146,7 @@ pub fn trace_dump(a: &Analysis) -> Dump {
     let empty = strings.intern("");
     let mut goroutines = Vec::new();
     for g in a.goroutines.values() {
-        if matches!(g.state, GoState::NotExist | GoState::Undetermined) || is_system(g) {
+        if matches!(g.state, GoState::NotExist | GoState::Undetermined) || g.is_system() {
             continue;
         }
         let Some(stack) = g.stack.as_ref().filter(|s| !s.is_empty()) else {
@@ -431,7 +421,7 @@ fn overview(t: &TraceInput<'_>) -> String {
     let blocked = a
         .goroutines
         .values()
-        .filter(|g| g.blocked_at_end() && !is_system(g))
+        .filter(|g| g.blocked_at_end() && !g.is_system())
         .count();
     format!(
         "trace ({}): {} events over {}, {} goroutines seen, {} blocked when it ended",
@@ -484,7 +474,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
         .goroutines
         .values()
         .filter(|g| {
-            g.blocked_at_end() && !is_system(g) && g.stack.as_ref().is_none_or(|s| s.is_empty())
+            g.blocked_at_end() && !g.is_system() && g.stack.as_ref().is_none_or(|s| s.is_empty())
         })
         .count();
     if missing > 0 {
@@ -527,7 +517,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
     // Blocked groups no finding explains: a finding by reason per site.
     let mut by_site: BTreeMap<(String, String, u64), Vec<&GoroutineInfo>> = BTreeMap::new();
     for g in a.goroutines.values() {
-        if !g.blocked_at_end() || is_system(g) || explained.contains(&(g.id as u64)) {
+        if !g.blocked_at_end() || g.is_system() || explained.contains(&(g.id as u64)) {
             continue;
         }
         let state = dump_state(g);
@@ -613,7 +603,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
     let listed = a
         .goroutines
         .values()
-        .filter(|g| g.blocked_at_end() && !is_system(g))
+        .filter(|g| g.blocked_at_end() && !g.is_system())
         .take(MAX_LISTED)
         .map(|g| goroutine_out(a, g, None))
         .collect();
@@ -734,7 +724,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
     let mut stackless = 0usize;
     if !dumped.is_empty() {
         for g in a.goroutines.values() {
-            if !g.blocked_at_end() || is_system(g) || dumped.contains_key(&(g.id.max(0) as u64)) {
+            if !g.blocked_at_end() || g.is_system() || dumped.contains_key(&(g.id.max(0) as u64)) {
                 continue;
             }
             if g.stack.as_ref().is_none_or(|s| s.is_empty()) {
@@ -762,7 +752,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
         listed.extend(
             a.goroutines
                 .values()
-                .filter(|g| g.blocked_at_end() && !is_system(g))
+                .filter(|g| g.blocked_at_end() && !g.is_system())
                 .take(MAX_LISTED)
                 .map(|g| goroutine_out(a, g, None)),
         );
@@ -818,7 +808,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
     let goroutines = a
         .goroutines
         .values()
-        .filter(|g| !matches!(g.state, GoState::NotExist) && !is_system(g))
+        .filter(|g| !matches!(g.state, GoState::NotExist) && !g.is_system())
         .count() as u64;
     report.inputs.push(input_summary(t, goroutines, warnings));
     report.trace.push(TraceOut {

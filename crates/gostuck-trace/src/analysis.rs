@@ -246,6 +246,16 @@ impl GoroutineInfo {
         .map(|f| f.func.as_str())
     }
 
+    /// Whether it is one of the runtime's own goroutines (GC workers,
+    /// finalizers, the trace reader…), which goroutine dumps leave out by default.
+    pub fn is_system(&self) -> bool {
+        self.start_func().is_some_and(|f| {
+            (f.starts_with("runtime.") || f.starts_with("runtime/trace."))
+                && f != "runtime.main"
+                && f != "runtime.handleAsyncEvent"
+        })
+    }
+
     /// Whether it is blocked (waiting) at the end of the trace.
     pub fn blocked_at_end(&self) -> bool {
         self.state == GoState::Waiting

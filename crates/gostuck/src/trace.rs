@@ -379,14 +379,6 @@ fn state_name(s: GoState) -> &'static str {
     }
 }
 
-fn is_system(g: &GoroutineInfo) -> bool {
-    g.start_func().is_some_and(|f| {
-        (f.starts_with("runtime.") || f.starts_with("runtime/trace."))
-            && f != "runtime.main"
-            && f != "runtime.handleAsyncEvent"
-    })
-}
-
 /// A wait that only another goroutine can end: channel, lock, select, Cond.
 fn is_stuck_reason(r: &str) -> bool {
     r.contains("chan") || r.contains("sync") || r.contains("select") || r == "forever"
@@ -407,7 +399,7 @@ impl GoroutineDoc {
         GoroutineDoc {
             id: g.id,
             start_function: g.start_func().map(str::to_owned),
-            system: is_system(g),
+            system: g.is_system(),
             created_by: (g.created_by != NO_GOROUTINE).then_some(g.created_by),
             created_at_ns: g.created_at.map(|t| t - a.start),
             creation_site: site(&g.creation_stack).map(FrameDoc::new),
@@ -538,8 +530,8 @@ impl Doc {
                     .max()
                     .unwrap_or(0);
                 BlockedDoc {
-                    stuck: is_stuck_reason(&b.reason) && !is_system(first),
-                    system: is_system(first),
+                    stuck: is_stuck_reason(&b.reason) && !first.is_system(),
+                    system: first.is_system(),
                     reason: b.reason,
                     site: b.site.as_ref().map(FrameDoc::new),
                     count: b.goroutines.len(),

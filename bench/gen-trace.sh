@@ -30,22 +30,8 @@ if [ -s "$OUT" ]; then
   exit 0
 fi
 
-find_go() {
-  if [ -n "${GO:-}" ]; then echo "$GO"; return 0; fi
-  local v="${GOSTUCK_BENCH_GO_VERSION:-1.27.3}" p
-  for p in "$ROOT"/.tools/go"$v"/lib/python3*/site-packages/go/bin/go; do
-    if [ -x "$p" ]; then echo "$p"; return 0; fi
-  done
-  if command -v go >/dev/null 2>&1; then
-    case "$(go env GOVERSION 2>/dev/null)" in
-      go1.2[2-9]*|go1.[3-9][0-9]*) command -v go; return 0 ;;
-    esac
-  fi
-  if [ "${GOSTUCK_BENCH_NO_INSTALL:-0}" != 1 ] && [ -x "$ROOT/scripts/install-go.sh" ]; then
-    "$ROOT/scripts/install-go.sh" "$v" && return 0
-  fi
-  return 1
-}
+# shellcheck source=bench/find-go.sh
+. "$ROOT/bench/find-go.sh"
 
 GOBIN_PATH="$(find_go)" || {
   echo "gen-trace: no Go toolchain found (set GO=/path/to/go, or run scripts/install-go.sh 1.27.3)" >&2

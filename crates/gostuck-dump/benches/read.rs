@@ -99,7 +99,9 @@ fn benches(c: &mut Criterion, path: &Path, bytes: &[u8]) {
         })
     });
     g.bench_function("read_bytes-no-args", |b| {
-        let opts = ReadOptions { keep_args: false };
+        let opts = ReadOptions {
+            keep_args: gostuck_dump::KeepArgs::None,
+        };
         b.iter(|| read_bytes(black_box(bytes), &opts).unwrap())
     });
     g.finish();

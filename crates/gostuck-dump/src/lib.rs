@@ -12,6 +12,7 @@
 pub mod classify;
 mod error;
 pub mod group;
+mod idset;
 mod intern;
 mod lines;
 mod model;
@@ -33,15 +34,39 @@ pub use traceback::TracebackReader;
 pub use waitreason::{infer_state, WaitReason};
 
 /// Options for the readers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
-    /// Keep frame argument text (addresses of locks and channels). On by default.
-    pub keep_args: bool,
+    /// Which frames keep their argument text (addresses of locks and channels).
+    /// All of them by default.
+    pub keep_args: KeepArgs,
 }
 
-impl Default for ReadOptions {
-    fn default() -> Self {
-        ReadOptions { keep_args: true }
+/// Which frames keep their argument text ([`Frame::args`]).
+///
+/// Arguments are most of a big dump's distinct strings (every goroutine's own
+/// channel and lock addresses): interning them is about 40 % of reading time
+/// and most of the model's memory. Readers that only need the arguments of a
+/// few functions (the engine: the resource address in `sync.(*Mutex).Lock`,
+/// `runtime.chanrecv1`, …) keep just those.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum KeepArgs {
+    /// Every frame's arguments.
+    #[default]
+    All,
+    /// No arguments ([`Sym::EMPTY`]), except `...` of inlined frames, which marks them.
+    None,
+    /// The arguments of frames whose function (as printed) passes the test;
+    /// the test runs once per distinct function name.
+    Of(fn(&str) -> bool),
+}
+
+impl From<bool> for KeepArgs {
+    fn from(all: bool) -> KeepArgs {
+        if all {
+            KeepArgs::All
+        } else {
+            KeepArgs::None
+        }
     }
 }
 
@@ -136,7 +161,7 @@ pub fn read_bytes_releasing(
 
 fn read_traceback(
     bytes: &[u8],
-    keep_args: bool,
+    keep_args: KeepArgs,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Vec<Dump> {
     if bytes.len() >= PARALLEL_MIN {
@@ -159,8 +184,12 @@ fn read_traceback(
 /// input cannot be split or its pieces cannot be joined exactly (a log prefix,
 /// several dumps, a crash dump's thread sections…). For tests and benchmarks.
 #[doc(hidden)]
-pub fn read_traceback_in_pieces(bytes: &[u8], keep_args: bool, pieces: usize) -> Option<Vec<Dump>> {
-    traceback::read_in_pieces(bytes, keep_args, pieces, &|_| {})
+pub fn read_traceback_in_pieces(
+    bytes: &[u8],
+    keep_args: impl Into<KeepArgs>,
+    pieces: usize,
+) -> Option<Vec<Dump>> {
+    traceback::read_in_pieces(bytes, keep_args.into(), pieces, &|_| {})
 }
 
 /// Reads every dump from a stream, line by line (binary profiles are buffered whole).

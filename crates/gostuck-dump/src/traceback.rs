@@ -8,7 +8,10 @@
 
 use rustc_hash::FxHashSet;
 
+use crate::idset::IdSet;
 use crate::intern::Sym;
+use crate::KeepArgs;
+
 use crate::lines;
 use crate::model::{
     Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning,
@@ -17,11 +20,14 @@ use crate::waitreason::{infer_state, WaitReason};
 
 /// Streaming traceback reader. Feed lines, then call [`TracebackReader::finish`].
 pub struct TracebackReader {
-    keep_args: bool,
+    keep_args: KeepArgs,
+    /// For [`KeepArgs::Of`]: the test's answer per function symbol of the
+    /// current dump (0 not asked yet, 1 keep, 2 drop); cleared with `file_cache`.
+    args_wanted: Vec<u8>,
     lineno: u64,
     done: Vec<Dump>,
     cur: Dump,
-    seen: FxHashSet<u64>,
+    seen: IdSet,
     g: Option<Goroutine>,
     /// Where frames go: the goroutine itself or its latest ancestor section.
     in_ancestor: bool,
@@ -81,15 +87,17 @@ impl Default for TracebackReader {
 }
 
 impl TracebackReader {
-    /// A new reader. `keep_args` keeps each frame's argument text (needed for
-    /// addresses of locks and channels; costs memory on huge dumps).
-    pub fn new(keep_args: bool) -> TracebackReader {
+    /// A new reader. `keep_args` says which frames keep their argument text
+    /// (needed for addresses of locks and channels; costs time and memory on
+    /// huge dumps); `true` and `false` mean all and none.
+    pub fn new(keep_args: impl Into<KeepArgs>) -> TracebackReader {
         TracebackReader {
-            keep_args,
+            keep_args: keep_args.into(),
+            args_wanted: Vec::new(),
             lineno: 0,
             done: Vec::new(),
             cur: Dump::new(Format::Traceback),
-            seen: FxHashSet::default(),
+            seen: IdSet::default(),
             g: None,
             in_ancestor: false,
             pending: None,
@@ -232,7 +240,7 @@ impl TracebackReader {
                     FrameKind::Go
                 };
                 let function = self.cur.strings.intern_bytes(f);
-                let args = if self.keep_args || kind == FrameKind::Inlined {
+                let args = if kind == FrameKind::Inlined || self.wants_args(function) {
                     self.cur.strings.intern_bytes(args)
                 } else {
                     Sym::EMPTY
@@ -397,8 +405,28 @@ impl TracebackReader {
         sym
     }
 
+    /// Whether a frame of `function` keeps its argument text.
+    fn wants_args(&mut self, function: Sym) -> bool {
+        match self.keep_args {
+            KeepArgs::All => true,
+            KeepArgs::None => false,
+            KeepArgs::Of(test) => {
+                let i = function.index();
+                if i >= self.args_wanted.len() {
+                    self.args_wanted.resize(i + 1, 0);
+                }
+                if self.args_wanted[i] == 0 {
+                    let keep = test(self.cur.strings.resolve(function));
+                    self.args_wanted[i] = if keep { 1 } else { 2 };
+                }
+                self.args_wanted[i] == 1
+            }
+        }
+    }
+
     fn rotate(&mut self) {
         self.file_cache.clear();
+        self.args_wanted.clear();
         let mut next = Dump::new(Format::Traceback);
         next.first_line = self.lineno;
         let prev = std::mem::replace(&mut self.cur, next);
@@ -596,7 +624,7 @@ pub(crate) struct Part {
     lineno: u64,
     done: Vec<Dump>,
     cur: Dump,
-    seen: FxHashSet<u64>,
+    seen: IdSet,
 }
 
 /// Joins the pieces of one input, read separately and in order, into exactly
@@ -629,12 +657,7 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
         {
             return None;
         }
-        let (small, large) = if next.seen.len() < acc.seen.len() {
-            (&next.seen, &acc.seen)
-        } else {
-            (&acc.seen, &next.seen)
-        };
-        if small.iter().any(|id| large.contains(id)) {
+        if acc.seen.intersects(&next.seen) {
             return None;
         }
         let offset = acc.lineno;
@@ -682,7 +705,8 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
             }
             acc.cur.warnings.push(w);
         }
-        acc.seen.extend(seen);
+        acc.seen.union_with(&seen);
+
         acc.lineno += lineno;
         acc.clean_end = clean_end;
     }
@@ -693,7 +717,8 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
 /// follow a blank line, reads each piece with its own reader, and [`merge`]s.
 pub(crate) fn read_in_pieces(
     bytes: &[u8],
-    keep_args: bool,
+    keep_args: KeepArgs,
+
     pieces: usize,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Option<Vec<Dump>> {

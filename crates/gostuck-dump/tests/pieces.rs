@@ -6,7 +6,14 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use gostuck_dump::{read_traceback_in_pieces, Dump, Sym, TracebackReader};
+use gostuck_dump::{read_traceback_in_pieces, Dump, FrameKind, KeepArgs, Sym, TracebackReader};
+
+/// A [`KeepArgs::Of`] test like the engine's: blocking runtime and sync frames.
+fn blocking_frame(function: &str) -> bool {
+    function.starts_with("sync.") || function.starts_with("runtime.chan")
+}
+
+const POLICIES: [KeepArgs; 3] = [KeepArgs::All, KeepArgs::None, KeepArgs::Of(blocking_frame)];
 
 fn canon(dumps: &[Dump]) -> String {
     let mut s = String::new();
@@ -93,7 +100,7 @@ fn canon(dumps: &[Dump]) -> String {
     s
 }
 
-fn sequential(bytes: &[u8], keep_args: bool) -> Vec<Dump> {
+fn sequential(bytes: &[u8], keep_args: KeepArgs) -> Vec<Dump> {
     let mut r = TracebackReader::new(keep_args);
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -111,7 +118,7 @@ fn sequential(bytes: &[u8], keep_args: bool) -> Vec<Dump> {
 /// Checks every piece count; returns how many piecewise reads were accepted.
 fn check(name: &str, bytes: &[u8]) -> usize {
     let mut merged = 0;
-    for keep_args in [true, false] {
+    for keep_args in POLICIES {
         let want = canon(&sequential(bytes, keep_args));
         for pieces in [2, 3, 7] {
             if let Some(got) = read_traceback_in_pieces(bytes, keep_args, pieces) {
@@ -119,7 +126,7 @@ fn check(name: &str, bytes: &[u8]) -> usize {
                 if got != want {
                     let at = want.lines().zip(got.lines()).position(|(a, b)| a != b);
                     panic!(
-                        "{name}: {pieces} pieces (keep_args={keep_args}) differ from one reader at canonical line {at:?}:\n  one reader: {:?}\n  in pieces:  {:?}",
+                        "{name}: {pieces} pieces (keep_args={keep_args:?}) differ from one reader at canonical line {at:?}:\n  one reader: {:?}\n  in pieces:  {:?}",
                         at.and_then(|l| want.lines().nth(l)),
                         at.and_then(|l| got.lines().nth(l))
                     );
@@ -150,6 +157,46 @@ fn captured() -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Keeping the arguments of some frames only changes nothing but the other
+/// frames' arguments (and the symbols of the strings no longer interned).
+#[test]
+fn keeping_some_arguments_drops_exactly_the_others() {
+    let mut kept = 0;
+    for p in captured() {
+        let bytes = std::fs::read(&p).unwrap();
+        let all = sequential(&bytes, KeepArgs::All);
+        let some = sequential(&bytes, KeepArgs::Of(blocking_frame));
+        assert_eq!(all.len(), some.len(), "{}", p.display());
+        for (a, s) in all.iter().zip(&some) {
+            assert_eq!(a.goroutines.len(), s.goroutines.len(), "{}", p.display());
+            for (ga, gs) in a.goroutines.iter().zip(&s.goroutines) {
+                assert_eq!(ga.id, gs.id);
+                assert_eq!(a.str(ga.state), s.str(gs.state));
+                assert_eq!(ga.frames.len(), gs.frames.len());
+                for (fa, fs) in ga.frames.iter().zip(&gs.frames) {
+                    let function = a.str(fa.function);
+                    assert_eq!(function, s.str(fs.function));
+                    assert_eq!(
+                        (a.str(fa.file), fa.line, fa.kind),
+                        (s.str(fs.file), fs.line, fs.kind)
+                    );
+                    let want = if blocking_frame(function) || fa.kind == FrameKind::Inlined {
+                        a.str(fa.args)
+                    } else {
+                        ""
+                    };
+                    assert_eq!(s.str(fs.args), want, "{}: {function}", p.display());
+                    kept += usize::from(!want.is_empty() && fa.kind != FrameKind::Inlined);
+                }
+            }
+        }
+    }
+    assert!(
+        kept > 100,
+        "only {kept} frames kept arguments: the test checks little"
+    );
 }
 
 #[test]
@@ -220,9 +267,10 @@ fn a_large_uniform_dump_is_split_and_matches() {
     }
     assert_eq!(
         check("uniform", &input),
-        6,
+        3 * POLICIES.len(),
         "every piece count must be accepted"
     );
+
     // A repeated goroutine ID in a later piece starts a new dump: not accepted.
     let mut repeated = input.clone();
     repeated.extend_from_slice(b"goroutine 5 [select]:\nmain.x()\n\t/app/x.go:1 +0x1\n\n");

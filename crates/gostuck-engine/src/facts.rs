@@ -122,6 +122,14 @@ fn address_function(f: &str) -> Option<bool> {
     }
 }
 
+/// Whether the engine reads the arguments of frames of `function`: only the
+/// runtime and sync frames whose first argument is the address of the channel,
+/// lock, WaitGroup or Cond waited on. Readers can drop all other arguments
+/// ([`gostuck_dump::KeepArgs::Of`]) without changing any finding.
+pub fn uses_args(function: &str) -> bool {
+    address_function(function).is_some()
+}
+
 fn first_arg(args: &str) -> Option<&str> {
     let a = args.split(',').next()?.trim();
     if a.starts_with("0x") && !a.ends_with('?') && a.len() > 3 {

@@ -14,7 +14,7 @@ pub mod watch;
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;
 
-pub use facts::{NoSources, Sources};
+pub use facts::{uses_args, NoSources, Sources};
 pub use report::*;
 pub use trace::{analyze_trace, trace_dump, trace_evidence, TraceInput};
 

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod graph;
+mod json;
 mod style;
 mod text;
 
@@ -59,7 +60,7 @@ pub fn render(
         OutputFormat::Markdown => graph::markdown(report, w)?,
         OutputFormat::Dot => graph::dot(report, w)?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut *w, report)?;
+            json::write(w, report)?;
             writeln!(w)?;
         }
     }

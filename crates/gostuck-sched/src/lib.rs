@@ -96,32 +96,34 @@ pub fn read<R: std::io::BufRead>(mut r: R) -> Result<SchedLog, Error> {
 /// Cheap check: does `bytes` contain a line starting with `SCHED <digits>ms:`
 /// or `gc <digits> @`? Scans with a substring search, so it is fast on large inputs.
 pub fn contains_trace(bytes: &[u8]) -> bool {
-    find_each(bytes, b"SCHED ", |rest| parse::sched_header(rest).is_some())
-        || find_each(bytes, b"gc ", |rest| parse::gc_header(rest).is_some())
+    use std::sync::LazyLock;
+    // Searching for the newline before the word keeps candidates rare: a bare
+    // `gc ` (or a space) occurs all over a goroutine dump, a line start does not.
+    static SCHED: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\nSCHED "));
+    static GC: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\ngc "));
+    find_each(bytes, &SCHED, |rest| parse::sched_header(rest).is_some())
+        || find_each(bytes, &GC, |rest| parse::gc_header(rest).is_some())
 }
 
-/// Calls `ok` on every line that starts with `needle` (the line from the needle on).
-fn find_each(bytes: &[u8], needle: &[u8], ok: impl Fn(&[u8]) -> bool) -> bool {
-    let mut from = 0;
-    while let Some(i) = find(&bytes[from..], needle) {
-        let at = from + i;
-        let line_start = at == 0 || bytes[at - 1] == b'\n';
-        if line_start {
-            let end = bytes[at..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(bytes.len(), |e| at + e);
-            if ok(&bytes[at..end]) {
-                return true;
-            }
-        }
-        from = at + 1;
+/// Calls `ok` on every line that starts with the needle of `nl_needle` (which
+/// is a newline followed by the word), with the line from the word on; stops at
+/// the first `true`.
+fn find_each(
+    bytes: &[u8],
+    nl_needle: &memchr::memmem::Finder<'_>,
+    ok: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let word = &nl_needle.needle()[1..];
+    let line = |at: usize| {
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |e| at + e);
+        &bytes[at..end]
+    };
+    if bytes.starts_with(word) && ok(line(0)) {
+        return true;
     }
-    false
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
+    nl_needle.find_iter(bytes).any(|nl| ok(line(nl + 1)))
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use gostuck_dump::{Dump, ReadOptions};
+use gostuck_dump::{Dump, KeepArgs, ReadOptions};
+
 use gostuck_engine::{Input, InputSummary, Options, Report, Verdict};
 use gostuck_report::{OutputFormat, RenderOptions, Style};
 use gostuck_sched::SchedLog;
@@ -70,6 +71,20 @@ pub struct ReadResult {
     pub dumps: Vec<Dump>,
     /// Scheduler/GC trace lines found in it.
     pub sched: Option<SchedLog>,
+}
+
+/// What the dump readers keep for the engine: the arguments of the runtime
+/// frames that carry a resource address only, unless `--exact` groups by every
+/// argument. (No report shows other arguments; dropping them makes reading a
+/// big dump much faster and smaller.)
+pub fn read_options(exact: bool) -> ReadOptions {
+    ReadOptions {
+        keep_args: if exact {
+            KeepArgs::All
+        } else {
+            KeepArgs::Of(gostuck_engine::uses_args)
+        },
+    }
 }
 
 /// Reads one input: a file (memory-mapped) or `-` (stdin, streamed).
@@ -289,8 +304,8 @@ pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_du
 }
 
 /// Reads every path; fails only when none of them could be read.
-pub fn collect_inputs(paths: &[String], all_dumps: bool) -> Result<Collected> {
-    let ropts = ReadOptions::default();
+pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<Collected> {
+    let ropts = read_options(exact);
     let mut got = Collected::default();
     let mut failures = Vec::new();
     for p in paths {
@@ -526,4 +541,29 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("`{s}` must be a positive duration"));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// Wall time of each phase, printed to stderr when `GOSTUCK_TIMINGS` is set
+/// (for benchmarks and for users who want to know where a big dump's time goes).
+pub struct PhaseTimer {
+    last: Option<std::time::Instant>,
+}
+
+impl PhaseTimer {
+    /// Timing is on when the environment variable `GOSTUCK_TIMINGS` is set and not empty.
+    pub fn from_env() -> PhaseTimer {
+        let on = std::env::var_os("GOSTUCK_TIMINGS").is_some_and(|v| !v.is_empty());
+        PhaseTimer {
+            last: on.then(std::time::Instant::now),
+        }
+    }
+
+    /// Prints the time since the previous lap under `name`.
+    pub fn lap(&mut self, name: &str) {
+        if let Some(t) = self.last {
+            let now = std::time::Instant::now();
+            eprintln!("gostuck: timing: {name} {:.3} s", (now - t).as_secs_f64());
+            self.last = Some(now);
+        }
+    }
 }

@@ -121,12 +121,17 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
         }
         paths.push("-".into());
     }
-    let got = common::collect_inputs(&paths, a.all_dumps)?;
+    let mut timer = common::PhaseTimer::from_env();
+    let got = common::collect_inputs(&paths, a.all_dumps, a.report.exact)?;
+    timer.lap("read");
     let mut report = common::analyze_all(&got, &a.report, a.stalled)?;
     for (path, log) in &got.sched {
         common::add_sched(&mut report, path, log);
     }
+    timer.lap("analyse");
     common::render(&report, &a.report, common::Dest::Stdout)?;
+    timer.lap("render");
+
     let stuck = common::is_stuck(&report);
     // The process ends right after this: freeing millions of small allocations
     // one by one would only cost time (about 0.3 s per GB of dump).

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use gostuck_dump::{Dump, ReadOptions, Warning};
+use gostuck_dump::{Dump, Warning};
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
 use crate::proc;
@@ -370,7 +370,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     }
     let mut inputs = Vec::new();
     let mut sched = Vec::new();
-    let ropts = ReadOptions::default();
+    let ropts = common::read_options(a.report.exact);
     for (name, bytes) in [("run:stdout", &stdout), ("run:stderr", &stderr)] {
         if bytes.is_empty() {
             continue;

@@ -83,34 +83,125 @@ pub fn top_user_frame(d: &Dump, g: &Goroutine) -> Option<usize> {
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)))
 }
 
+/// Dumps with at least this many goroutines are hashed and checked on several threads.
+const PARALLEL_MIN: usize = 100_000;
+
+/// Runs `f` over `0..n` cut into one range per CPU, on scoped threads, and
+/// returns the results in range order.
+fn per_range<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 8);
+    let step = n.div_ceil(threads).max(1);
+    let ranges: Vec<_> = (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = ranges
+            .iter()
+            .skip(1)
+            .map(|r| {
+                let r = r.clone();
+                std::thread::Builder::new()
+                    .name("gostuck-group".into())
+                    .spawn_scoped(s, move || f(r))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(ranges.len());
+        out.extend(ranges.first().cloned().map(f));
+        for (h, r) in handles.into_iter().zip(ranges.iter().skip(1)) {
+            // A thread that could not start, or died, is redone here.
+            out.push(match h.map(|h| h.join()) {
+                Ok(Ok(v)) => v,
+                _ => f(r.clone()),
+            });
+        }
+        out
+    })
+}
+
+/// The group of each goroutine (groups numbered by first appearance) and each
+/// group's representative (its first member).
+fn assign(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) {
+    if gs.len() >= PARALLEL_MIN {
+        if let Some(a) = assign_parallel(gs, exact) {
+            return a;
+        }
+    }
+    assign_sequential(gs, exact)
+}
+
+fn assign_sequential(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) {
+    // (hash, group index, representative goroutine): comparing with the
+    // representative needs no trip through the representatives' list.
+    let mut table: HashTable<(u64, usize, usize)> = HashTable::new();
+    let mut reps = Vec::new();
+    let mut of = Vec::with_capacity(gs.len());
+    for (i, g) in gs.iter().enumerate() {
+        let h = key_hash(g, exact);
+        let found = table
+            .find(h, |&(hh, _, rep)| hh == h && same(&gs[rep], g, exact))
+            .map(|&(_, gi, _)| gi);
+        of.push(found.unwrap_or_else(|| {
+            let gi = reps.len();
+            reps.push(i);
+            table.insert_unique(h, (h, gi, i), |&(hh, _, _)| hh);
+            gi
+        }));
+    }
+    (of, reps)
+}
+
+/// [`assign`] with hashing and comparing spread over threads (the stacks of a
+/// million goroutines do not fit in any cache; walking them is the cost). One
+/// group per distinct hash, then every goroutine is checked against its
+/// group's representative; if any differs (a hash collision), `None`, and the
+/// sequential path decides. When all match, the result is the sequential one:
+/// `same` is an equivalence, so no two groups can share a hash.
+fn assign_parallel(gs: &[Goroutine], exact: bool) -> Option<(Vec<usize>, Vec<usize>)> {
+    let hashes: Vec<u64> = per_range(gs.len(), |r| {
+        gs[r]
+            .iter()
+            .map(|g| key_hash(g, exact))
+            .collect::<Vec<u64>>()
+    })
+    .concat();
+    let mut table: HashTable<(u64, usize)> = HashTable::new();
+    let mut reps = Vec::new();
+    let of: Vec<usize> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| match table.find(h, |&(hh, _)| hh == h) {
+            Some(&(_, gi)) => gi,
+            None => {
+                let gi = reps.len();
+                reps.push(i);
+                table.insert_unique(h, (h, gi), |&(hh, _)| hh);
+                gi
+            }
+        })
+        .collect();
+    let all_same = per_range(gs.len(), |r| {
+        r.into_iter().all(|i| same(&gs[reps[of[i]]], &gs[i], exact))
+    });
+    all_same.into_iter().all(|ok| ok).then_some((of, reps))
+}
+
 /// Groups the goroutines of `d`, most interesting group first.
 pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     let gs = &d.goroutines;
-    // (hash, group index, representative goroutine): comparing with the
-    // representative needs no trip through `groups`.
-    let mut table: HashTable<(u64, usize, usize)> = HashTable::new();
-    let mut groups: Vec<Group> = Vec::new();
-    for (i, g) in gs.iter().enumerate() {
-        let h = key_hash(g, opts.exact);
-        let found = table
-            .find(h, |&(hh, _, rep)| hh == h && same(&gs[rep], g, opts.exact))
-            .map(|&(_, gi, _)| gi);
-        let gi = match found {
-            Some(gi) => gi,
-            None => {
-                let gi = groups.len();
-                groups.push(Group {
-                    members: Vec::new(),
-                    count: 0,
-                    state: g.state,
-                    minutes: None,
-                    rank: Rank::Runtime,
-                    top_user_frame: None,
-                });
-                table.insert_unique(h, (h, gi, i), |&(hh, _, _)| hh);
-                gi
-            }
-        };
+    let (of, reps) = assign(gs, opts.exact);
+    let mut groups: Vec<Group> = reps
+        .iter()
+        .map(|&rep| Group {
+            members: Vec::new(),
+            count: 0,
+            state: gs[rep].state,
+            minutes: None,
+            rank: Rank::Runtime,
+            top_user_frame: None,
+        })
+        .collect();
+    for (i, (g, &gi)) in gs.iter().zip(&of).enumerate() {
         let grp = &mut groups[gi];
         grp.members.push(i);
         grp.count = grp.count.saturating_add(g.count);
@@ -145,6 +236,34 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
 mod tests {
     use super::*;
     use crate::PprofTextReader;
+
+    #[test]
+    fn parallel_assignment_is_the_sequential_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured");
+        let mut checked = 0;
+        for v in std::fs::read_dir(dir).unwrap().flatten() {
+            for f in std::fs::read_dir(v.path()).into_iter().flatten().flatten() {
+                let Ok(bytes) = std::fs::read(f.path()) else {
+                    continue;
+                };
+                let Ok(dumps) = crate::read_bytes(&bytes, &crate::ReadOptions::default()) else {
+                    continue;
+                };
+                for d in &dumps {
+                    for exact in [false, true] {
+                        let want = assign_sequential(&d.goroutines, exact);
+                        if d.goroutines.is_empty() {
+                            continue;
+                        }
+                        let got = assign_parallel(&d.goroutines, exact);
+                        assert_eq!(got.as_ref(), Some(&want), "{}", f.path().display());
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} dumps checked");
+    }
 
     #[test]
     fn group_counts_beyond_u64_saturate() {

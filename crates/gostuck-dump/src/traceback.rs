@@ -885,10 +885,13 @@ fn parse_bracket(g: &mut Goroutine, bracket: &[u8], d: &mut Dump) {
 /// Whether a line (after any prefix) looks like part of a traceback, with what
 /// was parsed to tell.
 fn dump_line(l: &[u8]) -> Option<Known<'_>> {
+    let call = |l| lines::function_call(l).map(|(f, args)| Known::Call(f, args));
     match l.first() {
         None => Some(Known::Nothing),
         Some(b'\t') => Some(Known::Nothing),
-        Some(b'g') => lines::header(l).map(Known::Header),
+        // `goroutine 1 [running]:`, or a function of a package starting with g
+        // (`github.com/…`, `golang.org/…`): both are dump lines.
+        Some(b'g') => lines::header(l).map(Known::Header).or_else(|| call(l)),
         Some(b'c') if l.starts_with(b"created by ") => Some(Known::Nothing),
         Some(b'.') => lines::elided(l).map(|_| Known::Nothing),
         Some(b'[') => l
@@ -896,7 +899,7 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
             .then_some(Known::Nothing),
         Some(b'p') if l.starts_with(b"panic: ") => Some(Known::Nothing),
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
-        _ => lines::function_call(l).map(|(f, args)| Known::Call(f, args)),
+        _ => call(l),
     }
 }
 

@@ -53,15 +53,22 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         let d = &input.dump;
         let n = d.total_goroutines();
         total += n;
+        // Counted by symbol: one string per state, not one per goroutine.
+        let mut by_sym: FxHashMap<gostuck_dump::Sym, u64> = FxHashMap::default();
         for g in &d.goroutines {
             if g.wait_reason.is_blocked() {
                 blocked += g.count;
-                *by_state.entry(d.str(g.state).to_string()).or_default() += g.count;
+                *by_sym.entry(g.state).or_default() += g.count;
             }
         }
+        for (sym, count) in by_sym {
+            *by_state.entry(d.str(sym).to_string()).or_default() += count;
+        }
+
         // One grouping serves the engine and the report.
         let dump_groups = group(d, GroupOptions { exact: opts.exact });
         let diag = diagnose::diagnose(d, &dump_groups, src, opts);
+
         deadlocked |= diag.deadlocked;
         leaks |= diag.leaks;
         findings.extend(diag.findings);
@@ -84,6 +91,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         }
     }
     // Interleave inputs by interest: a stable sort keeps each input's own order.
+
     groups.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.count.cmp(&a.1.count)));
     let groups: Vec<GroupOut> = groups.into_iter().map(|(_, g)| g).collect();
 

@@ -96,34 +96,49 @@ pub fn read<R: std::io::BufRead>(mut r: R) -> Result<SchedLog, Error> {
 /// Cheap check: does `bytes` contain a line starting with `SCHED <digits>ms:`
 /// or `gc <digits> @`? Scans with a substring search, so it is fast on large inputs.
 pub fn contains_trace(bytes: &[u8]) -> bool {
+    use memchr::memmem::Finder;
     use std::sync::LazyLock;
-    // Searching for the newline before the word keeps candidates rare: a bare
-    // `gc ` (or a space) occurs all over a goroutine dump, a line start does not.
-    static SCHED: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"\nSCHED "));
-    static GC: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"\ngc "));
-    find_each(bytes, &SCHED, |rest| parse::sched_header(rest).is_some())
-        || find_each(bytes, &GC, |rest| parse::gc_header(rest).is_some())
+    // Each search is for a marker that every such line carries and that is
+    // rare in goroutine dumps (`=`, `@`), so it runs at memchr speed; a bare
+    // `gc ` or a newline would be a candidate all over a dump.
+    static SCHED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"ms: gomaxprocs="));
+    static GC: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" @"));
+    find_lines(bytes, &SCHED, b"SCHED ", |l| {
+        parse::sched_header(l).is_some()
+    }) || find_lines(bytes, &GC, b"gc ", |l| parse::gc_header(l).is_some())
 }
 
-/// Calls `ok` on every line that starts with the needle of `nl_needle` (which
-/// is a newline followed by the word), with the line from the word on; stops at
-/// the first `true`.
-fn find_each(
+/// Whether a line holding `marker` starts with `word` and passes `ok` (given
+/// the line without its newline).
+fn find_lines(
     bytes: &[u8],
-    nl_needle: &memchr::memmem::Finder<'_>,
+    marker: &memchr::memmem::Finder<'_>,
+    word: &[u8],
     ok: impl Fn(&[u8]) -> bool,
 ) -> bool {
-    let word = &nl_needle.needle()[1..];
-    let line = |at: usize| {
-        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |e| at + e);
-        &bytes[at..end]
-    };
-    if bytes.starts_with(word) && ok(line(0)) {
-        return true;
+    // The line start of the previous hit, and where that hit was: looking back
+    // only as far as the previous hit keeps this linear on one endless line.
+    let (mut last, mut prev) = (usize::MAX, 0);
+    for hit in marker.find_iter(bytes) {
+        let start = match memchr::memrchr(b'\n', &bytes[prev..hit]) {
+            Some(p) => prev + p + 1,
+            None if last != usize::MAX => last,
+            None => 0,
+        };
+        prev = hit;
+        if start == last {
+            continue;
+        }
+        last = start;
+
+        if bytes[start..].starts_with(word) {
+            let end = memchr::memchr(b'\n', &bytes[hit..]).map_or(bytes.len(), |e| hit + e);
+            if ok(&bytes[start..end]) {
+                return true;
+            }
+        }
     }
-    nl_needle.find_iter(bytes).any(|nl| ok(line(nl + 1)))
+    false
 }
 
 #[cfg(test)]

@@ -157,6 +157,16 @@ fn release_pages(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
             map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
         };
     }
+    // The reader goes on right after the range: map the next block in one call
+    // instead of one page fault per few pages (Linux 5.14+; ignored elsewhere).
+    #[cfg(target_os = "linux")]
+    {
+        let ahead = range.end.min(map.len());
+        let n = (map.len() - ahead).min(16 << 20);
+        if n > 0 {
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, ahead, n);
+        }
+    }
 }
 
 #[cfg(not(unix))]

@@ -158,7 +158,11 @@ fn block_of(d: &Dump, g: &Goroutine, upto: usize) -> (Option<Block>, bool) {
             } else if has("sync.(*Cond).Wait") {
                 Block::CondWait
             } else {
-                Block::Other
+                // No sync frame: a runtime-internal semaphore (a GC start or
+                // stop-the-world under allocation, `runtime.GC()`), which the
+                // runtime releases by itself. The goroutine is in transit,
+                // not waiting on anything the program controls.
+                return (None, false);
             }
         }
         r if r.is_blocked() => Block::Other,
@@ -241,19 +245,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                 };
                 if b == Block::Select {
                     // The select statement starts on this line; its cases follow.
-                    let func = sf.function_at(f.line);
-                    if let Some(func) = func {
-                        let sel_end = func
-                            .ops
-                            .iter()
-                            .filter(|o| o.line > f.line && !o.in_select)
-                            .map(|o| o.line)
-                            .min();
-                        for o in func.ops.iter().filter(|o| {
-                            o.in_select && o.line >= f.line && sel_end.is_none_or(|e| o.line < e)
-                        }) {
-                            facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
-                        }
+                    for o in sf.select_cases(f.line) {
+                        facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
                     }
                 } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
                 {

@@ -233,6 +233,35 @@ impl SourceFile {
         })
     }
 
+    /// The cases (their send or receive operations) of the `select` statement
+    /// starting at `line`, without those of selects nested in its case bodies.
+    pub fn select_cases(&self, line: u32) -> Vec<&Op> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let Some(&(start, end)) = f.selects.iter().find(|&&(s, _)| s == line) else {
+            return Vec::new();
+        };
+        // The innermost select around an operation owns it.
+        let owner = |l: u32| {
+            f.selects
+                .iter()
+                .filter(|&&(s, e)| s <= l && l <= e)
+                .min_by_key(|&&(s, e)| e - s)
+                .copied()
+        };
+        f.ops
+            .iter()
+            .filter(|o| {
+                o.in_select
+                    && start <= o.line
+                    && o.line <= end
+                    && matches!(o.kind, OpKind::Send | OpKind::Recv)
+                    && owner(o.line) == Some((start, end))
+            })
+            .collect()
+    }
+
     /// Source lines `from..=to` (1-based), clipped to the file.
     pub fn snippet(&self, from: u32, to: u32) -> Vec<(u32, &str)> {
         let from = from.max(1);

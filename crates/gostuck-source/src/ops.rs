@@ -81,6 +81,8 @@ pub struct FunctionInfo {
     pub breaks: Vec<(u32, u32)>,
     /// `continue` statements: (line, first and last line of their loop).
     pub continues: Vec<(u32, u32, u32)>,
+    /// Line ranges of `select` statements (first and last line), in source order.
+    pub selects: Vec<(u32, u32)>,
     /// Named struct types of parameters and locals (`devices` → `DeviceSet`),
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
@@ -176,6 +178,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     returns: Vec::new(),
                     breaks: Vec::new(),
                     continues: Vec::new(),
+                    selects: Vec::new(),
                     types,
                 };
                 let mut ctx = Ctx {
@@ -312,6 +315,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 OpKind::Select
             };
             push(f, kind, "", line(n), ctx);
+            f.selects.push((line(n), end_line(n)));
             let mut c = n.walk();
             for ch in n.named_children(&mut c) {
                 if ch.kind() == "communication_case" {

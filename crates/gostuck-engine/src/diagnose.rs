@@ -6,7 +6,7 @@ use gostuck_dump::{Dump, Group};
 use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
-use crate::facts::{gather, wait_address, Block, Facts, Sources};
+use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
 use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
@@ -33,9 +33,10 @@ pub(crate) fn diagnose(
     let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
 
     // One representative per group: members share every frame and line.
+    let sites = CallSites::from_dump(d);
     let facts: Vec<Facts> = groups
         .iter()
-        .map(|g| gather(d, g.members[0], src))
+        .map(|g| gather(d, g.members[0], src, &sites))
         .collect();
     let mut missing: Vec<String> = facts
         .iter()

@@ -217,6 +217,56 @@ impl SourceFile {
             .collect()
     }
 
+    /// Calls (not `go` statements) the function spanning `line` may still make
+    /// once past `line`, by the same rule as [`SourceFile::future_ops`].
+    pub fn future_calls(&self, line: u32, include_line: bool) -> Vec<&Call> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let in_loop = |l: u32| {
+            f.loops
+                .iter()
+                .any(|&(s, e)| s <= line && line <= e && s <= l && l <= e)
+        };
+        f.calls
+            .iter()
+            .filter(|c| {
+                !c.is_go
+                    && (c.line > line
+                        || (include_line && c.line == line)
+                        || c.deferred
+                        || in_loop(c.line))
+            })
+            .collect()
+    }
+
+    /// What `name` was assigned from, when every plain assignment to it
+    /// (`name = other`, `name := other`) in the declaration around `line`,
+    /// closures included, assigns the same name or selector.
+    pub fn alias_of(&self, line: u32, name: &str) -> Option<&str> {
+        let outer = self
+            .functions
+            .iter()
+            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .max_by_key(|f| f.end_line - f.start_line)?;
+        let mut from = self
+            .functions
+            .iter()
+            .filter(|f| outer.start_line <= f.start_line && f.end_line <= outer.end_line)
+            .flat_map(|f| f.assigns.iter())
+            .filter(|(l, _, _)| l == name)
+            .map(|(_, r, _)| r.as_str());
+        let first = from.next()?;
+        (first != name && from.all(|r| r == first)).then_some(first)
+    }
+
+    /// Functions and methods declared with this name (`M` finds `(s *T) M`).
+    pub fn functions_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FunctionInfo> {
+        self.functions
+            .iter()
+            .filter(move |f| f.name != "func literal" && f.name.rsplit(' ').next() == Some(name))
+    }
+
     /// Whether the function spanning `line` may still start a goroutine once
     /// past `line` (a `go` statement after it or in a loop around it).
     pub fn may_spawn(&self, line: u32, include_line: bool) -> bool {

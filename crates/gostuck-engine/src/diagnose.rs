@@ -104,6 +104,12 @@ pub(crate) fn diagnose(
                 format!("`{waited}` read-locked, then write-locked by the same goroutine"),
                 "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
             )
+        } else if h.read && f.block == Some(Block::RLock) {
+            (
+                "recursive-lock",
+                format!("`{waited}` read-locked again while a writer waits for it"),
+                "A pending Lock blocks new RLocks, so a goroutine that read-locks an RWMutex twice deadlocks with any writer in between: pass the state down instead of locking again (e.g. a `fooLocked` helper that expects the read lock held).",
+            )
         } else {
             (
                 "recursive-lock",
@@ -111,8 +117,13 @@ pub(crate) fn diagnose(
                 "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
             )
         };
+        let why = if h.read && f.block == Some(Block::RLock) {
+            "a writer queued on the same RWMutex blocks the second read lock and waits for the first, so neither can proceed"
+        } else {
+            "nobody else can release it, so it waits for itself forever"
+        };
         let expl = format!(
-            "{} holds `{}` (acquired at {}) and {} at {}; nobody else can release it, so it waits for itself forever.",
+            "{} holds `{}` (acquired at {}) and {} at {}; {why}.",
             ctx.name(gi),
             h.expr,
             ctx.at(gi, h.frame, h.line),

@@ -429,14 +429,20 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             }
         }
         for h in sf.held_at(f.line) {
+            // `c.L.Lock()` locks whatever the Cond was made over.
+            let (expr, read) = match h.expr.strip_suffix(".L").and_then(|c| sf.cond_locker(c)) {
+                Some((locker, read)) => (locker, h.read || read),
+                None => (h.expr, h.read),
+            };
             facts.held.push(HeldLock {
-                class: h.expr.clone(),
-                expr: h.expr,
-                read: h.read,
+                class: expr.clone(),
+                expr,
+                read,
                 frame: k,
                 line: h.line,
             });
         }
+        facts.held.extend(handed_off(sf, f.line, k));
         facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
             facts.future.push(Future {
@@ -596,6 +602,73 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
         }
     }
     class_of(&expr).to_string()
+}
+
+/// Locks a frame holds because a function it already called locked them and
+/// returned without unlocking (`l.URLLock(url)` locking `l.m[url]`), named in
+/// the frame's terms, unless the frame has unlocked them since.
+fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<HeldLock> {
+    let Some(func) = sf.function_at(line) else {
+        return Vec::new();
+    };
+    let leaks = sf.leaky_locks();
+    let mut out = Vec::new();
+    for c in func
+        .calls
+        .iter()
+        .filter(|c| !c.is_go && !c.deferred && c.line < line)
+    {
+        for callee in sf.functions_named(&c.callee) {
+            if callee.has_receiver != c.receiver.is_some() {
+                continue;
+            }
+            for l in leaks
+                .iter()
+                .filter(|l| l.exit == "hand-off" && l.function == callee.name)
+            {
+                // Bind the callee's receiver (or first parameter) to the call's.
+                let root = root_ident(&l.expr).unwrap_or("");
+                let bound = match (
+                    callee.params.iter().position(|p| p == root),
+                    callee.has_receiver,
+                ) {
+                    (Some(0), true) => c.receiver.clone(),
+                    (Some(i), true) => c.args.get(i - 1).cloned(),
+                    (Some(i), false) => c.args.get(i).cloned(),
+                    (None, _) => Some(root.to_string()),
+                };
+                let Some(bound) = bound else { continue };
+                let trimmed = l.expr.trim().trim_start_matches(['&', '*']);
+                let expr = format!(
+                    "{}{}",
+                    bound.trim_start_matches('&'),
+                    &trimmed[root.len()..]
+                );
+                let unlock = if l.read {
+                    OpKind::RUnlock
+                } else {
+                    OpKind::Unlock
+                };
+                let released = func.ops.iter().any(|o| {
+                    o.kind == unlock
+                        && !o.deferred
+                        && c.line < o.line
+                        && o.line < line
+                        && o.expr == expr
+                });
+                if !released {
+                    out.push(HeldLock {
+                        class: expr.clone(),
+                        expr,
+                        read: l.read,
+                        frame,
+                        line: l.lock_line,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `s.ShouldStop()` where `ShouldStop` only ever returns one field of its

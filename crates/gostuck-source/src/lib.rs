@@ -260,6 +260,34 @@ impl SourceFile {
         (first != name && from.all(|r| r == first)).then_some(first)
     }
 
+    /// The locker of a Cond whose `.L` is locked (`cond` is the expression
+    /// before `.L`): the argument of the `sync.NewCond` assigned to a
+    /// same-named variable or field in this file, and whether it is an
+    /// RWMutex's `RLocker()` (a read lock). In the terms of `cond`'s root when
+    /// the assignment is made through the same root name.
+    pub fn cond_locker(&self, cond: &str) -> Option<(String, bool)> {
+        let want = class_of(cond);
+        let (lhs, rhs) = self
+            .functions
+            .iter()
+            .flat_map(|f| f.assigns.iter())
+            .find(|(l, r, _)| class_of(l) == want && r.contains("NewCond("))
+            .map(|(l, r, _)| (l.as_str(), r.as_str()))?;
+        let arg = rhs[rhs.find("NewCond(")? + "NewCond(".len()..]
+            .strip_suffix(')')?
+            .trim();
+        let (arg, read) = match arg.strip_suffix(".RLocker()") {
+            Some(a) => (a, true),
+            None => (arg, false),
+        };
+        let arg = arg.trim_start_matches('&');
+        let rebased = match (root_ident(lhs), root_ident(arg), root_ident(cond)) {
+            (Some(l), Some(a), Some(c)) if l == a => format!("{c}{}", &arg[a.len()..]),
+            _ => arg.to_string(),
+        };
+        Some((rebased, read))
+    }
+
     /// Functions and methods declared with this name (`M` finds `(s *T) M`).
     pub fn functions_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FunctionInfo> {
         self.functions

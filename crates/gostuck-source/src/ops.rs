@@ -86,7 +86,7 @@ pub struct FunctionInfo {
     /// Expressions of `return` statements with exactly one result, as written.
     pub return_exprs: Vec<String>,
     /// Plain assignments of one name or selector to another (`a = b`,
-    /// `a := b`): (left, right, line).
+    /// `a := b`), and of `sync.NewCond(…)` calls: (left, right, line).
     pub assigns: Vec<(String, String, u32)>,
     /// Named struct types of parameters and locals (`devices` → `DeviceSet`),
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
@@ -494,8 +494,14 @@ fn push_assigns(l: Node, r: Node, src: &[u8], f: &mut FunctionInfo) {
         return;
     }
     let plain = |n: &Node| matches!(n.kind(), "identifier" | "selector_expression");
+    // `c := sync.NewCond(l)`: kept whole, so a Cond's `.L` can be traced to its locker.
+    let new_cond = |n: &Node| {
+        n.kind() == "call_expression"
+            && n.child_by_field_name("function")
+                .is_some_and(|f| text(f, src).ends_with("NewCond"))
+    };
     for (a, b) in left.iter().zip(&right) {
-        if plain(a) && plain(b) {
+        if plain(a) && (plain(b) || new_cond(b)) {
             f.assigns.push((
                 text(*a, src).to_string(),
                 text(*b, src).to_string(),

@@ -6,7 +6,7 @@ use gostuck_dump::{Dump, Group};
 use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
-use crate::facts::{gather, wait_address, Block, Facts, Sources};
+use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
 use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
@@ -33,9 +33,10 @@ pub(crate) fn diagnose(
     let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
 
     // One representative per group: members share every frame and line.
+    let sites = CallSites::from_dump(d);
     let facts: Vec<Facts> = groups
         .iter()
-        .map(|g| gather(d, g.members[0], src))
+        .map(|g| gather(d, g.members[0], src, &sites))
         .collect();
     let mut missing: Vec<String> = facts
         .iter()
@@ -103,6 +104,12 @@ pub(crate) fn diagnose(
                 format!("`{waited}` read-locked, then write-locked by the same goroutine"),
                 "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
             )
+        } else if h.read && f.block == Some(Block::RLock) {
+            (
+                "recursive-lock",
+                format!("`{waited}` read-locked again while a writer waits for it"),
+                "A pending Lock blocks new RLocks, so a goroutine that read-locks an RWMutex twice deadlocks with any writer in between: pass the state down instead of locking again (e.g. a `fooLocked` helper that expects the read lock held).",
+            )
         } else {
             (
                 "recursive-lock",
@@ -110,8 +117,13 @@ pub(crate) fn diagnose(
                 "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
             )
         };
+        let why = if h.read && f.block == Some(Block::RLock) {
+            "a writer queued on the same RWMutex blocks the second read lock and waits for the first, so neither can proceed"
+        } else {
+            "nobody else can release it, so it waits for itself forever"
+        };
         let expl = format!(
-            "{} holds `{}` (acquired at {}) and {} at {}; nobody else can release it, so it waits for itself forever.",
+            "{} holds `{}` (acquired at {}) and {} at {}; {why}.",
             ctx.name(gi),
             h.expr,
             ctx.at(gi, h.frame, h.line),

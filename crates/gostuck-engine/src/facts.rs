@@ -166,7 +166,11 @@ fn block_of(d: &Dump, g: &Goroutine, upto: usize) -> (Option<Block>, bool) {
             } else if has("sync.(*Cond).Wait") {
                 Block::CondWait
             } else {
-                Block::Other
+                // No sync frame: a runtime-internal semaphore (a GC start or
+                // stop-the-world under allocation, `runtime.GC()`), which the
+                // runtime releases by itself. The goroutine is in transit,
+                // not waiting on anything the program controls.
+                return (None, false);
             }
         }
         r if r.is_blocked() => Block::Other,
@@ -175,7 +179,180 @@ fn block_of(d: &Dump, g: &Goroutine, upto: usize) -> (Option<Block>, bool) {
     (Some(b), rw)
 }
 
-pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
+/// Calls seen in the dump's stacks: the caller's (file, line) to the callee's
+/// (file, line). They name the targets of calls through function values and
+/// interfaces, which the source alone does not.
+#[derive(Debug, Default)]
+pub(crate) struct CallSites {
+    seen: rustc_hash::FxHashMap<(String, u32), Vec<(String, u32)>>,
+}
+
+impl CallSites {
+    pub(crate) fn from_dump(d: &Dump) -> CallSites {
+        let mut cs = CallSites::default();
+        for g in &d.goroutines {
+            for w in g.frames.windows(2) {
+                let (callee, caller) = (&w[0], &w[1]);
+                let user = |f: &gostuck_dump::Frame| {
+                    !is_std_frame(d.str(f.function), d.str(f.file))
+                        && !is_go_wrapper(d.str(f.function))
+                };
+                if !user(callee) || !user(caller) {
+                    continue;
+                }
+                let v = cs
+                    .seen
+                    .entry((d.str(caller.file).to_string(), caller.line))
+                    .or_default();
+                let to = (d.str(callee.file).to_string(), callee.line);
+                if !v.contains(&to) {
+                    v.push(to);
+                }
+            }
+        }
+        cs
+    }
+}
+
+/// How deep calls are followed for the operations a goroutine may still perform.
+const CALL_DEPTH: usize = 3;
+
+/// The operations of the function a future call reaches (declared with that
+/// name in the caller's file, or seen called from that line in the dump),
+/// with its parameters replaced by the call's arguments, and those of the
+/// calls it makes in turn.
+#[allow(clippy::too_many_arguments)]
+fn inline_call(
+    src: &mut dyn Sources,
+    sites: &CallSites,
+    file: &str,
+    call: &gostuck_source::Call,
+    frame: usize,
+    depth: usize,
+    visited: &mut Vec<(String, u32)>,
+    out: &mut Vec<Future>,
+) {
+    if depth >= CALL_DEPTH {
+        return;
+    }
+    // (file, first line) of each callee.
+    let mut targets: Vec<(String, u32)> = Vec::new();
+    if let Some(sf) = src.file(file) {
+        // The receiver's named type, when known, picks among same-named methods.
+        let recv_type = call
+            .receiver
+            .as_deref()
+            .and_then(root_ident)
+            .and_then(|r| sf.type_of(call.line, r))
+            .map(str::to_string);
+        for fi in sf.functions_named(&call.callee) {
+            // A method needs a receiver; `pkg.F(x)` has an operand and no receiver.
+            if fi.has_receiver && call.receiver.is_none() {
+                continue;
+            }
+            if let (true, Some(t)) = (fi.has_receiver, recv_type.as_deref()) {
+                // `(s *T) M`, `(*T) M`, `(s T[K]) M` → `T`
+                let recv = fi.name.rsplit_once(' ').map_or("", |x| x.0);
+                let recv = recv.trim_matches(|c| c == '(' || c == ')');
+                let declared = recv
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches('*');
+                let declared = declared.split('[').next().unwrap_or(declared);
+                if declared != t {
+                    continue;
+                }
+            }
+            targets.push((file.to_string(), fi.start_line));
+        }
+    }
+    if targets.is_empty() {
+        for (cf, cl) in sites
+            .seen
+            .get(&(file.to_string(), call.line))
+            .into_iter()
+            .flatten()
+        {
+            if let Some(fi) = src.file(cf).and_then(|sf| sf.function_at(*cl)) {
+                targets.push((cf.clone(), fi.start_line));
+            }
+        }
+    }
+    for (cf, start) in targets {
+        if visited.contains(&(cf.clone(), start)) {
+            continue;
+        }
+        visited.push((cf.clone(), start));
+        let Some(fi) = src.file(&cf).and_then(|sf| sf.function_at(start)).cloned() else {
+            continue;
+        };
+        let mut bind: Vec<(String, String)> = Vec::new();
+        let mut args = call.args.iter();
+        for (i, p) in fi.params.iter().enumerate() {
+            let arg = if i == 0 && fi.has_receiver {
+                call.receiver.as_ref()
+            } else {
+                args.next()
+            };
+            if let Some(a) = arg {
+                bind.push((p.clone(), a.clone()));
+            }
+        }
+        let subst = |e: &str| -> String {
+            let t = e.trim();
+            let lead = t.len() - t.trim_start_matches(['&', '*', '(']).len();
+            let Some(root) = root_ident(t) else {
+                return t.to_string();
+            };
+            match bind.iter().find(|(p, _)| p == root) {
+                Some((_, a)) => {
+                    let a = a.trim_start_matches('&');
+                    format!("{a}{}", &t[lead + root.len()..])
+                }
+                None => t.to_string(),
+            }
+        };
+        for o in &fi.ops {
+            if matches!(o.kind, OpKind::Select | OpKind::SelectEmpty) {
+                continue;
+            }
+            out.push(Future {
+                kind: o.kind,
+                class: subst(&o.expr),
+                frame,
+                line: if cf == file { o.line } else { call.line },
+            });
+        }
+        for c in fi.calls.iter().filter(|c| !c.is_go) {
+            let mut inner = c.clone();
+            inner.receiver = inner.receiver.as_deref().map(&subst);
+            inner.args = inner.args.iter().map(|a| subst(a)).collect();
+            if cf == file {
+                inline_call(src, sites, &cf, &inner, frame, depth + 1, visited, out);
+            } else {
+                // Lines in another file mean nothing in the caller's frame.
+                let mut more = Vec::new();
+                inline_call(
+                    src,
+                    sites,
+                    &cf,
+                    &inner,
+                    frame,
+                    depth + 1,
+                    visited,
+                    &mut more,
+                );
+                out.extend(more.into_iter().map(|mut m| {
+                    m.line = call.line;
+                    m
+                }));
+            }
+        }
+    }
+}
+
+pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSites) -> Facts {
     let g = &d.goroutines[idx];
     let user_frame = g
         .frames
@@ -249,19 +426,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                 };
                 if b == Block::Select {
                     // The select statement starts on this line; its cases follow.
-                    let func = sf.function_at(f.line);
-                    if let Some(func) = func {
-                        let sel_end = func
-                            .ops
-                            .iter()
-                            .filter(|o| o.line > f.line && !o.in_select)
-                            .map(|o| o.line)
-                            .min();
-                        for o in func.ops.iter().filter(|o| {
-                            o.in_select && o.line >= f.line && sel_end.is_none_or(|e| o.line < e)
-                        }) {
-                            facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
-                        }
+                    for o in sf.select_cases(f.line) {
+                        facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
                     }
                 } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
                 {
@@ -271,14 +437,20 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
             }
         }
         for h in sf.held_at(f.line) {
+            // `c.L.Lock()` locks whatever the Cond was made over.
+            let (expr, read) = match h.expr.strip_suffix(".L").and_then(|c| sf.cond_locker(c)) {
+                Some((locker, read)) => (locker, h.read || read),
+                None => (h.expr, h.read),
+            };
             facts.held.push(HeldLock {
-                class: h.expr.clone(),
-                expr: h.expr,
-                read: h.read,
+                class: expr.clone(),
+                expr,
+                read,
                 frame: k,
                 line: h.line,
             });
         }
+        facts.held.extend(handed_off(sf, f.line, k));
         facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
             facts.future.push(Future {
@@ -287,6 +459,21 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources) -> Facts {
                 frame: k,
                 line: o.line,
             });
+        }
+        let calls: Vec<gostuck_source::Call> = sf
+            // The call on a caller's line is the one running now: its operations
+            // before the current point are done (unless a loop repeats it).
+            .future_calls(f.line, false)
+            .into_iter()
+            .cloned()
+            .collect();
+        let mut visited = Vec::new();
+        if let Some(fi) = sf.function_at(f.line) {
+            visited.push((file.to_string(), fi.start_line));
+        }
+        let file = file.to_string();
+        for c in &calls {
+            inline_call(src, sites, &file, c, k, 0, &mut visited, &mut facts.future);
         }
     }
     // Follow parameters to the arguments their callers passed, so `left` in
@@ -314,6 +501,10 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
     let mut expr = expr.to_string();
     let mut k = k;
     for _ in 0..8 {
+        let file = d.str(g.frames[k].file);
+        if let Some(e) = src.file(file).and_then(|sf| through_getter(sf, &expr)) {
+            expr = e;
+        }
         let class = class_of(&expr).to_string();
         let Some(root) = root_ident(&expr).map(str::to_string) else {
             return class;
@@ -350,6 +541,17 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
                 func.has_receiver,
             ))
         }) else {
+            // A local assigned from another variable everywhere it is
+            // assigned (`rcNextc = nextc`) is that variable.
+            if let Some(a) = src
+                .file(here.0)
+                .and_then(|sf| sf.alias_of(here.1, &root))
+                .map(str::to_string)
+            {
+                let trimmed = expr.trim().trim_start_matches(['&', '*', '(']);
+                expr = format!("{a}{}", &trimmed[root.len()..]);
+                continue;
+            }
             return typed(src, here, &root, class);
         };
         let fname = d.str(frame.function);
@@ -408,6 +610,108 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
         }
     }
     class_of(&expr).to_string()
+}
+
+/// Locks a frame holds because a function it already called locked them and
+/// returned without unlocking (`l.URLLock(url)` locking `l.m[url]`), named in
+/// the frame's terms, unless the frame has unlocked them since.
+fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<HeldLock> {
+    let Some(func) = sf.function_at(line) else {
+        return Vec::new();
+    };
+    let leaks = sf.leaky_locks();
+    let mut out = Vec::new();
+    for c in func
+        .calls
+        .iter()
+        .filter(|c| !c.is_go && !c.deferred && c.line < line)
+    {
+        for callee in sf.functions_named(&c.callee) {
+            if callee.has_receiver != c.receiver.is_some() {
+                continue;
+            }
+            for l in leaks
+                .iter()
+                .filter(|l| l.exit == "hand-off" && l.function == callee.name)
+            {
+                // Bind the callee's receiver (or first parameter) to the call's.
+                let root = root_ident(&l.expr).unwrap_or("");
+                let bound = match (
+                    callee.params.iter().position(|p| p == root),
+                    callee.has_receiver,
+                ) {
+                    (Some(0), true) => c.receiver.clone(),
+                    (Some(i), true) => c.args.get(i - 1).cloned(),
+                    (Some(i), false) => c.args.get(i).cloned(),
+                    (None, _) => Some(root.to_string()),
+                };
+                let Some(bound) = bound else { continue };
+                let trimmed = l.expr.trim().trim_start_matches(['&', '*']);
+                let expr = format!(
+                    "{}{}",
+                    bound.trim_start_matches('&'),
+                    &trimmed[root.len()..]
+                );
+                let unlock = if l.read {
+                    OpKind::RUnlock
+                } else {
+                    OpKind::Unlock
+                };
+                let released = func.ops.iter().any(|o| {
+                    o.kind == unlock
+                        && !o.deferred
+                        && c.line < o.line
+                        && o.line < line
+                        && o.expr == expr
+                });
+                if !released {
+                    out.push(HeldLock {
+                        class: expr.clone(),
+                        expr,
+                        read: l.read,
+                        frame,
+                        line: l.lock_line,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `s.ShouldStop()` where `ShouldStop` only ever returns one field of its
+/// receiver (`return s.stopper`, besides `nil`): `s.stopper`. Accessors hide
+/// the channel or lock a goroutine waits on behind a call.
+fn through_getter(sf: &gostuck_source::SourceFile, expr: &str) -> Option<String> {
+    let call = expr.trim().strip_suffix("()")?;
+    let (recv, name) = match call.rsplit_once('.') {
+        Some((r, n)) => (Some(r), n),
+        None => (None, call),
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    for fi in sf.functions_named(name) {
+        if fi.has_receiver != recv.is_some() {
+            continue;
+        }
+        let mut results = fi.return_exprs.iter().filter(|e| *e != "nil");
+        let first = results.next()?;
+        if results.any(|e| e != first) {
+            return None;
+        }
+        let root = root_ident(first)?;
+        return match (recv, fi.has_receiver) {
+            (Some(r), true) if fi.params.first().is_some_and(|p| p == root) => Some(format!(
+                "{r}{}",
+                &first.trim_start_matches(['&', '*'])[root.len()..]
+            )),
+            // A parameter other than the receiver would need the arguments.
+            _ if fi.params.iter().any(|p| p == root) => None,
+            _ => Some(first.clone()),
+        };
+    }
+    None
 }
 
 /// A bare variable whose declared or constructed type is a named struct is

@@ -98,6 +98,18 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                 let caller_same_class = h.frame != uf && h.class == class;
                 if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
                     g.self_locks.push((i, hi));
+                } else if (same_text || caller_same_class) && block == Block::RLock && h.read {
+                    // A second RLock of an RWMutex it read-holds waits behind a
+                    // queued writer, which waits for the first RLock: recursive.
+                    let writer = facts.iter().enumerate().any(|(j, b)| {
+                        j != i
+                            && b.block == Some(Block::Lock)
+                            && b.rw
+                            && b.class.as_deref().is_some_and(|c| same_class(c, class))
+                    });
+                    if writer {
+                        g.self_locks.push((i, hi));
+                    }
                 }
             }
             for (j, b) in facts.iter().enumerate() {

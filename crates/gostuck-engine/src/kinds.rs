@@ -31,8 +31,8 @@ pub const KINDS: &[KindDoc] = &[
     KindDoc {
         name: "recursive-lock",
         title: "a goroutine waits for a lock its own stack holds",
-        meaning: "sync.Mutex is not reentrant: a method that holds mu called a helper that locks mu again.",
-        rule: "The blocking Lock's expression equals a lock held in the same frame, or has the same resource class as a lock held by a caller frame.",
+        meaning: "sync.Mutex is not reentrant: a method that holds mu called a helper that locks mu again. An RWMutex read-locked twice deadlocks the same way once a writer queues in between.",
+        rule: "The blocking Lock's expression equals a lock held in the same frame, or has the same resource class as a lock held by a caller frame; for an RLock, the held lock is a read lock and another goroutine waits to Lock that RWMutex. Held locks include those a called function returned without unlocking and a Cond's L (its NewCond locker).",
         fix: "Split into a locking entry point and an unexported helper that expects the lock to be held (fooLocked).",
         scenario: Some("recursive-lock"),
     },

@@ -217,6 +217,84 @@ impl SourceFile {
             .collect()
     }
 
+    /// Calls (not `go` statements) the function spanning `line` may still make
+    /// once past `line`, by the same rule as [`SourceFile::future_ops`].
+    pub fn future_calls(&self, line: u32, include_line: bool) -> Vec<&Call> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let in_loop = |l: u32| {
+            f.loops
+                .iter()
+                .any(|&(s, e)| s <= line && line <= e && s <= l && l <= e)
+        };
+        f.calls
+            .iter()
+            .filter(|c| {
+                !c.is_go
+                    && (c.line > line
+                        || (include_line && c.line == line)
+                        || c.deferred
+                        || in_loop(c.line))
+            })
+            .collect()
+    }
+
+    /// What `name` was assigned from, when every plain assignment to it
+    /// (`name = other`, `name := other`) in the declaration around `line`,
+    /// closures included, assigns the same name or selector.
+    pub fn alias_of(&self, line: u32, name: &str) -> Option<&str> {
+        let outer = self
+            .functions
+            .iter()
+            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .max_by_key(|f| f.end_line - f.start_line)?;
+        let mut from = self
+            .functions
+            .iter()
+            .filter(|f| outer.start_line <= f.start_line && f.end_line <= outer.end_line)
+            .flat_map(|f| f.assigns.iter())
+            .filter(|(l, _, _)| l == name)
+            .map(|(_, r, _)| r.as_str());
+        let first = from.next()?;
+        (first != name && from.all(|r| r == first)).then_some(first)
+    }
+
+    /// The locker of a Cond whose `.L` is locked (`cond` is the expression
+    /// before `.L`): the argument of the `sync.NewCond` assigned to a
+    /// same-named variable or field in this file, and whether it is an
+    /// RWMutex's `RLocker()` (a read lock). In the terms of `cond`'s root when
+    /// the assignment is made through the same root name.
+    pub fn cond_locker(&self, cond: &str) -> Option<(String, bool)> {
+        let want = class_of(cond);
+        let (lhs, rhs) = self
+            .functions
+            .iter()
+            .flat_map(|f| f.assigns.iter())
+            .find(|(l, r, _)| class_of(l) == want && r.contains("NewCond("))
+            .map(|(l, r, _)| (l.as_str(), r.as_str()))?;
+        let arg = rhs[rhs.find("NewCond(")? + "NewCond(".len()..]
+            .strip_suffix(')')?
+            .trim();
+        let (arg, read) = match arg.strip_suffix(".RLocker()") {
+            Some(a) => (a, true),
+            None => (arg, false),
+        };
+        let arg = arg.trim_start_matches('&');
+        let rebased = match (root_ident(lhs), root_ident(arg), root_ident(cond)) {
+            (Some(l), Some(a), Some(c)) if l == a => format!("{c}{}", &arg[a.len()..]),
+            _ => arg.to_string(),
+        };
+        Some((rebased, read))
+    }
+
+    /// Functions and methods declared with this name (`M` finds `(s *T) M`).
+    pub fn functions_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FunctionInfo> {
+        self.functions
+            .iter()
+            .filter(move |f| f.name != "func literal" && f.name.rsplit(' ').next() == Some(name))
+    }
+
     /// Whether the function spanning `line` may still start a goroutine once
     /// past `line` (a `go` statement after it or in a loop around it).
     pub fn may_spawn(&self, line: u32, include_line: bool) -> bool {
@@ -231,6 +309,35 @@ impl SourceFile {
         f.calls.iter().any(|c| {
             c.is_go && (c.line > line || (include_line && c.line == line) || in_loop(c.line))
         })
+    }
+
+    /// The cases (their send or receive operations) of the `select` statement
+    /// starting at `line`, without those of selects nested in its case bodies.
+    pub fn select_cases(&self, line: u32) -> Vec<&Op> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let Some(&(start, end)) = f.selects.iter().find(|&&(s, _)| s == line) else {
+            return Vec::new();
+        };
+        // The innermost select around an operation owns it.
+        let owner = |l: u32| {
+            f.selects
+                .iter()
+                .filter(|&&(s, e)| s <= l && l <= e)
+                .min_by_key(|&&(s, e)| e - s)
+                .copied()
+        };
+        f.ops
+            .iter()
+            .filter(|o| {
+                o.in_select
+                    && start <= o.line
+                    && o.line <= end
+                    && matches!(o.kind, OpKind::Send | OpKind::Recv)
+                    && owner(o.line) == Some((start, end))
+            })
+            .collect()
     }
 
     /// Source lines `from..=to` (1-based), clipped to the file.

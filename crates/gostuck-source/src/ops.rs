@@ -81,6 +81,13 @@ pub struct FunctionInfo {
     pub breaks: Vec<(u32, u32)>,
     /// `continue` statements: (line, first and last line of their loop).
     pub continues: Vec<(u32, u32, u32)>,
+    /// Line ranges of `select` statements (first and last line), in source order.
+    pub selects: Vec<(u32, u32)>,
+    /// Expressions of `return` statements with exactly one result, as written.
+    pub return_exprs: Vec<String>,
+    /// Plain assignments of one name or selector to another (`a = b`,
+    /// `a := b`), and of `sync.NewCond(…)` calls: (left, right, line).
+    pub assigns: Vec<(String, String, u32)>,
     /// Named struct types of parameters and locals (`devices` → `DeviceSet`),
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
@@ -100,6 +107,8 @@ pub struct Call {
     pub args: Vec<String>,
     /// A `go` statement.
     pub is_go: bool,
+    /// Inside a `defer` (runs on return).
+    pub deferred: bool,
 }
 
 fn line(n: Node) -> u32 {
@@ -176,6 +185,9 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     returns: Vec::new(),
                     breaks: Vec::new(),
                     continues: Vec::new(),
+                    selects: Vec::new(),
+                    return_exprs: Vec::new(),
+                    assigns: Vec::new(),
                     types,
                 };
                 let mut ctx = Ctx {
@@ -259,7 +271,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 .named_children(&mut c)
                 .find(|ch| ch.kind() == "call_expression");
             if let Some(call) = call {
-                record_call(call, src, f, true);
+                record_call(call, src, f, true, false);
             }
             return;
         }
@@ -312,6 +324,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 OpKind::Select
             };
             push(f, kind, "", line(n), ctx);
+            f.selects.push((line(n), end_line(n)));
             let mut c = n.walk();
             for ch in n.named_children(&mut c) {
                 if ch.kind() == "communication_case" {
@@ -333,7 +346,33 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             ctx.break_target = saved_break;
             return;
         }
-        "return_statement" if !ctx.deferred => f.returns.push(line(n)),
+        "return_statement" if !ctx.deferred => {
+            f.returns.push(line(n));
+            let first = {
+                let mut c = n.walk();
+                let x = n.named_children(&mut c).next();
+                x
+            };
+            if let Some(list) = first {
+                let mut c2 = list.walk();
+                let results: Vec<Node> = if list.kind() == "expression_list" {
+                    list.named_children(&mut c2).collect()
+                } else {
+                    vec![list]
+                };
+                if let [one] = results.as_slice() {
+                    f.return_exprs.push(text(*one, src).to_string());
+                }
+            }
+        }
+        "assignment_statement" => {
+            if let (Some(l), Some(r)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) {
+                push_assigns(l, r, src, f);
+            }
+        }
         "continue_statement" if !ctx.deferred => {
             if let Some((s, e)) = ctx.loop_range {
                 f.continues.push((line(n), s, e));
@@ -345,6 +384,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 n.child_by_field_name("left"),
                 n.child_by_field_name("right"),
             ) {
+                push_assigns(l, r, src, f);
                 let mut c1 = l.walk();
                 let mut c2 = r.walk();
                 for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
@@ -392,7 +432,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
 
         "call_expression" => {
-            record_call(n, src, f, false);
+            record_call(n, src, f, false, ctx.deferred);
             if let Some(func) = n.child_by_field_name("function") {
                 match func.kind() {
                     "selector_expression" => {
@@ -444,7 +484,34 @@ fn walk_children(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
     }
 }
 
-fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool) {
+/// `a = b` and `a, b := c, d` where both sides are names or selectors.
+fn push_assigns(l: Node, r: Node, src: &[u8], f: &mut FunctionInfo) {
+    let mut c1 = l.walk();
+    let mut c2 = r.walk();
+    let left: Vec<Node> = l.named_children(&mut c1).collect();
+    let right: Vec<Node> = r.named_children(&mut c2).collect();
+    if left.len() != right.len() {
+        return;
+    }
+    let plain = |n: &Node| matches!(n.kind(), "identifier" | "selector_expression");
+    // `c := sync.NewCond(l)`: kept whole, so a Cond's `.L` can be traced to its locker.
+    let new_cond = |n: &Node| {
+        n.kind() == "call_expression"
+            && n.child_by_field_name("function")
+                .is_some_and(|f| text(f, src).ends_with("NewCond"))
+    };
+    for (a, b) in left.iter().zip(&right) {
+        if plain(a) && (plain(b) || new_cond(b)) {
+            f.assigns.push((
+                text(*a, src).to_string(),
+                text(*b, src).to_string(),
+                line(*a),
+            ));
+        }
+    }
+}
+
+fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool, deferred: bool) {
     let Some(func) = n.child_by_field_name("function") else {
         return;
     };
@@ -479,6 +546,7 @@ fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool) {
         receiver,
         args,
         is_go,
+        deferred,
     });
 }
 

@@ -131,3 +131,36 @@ fn struct_types_of_receivers_and_locals_are_known() {
         "sync types say nothing about instances"
     );
 }
+
+#[test]
+fn select_cases_after_a_case_body_with_operations_are_kept() {
+    let src = b"package main
+func f(abort, ch chan int, c *sync.Cond) {
+	select {
+	case <-abort:
+		c.Signal()
+		<-ch
+		select {
+		case out <- 1:
+		}
+		return
+	case v := <-ch:
+		_ = v
+	}
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    let cases: Vec<_> = f
+        .select_cases(3)
+        .iter()
+        .map(|o| (o.kind, o.expr.as_str(), o.line))
+        .collect();
+    assert_eq!(
+        cases,
+        [(OpKind::Recv, "abort", 4), (OpKind::Recv, "ch", 11)],
+        "the body's receive and the nested select's send are not cases"
+    );
+    let inner: Vec<_> = f.select_cases(7).iter().map(|o| o.line).collect();
+    assert_eq!(inner, [8]);
+    assert!(f.select_cases(4).is_empty());
+}

@@ -1,0 +1,3 @@
+module gostuck.test/helper-methods
+
+go 1.21

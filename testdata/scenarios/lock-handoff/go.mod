@@ -1,0 +1,3 @@
+module gostuck.test/lock-handoff
+
+go 1.21

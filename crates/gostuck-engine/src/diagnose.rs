@@ -33,7 +33,7 @@ pub(crate) fn diagnose(
     let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
 
     // One representative per group: members share every frame and line.
-    let sites = CallSites::from_dump(d);
+    let sites = CallSites::from_stacks(d, groups.iter().map(|g| g.members[0]));
     let facts: Vec<Facts> = groups
         .iter()
         .map(|g| gather(d, g.members[0], src, &sites))

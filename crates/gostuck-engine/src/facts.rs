@@ -188,9 +188,15 @@ pub(crate) struct CallSites {
 }
 
 impl CallSites {
-    pub(crate) fn from_dump(d: &Dump) -> CallSites {
+    /// The calls seen in the stacks of the goroutines `reps` (indices into
+    /// `d.goroutines`): one representative per group is enough (members share
+    /// every frame), and taken in input order it gives what walking every
+    /// goroutine gives.
+    pub(crate) fn from_stacks(d: &Dump, reps: impl IntoIterator<Item = usize>) -> CallSites {
+        let mut reps: Vec<usize> = reps.into_iter().collect();
+        reps.sort_unstable();
         let mut cs = CallSites::default();
-        for g in &d.goroutines {
+        for g in reps.into_iter().map(|i| &d.goroutines[i]) {
             for w in g.frames.windows(2) {
                 let (callee, caller) = (&w[0], &w[1]);
                 let user = |f: &gostuck_dump::Frame| {

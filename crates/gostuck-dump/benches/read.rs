@@ -98,6 +98,20 @@ fn benches(c: &mut Criterion, path: &Path, bytes: &[u8]) {
             (dumps, groups)
         })
     });
+    g.bench_function("read_bytes-blocking-args", |b| {
+        // What `gostuck analyze` keeps: the arguments of blocking runtime/sync
+        // frames (the engine's `uses_args`; a similar test here, the dump crate
+        // cannot depend on the engine).
+        fn blocking(f: &str) -> bool {
+            f.starts_with("sync.")
+                || f.starts_with("internal/sync.")
+                || f.starts_with("runtime.chan")
+        }
+        let opts = ReadOptions {
+            keep_args: gostuck_dump::KeepArgs::Of(blocking),
+        };
+        b.iter(|| read_bytes(black_box(bytes), &opts).unwrap())
+    });
     g.bench_function("read_bytes-no-args", |b| {
         let opts = ReadOptions {
             keep_args: gostuck_dump::KeepArgs::None,

@@ -201,20 +201,25 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
             top_user_frame: None,
         })
         .collect();
+    // Whether some member printed no minutes (under a minute).
+    let mut unminuted = vec![false; groups.len()];
     for (i, (g, &gi)) in gs.iter().zip(&of).enumerate() {
         let grp = &mut groups[gi];
         grp.members.push(i);
         grp.count = grp.count.saturating_add(g.count);
-        if let Some(m) = g.wait_minutes {
-            grp.minutes = Some(match grp.minutes {
-                None => (m, m),
-                Some((lo, hi)) => (lo.min(m), hi.max(m)),
-            });
+        match g.wait_minutes {
+            Some(m) => {
+                grp.minutes = Some(match grp.minutes {
+                    None => (m, m),
+                    Some((lo, hi)) => (lo.min(m), hi.max(m)),
+                });
+            }
+            None => unminuted[gi] = true,
         }
     }
-    for grp in &mut groups {
+    for (grp, unminuted) in groups.iter_mut().zip(unminuted) {
         let g = &gs[grp.members[0]];
-        if grp.minutes.is_some() && grp.members.iter().any(|&i| gs[i].wait_minutes.is_none()) {
+        if grp.minutes.is_some() && unminuted {
             // Members under a minute print no minutes: the range starts at 0.
             grp.minutes = grp.minutes.map(|(_, hi)| (0, hi));
         }

@@ -48,19 +48,21 @@ pub(crate) fn diagnose(
     let count = |gi: usize| groups[gi].count;
     let members = |gi: usize| groups[gi].members.as_slice();
     // Members of one group are distinct instances unless they all wait on one address.
+    // (Stops at the first member with no address or another address than the first's.)
     let distinct_addresses = |gi: usize| -> bool {
         let upto = facts[gi].user_frame.unwrap_or(0);
-        let mut seen = FxHashSet::default();
+        let mut first = None;
         for &m in &groups[gi].members {
             match wait_address(d, &d.goroutines[m], upto) {
-                Some(a) => {
-                    seen.insert(a);
-                }
                 None => return true,
+                Some(a) if *first.get_or_insert(a) != a => return true,
+                Some(_) => {}
             }
         }
-        seen.len() > 1 || groups[gi].members.len() == 1 && groups[gi].count > 1
+        groups[gi].members.len() == 1 && groups[gi].count > 1
     };
+    // Asked once per group, however many edges it has to itself.
+    let mut distinct_memo: Vec<Option<bool>> = vec![None; groups.len()];
 
     if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
         for f in &facts {
@@ -76,7 +78,9 @@ pub(crate) fn diagnose(
         }
         count(e.from) > 1
             && match e.why {
-                EdgeWhy::Holds { .. } => distinct_addresses(e.from),
+                EdgeWhy::Holds { .. } => {
+                    *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
+                }
                 EdgeWhy::Partner { .. } => true,
             }
     });
@@ -263,7 +267,7 @@ pub(crate) fn diagnose(
             })
             .collect();
         let waiters: u64 = blind.iter().map(|&gi| count(gi)).sum();
-        let addrs: FxHashSet<Option<String>> = blind
+        let addrs: FxHashSet<Option<&str>> = blind
             .iter()
             .flat_map(|&gi| {
                 let upto = facts[gi].user_frame.unwrap_or(0);

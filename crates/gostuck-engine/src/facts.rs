@@ -366,7 +366,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)));
     let upto = user_frame.unwrap_or(g.frames.len());
     let (mut block, rw) = block_of(d, g, upto);
-    let address = wait_address(d, g, upto);
+    let address = wait_address(d, g, upto).map(str::to_string);
     let mut facts = Facts {
         block,
         rw,
@@ -733,10 +733,10 @@ fn typed(src: &mut dyn Sources, (file, line): (&str, u32), root: &str, class: St
 /// The address of the resource a goroutine waits on, read from the first
 /// argument of the runtime or sync frame above its user code, when printed
 /// without `?` (which marks values the runtime could not vouch for).
-pub(crate) fn wait_address(d: &Dump, g: &Goroutine, upto: usize) -> Option<String> {
+pub(crate) fn wait_address<'d>(d: &'d Dump, g: &Goroutine, upto: usize) -> Option<&'d str> {
     g.frames[..upto.min(g.frames.len())].iter().find_map(|f| {
         address_function(d.str(f.function))?;
-        first_arg(d.str(f.args)).map(str::to_string)
+        first_arg(d.str(f.args))
     })
 }
 

@@ -174,13 +174,15 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
         }
         let keys = a.class.iter().map(String::as_str);
         let keys = keys.chain(a.cases.iter().map(|c| c.1.as_str()));
-        let mut matched = Vec::new();
-        for &j in &index.candidates(&index.partners, keys) {
-            let b = &facts[j];
-            if i == j && !multi[i] {
+        let mut matched: Vec<usize> = Vec::new();
+        // The future operations on these classes, in (group, operation) order:
+        // each group's first one that completes the wait gives its edge.
+        for (j, k) in index.ops(keys) {
+            if (i == j && !multi[i]) || matched.last() == Some(&j) {
                 continue;
             }
-            if let Some(f) = b.future.iter().find(|f| complements(a, f.kind, &f.class)) {
+            let f = &facts[j].future[k];
+            if complements(a, f.kind, &f.class) {
                 matched.push(j);
                 g.edges.push(Edge {
                     from: i,
@@ -214,8 +216,9 @@ fn class_key(c: &str) -> &str {
 /// compares each waiting group with those only instead of every group (it was
 /// quadratic in the number of groups: thousands in a big server's dump).
 struct Index<'a> {
-    /// Groups with a future operation on a class with this key, ascending.
-    partners: FxHashMap<&'a str, Vec<usize>>,
+    /// Future operations on a class with this key: (group, index in its
+    /// `future`), ascending.
+    partners: FxHashMap<&'a str, Vec<(usize, usize)>>,
     /// Groups holding a lock of a class with this key, or waiting to write-lock
     /// an RWMutex of one, ascending.
     lockers: FxHashMap<&'a str, Vec<usize>>,
@@ -225,7 +228,7 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(facts: &'a [Facts]) -> Index<'a> {
-        let mut partners: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut partners: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
         let mut lockers: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut opaque = Vec::new();
         let add = |m: &mut FxHashMap<&'a str, Vec<usize>>, class: &'a str, j: usize| {
@@ -235,8 +238,11 @@ impl<'a> Index<'a> {
             }
         };
         for (j, b) in facts.iter().enumerate() {
-            for f in &b.future {
-                add(&mut partners, &f.class, j);
+            for (k, f) in b.future.iter().enumerate() {
+                partners
+                    .entry(class_key(&f.class))
+                    .or_default()
+                    .push((j, k));
             }
             for h in &b.held {
                 add(&mut lockers, &h.class, j);
@@ -269,6 +275,21 @@ impl<'a> Index<'a> {
         }
         out.sort_unstable();
         out.dedup();
+        out
+    }
+
+    /// The future operations under any of `classes`' keys, ascending, once each.
+    fn ops<'c>(&self, classes: impl IntoIterator<Item = &'c str>) -> Vec<(usize, usize)> {
+        let mut keys: Vec<&str> = classes.into_iter().map(class_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for k in keys {
+            if let Some(v) = self.partners.get(k) {
+                out.extend(v);
+            }
+        }
+        out.sort_unstable();
         out
     }
 

@@ -147,11 +147,14 @@ fn lines_of_other_output_are_ignored_and_the_header_variants_parse() {
     // Candidates (`=`, `@`) on dump lines before the trace line, several per line.
     let system = b"goroutine 1 gp=0x1 m=0 mp=0x2 [running]:\n\tmain.go:3 fp=0x1 sp=0x2 pc=0x3\n";
     assert!(!contains_trace(system));
-    assert!(contains_trace(&[&system[..], b"SCHED 0ms: gomaxprocs=2 idleprocs=1"].concat()));
+    assert!(contains_trace(
+        &[&system[..], b"SCHED 0ms: gomaxprocs=2 idleprocs=1"].concat()
+    ));
     assert!(!contains_trace(b"gc = @ no"));
-    assert!(contains_trace(b"SCHED 10ms: gomaxprocs=2 idleprocs=0 threads=4"));
+    assert!(contains_trace(
+        b"SCHED 10ms: gomaxprocs=2 idleprocs=0 threads=4"
+    ));
 }
-
 
 #[test]
 fn a_pending_stop_the_world_is_reported() {

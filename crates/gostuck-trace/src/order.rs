@@ -22,9 +22,9 @@ pub(crate) type Advance = Result<Option<SchedCtx>, String>;
 
 /// Scheduler state across the whole trace.
 pub(crate) struct Ordering {
-    pub(crate) g_states: FxHashMap<GoId, GState>,
-    pub(crate) p_states: FxHashMap<ProcId, PState>,
-    pub(crate) m_states: FxHashMap<ThreadId, MState>,
+    pub(crate) g_states: IdMap<GState>,
+    pub(crate) p_states: IdMap<PState>,
+    pub(crate) m_states: MStates,
     pub(crate) active_tasks: FxHashMap<TaskId, TaskState>,
     pub(crate) gc_seq: u64,
     pub(crate) gc_state: GcState,
@@ -43,9 +43,9 @@ pub(crate) struct Cx<'a> {
 impl Ordering {
     pub(crate) fn new() -> Self {
         Ordering {
-            g_states: FxHashMap::default(),
-            p_states: FxHashMap::default(),
-            m_states: FxHashMap::default(),
+            g_states: IdMap::default(),
+            p_states: IdMap::default(),
+            m_states: MStates::default(),
             active_tasks: FxHashMap::default(),
             gc_seq: 0,
             gc_state: GcState::Undetermined,
@@ -72,11 +72,14 @@ impl Ordering {
     }
 
     /// Tries to advance `ev`, which is the next event of thread `m`.
+    /// `m_slot` is the thread's slot in `m_states` once known (`u32::MAX`
+    /// before), kept by the caller.
     pub(crate) fn advance(
         &mut self,
         ev: &mut BaseEvent,
         table: &Table,
         m: ThreadId,
+        m_slot: &mut u32,
         gen: u64,
         offset: u64,
     ) -> Result<bool, String> {
@@ -89,10 +92,10 @@ impl Ordering {
             m,
         };
         if m != NO_THREAD {
-            let ms = self.m_states.entry(m).or_insert(MState {
-                g: NO_GOROUTINE,
-                p: NO_PROC,
-            });
+            if *m_slot == u32::MAX {
+                *m_slot = self.m_states.slot(m);
+            }
+            let ms = self.m_states.at(*m_slot);
             cur.p = ms.p;
             cur.g = ms.g;
         }
@@ -143,10 +146,9 @@ impl Ordering {
         match res? {
             Some(new) => {
                 if m != NO_THREAD {
-                    if let Some(ms) = self.m_states.get_mut(&m) {
-                        ms.p = new.p;
-                        ms.g = new.g;
-                    }
+                    let ms = self.m_states.at(*m_slot);
+                    ms.p = new.p;
+                    ms.g = new.g;
                 }
                 Ok(true)
             }
@@ -163,7 +165,7 @@ impl Ordering {
         let status = status as u8;
         let mut old = crate::access::proc_status_state(u64::from(status));
         let initial = cx.gen == self.initial_gen;
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL {
                 // Promote: no information was lost after all.
                 old = ProcState::Running;
@@ -203,9 +205,8 @@ impl Ordering {
         // An abandoned syscall P promoted to running must be reported in the
         // context of the thread it is bound to.
         if status == ps::SYSCALL_ABANDONED && old == ProcState::Running {
-            let found = self.m_states.iter().find(|(_, ms)| ms.p == pid);
-            match found {
-                Some((&mid, ms)) => {
+            match self.m_states.find_proc(pid) {
+                Some((mid, ms)) => {
                     cur = SchedCtx {
                         m: mid,
                         p: pid,
@@ -226,14 +227,14 @@ impl Ordering {
     fn proc_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        let ok = matches!(self.p_states.get(&pid),
+        let ok = matches!(self.p_states.get(pid),
             Some(s) if s.status == ps::IDLE && seq.succeeds(s.seq))
             && cx.cur.p == NO_PROC;
         if !ok {
             return Ok(None);
         }
         validate(cx.cur, [Need::Must, Need::Not, Need::May])?;
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             s.status = ps::RUNNING;
             s.seq = seq;
         }
@@ -243,7 +244,7 @@ impl Ordering {
 
     fn proc_stop(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let name = type_name(ev.typ);
-        let Some(s) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(s) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "event {name} for proc ({}) that doesn't exist",
                 cx.cur.p
@@ -266,7 +267,7 @@ impl Ordering {
     fn proc_steal(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        let old = match self.p_states.get(&pid) {
+        let old = match self.p_states.get(pid) {
             Some(s)
                 if (s.status == ps::SYSCALL || s.status == ps::SYSCALL_ABANDONED)
                     && seq.succeeds(s.seq) =>
@@ -277,7 +278,7 @@ impl Ordering {
         };
         validate(cx.cur, [Need::Must, Need::May, Need::May])?;
         ev.args[3] = u64::from(old);
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             s.status = ps::IDLE;
             s.seq = seq;
         }
@@ -300,7 +301,7 @@ impl Ordering {
                 ..cx.cur
             }));
         }
-        let Some(ms) = self.m_states.get_mut(&mid) else {
+        let Some(ms) = self.m_states.get_mut(mid) else {
             return Err(format!("stole proc from non-existent thread {mid}"));
         };
         if ms.p != pid {
@@ -324,7 +325,7 @@ impl Ordering {
         }
         let status = status as u8;
         let mut old = crate::access::go_status_state(u64::from(status));
-        if let Some(s) = self.g_states.get_mut(&gid) {
+        if let Some(s) = self.g_states.get_mut(gid) {
             if s.status != status {
                 return Err(format!(
                     "inconsistent status for goroutine {gid}: old {} vs. new {}",
@@ -363,7 +364,7 @@ impl Ordering {
                 } else {
                     // A goroutine sitting in a syscall on another thread for
                     // the whole generation.
-                    match self.m_states.get(&mid) {
+                    match self.m_states.get(mid) {
                         Some(ms) => {
                             if ms.g != gid {
                                 return Err(format!(
@@ -388,7 +389,7 @@ impl Ordering {
 
     fn go_create(&mut self, t: EventType, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        if let Some(s) = self.g_states.get(&cx.cur.g) {
+        if let Some(s) = self.g_states.get(cx.cur.g) {
             if s.status != gs::RUNNING {
                 return Err(format!(
                     "{} event for goroutine that's not Running",
@@ -397,7 +398,7 @@ impl Ordering {
             }
         }
         let new_g = ev.args[0] as i64;
-        if self.g_states.contains_key(&new_g) {
+        if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) that already exists"
             ));
@@ -416,7 +417,7 @@ impl Ordering {
     /// The running goroutine of the context must exist and be running.
     pub(crate) fn running_g(&self, t: EventType, cx: &Cx<'_>) -> Result<(), String> {
         validate(cx.cur, USER_GO)?;
-        match self.g_states.get(&cx.cur.g) {
+        match self.g_states.get(cx.cur.g) {
             None => Err(format!(
                 "event {} for goroutine ({}) that doesn't exist",
                 t.name(),
@@ -435,7 +436,7 @@ impl Ordering {
         let g = cx.cur.g;
         match t {
             EventType::GoDestroy => {
-                self.g_states.remove(&g);
+                self.g_states.remove(g);
             }
             EventType::GoStop => self.set_g_status(g, gs::RUNNABLE),
             _ => self.set_g_status(g, gs::WAITING),
@@ -448,7 +449,7 @@ impl Ordering {
     }
 
     pub(crate) fn set_g_status(&mut self, g: GoId, status: u8) {
-        if let Some(s) = self.g_states.get_mut(&g) {
+        if let Some(s) = self.g_states.get_mut(g) {
             s.status = status;
         }
     }
@@ -456,13 +457,13 @@ impl Ordering {
     fn go_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        if !matches!(self.g_states.get(&gid),
+        if !matches!(self.g_states.get(gid),
             Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq))
         {
             return Ok(None);
         }
         validate(cx.cur, [Need::Must, Need::Must, Need::Not])?;
-        if let Some(s) = self.g_states.get_mut(&gid) {
+        if let Some(s) = self.g_states.get_mut(gid) {
             s.status = gs::RUNNING;
             s.seq = seq;
         }
@@ -473,7 +474,7 @@ impl Ordering {
     fn go_unblock(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        match self.g_states.get_mut(&gid) {
+        match self.g_states.get_mut(gid) {
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {
                 s.status = gs::RUNNABLE;
                 s.seq = seq;

@@ -15,7 +15,7 @@ impl Ordering {
         let t = EventType::GoSyscallBegin;
         self.running_g(t, cx)?;
         self.set_g_status(cx.cur.g, gs::SYSCALL);
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cx.cur.p,
@@ -41,7 +41,7 @@ impl Ordering {
 
     fn syscalling_g(&self, t: EventType, cx: &Cx<'_>, reqs: [Need; 3]) -> Result<(), String> {
         validate(cx.cur, reqs)?;
-        match self.g_states.get(&cx.cur.g) {
+        match self.g_states.get(cx.cur.g) {
             None => Err(format!(
                 "event {} for goroutine ({}) that doesn't exist",
                 t.name(),
@@ -59,7 +59,7 @@ impl Ordering {
         let t = EventType::GoSyscallEnd;
         self.syscalling_g(t, cx, USER_GO)?;
         self.set_g_status(cx.cur.g, gs::RUNNING);
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cx.cur.p,
@@ -82,7 +82,7 @@ impl Ordering {
         // Cannot happen while this thread still holds a P in a syscall: it
         // must lose it (ProcStop or ProcSteal) first.
         if cx.cur.p != NO_PROC {
-            match self.p_states.get(&cx.cur.p) {
+            match self.p_states.get(cx.cur.p) {
                 None => {
                     return Err(format!(
                         "uninitialized proc {} found during {}",
@@ -106,7 +106,7 @@ impl Ordering {
     pub(crate) fn go_create_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::May, Need::Not])?;
         let new_g = ev.args[0] as i64;
-        if self.g_states.contains_key(&new_g) {
+        if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) in syscall that already exists"
             ));
@@ -120,7 +120,7 @@ impl Ordering {
     pub(crate) fn go_destroy_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let t = EventType::GoDestroySyscall;
         self.syscalling_g(t, cx, [Need::Must, Need::May, Need::Must])?;
-        self.g_states.remove(&cx.cur.g);
+        self.g_states.remove(cx.cur.g);
         let mut new = SchedCtx {
             g: NO_GOROUTINE,
             ..cx.cur
@@ -128,7 +128,7 @@ impl Ordering {
         // The thread may be reused by the OS: treat the P as lost too, with
         // an extra self-steal event.
         if cx.cur.p != NO_PROC {
-            let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+            let Some(p) = self.p_states.get_mut(cx.cur.p) else {
                 return Err(format!(
                     "found invalid proc {} during {}",
                     cx.cur.p,
@@ -162,7 +162,7 @@ impl Ordering {
         self.running_g(t, cx)?;
         let next = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        if !matches!(self.g_states.get(&next),
+        if !matches!(self.g_states.get(next),
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq))
         {
             return Ok(None);
@@ -177,10 +177,10 @@ impl Ordering {
             self.set_g_status(cx.cur.g, gs::WAITING);
             self.push(cx, cx.cur, mk(EventType::GoBlock, [0; 4]));
         } else {
-            self.g_states.remove(&cx.cur.g);
+            self.g_states.remove(cx.cur.g);
             self.push(cx, cx.cur, mk(EventType::GoDestroy, [0; 4]));
         }
-        if let Some(s) = self.g_states.get_mut(&next) {
+        if let Some(s) = self.g_states.get_mut(next) {
             s.status = gs::RUNNING;
             s.seq = seq;
         }
@@ -198,7 +198,7 @@ impl Ordering {
 
     fn cur_g_state(&mut self, t: EventType, cx: &Cx<'_>) -> Result<&mut GState, String> {
         let g = cx.cur.g;
-        self.g_states.get_mut(&g).ok_or_else(|| {
+        self.g_states.get_mut(g).ok_or_else(|| {
             format!(
                 "encountered {} without known state for current goroutine {g}",
                 t.name()
@@ -218,7 +218,10 @@ impl Ordering {
         } else {
             0
         };
-        self.cur_g_state(t, cx)?.ranges.begin(range_type(t, desc))?;
+        self.cur_g_state(t, cx)?
+            .cold()
+            .ranges
+            .begin(range_type(t, desc))?;
         self.push(cx, cx.cur, *ev);
         Ok(Some(cx.cur))
     }
@@ -231,13 +234,13 @@ impl Ordering {
     ) -> Advance {
         let gid = ev.args[0] as i64;
         let initial = cx.gen == self.initial_gen;
-        let Some(g) = self.g_states.get_mut(&gid) else {
+        let Some(g) = self.g_states.get_mut(gid) else {
             return Err(format!(
                 "uninitialized goroutine {gid} found during {}",
                 t.name()
             ));
         };
-        g.ranges.active(range_type(t, 0), initial)?;
+        g.cold().ranges.active(range_type(t, 0), initial)?;
         self.push(cx, cx.cur, *ev);
         Ok(Some(cx.cur))
     }
@@ -249,7 +252,7 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, USER_GO)?;
-        let desc = self.cur_g_state(t, cx)?.ranges.end(t)?;
+        let desc = self.cur_g_state(t, cx)?.cold().ranges.end(t)?;
         if t == EventType::StwEnd {
             // Carry the STW kind over from the begin event.
             ev.args[0] = desc;
@@ -348,7 +351,7 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!("{} for unknown proc {}", t.name(), cx.cur.p));
         };
         p.ranges.begin(range_type(t, 0))?;
@@ -364,7 +367,7 @@ impl Ordering {
     ) -> Advance {
         let pid = ev.args[0] as i64;
         let initial = cx.gen == self.initial_gen;
-        let Some(p) = self.p_states.get_mut(&pid) else {
+        let Some(p) = self.p_states.get_mut(pid) else {
             return Err(format!("encountered GCSweepActive for unknown proc {pid}"));
         };
         p.ranges.active(range_type(t, 0), initial)?;
@@ -379,7 +382,7 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!("{} for unknown proc {}", t.name(), cx.cur.p));
         };
         p.ranges.end(t)?;
@@ -446,7 +449,10 @@ impl Ordering {
         validate(cx.cur, USER_GO)?;
         let name = Self::region_name(t, ev, cx)?;
         let task = ev.args[0];
-        self.cur_g_state(t, cx)?.regions.push((task, name.into()));
+        self.cur_g_state(t, cx)?
+            .cold()
+            .regions
+            .push((task, name.into()));
         self.push(cx, cx.cur, *ev);
         Ok(Some(cx.cur))
     }
@@ -459,14 +465,14 @@ impl Ordering {
         let g = cx.cur.g;
         let gst = self.cur_g_state(t, cx)?;
         // Regions begun before the trace started are unknown: ignore.
-        if let Some((top_task, top_name)) = gst.regions.last() {
+        if let Some((top_task, top_name)) = gst.last_region() {
             if *top_task != task || **top_name != *name {
                 return Err(format!(
                     "misuse of region in goroutine {g}: region end {{{task} {name}}} when the \
                      inner-most active region start event is {{{top_task} {top_name}}}"
                 ));
             }
-            gst.regions.pop();
+            gst.cold().regions.pop();
         }
         self.push(cx, cx.cur, *ev);
         Ok(Some(cx.cur))

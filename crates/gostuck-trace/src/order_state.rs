@@ -128,6 +128,14 @@ pub(crate) fn type_name(t: u8) -> &'static str {
 pub(crate) struct GState {
     pub(crate) status: u8,
     pub(crate) seq: Seq,
+    /// Regions and ranges, which few goroutines have: kept out of line so
+    /// that the per-goroutine state the scheduler events touch stays small.
+    cold: Option<Box<GCold>>,
+}
+
+/// The rarely used part of a goroutine's state.
+#[derive(Debug, Default)]
+pub(crate) struct GCold {
     /// Active user regions: (task, name).
     pub(crate) regions: Vec<(u64, Box<str>)>,
     pub(crate) ranges: RangeState,
@@ -138,8 +146,104 @@ impl GState {
         GState {
             status,
             seq,
-            regions: Vec::new(),
-            ranges: RangeState::default(),
+            cold: None,
+        }
+    }
+
+    /// The regions and ranges, created on first use.
+    pub(crate) fn cold(&mut self) -> &mut GCold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// The innermost active region, if any.
+    pub(crate) fn last_region(&self) -> Option<&(u64, Box<str>)> {
+        self.cold.as_ref().and_then(|c| c.regions.last())
+    }
+}
+
+/// A map from IDs the runtime hands out densely (goroutine and proc IDs) to
+/// states: a vector indexed by ID for small IDs, a hash map for the others.
+///
+/// The vector only grows to cover IDs below a bound proportional to the
+/// number of entries ever inserted, so a lying ID cannot make it allocate
+/// much; an ID below the vector's length is never in the hash map.
+#[derive(Debug)]
+pub(crate) struct IdMap<V> {
+    dense: Vec<Option<V>>,
+    sparse: rustc_hash::FxHashMap<i64, V>,
+    inserted: usize,
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap {
+            dense: Vec::new(),
+            sparse: rustc_hash::FxHashMap::default(),
+            inserted: 0,
+        }
+    }
+}
+
+/// The vector never covers IDs at or above this.
+const DENSE_MAX: u64 = 1 << 24;
+
+impl<V> IdMap<V> {
+    #[inline]
+    pub(crate) fn get(&self, id: i64) -> Option<&V> {
+        match self.dense.get(id as u64 as usize) {
+            Some(v) => v.as_ref(),
+            None if self.sparse.is_empty() => None,
+            None => self.sparse.get(&id),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut V> {
+        match self.dense.get_mut(id as u64 as usize) {
+            Some(v) => v.as_mut(),
+            None if self.sparse.is_empty() => None,
+            None => self.sparse.get_mut(&id),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn contains_key(&self, id: i64) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub(crate) fn insert(&mut self, id: i64, v: V) {
+        self.inserted = self.inserted.saturating_add(1);
+        let u = id as u64;
+        if u >= self.dense.len() as u64
+            && u < DENSE_MAX
+            && u < (self.inserted as u64).saturating_mul(4) + 1024
+        {
+            let new_len = ((u + 1).next_power_of_two() as usize).max(64);
+            self.dense.resize_with(new_len, || None);
+            if !self.sparse.is_empty() {
+                let moved: Vec<i64> = self
+                    .sparse
+                    .keys()
+                    .copied()
+                    .filter(|&k| (k as u64) < new_len as u64)
+                    .collect();
+                for k in moved {
+                    self.dense[k as u64 as usize] = self.sparse.remove(&k);
+                }
+            }
+        }
+        match self.dense.get_mut(u as usize) {
+            Some(slot) => *slot = Some(v),
+            None => {
+                self.sparse.insert(id, v);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: i64) -> Option<V> {
+        match self.dense.get_mut(id as u64 as usize) {
+            Some(v) => v.take(),
+            None => self.sparse.remove(&id),
         }
     }
 }
@@ -155,6 +259,56 @@ pub(crate) struct PState {
 pub(crate) struct MState {
     pub(crate) g: GoId,
     pub(crate) p: ProcId,
+}
+
+/// Thread states. Thread IDs are the OS's, so they are neither small nor
+/// dense: states live in a vector of slots that are never removed, found by
+/// ID through a hash map, and each thread's cursor remembers its slot.
+#[derive(Debug, Default)]
+pub(crate) struct MStates {
+    slots: Vec<(ThreadId, MState)>,
+    index: rustc_hash::FxHashMap<ThreadId, u32>,
+}
+
+impl MStates {
+    /// The slot of thread `m`, created (without goroutine and proc) if new.
+    pub(crate) fn slot(&mut self, m: ThreadId) -> u32 {
+        let n = self.slots.len() as u32;
+        let i = *self.index.entry(m).or_insert(n);
+        if i == n {
+            self.slots.push((
+                m,
+                MState {
+                    g: NO_GOROUTINE,
+                    p: NO_PROC,
+                },
+            ));
+        }
+        i
+    }
+
+    #[inline]
+    pub(crate) fn at(&mut self, slot: u32) -> &mut MState {
+        &mut self.slots[slot as usize].1
+    }
+
+    pub(crate) fn get(&self, m: ThreadId) -> Option<&MState> {
+        self.index.get(&m).map(|&i| &self.slots[i as usize].1)
+    }
+
+    pub(crate) fn get_mut(&mut self, m: ThreadId) -> Option<&mut MState> {
+        self.index.get(&m).map(|&i| &mut self.slots[i as usize].1)
+    }
+
+    pub(crate) fn insert(&mut self, m: ThreadId, s: MState) {
+        let i = self.slot(m);
+        *self.at(i) = s;
+    }
+
+    /// A thread holding proc `p`, if any.
+    pub(crate) fn find_proc(&self, p: ProcId) -> Option<(ThreadId, MState)> {
+        self.slots.iter().find(|(_, ms)| ms.p == p).copied()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,9 @@ struct Cursor {
     /// Index into `Reader::batches`.
     thread_idx: usize,
     m: ThreadId,
+    /// The thread's slot in the ordering's thread states (`u32::MAX`: not
+    /// looked up yet).
+    m_slot: u32,
     idx: usize,
     data_off: usize,
     last_ts: Time,
@@ -466,7 +469,14 @@ impl<R: BufRead> Reader<R> {
         let c = &mut self.cursors[self.frontier[i].idx];
         let ok = self
             .order
-            .advance(&mut c.ev, table, c.m, self.gen_no, c.ev_offset)
+            .advance(
+                &mut c.ev,
+                table,
+                c.m,
+                &mut c.m_slot,
+                self.gen_no,
+                c.ev_offset,
+            )
             .map_err(|detail| Error::Invalid {
                 offset: c.ev_offset,
                 batch: Some(c.ev_batch),
@@ -534,6 +544,7 @@ impl<R: BufRead> Reader<R> {
             let mut c = Cursor {
                 thread_idx,
                 m: *m,
+                m_slot: u32::MAX,
                 idx: 0,
                 data_off: 0,
                 last_ts: 0,

@@ -7,8 +7,6 @@
 //! first. This follows the semantics of Go's `internal/trace` ordering, so
 //! the resulting stream matches Go's reader event for event.
 
-use std::collections::VecDeque;
-
 use rustc_hash::FxHashMap;
 
 use crate::event::*;
@@ -29,7 +27,12 @@ pub(crate) struct Ordering {
     pub(crate) gc_seq: u64,
     pub(crate) gc_state: GcState,
     pub(crate) initial_gen: u64,
-    pub(crate) queue: VecDeque<Event>,
+    /// The events of the last advance, in order (usually one). Slots are
+    /// reused: the reader lends them out in place and keeps their table
+    /// references, so handing out an event copies nothing.
+    pub(crate) out: Vec<Event>,
+    /// How many slots of `out` the last advance filled.
+    pub(crate) out_len: usize,
 }
 
 /// What an advance function gets.
@@ -50,25 +53,33 @@ impl Ordering {
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
-            queue: VecDeque::new(),
+            out: Vec::new(),
+            out_len: 0,
         }
     }
 
-    /// Pops the next ordered event.
-    pub(crate) fn next(&mut self) -> Option<Event> {
-        self.queue.pop_front()
-    }
-
+    #[inline]
     pub(crate) fn push(&mut self, cx: &Cx<'_>, ctx: SchedCtx, base: BaseEvent) {
         // The reader attaches the generation's table when it hands the
-        // event out (see `Reader::next_raw`): no reference count per event.
-        self.queue.push_back(Event {
-            table: None,
-            ctx,
-            base,
-            task_type: None,
-            offset: cx.offset,
-        });
+        // event out: no reference count per event.
+        if self.out_len == self.out.len() {
+            self.out.push(Event {
+                table: None,
+                ctx,
+                base,
+                task_type: None,
+                offset: cx.offset,
+            });
+        } else {
+            let e = &mut self.out[self.out_len];
+            e.ctx = ctx;
+            e.base = base;
+            e.offset = cx.offset;
+            if e.task_type.is_some() {
+                e.task_type = None;
+            }
+        }
+        self.out_len += 1;
     }
 
     /// Tries to advance `ev`, which is the next event of thread `m`.

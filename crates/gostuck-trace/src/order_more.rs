@@ -432,7 +432,11 @@ impl Ordering {
         };
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        if let Some(e) = self.queue.back_mut() {
+        if let Some(e) = self
+            .out_len
+            .checked_sub(1)
+            .and_then(|i| self.out.get_mut(i))
+        {
             e.task_type = name;
         }
         Ok(Some(cx.cur))

@@ -28,12 +28,110 @@ struct Cursor {
     last_ts: Time,
     ev: BaseEvent,
     ev_offset: u64,
-    ev_batch: BatchRef,
+}
+
+/// Per type byte: the number of arguments after `dt` of a timed event type
+/// valid in the trace's version, or [`NOT_TIMED`].
+type ArgCounts = [u8; 256];
+const NOT_TIMED: u8 = u8::MAX;
+
+fn arg_counts(version: Version) -> Box<ArgCounts> {
+    let mut a = Box::new([NOT_TIMED; 256]);
+    for b in 0..=255u8 {
+        if let Some(t) = EventType::from_u8(b).filter(|t| t.valid_in(version)) {
+            let spec = t.spec();
+            if spec.timed && spec.args.len() <= 5 {
+                a[b as usize] = (spec.args.len() - 1) as u8;
+            }
+        }
+    }
+    a
+}
+
+/// Enough bytes for a type byte and five varints of at most 10 bytes: with
+/// this many left, decoding needs no bounds checks of its own.
+const FAST_DECODE_BYTES: usize = 1 + 5 * 10;
+
+/// A varint from `buf[*p..]`, which has at least 10 bytes; `None` if it is
+/// malformed (the slow path then reports it).
+#[inline(always)]
+fn fast_uvarint(buf: &[u8], p: &mut usize) -> Option<u64> {
+    let b = buf[*p];
+    if b < 0x80 {
+        *p += 1;
+        return Some(u64::from(b));
+    }
+    let mut x = u64::from(b & 0x7f);
+    let mut shift = 7;
+    for i in 1..10 {
+        let b = buf[*p + i];
+        if b < 0x80 {
+            if i == 9 && b > 1 {
+                return None;
+            }
+            *p += i + 1;
+            return Some(x | (u64::from(b) << shift));
+        }
+        x |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+    }
+    None
 }
 
 impl Cursor {
     /// Reads the thread's next event; `false` when it has none left.
-    fn next_event(&mut self, batches: &[Batch], table: &Table, version: Version) -> Result<bool> {
+    #[inline]
+    fn next_event(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        counts: &ArgCounts,
+        version: Version,
+    ) -> Result<bool> {
+        // The fast path: inside a batch, well away from its end, an event of
+        // a known timed type with well-formed varints.
+        if let Some(b) = batches.get(self.idx) {
+            let data = &b.data[..];
+            let pos = self.data_off;
+            if self.last_ts != 0 && data.len().saturating_sub(pos) >= FAST_DECODE_BYTES {
+                let typ = data[pos];
+                let n = counts[typ as usize];
+                if n != NOT_TIMED {
+                    let mut p = pos + 1;
+                    if let Some(ev) = decode_fast(data, &mut p, typ, n, table, self.last_ts) {
+                        self.ev = ev;
+                        self.last_ts = ev.time;
+                        self.ev_offset = b.data_offset + pos as u64;
+                        self.data_off = p;
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        self.next_event_slow(batches, table, version)
+    }
+
+    /// The batch the current event was read from.
+    fn ev_batch(&self, batches: &[Batch], gen: u64) -> BatchRef {
+        batches.get(self.idx).map_or(
+            BatchRef {
+                offset: 0,
+                gen,
+                thread: self.m,
+            },
+            |b| b.at,
+        )
+    }
+
+    /// Reads the thread's next event, handling batch ends and reporting
+    /// malformed events.
+    #[cold]
+    fn next_event_slow(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        version: Version,
+    ) -> Result<bool> {
         while self.idx < batches.len() && batches[self.idx].data.len() == self.data_off {
             self.idx += 1;
             self.data_off = 0;
@@ -84,10 +182,31 @@ impl Cursor {
         };
         self.last_ts = self.ev.time;
         self.ev_offset = offset;
-        self.ev_batch = b.at;
         self.data_off = cur.pos;
         Ok(true)
     }
+}
+
+/// Decodes `dt` and `n` arguments at `data[*p..]` (enough bytes are there).
+#[inline(always)]
+fn decode_fast(
+    data: &[u8],
+    p: &mut usize,
+    typ: u8,
+    n: u8,
+    table: &Table,
+    last_ts: Time,
+) -> Option<BaseEvent> {
+    let dt = fast_uvarint(data, p)?;
+    let mut args = [0u64; 4];
+    for a in args.iter_mut().take(n as usize) {
+        *a = fast_uvarint(data, p)?;
+    }
+    Some(BaseEvent {
+        typ,
+        time: table.ns(dt).wrapping_add(last_ts),
+        args,
+    })
 }
 
 /// A heap entry: the time of a cursor's next event and the cursor's index
@@ -187,13 +306,78 @@ pub struct Reader<R> {
     cursors: Vec<Cursor>,
     cpu_samples: VecDeque<CpuSample>,
     order: Ordering,
+    /// The next slot of `order.out` to hand out.
+    out_pos: usize,
+    /// Argument counts of the version's timed event types, by type byte.
+    counts: Box<ArgCounts>,
+    /// Which arguments are stack IDs (bits 0-3) and string IDs (bits 4-7),
+    /// by type byte.
+    id_masks: Box<[u8; 256]>,
     syncs: u64,
     read_gen_err: Option<Error>,
     spill_err: Option<Error>,
     spill_err_sync: bool,
     done: bool,
-    /// The event [`Reader::read_event_ref`] lends out.
+    /// Sync events and CPU samples (events that do not come from the
+    /// ordering) while [`Reader::read_event_ref`] lends them out.
     current: Event,
+}
+
+/// What advancing a cursor needs besides the ordering, the cursors and the
+/// heap.
+struct GenCx<'a> {
+    batches: &'a [(ThreadId, Vec<Batch>)],
+    table: &'a Table,
+    counts: &'a ArgCounts,
+    version: Version,
+    gen: u64,
+}
+
+/// Tries to advance the next event of the cursor at `frontier[i]`; on
+/// success its events are in `order.out` and the cursor has moved on.
+#[inline]
+fn try_advance(
+    order: &mut Ordering,
+    cursors: &mut [Cursor],
+    frontier: &mut Vec<Head>,
+    g: &GenCx<'_>,
+    i: usize,
+) -> Result<bool> {
+    let c = &mut cursors[frontier[i].idx];
+    let batches = &g.batches[c.thread_idx].1;
+    let ok = order
+        .advance(&mut c.ev, g.table, c.m, &mut c.m_slot, g.gen, c.ev_offset)
+        .map_err(|detail| Error::Invalid {
+            offset: c.ev_offset,
+            batch: Some(c.ev_batch(batches, g.gen)),
+            detail,
+        })?;
+    if !ok {
+        return Ok(false);
+    }
+    if c.next_event(batches, g.table, g.counts, g.version)? {
+        frontier[i].time = c.ev.time;
+        heap_update(frontier, i);
+    } else {
+        heap_remove(frontier, i);
+    }
+    Ok(true)
+}
+
+fn id_masks() -> Box<[u8; 256]> {
+    let mut m = Box::new([0u8; 256]);
+    for b in 0..=255u8 {
+        if let Some(t) = EventType::from_u8(b) {
+            let spec = t.spec();
+            for &i in spec.stack_ids {
+                m[b as usize] |= 1 << (i - 1);
+            }
+            for &i in spec.string_ids {
+                m[b as usize] |= 16 << (i - 1);
+            }
+        }
+    }
+    m
 }
 
 impl<R: BufRead> Reader<R> {
@@ -221,6 +405,9 @@ impl<R: BufRead> Reader<R> {
             cursors: Vec::new(),
             cpu_samples: VecDeque::new(),
             order: Ordering::new(),
+            out_pos: 0,
+            counts: arg_counts(version),
+            id_masks: id_masks(),
             syncs: 0,
             read_gen_err: None,
             spill_err: None,
@@ -264,77 +451,65 @@ impl<R: BufRead> Reader<R> {
         if self.done {
             return Ok(None);
         }
-        if let Err(e) = self.fill_current() {
+        let queued = match self.fill() {
+            Ok(q) => q,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        let ev = if queued {
+            let ev = &mut self.order.out[self.out_pos - 1];
+            // Same generation as the slot's previous event, almost always:
+            // keep the table reference instead of counting it again.
+            let same = match (&ev.table, &self.table) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                ev.table = self.table.clone();
+            }
+            ev
+        } else {
+            &mut self.current
+        };
+        if let Err(e) = check_ids(ev, &self.id_masks) {
             self.done = true;
             return Err(e);
         }
-        let cur = &mut self.current;
-        if let Err(e) = validate_ids(cur) {
-            self.done = true;
-            return Err(e);
+        if ev.base.time <= self.last_ts {
+            ev.base.time = self.last_ts.saturating_add(1);
         }
-        if cur.base.time <= self.last_ts {
-            cur.base.time = self.last_ts.saturating_add(1);
-        }
-        self.last_ts = cur.base.time;
-        Ok(Some(&self.current))
+        self.last_ts = ev.base.time;
+        Ok(Some(ev))
     }
 
-    /// Puts the next event into `self.current`.
-    fn fill_current(&mut self) -> Result<()> {
-        if let Some(ev) = self.order.next() {
-            self.set_queued(ev);
-            return Ok(());
+    /// Makes the next event ready: `true` if it is the slot
+    /// `order.out[out_pos - 1]`, `false` if it is `current`.
+    #[inline]
+    fn fill(&mut self) -> Result<bool> {
+        if self.out_pos < self.order.out_len {
+            self.out_pos += 1;
+            return Ok(true);
         }
-        // Lend the table to the ordering without counting a reference.
-        let res = match self.table.take() {
-            // Between generations: the old table is dropped first.
-            _ if self.frontier.is_empty() && self.cpu_samples.is_empty() => self.next_inner(None),
-            None => self.next_inner(None),
-            Some(table) => {
-                let res = self.next_inner(Some(&table));
-                if !self.done {
-                    // A new generation installed its own table; otherwise
-                    // put this one back.
-                    self.table.get_or_insert(table);
-                }
-                res
+        self.order.out_len = 0;
+        self.out_pos = 0;
+        match self.next_inner()? {
+            Some(ev) => {
+                self.current = ev;
+                Ok(false)
             }
-        };
-        match res? {
-            Some(ev) => self.current = ev,
-            None => {
-                let ev = self.order.next().ok_or_else(|| Error::Invalid {
-                    offset: self.gens.input.pos(),
-                    batch: None,
-                    detail: "internal error: advanced, but no event queued".into(),
-                })?;
-                self.set_queued(ev);
+            None if self.order.out_len > 0 => {
+                self.out_pos = 1;
+                Ok(true)
             }
+            None => Err(Error::Invalid {
+                offset: self.gens.input.pos(),
+                batch: None,
+                detail: "internal error: advanced, but no event queued".into(),
+            }),
         }
-        Ok(())
-    }
-
-    /// Makes an event of the ordering queue (which has no table reference
-    /// yet) the current one.
-    fn set_queued(&mut self, ev: Event) {
-        let cur = &mut self.current;
-        // Same generation as the previous event, almost always: keep the
-        // table reference instead of counting it again.
-        let same = match (&cur.table, &self.table) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same {
-            cur.table = self.table.clone();
-        }
-        cur.ctx = ev.ctx;
-        cur.base = ev.base;
-        if cur.task_type.is_some() || ev.task_type.is_some() {
-            cur.task_type = ev.task_type;
-        }
-        cur.offset = ev.offset;
     }
 
     fn sync(&mut self, table: Option<Arc<Table>>, time: Time) -> Event {
@@ -352,14 +527,19 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    /// The next event that does not come from the ordering queue (sync
-    /// events, CPU samples), or `None` when the next event was queued.
-    fn next_inner(&mut self, table: Option<&Arc<Table>>) -> Result<Option<Event>> {
+    /// The next event that does not come from the ordering (sync events,
+    /// CPU samples), or `None` when the ordering advanced and put its
+    /// events into `order.out`.
+    fn next_inner(&mut self) -> Result<Option<Event>> {
         if self.frontier.is_empty() && self.cpu_samples.is_empty() {
             // The generation is done: free its batches and tables before
             // reading the next one, so only one is ever in memory.
             self.batches = Vec::new();
+            self.table = None;
             self.current.table = None;
+            for e in &mut self.order.out {
+                e.table = None;
+            }
             if self.version < Version::Go126 {
                 return self.next_gen_with_spill().map(Some);
             }
@@ -377,7 +557,7 @@ impl<R: BufRead> Reader<R> {
             };
         }
         let owned;
-        let table = match table {
+        let table = match &self.table {
             Some(t) => t,
             None => {
                 owned = Arc::default();
@@ -419,29 +599,33 @@ impl<R: BufRead> Reader<R> {
                 ),
             });
         }
-        if !self.try_advance(0, table)? {
-            sort_frontier(&mut self.frontier);
-            let mut ok = false;
-            for i in 1..self.frontier.len() {
-                if self.try_advance(i, table)? {
-                    ok = true;
-                    break;
-                }
-            }
-            if !ok {
-                let c = &self.cursors[self.frontier[0].idx];
-                return Err(Error::Invalid {
-                    offset: c.ev_offset,
-                    batch: Some(c.ev_batch),
-                    detail: format!(
-                        "broken trace: no thread's next event can happen (generation {}): {}",
-                        self.gen_no,
-                        self.dump_frontier()
-                    ),
-                });
+        let g = GenCx {
+            batches: &self.batches,
+            table,
+            counts: &self.counts,
+            version: self.version,
+            gen: self.gen_no,
+        };
+        let (order, cursors, frontier) = (&mut self.order, &mut self.cursors, &mut self.frontier);
+        if try_advance(order, cursors, frontier, &g, 0)? {
+            return Ok(None);
+        }
+        sort_frontier(frontier);
+        for i in 1..frontier.len() {
+            if try_advance(order, cursors, frontier, &g, i)? {
+                return Ok(None);
             }
         }
-        Ok(None)
+        let c = &self.cursors[self.frontier[0].idx];
+        Err(Error::Invalid {
+            offset: c.ev_offset,
+            batch: Some(c.ev_batch(&self.batches[c.thread_idx].1, self.gen_no)),
+            detail: format!(
+                "broken trace: no thread's next event can happen (generation {}): {}",
+                self.gen_no,
+                self.dump_frontier()
+            ),
+        })
     }
 
     fn dump_frontier(&self) -> String {
@@ -463,36 +647,6 @@ impl<R: BufRead> Reader<R> {
             parts.push(s);
         }
         parts.join(", ")
-    }
-
-    fn try_advance(&mut self, i: usize, table: &Table) -> Result<bool> {
-        let c = &mut self.cursors[self.frontier[i].idx];
-        let ok = self
-            .order
-            .advance(
-                &mut c.ev,
-                table,
-                c.m,
-                &mut c.m_slot,
-                self.gen_no,
-                c.ev_offset,
-            )
-            .map_err(|detail| Error::Invalid {
-                offset: c.ev_offset,
-                batch: Some(c.ev_batch),
-                detail,
-            })?;
-        if !ok {
-            return Ok(false);
-        }
-        let batches = &self.batches[c.thread_idx].1;
-        if c.next_event(batches, table, self.version)? {
-            self.frontier[i].time = c.ev.time;
-            heap_update(&mut self.frontier, i);
-        } else {
-            heap_remove(&mut self.frontier, i);
-        }
-        Ok(true)
     }
 
     fn next_gen_with_spill(&mut self) -> Result<Event> {
@@ -554,16 +708,8 @@ impl<R: BufRead> Reader<R> {
                     args: [0; 4],
                 },
                 ev_offset: 0,
-                ev_batch: batches.first().map_or(
-                    BatchRef {
-                        offset: 0,
-                        gen: g.gen,
-                        thread: *m,
-                    },
-                    |b| b.at,
-                ),
             };
-            if c.next_event(batches, &g.table, self.version)? {
+            if c.next_event(batches, &g.table, &self.counts, self.version)? {
                 let head = Head {
                     time: c.ev.time,
                     idx: self.cursors.len(),
@@ -574,6 +720,33 @@ impl<R: BufRead> Reader<R> {
         }
         let time = g.table.ns(g.min_ts);
         Ok(self.sync(Some(g.table), time))
+    }
+}
+
+/// [`validate_ids`] with a fast path: IDs within the dense range of the
+/// tables need no look-up.
+#[inline]
+fn check_ids(ev: &Event, masks: &[u8; 256]) -> Result<()> {
+    let m = masks[ev.base.typ as usize];
+    if m == 0 {
+        return Ok(());
+    }
+    let Some(t) = ev.table.as_deref() else {
+        return Ok(());
+    };
+    let mut ok = true;
+    for (i, &a) in ev.base.args.iter().enumerate() {
+        if m & (1 << i) != 0 && a > t.dense_stacks {
+            ok = false;
+        }
+        if m & (16 << i) != 0 && a > t.dense_strings {
+            ok = false;
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        validate_ids(ev)
     }
 }
 

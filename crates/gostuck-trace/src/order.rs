@@ -14,9 +14,10 @@ pub(crate) use crate::order_state::*;
 use crate::spec::EventType;
 use crate::table::Table;
 
-/// The result of trying to advance an event: `Ok(None)` if it cannot happen
-/// yet, `Ok(Some(ctx))` with the thread's new context if it happened.
-pub(crate) type Advance = Result<Option<SchedCtx>, String>;
+/// The result of trying to advance an event: `Ok(false)` if it cannot happen
+/// yet, `Ok(true)` if it happened (and [`Ordering::done`] set the thread's
+/// new context).
+pub(crate) type Advance = Result<bool, String>;
 
 /// Scheduler state across the whole trace.
 pub(crate) struct Ordering {
@@ -41,6 +42,8 @@ pub(crate) struct Cx<'a> {
     pub(crate) gen: u64,
     pub(crate) offset: u64,
     pub(crate) cur: SchedCtx,
+    /// The thread's slot in `m_states` (`u32::MAX`: no thread).
+    pub(crate) m_slot: u32,
 }
 
 impl Ordering {
@@ -115,12 +118,13 @@ impl Ordering {
             gen,
             offset,
             cur,
+            m_slot: if m == NO_THREAD { u32::MAX } else { *m_slot },
         };
         let Some(t) = EventType::from_u8(ev.typ) else {
             return Err(format!("bad event type {} found while ordering", ev.typ));
         };
         use EventType as E;
-        let res = match t {
+        match t {
             E::ProcsChange | E::GoLabel | E::UserLog => self.annotation(ev, &cx),
             E::ProcStart => self.proc_start(ev, &cx),
             E::ProcStop => self.proc_stop(ev, &cx),
@@ -153,18 +157,18 @@ impl Ordering {
             E::UserRegionEnd => self.region_end(ev, &cx),
             t if t.is_experimental() => self.alloc_free(ev, &cx),
             t => Err(format!("bad event type {} found while ordering", t.name())),
-        };
-        match res? {
-            Some(new) => {
-                if m != NO_THREAD {
-                    let ms = self.m_states.at(*m_slot);
-                    ms.p = new.p;
-                    ms.g = new.g;
-                }
-                Ok(true)
-            }
-            None => Ok(false),
         }
+    }
+
+    /// The event happened: the thread's context is now `new`.
+    #[inline]
+    pub(crate) fn done(&mut self, cx: &Cx<'_>, new: SchedCtx) -> Advance {
+        if cx.m_slot != u32::MAX {
+            let ms = self.m_states.at(cx.m_slot);
+            ms.p = new.p;
+            ms.g = new.g;
+        }
+        Ok(true)
     }
 
     fn proc_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -232,7 +236,7 @@ impl Ordering {
             }
         }
         self.push(cx, cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     fn proc_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -242,7 +246,7 @@ impl Ordering {
             Some(s) if s.status == ps::IDLE && seq.succeeds(s.seq))
             && cx.cur.p == NO_PROC;
         if !ok {
-            return Ok(None);
+            return Ok(false);
         }
         validate(cx.cur, [Need::Must, Need::Not, Need::May])?;
         if let Some(s) = self.p_states.get_mut(pid) {
@@ -250,7 +254,7 @@ impl Ordering {
             s.seq = seq;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { p: pid, ..cx.cur }))
+        self.done(cx, SchedCtx { p: pid, ..cx.cur })
     }
 
     fn proc_stop(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -269,10 +273,13 @@ impl Ordering {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
         s.status = ps::IDLE;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            p: NO_PROC,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                p: NO_PROC,
+                ..cx.cur
+            },
+        )
     }
 
     fn proc_steal(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -285,7 +292,7 @@ impl Ordering {
             {
                 s.status
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         };
         validate(cx.cur, [Need::Must, Need::May, Need::May])?;
         ev.args[3] = u64::from(old);
@@ -295,7 +302,7 @@ impl Ordering {
         }
         if old == ps::SYSCALL_ABANDONED {
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         let mid = ev.args[2] as i64;
         if mid == cx.cur.m {
@@ -307,10 +314,13 @@ impl Ordering {
                 ));
             }
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(SchedCtx {
-                p: NO_PROC,
-                ..cx.cur
-            }));
+            return self.done(
+                cx,
+                SchedCtx {
+                    p: NO_PROC,
+                    ..cx.cur
+                },
+            );
         }
         let Some(ms) = self.m_states.get_mut(mid) else {
             return Err(format!("stole proc from non-existent thread {mid}"));
@@ -324,7 +334,7 @@ impl Ordering {
         // The victim is leaving its syscall; it no longer has the P.
         ms.p = NO_PROC;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn go_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -395,7 +405,7 @@ impl Ordering {
             _ => {}
         }
         self.push(cx, cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     fn go_create(&mut self, t: EventType, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -422,7 +432,7 @@ impl Ordering {
         self.g_states
             .insert(new_g, GState::new(status, Seq::new(cx.gen, 0)));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     /// The running goroutine of the context must exist and be running.
@@ -453,10 +463,13 @@ impl Ordering {
             _ => self.set_g_status(g, gs::WAITING),
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            g: NO_GOROUTINE,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                g: NO_GOROUTINE,
+                ..cx.cur
+            },
+        )
     }
 
     pub(crate) fn set_g_status(&mut self, g: GoId, status: u8) {
@@ -471,7 +484,7 @@ impl Ordering {
         if !matches!(self.g_states.get(gid),
             Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq))
         {
-            return Ok(None);
+            return Ok(false);
         }
         validate(cx.cur, [Need::Must, Need::Must, Need::Not])?;
         if let Some(s) = self.g_states.get_mut(gid) {
@@ -479,7 +492,7 @@ impl Ordering {
             s.seq = seq;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { g: gid, ..cx.cur }))
+        self.done(cx, SchedCtx { g: gid, ..cx.cur })
     }
 
     fn go_unblock(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -490,10 +503,10 @@ impl Ordering {
                 s.status = gs::RUNNABLE;
                 s.seq = seq;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         // Anything (even sysmon, without a P) can unblock a goroutine.
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 }

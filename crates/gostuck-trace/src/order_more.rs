@@ -36,7 +36,7 @@ impl Ordering {
         }
         p.seq = seq;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn syscalling_g(&self, t: EventType, cx: &Cx<'_>, reqs: [Need; 3]) -> Result<(), String> {
@@ -74,7 +74,7 @@ impl Ordering {
         }
         p.status = ps::RUNNING;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_syscall_end_blocked(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -90,17 +90,20 @@ impl Ordering {
                         t.name()
                     ))
                 }
-                Some(p) if p.status == ps::SYSCALL => return Ok(None),
+                Some(p) if p.status == ps::SYSCALL => return Ok(false),
                 Some(_) => {}
             }
         }
         self.syscalling_g(t, cx, [Need::Must, Need::May, Need::Must])?;
         self.set_g_status(cx.cur.g, gs::RUNNABLE);
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            g: NO_GOROUTINE,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                g: NO_GOROUTINE,
+                ..cx.cur
+            },
+        )
     }
 
     pub(crate) fn go_create_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -114,7 +117,7 @@ impl Ordering {
         self.g_states
             .insert(new_g, GState::new(gs::SYSCALL, Seq::new(cx.gen, 0)));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { g: new_g, ..cx.cur }))
+        self.done(cx, SchedCtx { g: new_g, ..cx.cur })
     }
 
     pub(crate) fn go_destroy_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -153,7 +156,7 @@ impl Ordering {
             self.push(cx, cx.cur, steal);
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     pub(crate) fn go_switch(&mut self, t: EventType, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -165,7 +168,7 @@ impl Ordering {
         if !matches!(self.g_states.get(next),
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq))
         {
-            return Ok(None);
+            return Ok(false);
         }
         self.push(cx, cx.cur, *ev);
         let mk = |typ: EventType, args: [u64; 4]| BaseEvent {
@@ -193,7 +196,7 @@ impl Ordering {
             start_ctx,
             mk(EventType::GoStart, [next as u64, ev.args[1], 0, 0]),
         );
-        Ok(Some(SchedCtx { g: next, ..cx.cur }))
+        self.done(cx, SchedCtx { g: next, ..cx.cur })
     }
 
     fn cur_g_state(&mut self, t: EventType, cx: &Cx<'_>) -> Result<&mut GState, String> {
@@ -223,7 +226,7 @@ impl Ordering {
             .ranges
             .begin(range_type(t, desc))?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_range_active(
@@ -242,7 +245,7 @@ impl Ordering {
         };
         g.cold().ranges.active(range_type(t, 0), initial)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_range_end(
@@ -258,7 +261,7 @@ impl Ordering {
             ev.args[0] = desc;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_active(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -270,10 +273,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state != GcState::Running {
             return Err("encountered GCActive while GC was not in progress".into());
@@ -281,7 +284,7 @@ impl Ordering {
         self.gc_seq = seq;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_begin(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -290,10 +293,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state == GcState::Running {
             return Err("encountered GCBegin while GC was already in progress".into());
@@ -302,13 +305,13 @@ impl Ordering {
         self.gc_state = GcState::Running;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let seq = ev.args[0];
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         match self.gc_state {
             GcState::NotRunning => {
@@ -323,25 +326,25 @@ impl Ordering {
         self.gc_state = GcState::NotRunning;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn annotation(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn heap_metric(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn alloc_free(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::May, Need::May])?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_begin(
@@ -356,7 +359,7 @@ impl Ordering {
         };
         p.ranges.begin(range_type(t, 0))?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_active(
@@ -372,7 +375,7 @@ impl Ordering {
         };
         p.ranges.active(range_type(t, 0), initial)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_end(
@@ -387,7 +390,7 @@ impl Ordering {
         };
         p.ranges.end(t)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn task_begin(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -415,7 +418,7 @@ impl Ordering {
         );
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn task_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -439,7 +442,7 @@ impl Ordering {
         {
             e.task_type = name;
         }
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn region_name<'t>(t: EventType, ev: &BaseEvent, cx: &'t Cx<'_>) -> Result<&'t str, String> {
@@ -458,7 +461,7 @@ impl Ordering {
             .regions
             .push((task, name.into()));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn region_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -479,6 +482,6 @@ impl Ordering {
             gst.cold().regions.pop();
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 }

@@ -204,7 +204,7 @@ fn decode_fast(
     }
     Some(BaseEvent {
         typ,
-        time: table.ns(dt).wrapping_add(last_ts),
+        time: table.ns_delta(dt).wrapping_add(last_ts),
         args,
     })
 }

@@ -56,9 +56,105 @@ impl Ordering {
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
-            out: Vec::new(),
+            // One slot from the start, for `fast_advance`.
+            out: vec![Event {
+                table: None,
+                ctx: SchedCtx::NONE,
+                base: BaseEvent {
+                    typ: 0,
+                    time: 0,
+                    args: [0; 4],
+                },
+                task_type: None,
+                offset: 0,
+            }],
             out_len: 0,
         }
+    }
+
+    /// The most common events (`GoStart`, `GoBlock`, `GoStop`, `GoDestroy`,
+    /// `GoUnblock`) when they can happen now, with the same checks and
+    /// effects as [`Ordering::advance`] without its generality. `false`
+    /// (nothing changed) for any other event, or when any check does not
+    /// pass, or when the thread was never advanced before: `advance` then
+    /// decides, and reports errors, as always.
+    #[inline(always)]
+    pub(crate) fn fast_advance(
+        &mut self,
+        ev: &BaseEvent,
+        m: ThreadId,
+        m_slot: u32,
+        gen: u64,
+        offset: u64,
+    ) -> bool {
+        // A slot is only assigned to a real thread, by `advance`, which also
+        // sets `initial_gen`.
+        if m_slot == u32::MAX || self.out_len != 0 {
+            return false;
+        }
+        let MState { g, p } = *self.m_states.at(m_slot);
+        let new_g;
+        match ev.typ {
+            t if t == EventType::GoStart as u8 => {
+                if p == NO_PROC || g != NO_GOROUTINE {
+                    return false;
+                }
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                match self.g_states.get_mut(gid) {
+                    Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq) => {
+                        s.status = gs::RUNNING;
+                        s.seq = seq;
+                    }
+                    _ => return false,
+                }
+                new_g = gid;
+            }
+            t if t == EventType::GoBlock as u8
+                || t == EventType::GoStop as u8
+                || t == EventType::GoDestroy as u8 =>
+            {
+                if p == NO_PROC || g == NO_GOROUTINE {
+                    return false;
+                }
+                match self.g_states.get_mut(g) {
+                    Some(s) if s.status == gs::RUNNING => {
+                        if t == EventType::GoBlock as u8 {
+                            s.status = gs::WAITING;
+                        } else if t == EventType::GoStop as u8 {
+                            s.status = gs::RUNNABLE;
+                        } else {
+                            self.g_states.remove(g);
+                        }
+                    }
+                    _ => return false,
+                }
+                new_g = NO_GOROUTINE;
+            }
+            t if t == EventType::GoUnblock as u8 => {
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                match self.g_states.get_mut(gid) {
+                    Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {
+                        s.status = gs::RUNNABLE;
+                        s.seq = seq;
+                    }
+                    _ => return false,
+                }
+                new_g = g;
+            }
+            _ => return false,
+        }
+        let e = &mut self.out[0];
+        e.ctx = SchedCtx { g, p, m };
+        e.base = *ev;
+        e.offset = offset;
+        if e.task_type.is_some() {
+            e.task_type = None;
+        }
+        self.out_len = 1;
+        self.m_states.at(m_slot).g = new_g;
+        true
     }
 
     #[inline]

@@ -607,6 +607,19 @@ impl<R: BufRead> Reader<R> {
             gen: self.gen_no,
         };
         let (order, cursors, frontier) = (&mut self.order, &mut self.cursors, &mut self.frontier);
+        // The common case: the earliest event is a common one that can
+        // happen now.
+        let c = &mut cursors[frontier[0].idx];
+        if order.fast_advance(&c.ev, c.m, c.m_slot, g.gen, c.ev_offset) {
+            let batches = &g.batches[c.thread_idx].1;
+            if c.next_event(batches, g.table, g.counts, g.version)? {
+                frontier[0].time = c.ev.time;
+                sift_down(frontier, 0);
+            } else {
+                heap_remove(frontier, 0);
+            }
+            return Ok(None);
+        }
         if try_advance(order, cursors, frontier, &g, 0)? {
             return Ok(None);
         }

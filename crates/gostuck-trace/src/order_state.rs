@@ -184,25 +184,35 @@ impl<V> Default for IdMap<V> {
     }
 }
 
+#[cold]
+fn sparse_mut<V>(m: &mut rustc_hash::FxHashMap<i64, V>, id: i64) -> Option<&mut V> {
+    m.get_mut(&id)
+}
+
 /// The vector never covers IDs at or above this.
 const DENSE_MAX: u64 = 1 << 24;
 
 impl<V> IdMap<V> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, id: i64) -> Option<&V> {
         match self.dense.get(id as u64 as usize) {
             Some(v) => v.as_ref(),
-            None if self.sparse.is_empty() => None,
-            None => self.sparse.get(&id),
+            None => self.get_sparse(id),
         }
     }
 
-    #[inline]
+    #[cold]
+    fn get_sparse(&self, id: i64) -> Option<&V> {
+        self.sparse.get(&id)
+    }
+
+    #[inline(always)]
     pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut V> {
-        match self.dense.get_mut(id as u64 as usize) {
-            Some(v) => v.as_mut(),
-            None if self.sparse.is_empty() => None,
-            None => self.sparse.get_mut(&id),
+        let i = id as u64 as usize;
+        if i < self.dense.len() {
+            self.dense[i].as_mut()
+        } else {
+            sparse_mut(&mut self.sparse, id)
         }
     }
 

@@ -220,6 +220,7 @@ struct Head {
 
 // A binary min-heap on the time of each cursor's next event, with exactly
 // the sift rules of Go's reader so that ties resolve the same way.
+#[inline]
 fn sift_up(h: &mut [Head], mut i: usize) -> usize {
     while i > 0 && h[(i - 1) / 2].time > h[i].time {
         h.swap((i - 1) / 2, i);
@@ -228,6 +229,7 @@ fn sift_up(h: &mut [Head], mut i: usize) -> usize {
     i
 }
 
+#[inline]
 fn sift_down(h: &mut [Head], mut i: usize) {
     loop {
         let mut m = i;

@@ -453,13 +453,26 @@ impl<R: BufRead> Reader<R> {
         if self.done {
             return Ok(None);
         }
-        let queued = match self.fill() {
-            Ok(q) => q,
+        let queued = match self.fill_fast() {
+            Ok(true) => true,
+            Ok(false) => match self.fill() {
+                Ok(q) => q,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            },
             Err(e) => {
                 self.done = true;
                 return Err(e);
             }
         };
+        self.lend(queued)
+    }
+
+    /// Hands out the event [`Reader::fill`] made ready.
+    #[inline(always)]
+    fn lend(&mut self, queued: bool) -> Result<Option<&Event>> {
         let ev = if queued {
             let ev = &mut self.order.out[self.out_pos - 1];
             // Same generation as the slot's previous event, almost always:
@@ -487,9 +500,48 @@ impl<R: BufRead> Reader<R> {
         Ok(Some(ev))
     }
 
+    /// The common case of [`Reader::fill`]: no event left from the last
+    /// advance, no CPU sample due, and the earliest event of the frontier is
+    /// one [`Ordering::fast_advance`] takes. `Ok(true)`: the event is in
+    /// `order.out[0]`; `Ok(false)`: nothing changed, take the general path.
+    #[inline(always)]
+    fn fill_fast(&mut self) -> Result<bool> {
+        if self.out_pos < self.order.out_len {
+            return Ok(false);
+        }
+        let Some(head) = self.frontier.first() else {
+            return Ok(false);
+        };
+        if let Some(s) = self.cpu_samples.front() {
+            if s.time < head.time {
+                return Ok(false);
+            }
+        }
+        let Some(table) = self.table.as_deref() else {
+            return Ok(false);
+        };
+        self.order.out_len = 0;
+        let c = &mut self.cursors[head.idx];
+        if !self
+            .order
+            .fast_advance(&c.ev, c.m, c.m_slot, self.gen_no, c.ev_offset)
+        {
+            return Ok(false);
+        }
+        self.out_pos = 1;
+        let batches = &self.batches[c.thread_idx].1;
+        if c.next_event(batches, table, &self.counts, self.version)? {
+            self.frontier[0].time = c.ev.time;
+            sift_down(&mut self.frontier, 0);
+        } else {
+            heap_remove(&mut self.frontier, 0);
+        }
+        Ok(true)
+    }
+
     /// Makes the next event ready: `true` if it is the slot
     /// `order.out[out_pos - 1]`, `false` if it is `current`.
-    #[inline]
+    #[inline(never)]
     fn fill(&mut self) -> Result<bool> {
         if self.out_pos < self.order.out_len {
             self.out_pos += 1;
@@ -609,19 +661,6 @@ impl<R: BufRead> Reader<R> {
             gen: self.gen_no,
         };
         let (order, cursors, frontier) = (&mut self.order, &mut self.cursors, &mut self.frontier);
-        // The common case: the earliest event is a common one that can
-        // happen now.
-        let c = &mut cursors[frontier[0].idx];
-        if order.fast_advance(&c.ev, c.m, c.m_slot, g.gen, c.ev_offset) {
-            let batches = &g.batches[c.thread_idx].1;
-            if c.next_event(batches, g.table, g.counts, g.version)? {
-                frontier[0].time = c.ev.time;
-                sift_down(frontier, 0);
-            } else {
-                heap_remove(frontier, 0);
-            }
-            return Ok(None);
-        }
         if try_advance(order, cursors, frontier, &g, 0)? {
             return Ok(None);
         }

@@ -117,11 +117,18 @@ impl<'a> SliceCursor<'a> {
 pub(crate) struct Input<R> {
     r: R,
     pos: u64,
+    /// Buffers of a finished generation's batches, reused for the next
+    /// one's: allocating them afresh costs a page fault per page.
+    pool: Vec<Vec<u8>>,
 }
 
 impl<R: BufRead> Input<R> {
     pub(crate) fn new(r: R) -> Self {
-        Input { r, pos: 0 }
+        Input {
+            r,
+            pos: 0,
+            pool: Vec::new(),
+        }
     }
 
     pub(crate) fn pos(&self) -> u64 {
@@ -176,6 +183,11 @@ impl<R: BufRead> Input<R> {
         Err(Error::malformed(start, batch, Problem::BadVarint))
     }
 
+    /// Gives back a buffer [`Input::bytes`] returned, to be reused.
+    pub(crate) fn recycle(&mut self, v: Vec<u8>) {
+        self.pool.push(v);
+    }
+
     /// Exactly `n` bytes (the caller bounds `n`).
     pub(crate) fn bytes(
         &mut self,
@@ -184,7 +196,9 @@ impl<R: BufRead> Input<R> {
         batch: Option<BatchRef>,
     ) -> Result<Vec<u8>> {
         // `n` is bounded by the caller (at most a batch), so reserving it is safe.
-        let mut v = Vec::with_capacity(n as usize);
+        let mut v = self.pool.pop().unwrap_or_default();
+        v.clear();
+        v.reserve_exact(n as usize);
         let got = (&mut self.r)
             .take(n)
             .read_to_end(&mut v)

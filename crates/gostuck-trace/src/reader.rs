@@ -587,8 +587,13 @@ impl<R: BufRead> Reader<R> {
     fn next_inner(&mut self) -> Result<Option<Event>> {
         if self.frontier.is_empty() && self.cpu_samples.is_empty() {
             // The generation is done: free its batches and tables before
-            // reading the next one, so only one is ever in memory.
-            self.batches = Vec::new();
+            // reading the next one, so only one is ever in memory (the
+            // batches' buffers are reused for the next one).
+            for (_, batches) in std::mem::take(&mut self.batches) {
+                for b in batches {
+                    self.gens.input.recycle(b.data);
+                }
+            }
             self.table = None;
             self.current.table = None;
             for e in &mut self.order.out {

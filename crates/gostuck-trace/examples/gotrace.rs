@@ -100,13 +100,13 @@ fn summary(file: &str) -> Res {
 
 /// `gotrace pprof-sync FILE OUT`: the blocking profile.
 fn pprof_sync(file: &str, out: &str) -> Res {
-    let r = gostuck_trace::Reader::new(BufReader::with_capacity(
+    let mut r = gostuck_trace::Reader::new(BufReader::with_capacity(
         1 << 20,
         std::fs::File::open(file)?,
     ))?;
     let mut p = gostuck_trace::pprof::SyncProfiler::default();
-    for ev in r {
-        p.event(&ev?);
+    while let Some(ev) = r.read_event_ref()? {
+        p.event(ev);
     }
     let recs = p.finish();
     gostuck_trace::pprof::write_profile(&recs, std::fs::File::create(out)?)?;

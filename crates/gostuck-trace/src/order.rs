@@ -19,6 +19,20 @@ use crate::table::Table;
 /// new context).
 pub(crate) type Advance = Result<bool, String>;
 
+fn empty_event() -> Event {
+    Event {
+        table: None,
+        ctx: SchedCtx::NONE,
+        base: BaseEvent {
+            typ: 0,
+            time: 0,
+            args: [0; 4],
+        },
+        task_type: None,
+        offset: 0,
+    }
+}
+
 /// Scheduler state across the whole trace.
 pub(crate) struct Ordering {
     pub(crate) g_states: IdMap<GState>,
@@ -56,43 +70,28 @@ impl Ordering {
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
-            // One slot from the start, for `fast_advance`.
-            out: vec![Event {
-                table: None,
-                ctx: SchedCtx::NONE,
-                base: BaseEvent {
-                    typ: 0,
-                    time: 0,
-                    args: [0; 4],
-                },
-                task_type: None,
-                offset: 0,
-            }],
+            out: Vec::new(),
             out_len: 0,
         }
     }
 
     /// The most common events (`GoStart`, `GoBlock`, `GoStop`, `GoDestroy`,
     /// `GoUnblock`) when they can happen now, with the same checks and
-    /// effects as [`Ordering::advance`] without its generality. `false`
+    /// effects as [`Ordering::advance`] without its generality; the event
+    /// goes into the next slot of `out`. `ms` is thread `m`'s state, which
+    /// the caller keeps (and writes back) across several calls. `false`
     /// (nothing changed) for any other event, or when any check does not
-    /// pass, or when the thread was never advanced before: `advance` then
-    /// decides, and reports errors, as always.
+    /// pass: `advance` then decides, and reports errors, as always.
     #[inline(always)]
     pub(crate) fn fast_advance(
         &mut self,
         ev: &BaseEvent,
         m: ThreadId,
-        m_slot: u32,
+        ms: &mut MState,
         gen: u64,
         offset: u64,
     ) -> bool {
-        // A slot is only assigned to a real thread, by `advance`, which also
-        // sets `initial_gen`.
-        if m_slot == u32::MAX || self.out_len != 0 {
-            return false;
-        }
-        let MState { g, p } = *self.m_states.at(m_slot);
+        let MState { g, p } = *ms;
         let new_g;
         match ev.typ {
             t if t == EventType::GoStart as u8 => {
@@ -145,15 +144,18 @@ impl Ordering {
             }
             _ => return false,
         }
-        let e = &mut self.out[0];
+        if self.out_len == self.out.len() {
+            self.out.push(empty_event());
+        }
+        let e = &mut self.out[self.out_len];
         e.ctx = SchedCtx { g, p, m };
         e.base = *ev;
         e.offset = offset;
         if e.task_type.is_some() {
             e.task_type = None;
         }
-        self.out_len = 1;
-        self.m_states.at(m_slot).g = new_g;
+        self.out_len += 1;
+        ms.g = new_g;
         true
     }
 

@@ -287,6 +287,9 @@ fn sort_frontier(h: &mut [Head]) {
     }
 }
 
+/// At most this many events are advanced in one [`Reader::fill_fast`].
+const RUN_MAX: usize = 64;
+
 /// Reads a Go execution trace and produces its events in order.
 ///
 /// The order is the one Go's own reader (`internal/trace`) produces: a
@@ -319,7 +322,12 @@ pub struct Reader<R> {
     read_gen_err: Option<Error>,
     spill_err: Option<Error>,
     spill_err_sync: bool,
+    /// An error met by [`Reader::fill_fast`] after the events it queued.
+    pending_err: Option<Error>,
     done: bool,
+    /// Unit tests compare the fast paths with the general ones.
+    #[cfg(test)]
+    fast: bool,
     /// Sync events and CPU samples (events that do not come from the
     /// ordering) while [`Reader::read_event_ref`] lends them out.
     current: Event,
@@ -414,7 +422,10 @@ impl<R: BufRead> Reader<R> {
             read_gen_err: None,
             spill_err: None,
             spill_err_sync: false,
+            pending_err: None,
             done: false,
+            #[cfg(test)]
+            fast: true,
             current: Event {
                 table: None,
                 ctx: SchedCtx::NONE,
@@ -452,6 +463,11 @@ impl<R: BufRead> Reader<R> {
     pub fn read_event_ref(&mut self) -> Result<Option<&Event>> {
         if self.done {
             return Ok(None);
+        }
+        // Events left from the last advance come first.
+        if self.out_pos < self.order.out_len {
+            self.out_pos += 1;
+            return self.lend(true);
         }
         let queued = match self.fill_fast() {
             Ok(true) => true,
@@ -502,40 +518,87 @@ impl<R: BufRead> Reader<R> {
 
     /// The common case of [`Reader::fill`]: no event left from the last
     /// advance, no CPU sample due, and the earliest event of the frontier is
-    /// one [`Ordering::fast_advance`] takes. `Ok(true)`: the event is in
-    /// `order.out[0]`; `Ok(false)`: nothing changed, take the general path.
+    /// one [`Ordering::fast_advance`] takes. `Ok(true)`: the next events are
+    /// in `order.out`; `Ok(false)`: nothing changed, take the general path.
+    ///
+    /// While the same thread's next event stays the earliest (it usually
+    /// does for a few events) and is again one `fast_advance` takes, it is
+    /// advanced in the same call, up to [`RUN_MAX`] events: exactly what
+    /// the next calls would do, with the thread's state kept at hand. An
+    /// error reading the thread's next event is held back until the events
+    /// before it have been handed out, as it would have come after them.
     #[inline(always)]
     fn fill_fast(&mut self) -> Result<bool> {
-        if self.out_pos < self.order.out_len {
+        #[cfg(test)]
+        if !self.fast {
             return Ok(false);
         }
-        let Some(head) = self.frontier.first() else {
+        if self.out_pos < self.order.out_len || self.pending_err.is_some() {
+            return Ok(false);
+        }
+        let Some(&head) = self.frontier.first() else {
             return Ok(false);
         };
-        if let Some(s) = self.cpu_samples.front() {
-            if s.time < head.time {
-                return Ok(false);
-            }
+        // A CPU sample earlier than the next event comes first.
+        let sample_at = self.cpu_samples.front().map_or(Time::MAX, |s| s.time);
+        if sample_at < head.time {
+            return Ok(false);
         }
         let Some(table) = self.table.as_deref() else {
             return Ok(false);
         };
-        self.order.out_len = 0;
         let c = &mut self.cursors[head.idx];
-        if !self
-            .order
-            .fast_advance(&c.ev, c.m, c.m_slot, self.gen_no, c.ev_offset)
-        {
+        // The thread's first event ever goes through `advance`, which
+        // gives it its slot.
+        if c.m_slot == u32::MAX {
             return Ok(false);
         }
-        self.out_pos = 1;
-        let batches = &self.batches[c.thread_idx].1;
-        if c.next_event(batches, table, &self.counts, self.version)? {
-            self.frontier[0].time = c.ev.time;
-            sift_down(&mut self.frontier, 0);
-        } else {
-            heap_remove(&mut self.frontier, 0);
+        let order = &mut self.order;
+        let mut ms = *order.m_states.at(c.m_slot);
+        order.out_len = 0;
+        if !order.fast_advance(&c.ev, c.m, &mut ms, self.gen_no, c.ev_offset) {
+            return Ok(false);
         }
+        // The cursor stays at the top of the heap while its next event is
+        // no later than its children's (and no CPU sample comes before it).
+        let f = &mut self.frontier;
+        let mut bound = sample_at;
+        for h in f.iter().skip(1).take(2) {
+            bound = bound.min(h.time);
+        }
+        let batches = &self.batches[c.thread_idx].1;
+        loop {
+            match c.next_event(batches, table, &self.counts, self.version) {
+                Ok(true) => {
+                    let t = c.ev.time;
+                    f[0].time = t;
+                    if t > bound || order.out_len >= RUN_MAX {
+                        sift_down(f, 0);
+                        break;
+                    }
+                    if !order.fast_advance(&c.ev, c.m, &mut ms, self.gen_no, c.ev_offset) {
+                        break;
+                    }
+                }
+                Ok(false) => {
+                    heap_remove(f, 0);
+                    break;
+                }
+                Err(e) => {
+                    *order.m_states.at(c.m_slot) = ms;
+                    if order.out_len == 1 {
+                        return Err(e);
+                    }
+                    // The event just advanced is not handed out: the error
+                    // comes instead, after the ones before it.
+                    order.out_len -= 1;
+                    self.pending_err = Some(e);
+                    break;
+                }
+            }
+        }
+        *order.m_states.at(c.m_slot) = ms;
+        self.out_pos = 1;
         Ok(true)
     }
 
@@ -546,6 +609,9 @@ impl<R: BufRead> Reader<R> {
         if self.out_pos < self.order.out_len {
             self.out_pos += 1;
             return Ok(true);
+        }
+        if let Some(e) = self.pending_err.take() {
+            return Err(e);
         }
         self.order.out_len = 0;
         self.out_pos = 0;
@@ -841,4 +907,81 @@ fn unknown_id(ev: &Event, table: &'static str, id: u64, by: &str) -> Error {
             by: format!("a {by} event"),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    impl<R: BufRead> Reader<R> {
+        /// The reader with only the general paths: the general ordering
+        /// and the checked decoder.
+        fn without_fast_paths(mut self) -> Self {
+            self.fast = false;
+            self.counts = Box::new([NOT_TIMED; 256]);
+            self
+        }
+    }
+
+    /// Every event (printed like `go tool trace -d=parsed`) and the error
+    /// that ends the stream, if any.
+    fn stream(bytes: &[u8], fast: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = match Reader::new(bytes) {
+            Ok(r) if fast => r,
+            Ok(r) => r.without_fast_paths(),
+            Err(e) => return vec![format!("{e:?}")],
+        };
+        loop {
+            match r.read_event_ref() {
+                Ok(Some(ev)) => out.push(format!("{ev} @{}", ev.offset())),
+                Ok(None) => return out,
+                Err(e) => {
+                    out.push(format!("{e} {e:?}"));
+                    return out;
+                }
+            }
+        }
+    }
+
+    fn captured_traces() -> Vec<Vec<u8>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured");
+        let mut out = Vec::new();
+        for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(d.path().join("traces"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if f.path().extension().is_some_and(|e| e == "trace") {
+                    out.push(std::fs::read(f.path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    /// The fast paths (unchecked decoding, `fast_advance`, runs of one
+    /// thread's events) must give exactly what the general paths give, events
+    /// and errors, on real traces and on damaged copies of them.
+    #[test]
+    fn fast_paths_match_the_general_ones() {
+        let traces = captured_traces();
+        let mut compared = 0;
+        for t in traces.iter().filter(|t| t.len() < 64 << 10) {
+            assert_eq!(stream(t, true), stream(t, false));
+            let step = (t.len() / 20).max(1);
+            for at in (0..t.len()).step_by(step) {
+                assert_eq!(stream(&t[..at], true), stream(&t[..at], false));
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut d = t.clone();
+                    d[at] ^= x;
+                    assert_eq!(stream(&d, true), stream(&d, false), "byte {at} ^ {x:#x}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(traces.is_empty() || compared > 500, "{compared}");
+    }
 }

@@ -80,7 +80,7 @@ fn fast_uvarint(buf: &[u8], p: &mut usize) -> Option<u64> {
 
 impl Cursor {
     /// Reads the thread's next event; `false` when it has none left.
-    #[inline]
+    #[inline(always)]
     fn next_event(
         &mut self,
         batches: &[Batch],

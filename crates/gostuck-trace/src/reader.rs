@@ -460,14 +460,22 @@ impl<R: BufRead> Reader<R> {
     /// [`Reader::read_event`] without copying the event (and its reference to
     /// the generation's tables), which makes it the faster way to stream a
     /// trace.
+    #[inline]
     pub fn read_event_ref(&mut self) -> Result<Option<&Event>> {
-        if self.done {
-            return Ok(None);
-        }
-        // Events left from the last advance come first.
-        if self.out_pos < self.order.out_len {
+        // Events left from the last advance come first (a small function
+        // for the most common case, without the frame of the others).
+        if self.out_pos < self.order.out_len && !self.done {
             self.out_pos += 1;
             return self.lend(true);
+        }
+        self.read_event_ref_next()
+    }
+
+    /// [`Reader::read_event_ref`] when nothing is left from the last advance.
+    #[inline(never)]
+    fn read_event_ref_next(&mut self) -> Result<Option<&Event>> {
+        if self.done {
+            return Ok(None);
         }
         let queued = match self.fill_fast() {
             Ok(true) => true,

@@ -48,6 +48,10 @@ pub(crate) struct Ordering {
     pub(crate) out: Vec<Event>,
     /// How many slots of `out` the last advance filled.
     pub(crate) out_len: usize,
+    /// Bit `i`: `fast_advance` found the string and stack IDs of the event
+    /// in slot `i` within the table's dense ranges, so the reader need not
+    /// check them again. Cleared with `out_len`.
+    pub(crate) out_ids_ok: u64,
 }
 
 /// What an advance function gets.
@@ -72,6 +76,7 @@ impl Ordering {
             initial_gen: 0,
             out: Vec::new(),
             out_len: 0,
+            out_ids_ok: 0,
         }
     }
 
@@ -88,11 +93,13 @@ impl Ordering {
         ev: &BaseEvent,
         m: ThreadId,
         ms: &mut MState,
+        table: &Table,
         gen: u64,
         offset: u64,
     ) -> bool {
         let MState { g, p } = *ms;
         let new_g;
+        let ids_ok;
         match ev.typ {
             t if t == EventType::GoStart as u8 => {
                 if p == NO_PROC || g != NO_GOROUTINE {
@@ -108,6 +115,7 @@ impl Ordering {
                     _ => return false,
                 }
                 new_g = gid;
+                ids_ok = true;
             }
             t if t == EventType::GoBlock as u8
                 || t == EventType::GoStop as u8
@@ -129,6 +137,9 @@ impl Ordering {
                     _ => return false,
                 }
                 new_g = NO_GOROUTINE;
+                // GoStop, GoBlock: reason string, stack; GoDestroy: none.
+                ids_ok = t == EventType::GoDestroy as u8
+                    || (ev.args[0] <= table.dense_strings && ev.args[1] <= table.dense_stacks);
             }
             t if t == EventType::GoUnblock as u8 => {
                 let gid = ev.args[0] as i64;
@@ -141,6 +152,7 @@ impl Ordering {
                     _ => return false,
                 }
                 new_g = g;
+                ids_ok = ev.args[2] <= table.dense_stacks;
             }
             _ => return false,
         }
@@ -154,6 +166,7 @@ impl Ordering {
         if e.task_type.is_some() {
             e.task_type = None;
         }
+        self.out_ids_ok |= u64::from(ids_ok) << (self.out_len & 63);
         self.out_len += 1;
         ms.g = new_g;
         true

@@ -88,6 +88,26 @@ impl Cursor {
         counts: &ArgCounts,
         version: Version,
     ) -> Result<bool> {
+        match self.next_event_value(batches, table, counts, version)? {
+            Some(ev) => {
+                self.ev = ev;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Reads the thread's next event and returns it without storing it in
+    /// `self.ev` (the caller does, unless it advances the event at once);
+    /// `None` when it has none left.
+    #[inline(always)]
+    fn next_event_value(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        counts: &ArgCounts,
+        version: Version,
+    ) -> Result<Option<BaseEvent>> {
         // The fast path: inside a batch, well away from its end, an event of
         // a known timed type with well-formed varints.
         if let Some(b) = batches.get(self.idx) {
@@ -99,16 +119,17 @@ impl Cursor {
                 if n != NOT_TIMED {
                     let mut p = pos + 1;
                     if let Some(ev) = decode_fast(data, &mut p, typ, n, table, self.last_ts) {
-                        self.ev = ev;
                         self.last_ts = ev.time;
                         self.ev_offset = b.data_offset + pos as u64;
                         self.data_off = p;
-                        return Ok(true);
+                        return Ok(Some(ev));
                     }
                 }
             }
         }
-        self.next_event_slow(batches, table, version)
+        Ok(self
+            .next_event_slow(batches, table, version)?
+            .then_some(self.ev))
     }
 
     /// The batch the current event was read from.
@@ -497,8 +518,11 @@ impl<R: BufRead> Reader<R> {
     /// Hands out the event [`Reader::fill`] made ready.
     #[inline(always)]
     fn lend(&mut self, queued: bool) -> Result<Option<&Event>> {
+        let mut ids_ok = false;
         let ev = if queued {
-            let ev = &mut self.order.out[self.out_pos - 1];
+            let i = self.out_pos - 1;
+            ids_ok = (self.order.out_ids_ok >> (i & 63)) & 1 != 0;
+            let ev = &mut self.order.out[i];
             // Same generation as the slot's previous event, almost always:
             // keep the table reference instead of counting it again.
             let same = match (&ev.table, &self.table) {
@@ -513,9 +537,11 @@ impl<R: BufRead> Reader<R> {
         } else {
             &mut self.current
         };
-        if let Err(e) = check_ids(ev, &self.id_masks) {
-            self.done = true;
-            return Err(e);
+        if !ids_ok {
+            if let Err(e) = check_ids(ev, &self.id_masks) {
+                self.done = true;
+                return Err(e);
+            }
         }
         if ev.base.time <= self.last_ts {
             ev.base.time = self.last_ts.saturating_add(1);
@@ -564,7 +590,8 @@ impl<R: BufRead> Reader<R> {
         let order = &mut self.order;
         let mut ms = *order.m_states.at(c.m_slot);
         order.out_len = 0;
-        if !order.fast_advance(&c.ev, c.m, &mut ms, self.gen_no, c.ev_offset) {
+        order.out_ids_ok = 0;
+        if !order.fast_advance(&c.ev, c.m, &mut ms, table, self.gen_no, c.ev_offset) {
             return Ok(false);
         }
         // The cursor stays at the top of the heap while its next event is
@@ -576,19 +603,22 @@ impl<R: BufRead> Reader<R> {
         }
         let batches = &self.batches[c.thread_idx].1;
         loop {
-            match c.next_event(batches, table, &self.counts, self.version) {
-                Ok(true) => {
-                    let t = c.ev.time;
+            match c.next_event_value(batches, table, &self.counts, self.version) {
+                Ok(Some(ev)) => {
+                    let t = ev.time;
                     f[0].time = t;
                     if t > bound || order.out_len >= RUN_MAX {
+                        c.ev = ev;
                         sift_down(f, 0);
                         break;
                     }
-                    if !order.fast_advance(&c.ev, c.m, &mut ms, self.gen_no, c.ev_offset) {
+                    // (Advanced, the event needs no place in the cursor.)
+                    if !order.fast_advance(&ev, c.m, &mut ms, table, self.gen_no, c.ev_offset) {
+                        c.ev = ev;
                         break;
                     }
                 }
-                Ok(false) => {
+                Ok(None) => {
                     heap_remove(f, 0);
                     break;
                 }
@@ -622,6 +652,7 @@ impl<R: BufRead> Reader<R> {
             return Err(e);
         }
         self.order.out_len = 0;
+        self.order.out_ids_ok = 0;
         self.out_pos = 0;
         match self.next_inner()? {
             Some(ev) => {

@@ -38,27 +38,41 @@ impl ReadAhead {
     /// Starts reading `r` on a new thread.
     pub fn new<R: Read + Send + 'static>(mut r: R) -> Self {
         let (full_tx, full) = mpsc::sync_channel::<io::Result<Vec<u8>>>(DEPTH);
-        let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(DEPTH + 1);
-        std::thread::spawn(move || loop {
-            let mut buf = empty_rx.try_recv().unwrap_or_default();
-            let res = fill(&mut r, &mut buf);
-            // A short chunk: the input ended, or failed.
-            let last = buf.len() < CHUNK;
-            // Bytes read before an error come first. If the consumer is
-            // gone, stop.
-            if !buf.is_empty() && full_tx.send(Ok(buf)).is_err() {
-                return;
-            }
-            match res {
-                Err(e) => {
-                    let _ = full_tx.send(Err(e));
+        let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(DEPTH + 2);
+        std::thread::spawn(move || {
+            // Buffers in use: DEPTH in the channel, one being filled and one
+            // with the consumer. Once that many exist, wait for one back.
+            let mut made = 0;
+            loop {
+                let mut buf = if made < DEPTH + 2 {
+                    made += 1;
+                    Vec::new()
+                } else {
+                    match empty_rx.recv() {
+                        Ok(b) => b,
+                        // The consumer is gone.
+                        Err(_) => return,
+                    }
+                };
+                let res = fill(&mut r, &mut buf);
+                // A short chunk: the input ended, or failed.
+                let last = buf.len() < CHUNK;
+                // Bytes read before an error come first. If the consumer is
+                // gone, stop.
+                if !buf.is_empty() && full_tx.send(Ok(buf)).is_err() {
                     return;
                 }
-                Ok(()) if last => {
-                    let _ = full_tx.send(Ok(Vec::new()));
-                    return;
+                match res {
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        return;
+                    }
+                    Ok(()) if last => {
+                        let _ = full_tx.send(Ok(Vec::new()));
+                        return;
+                    }
+                    Ok(()) => {}
                 }
-                Ok(()) => {}
             }
         });
         ReadAhead {
@@ -108,7 +122,9 @@ impl BufRead for ReadAhead {
             let old = std::mem::take(&mut self.cur);
             self.pos = 0;
             // The thread may have stopped; the buffer is then just dropped.
-            let _ = self.empty.try_send(old);
+            if !old.is_empty() || old.capacity() > 0 {
+                let _ = self.empty.try_send(old);
+            }
             match self.full.recv() {
                 Ok(Ok(buf)) if buf.is_empty() => self.done = true,
                 Ok(Ok(buf)) => self.cur = buf,

@@ -1,6 +1,6 @@
 //! Low-level byte access: varints on slices and a position-tracking stream.
 
-use std::io::{BufRead, ErrorKind, Read};
+use std::io::{BufRead, ErrorKind};
 
 use crate::error::{BatchRef, Error, Problem, Result};
 
@@ -199,10 +199,22 @@ impl<R: BufRead> Input<R> {
         let mut v = self.pool.pop().unwrap_or_default();
         v.clear();
         v.reserve_exact(n as usize);
-        let got = (&mut self.r)
-            .take(n)
-            .read_to_end(&mut v)
-            .map_err(|e| self.io(e))?;
+        // Copied from the reader's buffer: `read_to_end` into spare
+        // capacity would zero it first.
+        while (v.len() as u64) < n {
+            let buf = match self.r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let k = buf.len().min((n - v.len() as u64) as usize);
+            v.extend_from_slice(&buf[..k]);
+            self.r.consume(k);
+        }
+        let got = v.len();
         self.pos += got as u64;
         if (got as u64) < n {
             return Err(Error::Truncated {

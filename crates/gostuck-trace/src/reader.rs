@@ -602,8 +602,46 @@ impl<R: BufRead> Reader<R> {
             bound = bound.min(h.time);
         }
         let batches = &self.batches[c.thread_idx].1;
+        let counts = &*self.counts;
+        let m = c.m;
+        // The cursor's read position in locals (registers) for the run: in
+        // memory, each event's decoding would wait for the store of the
+        // previous one's position. Written back whenever the cursor's own
+        // methods run and when the run ends.
+        let (mut pos, mut last_ts, mut ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
         loop {
-            match c.next_event_value(batches, table, &self.counts, self.version) {
+            // `Cursor::next_event_value`'s fast path, on the locals.
+            let fast = match batches.get(c.idx) {
+                Some(b)
+                    if last_ts != 0 && b.data.len().saturating_sub(pos) >= FAST_DECODE_BYTES =>
+                {
+                    let data = &b.data[..];
+                    let typ = data[pos];
+                    let n = counts[typ as usize];
+                    let mut p = pos + 1;
+                    match n {
+                        NOT_TIMED => None,
+                        _ => decode_fast(data, &mut p, typ, n, table, last_ts)
+                            .map(|ev| (ev, b.data_offset + pos as u64, p)),
+                    }
+                }
+                _ => None,
+            };
+            let next = match fast {
+                Some((ev, off, p)) => {
+                    last_ts = ev.time;
+                    ev_offset = off;
+                    pos = p;
+                    Ok(Some(ev))
+                }
+                None => {
+                    (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
+                    let r = c.next_event_value(batches, table, counts, self.version);
+                    (pos, last_ts, ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
+                    r
+                }
+            };
+            match next {
                 Ok(Some(ev)) => {
                     let t = ev.time;
                     f[0].time = t;
@@ -613,7 +651,7 @@ impl<R: BufRead> Reader<R> {
                         break;
                     }
                     // (Advanced, the event needs no place in the cursor.)
-                    if !order.fast_advance(&ev, c.m, &mut ms, table, self.gen_no, c.ev_offset) {
+                    if !order.fast_advance(&ev, m, &mut ms, table, self.gen_no, ev_offset) {
                         c.ev = ev;
                         break;
                     }
@@ -635,6 +673,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
         }
+        (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
         *order.m_states.at(c.m_slot) = ms;
         self.out_pos = 1;
         Ok(true)

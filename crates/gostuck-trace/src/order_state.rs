@@ -361,3 +361,57 @@ pub(crate) fn validate(ctx: SchedCtx, reqs: [Need; 3]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_map_is_a_map() {
+        let mut m = IdMap::default();
+        // Far IDs first go to the hash map, then move into the vector once
+        // it grows past them.
+        m.insert(5000, "far");
+        m.insert(-3, "negative");
+        m.insert(i64::MAX, "huge");
+        for i in 0..4200 {
+            m.insert(i, "near");
+        }
+        assert!(m.dense.len() > 5000 && !m.sparse.contains_key(&5000));
+        assert_eq!(m.get(5000), Some(&"far"));
+        assert_eq!(m.get(-3), Some(&"negative"));
+        assert_eq!(m.get(i64::MAX), Some(&"huge"));
+        assert_eq!(m.get(4199), Some(&"near"));
+        assert_eq!(m.get(4200), None);
+        assert!(!m.contains_key(4999));
+        *m.get_mut(5000).unwrap() = "changed";
+        assert_eq!(m.remove(5000), Some("changed"));
+        assert_eq!(m.remove(5000), None);
+        assert_eq!(m.remove(-3), Some("negative"));
+        assert!(m.get(-3).is_none());
+        assert!(m.dense.len() < 1 << 14, "{}", m.dense.len());
+    }
+
+    #[test]
+    fn id_map_does_not_grow_for_lying_ids() {
+        let mut m = IdMap::default();
+        m.insert(1 << 40, 1u8);
+        m.insert(1 << 23, 2u8);
+        assert!(m.dense.is_empty());
+        assert_eq!(m.get(1 << 23), Some(&2));
+    }
+
+    #[test]
+    fn thread_slots_are_stable() {
+        let mut ms = MStates::default();
+        let a = ms.slot(123_456);
+        let b = ms.slot(7);
+        assert_eq!(ms.slot(123_456), a);
+        ms.at(b).p = 3;
+        ms.insert(99, MState { g: 5, p: NO_PROC });
+        assert_eq!(ms.get(7).map(|s| s.p), Some(3));
+        assert_eq!(ms.find_proc(3).map(|(m, _)| m), Some(7));
+        assert_eq!(ms.get_mut(99).map(|s| s.g), Some(5));
+        assert!(ms.get(8).is_none());
+    }
+}

@@ -6,6 +6,7 @@
 //! gotrace encode IN OUT        text trace (or a Go .test txtar) to binary
 //! gotrace summary FILE         per-goroutine summary
 //! gotrace count FILE           stream every event, print the count and rate
+//!                              (the file is read ahead on a second thread)
 //! gotrace pprof-sync FILE OUT  blocking profile like `go tool trace -pprof=sync`
 //! ```
 use std::io::{BufReader, BufWriter, Write};
@@ -44,10 +45,8 @@ fn parsed(file: &str) -> Res {
 
 fn count(file: &str) -> Res {
     let start = std::time::Instant::now();
-    let mut r = gostuck_trace::Reader::new(BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(file)?,
-    ))?;
+    let mut r =
+        gostuck_trace::Reader::new(gostuck_trace::ReadAhead::new(std::fs::File::open(file)?))?;
     let mut n = 0u64;
     // Generation sizes: the input position moves a generation at a time.
     let (mut last_pos, mut largest, mut gens) = (0u64, 0u64, 0u64);
@@ -100,13 +99,11 @@ fn summary(file: &str) -> Res {
 
 /// `gotrace pprof-sync FILE OUT`: the blocking profile.
 fn pprof_sync(file: &str, out: &str) -> Res {
-    let r = gostuck_trace::Reader::new(BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(file)?,
-    ))?;
+    let mut r =
+        gostuck_trace::Reader::new(gostuck_trace::ReadAhead::new(std::fs::File::open(file)?))?;
     let mut p = gostuck_trace::pprof::SyncProfiler::default();
-    for ev in r {
-        p.event(&ev?);
+    while let Some(ev) = r.read_event_ref()? {
+        p.event(ev);
     }
     let recs = p.finish();
     gostuck_trace::pprof::write_profile(&recs, std::fs::File::create(out)?)?;

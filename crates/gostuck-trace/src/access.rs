@@ -31,53 +31,69 @@ impl Event {
     }
 
     /// The kind of event.
+    #[inline]
     pub fn kind(&self) -> EventKind {
-        use EventType as E;
-        if self.base.typ == EV_SYNC {
-            return EventKind::Sync;
-        }
-        let Some(t) = self.wire_type() else {
-            return EventKind::Bad;
-        };
-        match t {
-            E::CpuSample => EventKind::StackSample,
-            E::ProcsChange | E::HeapAlloc | E::HeapGoal => EventKind::Metric,
-            E::ProcStart
-            | E::ProcStop
-            | E::ProcSteal
-            | E::ProcStatus
-            | E::GoCreate
-            | E::GoCreateSyscall
-            | E::GoStart
-            | E::GoDestroy
-            | E::GoDestroySyscall
-            | E::GoStop
-            | E::GoBlock
-            | E::GoUnblock
-            | E::GoSyscallBegin
-            | E::GoSyscallEnd
-            | E::GoSyscallEndBlocked
-            | E::GoStatus
-            | E::GoSwitch
-            | E::GoSwitchDestroy
-            | E::GoCreateBlocked
-            | E::GoStatusStack => EventKind::StateTransition,
-            E::StwBegin | E::GcBegin | E::GcSweepBegin | E::GcMarkAssistBegin => {
-                EventKind::RangeBegin
-            }
-            E::StwEnd | E::GcEnd | E::GcSweepEnd | E::GcMarkAssistEnd => EventKind::RangeEnd,
-            E::GcActive | E::GcSweepActive | E::GcMarkAssistActive => EventKind::RangeActive,
-            E::GoLabel => EventKind::Label,
-            E::UserTaskBegin => EventKind::TaskBegin,
-            E::UserTaskEnd => EventKind::TaskEnd,
-            E::UserRegionBegin => EventKind::RegionBegin,
-            E::UserRegionEnd => EventKind::RegionEnd,
-            E::UserLog => EventKind::Log,
-            t if t.is_experimental() => EventKind::Experimental,
-            _ => EventKind::Bad,
-        }
+        KINDS[self.base.typ as usize]
     }
+}
 
+/// [`Event::kind`] by type byte.
+static KINDS: [EventKind; 256] = {
+    let mut t = [EventKind::Bad; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = kind_of(i as u8);
+        i += 1;
+    }
+    t
+};
+
+const fn kind_of(typ: u8) -> EventKind {
+    use EventType as E;
+    if typ == EV_SYNC {
+        return EventKind::Sync;
+    }
+    let Some(t) = EventType::from_u8_const(typ) else {
+        return EventKind::Bad;
+    };
+    match t {
+        E::CpuSample => EventKind::StackSample,
+        E::ProcsChange | E::HeapAlloc | E::HeapGoal => EventKind::Metric,
+        E::ProcStart
+        | E::ProcStop
+        | E::ProcSteal
+        | E::ProcStatus
+        | E::GoCreate
+        | E::GoCreateSyscall
+        | E::GoStart
+        | E::GoDestroy
+        | E::GoDestroySyscall
+        | E::GoStop
+        | E::GoBlock
+        | E::GoUnblock
+        | E::GoSyscallBegin
+        | E::GoSyscallEnd
+        | E::GoSyscallEndBlocked
+        | E::GoStatus
+        | E::GoSwitch
+        | E::GoSwitchDestroy
+        | E::GoCreateBlocked
+        | E::GoStatusStack => EventKind::StateTransition,
+        E::StwBegin | E::GcBegin | E::GcSweepBegin | E::GcMarkAssistBegin => EventKind::RangeBegin,
+        E::StwEnd | E::GcEnd | E::GcSweepEnd | E::GcMarkAssistEnd => EventKind::RangeEnd,
+        E::GcActive | E::GcSweepActive | E::GcMarkAssistActive => EventKind::RangeActive,
+        E::GoLabel => EventKind::Label,
+        E::UserTaskBegin => EventKind::TaskBegin,
+        E::UserTaskEnd => EventKind::TaskEnd,
+        E::UserRegionBegin => EventKind::RegionBegin,
+        E::UserRegionEnd => EventKind::RegionEnd,
+        E::UserLog => EventKind::Log,
+        t if t.is_experimental() => EventKind::Experimental,
+        _ => EventKind::Bad,
+    }
+}
+
+impl Event {
     /// The time in nanoseconds. Strictly increasing along the stream.
     pub fn time(&self) -> Time {
         self.base.time

@@ -1,6 +1,6 @@
 //! Low-level byte access: varints on slices and a position-tracking stream.
 
-use std::io::{BufRead, ErrorKind, Read};
+use std::io::{BufRead, ErrorKind};
 
 use crate::error::{BatchRef, Error, Problem, Result};
 
@@ -117,11 +117,18 @@ impl<'a> SliceCursor<'a> {
 pub(crate) struct Input<R> {
     r: R,
     pos: u64,
+    /// Buffers of a finished generation's batches, reused for the next
+    /// one's: allocating them afresh costs a page fault per page.
+    pool: Vec<Vec<u8>>,
 }
 
 impl<R: BufRead> Input<R> {
     pub(crate) fn new(r: R) -> Self {
-        Input { r, pos: 0 }
+        Input {
+            r,
+            pos: 0,
+            pool: Vec::new(),
+        }
     }
 
     pub(crate) fn pos(&self) -> u64 {
@@ -176,6 +183,11 @@ impl<R: BufRead> Input<R> {
         Err(Error::malformed(start, batch, Problem::BadVarint))
     }
 
+    /// Gives back a buffer [`Input::bytes`] returned, to be reused.
+    pub(crate) fn recycle(&mut self, v: Vec<u8>) {
+        self.pool.push(v);
+    }
+
     /// Exactly `n` bytes (the caller bounds `n`).
     pub(crate) fn bytes(
         &mut self,
@@ -184,11 +196,25 @@ impl<R: BufRead> Input<R> {
         batch: Option<BatchRef>,
     ) -> Result<Vec<u8>> {
         // `n` is bounded by the caller (at most a batch), so reserving it is safe.
-        let mut v = Vec::with_capacity(n as usize);
-        let got = (&mut self.r)
-            .take(n)
-            .read_to_end(&mut v)
-            .map_err(|e| self.io(e))?;
+        let mut v = self.pool.pop().unwrap_or_default();
+        v.clear();
+        v.reserve_exact(n as usize);
+        // Copied from the reader's buffer: `read_to_end` into spare
+        // capacity would zero it first.
+        while (v.len() as u64) < n {
+            let buf = match self.r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.io(e)),
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let k = buf.len().min((n - v.len() as u64) as usize);
+            v.extend_from_slice(&buf[..k]);
+            self.r.consume(k);
+        }
+        let got = v.len();
         self.pos += got as u64;
         if (got as u64) < n {
             return Err(Error::Truncated {

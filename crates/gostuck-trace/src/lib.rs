@@ -43,6 +43,7 @@ mod order;
 mod order_more;
 mod order_state;
 pub mod pprof;
+mod read_ahead;
 mod reader;
 pub mod spec;
 mod summary;
@@ -59,6 +60,7 @@ pub use analysis::{
 pub use error::{BatchRef, Error, Problem, Result};
 pub use event::*;
 pub use gofmt::{go_quote, rfc3339_nano_utc};
+pub use read_ahead::ReadAhead;
 pub use reader::Reader;
 pub use spec::EventType;
 pub use summary::{summarize, GoroutineSummary, Summary};

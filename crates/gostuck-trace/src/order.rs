@@ -7,8 +7,6 @@
 //! first. This follows the semantics of Go's `internal/trace` ordering, so
 //! the resulting stream matches Go's reader event for event.
 
-use std::collections::VecDeque;
-
 use rustc_hash::FxHashMap;
 
 use crate::event::*;
@@ -16,20 +14,44 @@ pub(crate) use crate::order_state::*;
 use crate::spec::EventType;
 use crate::table::Table;
 
-/// The result of trying to advance an event: `Ok(None)` if it cannot happen
-/// yet, `Ok(Some(ctx))` with the thread's new context if it happened.
-pub(crate) type Advance = Result<Option<SchedCtx>, String>;
+/// The result of trying to advance an event: `Ok(false)` if it cannot happen
+/// yet, `Ok(true)` if it happened (and [`Ordering::done`] set the thread's
+/// new context).
+pub(crate) type Advance = Result<bool, String>;
+
+fn empty_event() -> Event {
+    Event {
+        table: None,
+        ctx: SchedCtx::NONE,
+        base: BaseEvent {
+            typ: 0,
+            time: 0,
+            args: [0; 4],
+        },
+        task_type: None,
+        offset: 0,
+    }
+}
 
 /// Scheduler state across the whole trace.
 pub(crate) struct Ordering {
-    pub(crate) g_states: FxHashMap<GoId, GState>,
-    pub(crate) p_states: FxHashMap<ProcId, PState>,
-    pub(crate) m_states: FxHashMap<ThreadId, MState>,
+    pub(crate) g_states: IdMap<GState>,
+    pub(crate) p_states: IdMap<PState>,
+    pub(crate) m_states: MStates,
     pub(crate) active_tasks: FxHashMap<TaskId, TaskState>,
     pub(crate) gc_seq: u64,
     pub(crate) gc_state: GcState,
     pub(crate) initial_gen: u64,
-    pub(crate) queue: VecDeque<Event>,
+    /// The events of the last advance, in order (usually one). Slots are
+    /// reused: the reader lends them out in place and keeps their table
+    /// references, so handing out an event copies nothing.
+    pub(crate) out: Vec<Event>,
+    /// How many slots of `out` the last advance filled.
+    pub(crate) out_len: usize,
+    /// Bit `i`: `fast_advance` found the string and stack IDs of the event
+    /// in slot `i` within the table's dense ranges, so the reader need not
+    /// check them again. Cleared with `out_len`.
+    pub(crate) out_ids_ok: u64,
 }
 
 /// What an advance function gets.
@@ -38,45 +60,151 @@ pub(crate) struct Cx<'a> {
     pub(crate) gen: u64,
     pub(crate) offset: u64,
     pub(crate) cur: SchedCtx,
+    /// The thread's slot in `m_states` (`u32::MAX`: no thread).
+    pub(crate) m_slot: u32,
 }
 
 impl Ordering {
     pub(crate) fn new() -> Self {
         Ordering {
-            g_states: FxHashMap::default(),
-            p_states: FxHashMap::default(),
-            m_states: FxHashMap::default(),
+            g_states: IdMap::default(),
+            p_states: IdMap::default(),
+            m_states: MStates::default(),
             active_tasks: FxHashMap::default(),
             gc_seq: 0,
             gc_state: GcState::Undetermined,
             initial_gen: 0,
-            queue: VecDeque::new(),
+            out: Vec::new(),
+            out_len: 0,
+            out_ids_ok: 0,
         }
     }
 
-    /// Pops the next ordered event.
-    pub(crate) fn next(&mut self) -> Option<Event> {
-        self.queue.pop_front()
+    /// The most common events (`GoStart`, `GoBlock`, `GoStop`, `GoDestroy`,
+    /// `GoUnblock`) when they can happen now, with the same checks and
+    /// effects as [`Ordering::advance`] without its generality; the event
+    /// goes into the next slot of `out`. `ms` is thread `m`'s state, which
+    /// the caller keeps (and writes back) across several calls. `false`
+    /// (nothing changed) for any other event, or when any check does not
+    /// pass: `advance` then decides, and reports errors, as always.
+    #[inline(always)]
+    pub(crate) fn fast_advance(
+        &mut self,
+        ev: &BaseEvent,
+        m: ThreadId,
+        ms: &mut MState,
+        table: &Table,
+        gen: u64,
+        offset: u64,
+    ) -> bool {
+        let MState { g, p } = *ms;
+        let new_g;
+        let ids_ok;
+        match ev.typ {
+            t if t == EventType::GoStart as u8 => {
+                if p == NO_PROC || g != NO_GOROUTINE {
+                    return false;
+                }
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                match self.g_states.get_mut(gid) {
+                    Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq) => {
+                        s.status = gs::RUNNING;
+                        s.seq = seq;
+                    }
+                    _ => return false,
+                }
+                new_g = gid;
+                ids_ok = true;
+            }
+            t if t == EventType::GoBlock as u8
+                || t == EventType::GoStop as u8
+                || t == EventType::GoDestroy as u8 =>
+            {
+                if p == NO_PROC || g == NO_GOROUTINE {
+                    return false;
+                }
+                match self.g_states.get_mut(g) {
+                    Some(s) if s.status == gs::RUNNING => {
+                        if t == EventType::GoBlock as u8 {
+                            s.status = gs::WAITING;
+                        } else if t == EventType::GoStop as u8 {
+                            s.status = gs::RUNNABLE;
+                        } else {
+                            self.g_states.remove(g);
+                        }
+                    }
+                    _ => return false,
+                }
+                new_g = NO_GOROUTINE;
+                // GoStop, GoBlock: reason string, stack; GoDestroy: none.
+                ids_ok = t == EventType::GoDestroy as u8
+                    || (ev.args[0] <= table.dense_strings && ev.args[1] <= table.dense_stacks);
+            }
+            t if t == EventType::GoUnblock as u8 => {
+                let gid = ev.args[0] as i64;
+                let seq = Seq::new(gen, ev.args[1]);
+                match self.g_states.get_mut(gid) {
+                    Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {
+                        s.status = gs::RUNNABLE;
+                        s.seq = seq;
+                    }
+                    _ => return false,
+                }
+                new_g = g;
+                ids_ok = ev.args[2] <= table.dense_stacks;
+            }
+            _ => return false,
+        }
+        if self.out_len == self.out.len() {
+            self.out.push(empty_event());
+        }
+        let e = &mut self.out[self.out_len];
+        e.ctx = SchedCtx { g, p, m };
+        e.base = *ev;
+        e.offset = offset;
+        if e.task_type.is_some() {
+            e.task_type = None;
+        }
+        self.out_ids_ok |= u64::from(ids_ok) << (self.out_len & 63);
+        self.out_len += 1;
+        ms.g = new_g;
+        true
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, cx: &Cx<'_>, ctx: SchedCtx, base: BaseEvent) {
         // The reader attaches the generation's table when it hands the
-        // event out (see `Reader::next_raw`): no reference count per event.
-        self.queue.push_back(Event {
-            table: None,
-            ctx,
-            base,
-            task_type: None,
-            offset: cx.offset,
-        });
+        // event out: no reference count per event.
+        if self.out_len == self.out.len() {
+            self.out.push(Event {
+                table: None,
+                ctx,
+                base,
+                task_type: None,
+                offset: cx.offset,
+            });
+        } else {
+            let e = &mut self.out[self.out_len];
+            e.ctx = ctx;
+            e.base = base;
+            e.offset = cx.offset;
+            if e.task_type.is_some() {
+                e.task_type = None;
+            }
+        }
+        self.out_len += 1;
     }
 
     /// Tries to advance `ev`, which is the next event of thread `m`.
+    /// `m_slot` is the thread's slot in `m_states` once known (`u32::MAX`
+    /// before), kept by the caller.
     pub(crate) fn advance(
         &mut self,
         ev: &mut BaseEvent,
         table: &Table,
         m: ThreadId,
+        m_slot: &mut u32,
         gen: u64,
         offset: u64,
     ) -> Result<bool, String> {
@@ -89,10 +217,10 @@ impl Ordering {
             m,
         };
         if m != NO_THREAD {
-            let ms = self.m_states.entry(m).or_insert(MState {
-                g: NO_GOROUTINE,
-                p: NO_PROC,
-            });
+            if *m_slot == u32::MAX {
+                *m_slot = self.m_states.slot(m);
+            }
+            let ms = self.m_states.at(*m_slot);
             cur.p = ms.p;
             cur.g = ms.g;
         }
@@ -101,12 +229,13 @@ impl Ordering {
             gen,
             offset,
             cur,
+            m_slot: if m == NO_THREAD { u32::MAX } else { *m_slot },
         };
         let Some(t) = EventType::from_u8(ev.typ) else {
             return Err(format!("bad event type {} found while ordering", ev.typ));
         };
         use EventType as E;
-        let res = match t {
+        match t {
             E::ProcsChange | E::GoLabel | E::UserLog => self.annotation(ev, &cx),
             E::ProcStart => self.proc_start(ev, &cx),
             E::ProcStop => self.proc_stop(ev, &cx),
@@ -139,19 +268,18 @@ impl Ordering {
             E::UserRegionEnd => self.region_end(ev, &cx),
             t if t.is_experimental() => self.alloc_free(ev, &cx),
             t => Err(format!("bad event type {} found while ordering", t.name())),
-        };
-        match res? {
-            Some(new) => {
-                if m != NO_THREAD {
-                    if let Some(ms) = self.m_states.get_mut(&m) {
-                        ms.p = new.p;
-                        ms.g = new.g;
-                    }
-                }
-                Ok(true)
-            }
-            None => Ok(false),
         }
+    }
+
+    /// The event happened: the thread's context is now `new`.
+    #[inline]
+    pub(crate) fn done(&mut self, cx: &Cx<'_>, new: SchedCtx) -> Advance {
+        if cx.m_slot != u32::MAX {
+            let ms = self.m_states.at(cx.m_slot);
+            ms.p = new.p;
+            ms.g = new.g;
+        }
+        Ok(true)
     }
 
     fn proc_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -163,7 +291,7 @@ impl Ordering {
         let status = status as u8;
         let mut old = crate::access::proc_status_state(u64::from(status));
         let initial = cx.gen == self.initial_gen;
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             if status == ps::SYSCALL_ABANDONED && s.status == ps::SYSCALL {
                 // Promote: no information was lost after all.
                 old = ProcState::Running;
@@ -203,9 +331,8 @@ impl Ordering {
         // An abandoned syscall P promoted to running must be reported in the
         // context of the thread it is bound to.
         if status == ps::SYSCALL_ABANDONED && old == ProcState::Running {
-            let found = self.m_states.iter().find(|(_, ms)| ms.p == pid);
-            match found {
-                Some((&mid, ms)) => {
+            match self.m_states.find_proc(pid) {
+                Some((mid, ms)) => {
                     cur = SchedCtx {
                         m: mid,
                         p: pid,
@@ -220,30 +347,30 @@ impl Ordering {
             }
         }
         self.push(cx, cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     fn proc_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        let ok = matches!(self.p_states.get(&pid),
+        let ok = matches!(self.p_states.get(pid),
             Some(s) if s.status == ps::IDLE && seq.succeeds(s.seq))
             && cx.cur.p == NO_PROC;
         if !ok {
-            return Ok(None);
+            return Ok(false);
         }
         validate(cx.cur, [Need::Must, Need::Not, Need::May])?;
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             s.status = ps::RUNNING;
             s.seq = seq;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { p: pid, ..cx.cur }))
+        self.done(cx, SchedCtx { p: pid, ..cx.cur })
     }
 
     fn proc_stop(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let name = type_name(ev.typ);
-        let Some(s) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(s) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "event {name} for proc ({}) that doesn't exist",
                 cx.cur.p
@@ -257,33 +384,36 @@ impl Ordering {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
         s.status = ps::IDLE;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            p: NO_PROC,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                p: NO_PROC,
+                ..cx.cur
+            },
+        )
     }
 
     fn proc_steal(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let pid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        let old = match self.p_states.get(&pid) {
+        let old = match self.p_states.get(pid) {
             Some(s)
                 if (s.status == ps::SYSCALL || s.status == ps::SYSCALL_ABANDONED)
                     && seq.succeeds(s.seq) =>
             {
                 s.status
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         };
         validate(cx.cur, [Need::Must, Need::May, Need::May])?;
         ev.args[3] = u64::from(old);
-        if let Some(s) = self.p_states.get_mut(&pid) {
+        if let Some(s) = self.p_states.get_mut(pid) {
             s.status = ps::IDLE;
             s.seq = seq;
         }
         if old == ps::SYSCALL_ABANDONED {
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         let mid = ev.args[2] as i64;
         if mid == cx.cur.m {
@@ -295,12 +425,15 @@ impl Ordering {
                 ));
             }
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(SchedCtx {
-                p: NO_PROC,
-                ..cx.cur
-            }));
+            return self.done(
+                cx,
+                SchedCtx {
+                    p: NO_PROC,
+                    ..cx.cur
+                },
+            );
         }
-        let Some(ms) = self.m_states.get_mut(&mid) else {
+        let Some(ms) = self.m_states.get_mut(mid) else {
             return Err(format!("stole proc from non-existent thread {mid}"));
         };
         if ms.p != pid {
@@ -312,7 +445,7 @@ impl Ordering {
         // The victim is leaving its syscall; it no longer has the P.
         ms.p = NO_PROC;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn go_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -324,7 +457,7 @@ impl Ordering {
         }
         let status = status as u8;
         let mut old = crate::access::go_status_state(u64::from(status));
-        if let Some(s) = self.g_states.get_mut(&gid) {
+        if let Some(s) = self.g_states.get_mut(gid) {
             if s.status != status {
                 return Err(format!(
                     "inconsistent status for goroutine {gid}: old {} vs. new {}",
@@ -363,7 +496,7 @@ impl Ordering {
                 } else {
                     // A goroutine sitting in a syscall on another thread for
                     // the whole generation.
-                    match self.m_states.get(&mid) {
+                    match self.m_states.get(mid) {
                         Some(ms) => {
                             if ms.g != gid {
                                 return Err(format!(
@@ -383,12 +516,12 @@ impl Ordering {
             _ => {}
         }
         self.push(cx, cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     fn go_create(&mut self, t: EventType, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        if let Some(s) = self.g_states.get(&cx.cur.g) {
+        if let Some(s) = self.g_states.get(cx.cur.g) {
             if s.status != gs::RUNNING {
                 return Err(format!(
                     "{} event for goroutine that's not Running",
@@ -397,7 +530,7 @@ impl Ordering {
             }
         }
         let new_g = ev.args[0] as i64;
-        if self.g_states.contains_key(&new_g) {
+        if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) that already exists"
             ));
@@ -410,13 +543,13 @@ impl Ordering {
         self.g_states
             .insert(new_g, GState::new(status, Seq::new(cx.gen, 0)));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     /// The running goroutine of the context must exist and be running.
     pub(crate) fn running_g(&self, t: EventType, cx: &Cx<'_>) -> Result<(), String> {
         validate(cx.cur, USER_GO)?;
-        match self.g_states.get(&cx.cur.g) {
+        match self.g_states.get(cx.cur.g) {
             None => Err(format!(
                 "event {} for goroutine ({}) that doesn't exist",
                 t.name(),
@@ -435,20 +568,23 @@ impl Ordering {
         let g = cx.cur.g;
         match t {
             EventType::GoDestroy => {
-                self.g_states.remove(&g);
+                self.g_states.remove(g);
             }
             EventType::GoStop => self.set_g_status(g, gs::RUNNABLE),
             _ => self.set_g_status(g, gs::WAITING),
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            g: NO_GOROUTINE,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                g: NO_GOROUTINE,
+                ..cx.cur
+            },
+        )
     }
 
     pub(crate) fn set_g_status(&mut self, g: GoId, status: u8) {
-        if let Some(s) = self.g_states.get_mut(&g) {
+        if let Some(s) = self.g_states.get_mut(g) {
             s.status = status;
         }
     }
@@ -456,32 +592,32 @@ impl Ordering {
     fn go_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        if !matches!(self.g_states.get(&gid),
+        if !matches!(self.g_states.get(gid),
             Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq))
         {
-            return Ok(None);
+            return Ok(false);
         }
         validate(cx.cur, [Need::Must, Need::Must, Need::Not])?;
-        if let Some(s) = self.g_states.get_mut(&gid) {
+        if let Some(s) = self.g_states.get_mut(gid) {
             s.status = gs::RUNNING;
             s.seq = seq;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { g: gid, ..cx.cur }))
+        self.done(cx, SchedCtx { g: gid, ..cx.cur })
     }
 
     fn go_unblock(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let gid = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        match self.g_states.get_mut(&gid) {
+        match self.g_states.get_mut(gid) {
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {
                 s.status = gs::RUNNABLE;
                 s.seq = seq;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         // Anything (even sysmon, without a P) can unblock a goroutine.
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 }

@@ -15,7 +15,7 @@ impl Ordering {
         let t = EventType::GoSyscallBegin;
         self.running_g(t, cx)?;
         self.set_g_status(cx.cur.g, gs::SYSCALL);
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cx.cur.p,
@@ -36,12 +36,12 @@ impl Ordering {
         }
         p.seq = seq;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn syscalling_g(&self, t: EventType, cx: &Cx<'_>, reqs: [Need; 3]) -> Result<(), String> {
         validate(cx.cur, reqs)?;
-        match self.g_states.get(&cx.cur.g) {
+        match self.g_states.get(cx.cur.g) {
             None => Err(format!(
                 "event {} for goroutine ({}) that doesn't exist",
                 t.name(),
@@ -59,7 +59,7 @@ impl Ordering {
         let t = EventType::GoSyscallEnd;
         self.syscalling_g(t, cx, USER_GO)?;
         self.set_g_status(cx.cur.g, gs::RUNNING);
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!(
                 "uninitialized proc {} found during {}",
                 cx.cur.p,
@@ -74,7 +74,7 @@ impl Ordering {
         }
         p.status = ps::RUNNING;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_syscall_end_blocked(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -82,7 +82,7 @@ impl Ordering {
         // Cannot happen while this thread still holds a P in a syscall: it
         // must lose it (ProcStop or ProcSteal) first.
         if cx.cur.p != NO_PROC {
-            match self.p_states.get(&cx.cur.p) {
+            match self.p_states.get(cx.cur.p) {
                 None => {
                     return Err(format!(
                         "uninitialized proc {} found during {}",
@@ -90,23 +90,26 @@ impl Ordering {
                         t.name()
                     ))
                 }
-                Some(p) if p.status == ps::SYSCALL => return Ok(None),
+                Some(p) if p.status == ps::SYSCALL => return Ok(false),
                 Some(_) => {}
             }
         }
         self.syscalling_g(t, cx, [Need::Must, Need::May, Need::Must])?;
         self.set_g_status(cx.cur.g, gs::RUNNABLE);
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx {
-            g: NO_GOROUTINE,
-            ..cx.cur
-        }))
+        self.done(
+            cx,
+            SchedCtx {
+                g: NO_GOROUTINE,
+                ..cx.cur
+            },
+        )
     }
 
     pub(crate) fn go_create_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::May, Need::Not])?;
         let new_g = ev.args[0] as i64;
-        if self.g_states.contains_key(&new_g) {
+        if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) in syscall that already exists"
             ));
@@ -114,13 +117,13 @@ impl Ordering {
         self.g_states
             .insert(new_g, GState::new(gs::SYSCALL, Seq::new(cx.gen, 0)));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(SchedCtx { g: new_g, ..cx.cur }))
+        self.done(cx, SchedCtx { g: new_g, ..cx.cur })
     }
 
     pub(crate) fn go_destroy_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let t = EventType::GoDestroySyscall;
         self.syscalling_g(t, cx, [Need::Must, Need::May, Need::Must])?;
-        self.g_states.remove(&cx.cur.g);
+        self.g_states.remove(cx.cur.g);
         let mut new = SchedCtx {
             g: NO_GOROUTINE,
             ..cx.cur
@@ -128,7 +131,7 @@ impl Ordering {
         // The thread may be reused by the OS: treat the P as lost too, with
         // an extra self-steal event.
         if cx.cur.p != NO_PROC {
-            let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+            let Some(p) = self.p_states.get_mut(cx.cur.p) else {
                 return Err(format!(
                     "found invalid proc {} during {}",
                     cx.cur.p,
@@ -153,7 +156,7 @@ impl Ordering {
             self.push(cx, cx.cur, steal);
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(new))
+        self.done(cx, new)
     }
 
     pub(crate) fn go_switch(&mut self, t: EventType, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -162,10 +165,10 @@ impl Ordering {
         self.running_g(t, cx)?;
         let next = ev.args[0] as i64;
         let seq = Seq::new(cx.gen, ev.args[1]);
-        if !matches!(self.g_states.get(&next),
+        if !matches!(self.g_states.get(next),
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq))
         {
-            return Ok(None);
+            return Ok(false);
         }
         self.push(cx, cx.cur, *ev);
         let mk = |typ: EventType, args: [u64; 4]| BaseEvent {
@@ -177,10 +180,10 @@ impl Ordering {
             self.set_g_status(cx.cur.g, gs::WAITING);
             self.push(cx, cx.cur, mk(EventType::GoBlock, [0; 4]));
         } else {
-            self.g_states.remove(&cx.cur.g);
+            self.g_states.remove(cx.cur.g);
             self.push(cx, cx.cur, mk(EventType::GoDestroy, [0; 4]));
         }
-        if let Some(s) = self.g_states.get_mut(&next) {
+        if let Some(s) = self.g_states.get_mut(next) {
             s.status = gs::RUNNING;
             s.seq = seq;
         }
@@ -193,12 +196,12 @@ impl Ordering {
             start_ctx,
             mk(EventType::GoStart, [next as u64, ev.args[1], 0, 0]),
         );
-        Ok(Some(SchedCtx { g: next, ..cx.cur }))
+        self.done(cx, SchedCtx { g: next, ..cx.cur })
     }
 
     fn cur_g_state(&mut self, t: EventType, cx: &Cx<'_>) -> Result<&mut GState, String> {
         let g = cx.cur.g;
-        self.g_states.get_mut(&g).ok_or_else(|| {
+        self.g_states.get_mut(g).ok_or_else(|| {
             format!(
                 "encountered {} without known state for current goroutine {g}",
                 t.name()
@@ -218,9 +221,12 @@ impl Ordering {
         } else {
             0
         };
-        self.cur_g_state(t, cx)?.ranges.begin(range_type(t, desc))?;
+        self.cur_g_state(t, cx)?
+            .cold()
+            .ranges
+            .begin(range_type(t, desc))?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_range_active(
@@ -231,15 +237,15 @@ impl Ordering {
     ) -> Advance {
         let gid = ev.args[0] as i64;
         let initial = cx.gen == self.initial_gen;
-        let Some(g) = self.g_states.get_mut(&gid) else {
+        let Some(g) = self.g_states.get_mut(gid) else {
             return Err(format!(
                 "uninitialized goroutine {gid} found during {}",
                 t.name()
             ));
         };
-        g.ranges.active(range_type(t, 0), initial)?;
+        g.cold().ranges.active(range_type(t, 0), initial)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn go_range_end(
@@ -249,13 +255,13 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, USER_GO)?;
-        let desc = self.cur_g_state(t, cx)?.ranges.end(t)?;
+        let desc = self.cur_g_state(t, cx)?.cold().ranges.end(t)?;
         if t == EventType::StwEnd {
             // Carry the STW kind over from the begin event.
             ev.args[0] = desc;
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_active(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -267,10 +273,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state != GcState::Running {
             return Err("encountered GCActive while GC was not in progress".into());
@@ -278,7 +284,7 @@ impl Ordering {
         self.gc_seq = seq;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_begin(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -287,10 +293,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc_state = GcState::Running;
             self.push(cx, cx.cur, *ev);
-            return Ok(Some(cx.cur));
+            return self.done(cx, cx.cur);
         }
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc_state == GcState::Running {
             return Err("encountered GCBegin while GC was already in progress".into());
@@ -299,13 +305,13 @@ impl Ordering {
         self.gc_state = GcState::Running;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         let seq = ev.args[0];
         if Some(seq) != self.gc_seq.checked_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         match self.gc_state {
             GcState::NotRunning => {
@@ -320,25 +326,25 @@ impl Ordering {
         self.gc_state = GcState::NotRunning;
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn annotation(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn heap_metric(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn alloc_free(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::May, Need::May])?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_begin(
@@ -348,12 +354,12 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!("{} for unknown proc {}", t.name(), cx.cur.p));
         };
         p.ranges.begin(range_type(t, 0))?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_active(
@@ -364,12 +370,12 @@ impl Ordering {
     ) -> Advance {
         let pid = ev.args[0] as i64;
         let initial = cx.gen == self.initial_gen;
-        let Some(p) = self.p_states.get_mut(&pid) else {
+        let Some(p) = self.p_states.get_mut(pid) else {
             return Err(format!("encountered GCSweepActive for unknown proc {pid}"));
         };
         p.ranges.active(range_type(t, 0), initial)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn gc_sweep_end(
@@ -379,12 +385,12 @@ impl Ordering {
         cx: &Cx<'_>,
     ) -> Advance {
         validate(cx.cur, [Need::Must, Need::Must, Need::May])?;
-        let Some(p) = self.p_states.get_mut(&cx.cur.p) else {
+        let Some(p) = self.p_states.get_mut(cx.cur.p) else {
             return Err(format!("{} for unknown proc {}", t.name(), cx.cur.p));
         };
         p.ranges.end(t)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn task_begin(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -412,7 +418,7 @@ impl Ordering {
         );
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn task_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -429,10 +435,14 @@ impl Ordering {
         };
         validate(cx.cur, USER_GO)?;
         self.push(cx, cx.cur, *ev);
-        if let Some(e) = self.queue.back_mut() {
+        if let Some(e) = self
+            .out_len
+            .checked_sub(1)
+            .and_then(|i| self.out.get_mut(i))
+        {
             e.task_type = name;
         }
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     fn region_name<'t>(t: EventType, ev: &BaseEvent, cx: &'t Cx<'_>) -> Result<&'t str, String> {
@@ -446,9 +456,12 @@ impl Ordering {
         validate(cx.cur, USER_GO)?;
         let name = Self::region_name(t, ev, cx)?;
         let task = ev.args[0];
-        self.cur_g_state(t, cx)?.regions.push((task, name.into()));
+        self.cur_g_state(t, cx)?
+            .cold()
+            .regions
+            .push((task, name.into()));
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 
     pub(crate) fn region_end(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
@@ -459,16 +472,16 @@ impl Ordering {
         let g = cx.cur.g;
         let gst = self.cur_g_state(t, cx)?;
         // Regions begun before the trace started are unknown: ignore.
-        if let Some((top_task, top_name)) = gst.regions.last() {
+        if let Some((top_task, top_name)) = gst.last_region() {
             if *top_task != task || **top_name != *name {
                 return Err(format!(
                     "misuse of region in goroutine {g}: region end {{{task} {name}}} when the \
                      inner-most active region start event is {{{top_task} {top_name}}}"
                 ));
             }
-            gst.regions.pop();
+            gst.cold().regions.pop();
         }
         self.push(cx, cx.cur, *ev);
-        Ok(Some(cx.cur))
+        self.done(cx, cx.cur)
     }
 }

@@ -128,6 +128,14 @@ pub(crate) fn type_name(t: u8) -> &'static str {
 pub(crate) struct GState {
     pub(crate) status: u8,
     pub(crate) seq: Seq,
+    /// Regions and ranges, which few goroutines have: kept out of line so
+    /// that the per-goroutine state the scheduler events touch stays small.
+    cold: Option<Box<GCold>>,
+}
+
+/// The rarely used part of a goroutine's state.
+#[derive(Debug, Default)]
+pub(crate) struct GCold {
     /// Active user regions: (task, name).
     pub(crate) regions: Vec<(u64, Box<str>)>,
     pub(crate) ranges: RangeState,
@@ -138,8 +146,114 @@ impl GState {
         GState {
             status,
             seq,
-            regions: Vec::new(),
-            ranges: RangeState::default(),
+            cold: None,
+        }
+    }
+
+    /// The regions and ranges, created on first use.
+    pub(crate) fn cold(&mut self) -> &mut GCold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    /// The innermost active region, if any.
+    pub(crate) fn last_region(&self) -> Option<&(u64, Box<str>)> {
+        self.cold.as_ref().and_then(|c| c.regions.last())
+    }
+}
+
+/// A map from IDs the runtime hands out densely (goroutine and proc IDs) to
+/// states: a vector indexed by ID for small IDs, a hash map for the others.
+///
+/// The vector only grows to cover IDs below a bound proportional to the
+/// number of entries ever inserted, so a lying ID cannot make it allocate
+/// much; an ID below the vector's length is never in the hash map.
+#[derive(Debug)]
+pub(crate) struct IdMap<V> {
+    dense: Vec<Option<V>>,
+    sparse: rustc_hash::FxHashMap<i64, V>,
+    inserted: usize,
+}
+
+impl<V> Default for IdMap<V> {
+    fn default() -> Self {
+        IdMap {
+            dense: Vec::new(),
+            sparse: rustc_hash::FxHashMap::default(),
+            inserted: 0,
+        }
+    }
+}
+
+#[cold]
+fn sparse_mut<V>(m: &mut rustc_hash::FxHashMap<i64, V>, id: i64) -> Option<&mut V> {
+    m.get_mut(&id)
+}
+
+/// The vector never covers IDs at or above this.
+const DENSE_MAX: u64 = 1 << 24;
+
+impl<V> IdMap<V> {
+    #[inline(always)]
+    pub(crate) fn get(&self, id: i64) -> Option<&V> {
+        match self.dense.get(id as u64 as usize) {
+            Some(v) => v.as_ref(),
+            None => self.get_sparse(id),
+        }
+    }
+
+    #[cold]
+    fn get_sparse(&self, id: i64) -> Option<&V> {
+        self.sparse.get(&id)
+    }
+
+    #[inline(always)]
+    pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut V> {
+        let i = id as u64 as usize;
+        if i < self.dense.len() {
+            self.dense[i].as_mut()
+        } else {
+            sparse_mut(&mut self.sparse, id)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn contains_key(&self, id: i64) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub(crate) fn insert(&mut self, id: i64, v: V) {
+        self.inserted = self.inserted.saturating_add(1);
+        let u = id as u64;
+        if u >= self.dense.len() as u64
+            && u < DENSE_MAX
+            && u < (self.inserted as u64).saturating_mul(4) + 1024
+        {
+            let new_len = ((u + 1).next_power_of_two() as usize).max(64);
+            self.dense.resize_with(new_len, || None);
+            if !self.sparse.is_empty() {
+                let moved: Vec<i64> = self
+                    .sparse
+                    .keys()
+                    .copied()
+                    .filter(|&k| (k as u64) < new_len as u64)
+                    .collect();
+                for k in moved {
+                    self.dense[k as u64 as usize] = self.sparse.remove(&k);
+                }
+            }
+        }
+        match self.dense.get_mut(u as usize) {
+            Some(slot) => *slot = Some(v),
+            None => {
+                self.sparse.insert(id, v);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: i64) -> Option<V> {
+        match self.dense.get_mut(id as u64 as usize) {
+            Some(v) => v.take(),
+            None => self.sparse.remove(&id),
         }
     }
 }
@@ -155,6 +269,56 @@ pub(crate) struct PState {
 pub(crate) struct MState {
     pub(crate) g: GoId,
     pub(crate) p: ProcId,
+}
+
+/// Thread states. Thread IDs are the OS's, so they are neither small nor
+/// dense: states live in a vector of slots that are never removed, found by
+/// ID through a hash map, and each thread's cursor remembers its slot.
+#[derive(Debug, Default)]
+pub(crate) struct MStates {
+    slots: Vec<(ThreadId, MState)>,
+    index: rustc_hash::FxHashMap<ThreadId, u32>,
+}
+
+impl MStates {
+    /// The slot of thread `m`, created (without goroutine and proc) if new.
+    pub(crate) fn slot(&mut self, m: ThreadId) -> u32 {
+        let n = self.slots.len() as u32;
+        let i = *self.index.entry(m).or_insert(n);
+        if i == n {
+            self.slots.push((
+                m,
+                MState {
+                    g: NO_GOROUTINE,
+                    p: NO_PROC,
+                },
+            ));
+        }
+        i
+    }
+
+    #[inline]
+    pub(crate) fn at(&mut self, slot: u32) -> &mut MState {
+        &mut self.slots[slot as usize].1
+    }
+
+    pub(crate) fn get(&self, m: ThreadId) -> Option<&MState> {
+        self.index.get(&m).map(|&i| &self.slots[i as usize].1)
+    }
+
+    pub(crate) fn get_mut(&mut self, m: ThreadId) -> Option<&mut MState> {
+        self.index.get(&m).map(|&i| &mut self.slots[i as usize].1)
+    }
+
+    pub(crate) fn insert(&mut self, m: ThreadId, s: MState) {
+        let i = self.slot(m);
+        *self.at(i) = s;
+    }
+
+    /// A thread holding proc `p`, if any.
+    pub(crate) fn find_proc(&self, p: ProcId) -> Option<(ThreadId, MState)> {
+        self.slots.iter().find(|(_, ms)| ms.p == p).copied()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,4 +360,58 @@ pub(crate) fn validate(ctx: SchedCtx, reqs: [Need; 3]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_map_is_a_map() {
+        let mut m = IdMap::default();
+        // Far IDs first go to the hash map, then move into the vector once
+        // it grows past them.
+        m.insert(5000, "far");
+        m.insert(-3, "negative");
+        m.insert(i64::MAX, "huge");
+        for i in 0..4200 {
+            m.insert(i, "near");
+        }
+        assert!(m.dense.len() > 5000 && !m.sparse.contains_key(&5000));
+        assert_eq!(m.get(5000), Some(&"far"));
+        assert_eq!(m.get(-3), Some(&"negative"));
+        assert_eq!(m.get(i64::MAX), Some(&"huge"));
+        assert_eq!(m.get(4199), Some(&"near"));
+        assert_eq!(m.get(4200), None);
+        assert!(!m.contains_key(4999));
+        *m.get_mut(5000).unwrap() = "changed";
+        assert_eq!(m.remove(5000), Some("changed"));
+        assert_eq!(m.remove(5000), None);
+        assert_eq!(m.remove(-3), Some("negative"));
+        assert!(m.get(-3).is_none());
+        assert!(m.dense.len() < 1 << 14, "{}", m.dense.len());
+    }
+
+    #[test]
+    fn id_map_does_not_grow_for_lying_ids() {
+        let mut m = IdMap::default();
+        m.insert(1 << 40, 1u8);
+        m.insert(1 << 23, 2u8);
+        assert!(m.dense.is_empty());
+        assert_eq!(m.get(1 << 23), Some(&2));
+    }
+
+    #[test]
+    fn thread_slots_are_stable() {
+        let mut ms = MStates::default();
+        let a = ms.slot(123_456);
+        let b = ms.slot(7);
+        assert_eq!(ms.slot(123_456), a);
+        ms.at(b).p = 3;
+        ms.insert(99, MState { g: 5, p: NO_PROC });
+        assert_eq!(ms.get(7).map(|s| s.p), Some(3));
+        assert_eq!(ms.find_proc(3).map(|(m, _)| m), Some(7));
+        assert_eq!(ms.get_mut(99).map(|s| s.g), Some(5));
+        assert!(ms.get(8).is_none());
+    }
 }

@@ -20,17 +20,139 @@ struct Cursor {
     /// Index into `Reader::batches`.
     thread_idx: usize,
     m: ThreadId,
+    /// The thread's slot in the ordering's thread states (`u32::MAX`: not
+    /// looked up yet).
+    m_slot: u32,
     idx: usize,
     data_off: usize,
     last_ts: Time,
     ev: BaseEvent,
     ev_offset: u64,
-    ev_batch: BatchRef,
+}
+
+/// Per type byte: the number of arguments after `dt` of a timed event type
+/// valid in the trace's version, or [`NOT_TIMED`].
+type ArgCounts = [u8; 256];
+const NOT_TIMED: u8 = u8::MAX;
+
+fn arg_counts(version: Version) -> Box<ArgCounts> {
+    let mut a = Box::new([NOT_TIMED; 256]);
+    for b in 0..=255u8 {
+        if let Some(t) = EventType::from_u8(b).filter(|t| t.valid_in(version)) {
+            let spec = t.spec();
+            if spec.timed && spec.args.len() <= 5 {
+                a[b as usize] = (spec.args.len() - 1) as u8;
+            }
+        }
+    }
+    a
+}
+
+/// Enough bytes for a type byte and five varints of at most 10 bytes: with
+/// this many left, decoding needs no bounds checks of its own.
+const FAST_DECODE_BYTES: usize = 1 + 5 * 10;
+
+/// A varint from `buf[*p..]`, which has at least 10 bytes; `None` if it is
+/// malformed (the slow path then reports it).
+#[inline(always)]
+fn fast_uvarint(buf: &[u8], p: &mut usize) -> Option<u64> {
+    let b = buf[*p];
+    if b < 0x80 {
+        *p += 1;
+        return Some(u64::from(b));
+    }
+    let mut x = u64::from(b & 0x7f);
+    let mut shift = 7;
+    for i in 1..10 {
+        let b = buf[*p + i];
+        if b < 0x80 {
+            if i == 9 && b > 1 {
+                return None;
+            }
+            *p += i + 1;
+            return Some(x | (u64::from(b) << shift));
+        }
+        x |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+    }
+    None
 }
 
 impl Cursor {
     /// Reads the thread's next event; `false` when it has none left.
-    fn next_event(&mut self, batches: &[Batch], table: &Table, version: Version) -> Result<bool> {
+    #[inline(always)]
+    fn next_event(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        counts: &ArgCounts,
+        version: Version,
+    ) -> Result<bool> {
+        match self.next_event_value(batches, table, counts, version)? {
+            Some(ev) => {
+                self.ev = ev;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Reads the thread's next event and returns it without storing it in
+    /// `self.ev` (the caller does, unless it advances the event at once);
+    /// `None` when it has none left.
+    #[inline(always)]
+    fn next_event_value(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        counts: &ArgCounts,
+        version: Version,
+    ) -> Result<Option<BaseEvent>> {
+        // The fast path: inside a batch, well away from its end, an event of
+        // a known timed type with well-formed varints.
+        if let Some(b) = batches.get(self.idx) {
+            let data = &b.data[..];
+            let pos = self.data_off;
+            if self.last_ts != 0 && data.len().saturating_sub(pos) >= FAST_DECODE_BYTES {
+                let typ = data[pos];
+                let n = counts[typ as usize];
+                if n != NOT_TIMED {
+                    let mut p = pos + 1;
+                    if let Some(ev) = decode_fast(data, &mut p, typ, n, table, self.last_ts) {
+                        self.last_ts = ev.time;
+                        self.ev_offset = b.data_offset + pos as u64;
+                        self.data_off = p;
+                        return Ok(Some(ev));
+                    }
+                }
+            }
+        }
+        Ok(self
+            .next_event_slow(batches, table, version)?
+            .then_some(self.ev))
+    }
+
+    /// The batch the current event was read from.
+    fn ev_batch(&self, batches: &[Batch], gen: u64) -> BatchRef {
+        batches.get(self.idx).map_or(
+            BatchRef {
+                offset: 0,
+                gen,
+                thread: self.m,
+            },
+            |b| b.at,
+        )
+    }
+
+    /// Reads the thread's next event, handling batch ends and reporting
+    /// malformed events.
+    #[cold]
+    fn next_event_slow(
+        &mut self,
+        batches: &[Batch],
+        table: &Table,
+        version: Version,
+    ) -> Result<bool> {
         while self.idx < batches.len() && batches[self.idx].data.len() == self.data_off {
             self.idx += 1;
             self.data_off = 0;
@@ -81,10 +203,31 @@ impl Cursor {
         };
         self.last_ts = self.ev.time;
         self.ev_offset = offset;
-        self.ev_batch = b.at;
         self.data_off = cur.pos;
         Ok(true)
     }
+}
+
+/// Decodes `dt` and `n` arguments at `data[*p..]` (enough bytes are there).
+#[inline(always)]
+fn decode_fast(
+    data: &[u8],
+    p: &mut usize,
+    typ: u8,
+    n: u8,
+    table: &Table,
+    last_ts: Time,
+) -> Option<BaseEvent> {
+    let dt = fast_uvarint(data, p)?;
+    let mut args = [0u64; 4];
+    for a in args.iter_mut().take(n as usize) {
+        *a = fast_uvarint(data, p)?;
+    }
+    Some(BaseEvent {
+        typ,
+        time: table.ns_delta(dt).wrapping_add(last_ts),
+        args,
+    })
 }
 
 /// A heap entry: the time of a cursor's next event and the cursor's index
@@ -98,6 +241,7 @@ struct Head {
 
 // A binary min-heap on the time of each cursor's next event, with exactly
 // the sift rules of Go's reader so that ties resolve the same way.
+#[inline]
 fn sift_up(h: &mut [Head], mut i: usize) -> usize {
     while i > 0 && h[(i - 1) / 2].time > h[i].time {
         h.swap((i - 1) / 2, i);
@@ -106,6 +250,7 @@ fn sift_up(h: &mut [Head], mut i: usize) -> usize {
     i
 }
 
+#[inline]
 fn sift_down(h: &mut [Head], mut i: usize) {
     loop {
         let mut m = i;
@@ -163,6 +308,9 @@ fn sort_frontier(h: &mut [Head]) {
     }
 }
 
+/// At most this many events are advanced in one [`Reader::fill_fast`].
+const RUN_MAX: usize = 64;
+
 /// Reads a Go execution trace and produces its events in order.
 ///
 /// The order is the one Go's own reader (`internal/trace`) produces: a
@@ -184,13 +332,83 @@ pub struct Reader<R> {
     cursors: Vec<Cursor>,
     cpu_samples: VecDeque<CpuSample>,
     order: Ordering,
+    /// The next slot of `order.out` to hand out.
+    out_pos: usize,
+    /// Argument counts of the version's timed event types, by type byte.
+    counts: Box<ArgCounts>,
+    /// Which arguments are stack IDs (bits 0-3) and string IDs (bits 4-7),
+    /// by type byte.
+    id_masks: Box<[u8; 256]>,
     syncs: u64,
     read_gen_err: Option<Error>,
     spill_err: Option<Error>,
     spill_err_sync: bool,
+    /// An error met by [`Reader::fill_fast`] after the events it queued.
+    pending_err: Option<Error>,
     done: bool,
-    /// The event [`Reader::read_event_ref`] lends out.
+    /// Unit tests compare the fast paths with the general ones.
+    #[cfg(test)]
+    fast: bool,
+    /// Sync events and CPU samples (events that do not come from the
+    /// ordering) while [`Reader::read_event_ref`] lends them out.
     current: Event,
+}
+
+/// What advancing a cursor needs besides the ordering, the cursors and the
+/// heap.
+struct GenCx<'a> {
+    batches: &'a [(ThreadId, Vec<Batch>)],
+    table: &'a Table,
+    counts: &'a ArgCounts,
+    version: Version,
+    gen: u64,
+}
+
+/// Tries to advance the next event of the cursor at `frontier[i]`; on
+/// success its events are in `order.out` and the cursor has moved on.
+#[inline]
+fn try_advance(
+    order: &mut Ordering,
+    cursors: &mut [Cursor],
+    frontier: &mut Vec<Head>,
+    g: &GenCx<'_>,
+    i: usize,
+) -> Result<bool> {
+    let c = &mut cursors[frontier[i].idx];
+    let batches = &g.batches[c.thread_idx].1;
+    let ok = order
+        .advance(&mut c.ev, g.table, c.m, &mut c.m_slot, g.gen, c.ev_offset)
+        .map_err(|detail| Error::Invalid {
+            offset: c.ev_offset,
+            batch: Some(c.ev_batch(batches, g.gen)),
+            detail,
+        })?;
+    if !ok {
+        return Ok(false);
+    }
+    if c.next_event(batches, g.table, g.counts, g.version)? {
+        frontier[i].time = c.ev.time;
+        heap_update(frontier, i);
+    } else {
+        heap_remove(frontier, i);
+    }
+    Ok(true)
+}
+
+fn id_masks() -> Box<[u8; 256]> {
+    let mut m = Box::new([0u8; 256]);
+    for b in 0..=255u8 {
+        if let Some(t) = EventType::from_u8(b) {
+            let spec = t.spec();
+            for &i in spec.stack_ids {
+                m[b as usize] |= 1 << (i - 1);
+            }
+            for &i in spec.string_ids {
+                m[b as usize] |= 16 << (i - 1);
+            }
+        }
+    }
+    m
 }
 
 impl<R: BufRead> Reader<R> {
@@ -218,11 +436,17 @@ impl<R: BufRead> Reader<R> {
             cursors: Vec::new(),
             cpu_samples: VecDeque::new(),
             order: Ordering::new(),
+            out_pos: 0,
+            counts: arg_counts(version),
+            id_masks: id_masks(),
             syncs: 0,
             read_gen_err: None,
             spill_err: None,
             spill_err_sync: false,
+            pending_err: None,
             done: false,
+            #[cfg(test)]
+            fast: true,
             current: Event {
                 table: None,
                 ctx: SchedCtx::NONE,
@@ -257,81 +481,233 @@ impl<R: BufRead> Reader<R> {
     /// [`Reader::read_event`] without copying the event (and its reference to
     /// the generation's tables), which makes it the faster way to stream a
     /// trace.
+    #[inline]
     pub fn read_event_ref(&mut self) -> Result<Option<&Event>> {
+        // Events left from the last advance come first (a small function
+        // for the most common case, without the frame of the others).
+        if self.out_pos < self.order.out_len && !self.done {
+            self.out_pos += 1;
+            return self.lend(true);
+        }
+        self.read_event_ref_next()
+    }
+
+    /// [`Reader::read_event_ref`] when nothing is left from the last advance.
+    #[inline(never)]
+    fn read_event_ref_next(&mut self) -> Result<Option<&Event>> {
         if self.done {
             return Ok(None);
         }
-        if let Err(e) = self.fill_current() {
-            self.done = true;
-            return Err(e);
-        }
-        let cur = &mut self.current;
-        if let Err(e) = validate_ids(cur) {
-            self.done = true;
-            return Err(e);
-        }
-        if cur.base.time <= self.last_ts {
-            cur.base.time = self.last_ts.saturating_add(1);
-        }
-        self.last_ts = cur.base.time;
-        Ok(Some(&self.current))
-    }
-
-    /// Puts the next event into `self.current`.
-    fn fill_current(&mut self) -> Result<()> {
-        if let Some(ev) = self.order.next() {
-            self.set_queued(ev);
-            return Ok(());
-        }
-        // Lend the table to the ordering without counting a reference.
-        let res = match self.table.take() {
-            // Between generations: the old table is dropped first.
-            _ if self.frontier.is_empty() && self.cpu_samples.is_empty() => self.next_inner(None),
-            None => self.next_inner(None),
-            Some(table) => {
-                let res = self.next_inner(Some(&table));
-                if !self.done {
-                    // A new generation installed its own table; otherwise
-                    // put this one back.
-                    self.table.get_or_insert(table);
+        let queued = match self.fill_fast() {
+            Ok(true) => true,
+            Ok(false) => match self.fill() {
+                Ok(q) => q,
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
                 }
-                res
+            },
+            Err(e) => {
+                self.done = true;
+                return Err(e);
             }
         };
-        match res? {
-            Some(ev) => self.current = ev,
-            None => {
-                let ev = self.order.next().ok_or_else(|| Error::Invalid {
-                    offset: self.gens.input.pos(),
-                    batch: None,
-                    detail: "internal error: advanced, but no event queued".into(),
-                })?;
-                self.set_queued(ev);
-            }
-        }
-        Ok(())
+        self.lend(queued)
     }
 
-    /// Makes an event of the ordering queue (which has no table reference
-    /// yet) the current one.
-    fn set_queued(&mut self, ev: Event) {
-        let cur = &mut self.current;
-        // Same generation as the previous event, almost always: keep the
-        // table reference instead of counting it again.
-        let same = match (&cur.table, &self.table) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
+    /// Hands out the event [`Reader::fill`] made ready.
+    #[inline(always)]
+    fn lend(&mut self, queued: bool) -> Result<Option<&Event>> {
+        let mut ids_ok = false;
+        let ev = if queued {
+            let i = self.out_pos - 1;
+            ids_ok = (self.order.out_ids_ok >> (i & 63)) & 1 != 0;
+            let ev = &mut self.order.out[i];
+            // Same generation as the slot's previous event, almost always:
+            // keep the table reference instead of counting it again.
+            let same = match (&ev.table, &self.table) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            if !same {
+                ev.table = self.table.clone();
+            }
+            ev
+        } else {
+            &mut self.current
         };
-        if !same {
-            cur.table = self.table.clone();
+        if !ids_ok {
+            if let Err(e) = check_ids(ev, &self.id_masks) {
+                self.done = true;
+                return Err(e);
+            }
         }
-        cur.ctx = ev.ctx;
-        cur.base = ev.base;
-        if cur.task_type.is_some() || ev.task_type.is_some() {
-            cur.task_type = ev.task_type;
+        if ev.base.time <= self.last_ts {
+            ev.base.time = self.last_ts.saturating_add(1);
         }
-        cur.offset = ev.offset;
+        self.last_ts = ev.base.time;
+        Ok(Some(ev))
+    }
+
+    /// The common case of [`Reader::fill`]: no event left from the last
+    /// advance, no CPU sample due, and the earliest event of the frontier is
+    /// one [`Ordering::fast_advance`] takes. `Ok(true)`: the next events are
+    /// in `order.out`; `Ok(false)`: nothing changed, take the general path.
+    ///
+    /// While the same thread's next event stays the earliest (it usually
+    /// does for a few events) and is again one `fast_advance` takes, it is
+    /// advanced in the same call, up to [`RUN_MAX`] events: exactly what
+    /// the next calls would do, with the thread's state kept at hand. An
+    /// error reading the thread's next event is held back until the events
+    /// before it have been handed out, as it would have come after them.
+    #[inline(always)]
+    fn fill_fast(&mut self) -> Result<bool> {
+        #[cfg(test)]
+        if !self.fast {
+            return Ok(false);
+        }
+        if self.out_pos < self.order.out_len || self.pending_err.is_some() {
+            return Ok(false);
+        }
+        let Some(&head) = self.frontier.first() else {
+            return Ok(false);
+        };
+        // A CPU sample earlier than the next event comes first.
+        let sample_at = self.cpu_samples.front().map_or(Time::MAX, |s| s.time);
+        if sample_at < head.time {
+            return Ok(false);
+        }
+        let Some(table) = self.table.as_deref() else {
+            return Ok(false);
+        };
+        let c = &mut self.cursors[head.idx];
+        // The thread's first event ever goes through `advance`, which
+        // gives it its slot.
+        if c.m_slot == u32::MAX {
+            return Ok(false);
+        }
+        let order = &mut self.order;
+        let mut ms = *order.m_states.at(c.m_slot);
+        order.out_len = 0;
+        order.out_ids_ok = 0;
+        if !order.fast_advance(&c.ev, c.m, &mut ms, table, self.gen_no, c.ev_offset) {
+            return Ok(false);
+        }
+        // The cursor stays at the top of the heap while its next event is
+        // no later than its children's (and no CPU sample comes before it).
+        let f = &mut self.frontier;
+        let mut bound = sample_at;
+        for h in f.iter().skip(1).take(2) {
+            bound = bound.min(h.time);
+        }
+        let batches = &self.batches[c.thread_idx].1;
+        let counts = &*self.counts;
+        let m = c.m;
+        // The cursor's read position in locals (registers) for the run: in
+        // memory, each event's decoding would wait for the store of the
+        // previous one's position. Written back whenever the cursor's own
+        // methods run and when the run ends.
+        let (mut pos, mut last_ts, mut ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
+        loop {
+            // `Cursor::next_event_value`'s fast path, on the locals.
+            let fast = match batches.get(c.idx) {
+                Some(b)
+                    if last_ts != 0 && b.data.len().saturating_sub(pos) >= FAST_DECODE_BYTES =>
+                {
+                    let data = &b.data[..];
+                    let typ = data[pos];
+                    let n = counts[typ as usize];
+                    let mut p = pos + 1;
+                    match n {
+                        NOT_TIMED => None,
+                        _ => decode_fast(data, &mut p, typ, n, table, last_ts)
+                            .map(|ev| (ev, b.data_offset + pos as u64, p)),
+                    }
+                }
+                _ => None,
+            };
+            let next = match fast {
+                Some((ev, off, p)) => {
+                    last_ts = ev.time;
+                    ev_offset = off;
+                    pos = p;
+                    Ok(Some(ev))
+                }
+                None => {
+                    (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
+                    let r = c.next_event_value(batches, table, counts, self.version);
+                    (pos, last_ts, ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
+                    r
+                }
+            };
+            match next {
+                Ok(Some(ev)) => {
+                    let t = ev.time;
+                    f[0].time = t;
+                    if t > bound || order.out_len >= RUN_MAX {
+                        c.ev = ev;
+                        sift_down(f, 0);
+                        break;
+                    }
+                    // (Advanced, the event needs no place in the cursor.)
+                    if !order.fast_advance(&ev, m, &mut ms, table, self.gen_no, ev_offset) {
+                        c.ev = ev;
+                        break;
+                    }
+                }
+                Ok(None) => {
+                    heap_remove(f, 0);
+                    break;
+                }
+                Err(e) => {
+                    *order.m_states.at(c.m_slot) = ms;
+                    if order.out_len == 1 {
+                        return Err(e);
+                    }
+                    // The event just advanced is not handed out: the error
+                    // comes instead, after the ones before it.
+                    order.out_len -= 1;
+                    self.pending_err = Some(e);
+                    break;
+                }
+            }
+        }
+        (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
+        *order.m_states.at(c.m_slot) = ms;
+        self.out_pos = 1;
+        Ok(true)
+    }
+
+    /// Makes the next event ready: `true` if it is the slot
+    /// `order.out[out_pos - 1]`, `false` if it is `current`.
+    #[inline(never)]
+    fn fill(&mut self) -> Result<bool> {
+        if self.out_pos < self.order.out_len {
+            self.out_pos += 1;
+            return Ok(true);
+        }
+        if let Some(e) = self.pending_err.take() {
+            return Err(e);
+        }
+        self.order.out_len = 0;
+        self.order.out_ids_ok = 0;
+        self.out_pos = 0;
+        match self.next_inner()? {
+            Some(ev) => {
+                self.current = ev;
+                Ok(false)
+            }
+            None if self.order.out_len > 0 => {
+                self.out_pos = 1;
+                Ok(true)
+            }
+            None => Err(Error::Invalid {
+                offset: self.gens.input.pos(),
+                batch: None,
+                detail: "internal error: advanced, but no event queued".into(),
+            }),
+        }
     }
 
     fn sync(&mut self, table: Option<Arc<Table>>, time: Time) -> Event {
@@ -349,14 +725,24 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
-    /// The next event that does not come from the ordering queue (sync
-    /// events, CPU samples), or `None` when the next event was queued.
-    fn next_inner(&mut self, table: Option<&Arc<Table>>) -> Result<Option<Event>> {
+    /// The next event that does not come from the ordering (sync events,
+    /// CPU samples), or `None` when the ordering advanced and put its
+    /// events into `order.out`.
+    fn next_inner(&mut self) -> Result<Option<Event>> {
         if self.frontier.is_empty() && self.cpu_samples.is_empty() {
             // The generation is done: free its batches and tables before
-            // reading the next one, so only one is ever in memory.
-            self.batches = Vec::new();
+            // reading the next one, so only one is ever in memory (the
+            // batches' buffers are reused for the next one).
+            for (_, batches) in std::mem::take(&mut self.batches) {
+                for b in batches {
+                    self.gens.input.recycle(b.data);
+                }
+            }
+            self.table = None;
             self.current.table = None;
+            for e in &mut self.order.out {
+                e.table = None;
+            }
             if self.version < Version::Go126 {
                 return self.next_gen_with_spill().map(Some);
             }
@@ -374,7 +760,7 @@ impl<R: BufRead> Reader<R> {
             };
         }
         let owned;
-        let table = match table {
+        let table = match &self.table {
             Some(t) => t,
             None => {
                 owned = Arc::default();
@@ -416,29 +802,33 @@ impl<R: BufRead> Reader<R> {
                 ),
             });
         }
-        if !self.try_advance(0, table)? {
-            sort_frontier(&mut self.frontier);
-            let mut ok = false;
-            for i in 1..self.frontier.len() {
-                if self.try_advance(i, table)? {
-                    ok = true;
-                    break;
-                }
-            }
-            if !ok {
-                let c = &self.cursors[self.frontier[0].idx];
-                return Err(Error::Invalid {
-                    offset: c.ev_offset,
-                    batch: Some(c.ev_batch),
-                    detail: format!(
-                        "broken trace: no thread's next event can happen (generation {}): {}",
-                        self.gen_no,
-                        self.dump_frontier()
-                    ),
-                });
+        let g = GenCx {
+            batches: &self.batches,
+            table,
+            counts: &self.counts,
+            version: self.version,
+            gen: self.gen_no,
+        };
+        let (order, cursors, frontier) = (&mut self.order, &mut self.cursors, &mut self.frontier);
+        if try_advance(order, cursors, frontier, &g, 0)? {
+            return Ok(None);
+        }
+        sort_frontier(frontier);
+        for i in 1..frontier.len() {
+            if try_advance(order, cursors, frontier, &g, i)? {
+                return Ok(None);
             }
         }
-        Ok(None)
+        let c = &self.cursors[self.frontier[0].idx];
+        Err(Error::Invalid {
+            offset: c.ev_offset,
+            batch: Some(c.ev_batch(&self.batches[c.thread_idx].1, self.gen_no)),
+            detail: format!(
+                "broken trace: no thread's next event can happen (generation {}): {}",
+                self.gen_no,
+                self.dump_frontier()
+            ),
+        })
     }
 
     fn dump_frontier(&self) -> String {
@@ -460,29 +850,6 @@ impl<R: BufRead> Reader<R> {
             parts.push(s);
         }
         parts.join(", ")
-    }
-
-    fn try_advance(&mut self, i: usize, table: &Table) -> Result<bool> {
-        let c = &mut self.cursors[self.frontier[i].idx];
-        let ok = self
-            .order
-            .advance(&mut c.ev, table, c.m, self.gen_no, c.ev_offset)
-            .map_err(|detail| Error::Invalid {
-                offset: c.ev_offset,
-                batch: Some(c.ev_batch),
-                detail,
-            })?;
-        if !ok {
-            return Ok(false);
-        }
-        let batches = &self.batches[c.thread_idx].1;
-        if c.next_event(batches, table, self.version)? {
-            self.frontier[i].time = c.ev.time;
-            heap_update(&mut self.frontier, i);
-        } else {
-            heap_remove(&mut self.frontier, i);
-        }
-        Ok(true)
     }
 
     fn next_gen_with_spill(&mut self) -> Result<Event> {
@@ -534,6 +901,7 @@ impl<R: BufRead> Reader<R> {
             let mut c = Cursor {
                 thread_idx,
                 m: *m,
+                m_slot: u32::MAX,
                 idx: 0,
                 data_off: 0,
                 last_ts: 0,
@@ -543,16 +911,8 @@ impl<R: BufRead> Reader<R> {
                     args: [0; 4],
                 },
                 ev_offset: 0,
-                ev_batch: batches.first().map_or(
-                    BatchRef {
-                        offset: 0,
-                        gen: g.gen,
-                        thread: *m,
-                    },
-                    |b| b.at,
-                ),
             };
-            if c.next_event(batches, &g.table, self.version)? {
+            if c.next_event(batches, &g.table, &self.counts, self.version)? {
                 let head = Head {
                     time: c.ev.time,
                     idx: self.cursors.len(),
@@ -563,6 +923,33 @@ impl<R: BufRead> Reader<R> {
         }
         let time = g.table.ns(g.min_ts);
         Ok(self.sync(Some(g.table), time))
+    }
+}
+
+/// [`validate_ids`] with a fast path: IDs within the dense range of the
+/// tables need no look-up.
+#[inline]
+fn check_ids(ev: &Event, masks: &[u8; 256]) -> Result<()> {
+    let m = masks[ev.base.typ as usize];
+    if m == 0 {
+        return Ok(());
+    }
+    let Some(t) = ev.table.as_deref() else {
+        return Ok(());
+    };
+    let mut ok = true;
+    for (i, &a) in ev.base.args.iter().enumerate() {
+        if m & (1 << i) != 0 && a > t.dense_stacks {
+            ok = false;
+        }
+        if m & (16 << i) != 0 && a > t.dense_strings {
+            ok = false;
+        }
+    }
+    if ok {
+        Ok(())
+    } else {
+        validate_ids(ev)
     }
 }
 
@@ -598,4 +985,81 @@ fn unknown_id(ev: &Event, table: &'static str, id: u64, by: &str) -> Error {
             by: format!("a {by} event"),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    impl<R: BufRead> Reader<R> {
+        /// The reader with only the general paths: the general ordering
+        /// and the checked decoder.
+        fn without_fast_paths(mut self) -> Self {
+            self.fast = false;
+            self.counts = Box::new([NOT_TIMED; 256]);
+            self
+        }
+    }
+
+    /// Every event (printed like `go tool trace -d=parsed`) and the error
+    /// that ends the stream, if any.
+    fn stream(bytes: &[u8], fast: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = match Reader::new(bytes) {
+            Ok(r) if fast => r,
+            Ok(r) => r.without_fast_paths(),
+            Err(e) => return vec![format!("{e:?}")],
+        };
+        loop {
+            match r.read_event_ref() {
+                Ok(Some(ev)) => out.push(format!("{ev} @{}", ev.offset())),
+                Ok(None) => return out,
+                Err(e) => {
+                    out.push(format!("{e} {e:?}"));
+                    return out;
+                }
+            }
+        }
+    }
+
+    fn captured_traces() -> Vec<Vec<u8>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured");
+        let mut out = Vec::new();
+        for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(d.path().join("traces"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if f.path().extension().is_some_and(|e| e == "trace") {
+                    out.push(std::fs::read(f.path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    /// The fast paths (unchecked decoding, `fast_advance`, runs of one
+    /// thread's events) must give exactly what the general paths give, events
+    /// and errors, on real traces and on damaged copies of them.
+    #[test]
+    fn fast_paths_match_the_general_ones() {
+        let traces = captured_traces();
+        let mut compared = 0;
+        for t in traces.iter().filter(|t| t.len() < 64 << 10) {
+            assert_eq!(stream(t, true), stream(t, false));
+            let step = (t.len() / 20).max(1);
+            for at in (0..t.len()).step_by(step) {
+                assert_eq!(stream(&t[..at], true), stream(&t[..at], false));
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut d = t.clone();
+                    d[at] ^= x;
+                    assert_eq!(stream(&d, true), stream(&d, false), "byte {at} ^ {x:#x}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(traces.is_empty() || compared > 500, "{compared}");
+    }
 }

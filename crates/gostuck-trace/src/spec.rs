@@ -18,13 +18,30 @@ macro_rules! event_types {
 
         impl EventType {
             /// The event type for a wire byte, if it names one.
+            #[inline]
             pub fn from_u8(b: u8) -> Option<EventType> {
+                BY_BYTE[b as usize]
+            }
+
+            /// [`EventType::from_u8`] in constant expressions.
+            pub(crate) const fn from_u8_const(b: u8) -> Option<EventType> {
                 match b {
                     $($num => Some(EventType::$name),)*
                     _ => None,
                 }
             }
         }
+
+        /// [`EventType::from_u8`] as a table (it runs for every event).
+        static BY_BYTE: [Option<EventType>; 256] = {
+            let mut t = [None; 256];
+            let mut i = 0;
+            while i < 256 {
+                t[i] = EventType::from_u8_const(i as u8);
+                i += 1;
+            }
+            t
+        };
     };
 }
 
@@ -416,7 +433,7 @@ impl EventType {
     }
 
     /// Whether this is an experimental event (type 128 and up).
-    pub fn is_experimental(self) -> bool {
+    pub const fn is_experimental(self) -> bool {
         self as u8 >= EventType::Span as u8
     }
 

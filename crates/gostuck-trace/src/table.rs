@@ -50,6 +50,11 @@ pub(crate) struct Table {
     pub(crate) dense_stacks: u64,
     /// Same for string IDs.
     pub(crate) dense_strings: u64,
+    /// When `freq` is a whole number of nanoseconds per tick (64 on Linux):
+    /// that number, and `ticks * ns_per_tick` equals [`Table::ns`] for ticks
+    /// below `exact_below` (the product is then exact in a float). 0 if not.
+    pub(crate) ns_per_tick: u64,
+    pub(crate) exact_below: u64,
 }
 
 impl Table {
@@ -57,6 +62,17 @@ impl Table {
     /// truncation).
     pub(crate) fn ns(&self, ticks: u64) -> i64 {
         (ticks as f64 * self.freq) as i64
+    }
+
+    /// [`Table::ns`] for a time delta, with integer arithmetic when that
+    /// gives the same result.
+    #[inline]
+    pub(crate) fn ns_delta(&self, ticks: u64) -> i64 {
+        if ticks < self.exact_below {
+            (ticks * self.ns_per_tick) as i64
+        } else {
+            self.ns(ticks)
+        }
     }
 
     /// A string by ID; ID 0 is always the empty string.
@@ -77,8 +93,18 @@ impl Table {
         id <= self.dense_strings || self.strings.contains_key(&id)
     }
 
-    /// Notes whether the IDs are dense, for the fast checks above.
+    /// Notes whether the IDs are dense, for the fast checks above, and
+    /// whether ticks convert to nanoseconds by an integer multiplication.
     pub(crate) fn finish(&mut self) {
+        let f = self.freq;
+        if f >= 1.0 && f <= (1u64 << 20) as f64 && f.fract() == 0.0 {
+            self.ns_per_tick = f as u64;
+            // Below 2^53 both the tick count and the product are exact floats.
+            self.exact_below = (1u64 << 53) / self.ns_per_tick;
+        } else {
+            self.ns_per_tick = 0;
+            self.exact_below = 0;
+        }
         let n = self.stacks.len() as u64;
         self.dense_stacks = if self.stacks.keys().all(|&k| k >= 1 && k <= n) {
             n

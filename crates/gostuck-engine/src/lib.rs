@@ -53,20 +53,22 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         let d = &input.dump;
         let n = d.total_goroutines();
         total += n;
-        // Counted by symbol: one string per state, not one per goroutine.
+        // One grouping serves the engine and the report.
+        let dump_groups = group(d, GroupOptions { exact: opts.exact });
+        // Counted per group: members share the state and the frames it is
+        // inferred from, so they share the wait reason too.
         let mut by_sym: FxHashMap<gostuck_dump::Sym, u64> = FxHashMap::default();
-        for g in &d.goroutines {
-            if g.wait_reason.is_blocked() {
-                blocked += g.count;
-                *by_sym.entry(g.state).or_default() += g.count;
+        for grp in &dump_groups {
+            if d.goroutines[grp.members[0]].wait_reason.is_blocked() {
+                blocked = u64::saturating_add(blocked, grp.count);
+                let n = by_sym.entry(grp.state).or_default();
+                *n = n.saturating_add(grp.count);
             }
         }
         for (sym, count) in by_sym {
-            *by_state.entry(d.str(sym).to_string()).or_default() += count;
+            let n = by_state.entry(d.str(sym).to_string()).or_default();
+            *n = n.saturating_add(count);
         }
-
-        // One grouping serves the engine and the report.
-        let dump_groups = group(d, GroupOptions { exact: opts.exact });
         let diag = diagnose::diagnose(d, &dump_groups, src, opts);
 
         deadlocked |= diag.deadlocked;

@@ -329,6 +329,13 @@ pub(crate) fn diagnose(
             || !(f.spawner || (f.block.is_none() && f.user_frame.is_some() && !f.has_source))
     });
 
+    // Edges per group, once (the loop below asked for every group).
+    let mut waits_on_someone = vec![false; groups.len()];
+    let mut waited_on_by_others = vec![false; groups.len()];
+    for e in &graph.edges {
+        waits_on_someone[e.from] = true;
+        waited_on_by_others[e.to] |= e.from != e.to;
+    }
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
 
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
@@ -338,7 +345,7 @@ pub(crate) fn diagnose(
         // In a global deadlock nothing runs, so a partner could only be a
         // blocked goroutine with known code; elsewhere an unknown one may exist.
         if explained[gi].is_some()
-            || graph.edges.iter().any(|e| e.from == gi)
+            || waits_on_someone[gi]
             || (graph.unknown_partner[gi] && !ctx.global)
         {
             continue;
@@ -357,7 +364,7 @@ pub(crate) fn diagnose(
         };
         // In a live program an orphaned wait is reported when others are
         // blocked behind it: a partial deadlock, not an idle worker.
-        let dependents = graph.edges.iter().any(|e| e.to == gi && e.from != gi);
+        let dependents = waited_on_by_others[gi];
         // A large parked group that nobody else waits for is a leak; one that
         // others are blocked behind keeps its specific kind (the root of a
         // partial deadlock).

@@ -38,7 +38,11 @@ enum Command {
     /// debug=0), and dumps embedded in log files behind a line prefix. Go
     /// execution traces (Go 1.22+) and GODEBUG=schedtrace/gctrace logs given
     /// beside a dump of the same process add their evidence to the report.
+    #[command(
+        after_help = "Exit status: 0 nothing stuck found, 1 findings reported, 2 usage or input error.\nEnvironment: GOSTUCK_TIMINGS=1 prints the wall time of reading, analysis and rendering to stderr."
+    )]
     Analyze(AnalyzeArgs),
+
     /// Run a command (`go test ./...`, `go run .`, a binary), and when it hangs,
     /// dump its goroutines and explain why.
     #[command(long_about = run::LONG_ABOUT, after_help = run::AFTER_HELP)]

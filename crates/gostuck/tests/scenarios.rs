@@ -236,6 +236,35 @@ fn stacks_alone_still_name_the_blocked_lines_with_lower_confidence() {
 }
 
 #[test]
+fn timings_go_to_stderr_and_leave_the_report_alone() {
+    let args = [
+        "analyze",
+        "testdata/captured/go1.27.3/abba.txt",
+        "--format",
+        "json",
+    ];
+    let (code, plain, plain_err) = gostuck(&args);
+    let out = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .env("GOSTUCK_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(code));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), plain);
+    assert!(!plain_err.contains("timing:"), "{plain_err}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for phase in ["read", "analyse", "render"] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("gostuck: timing: {phase} ")) && l.ends_with(" s")),
+            "no {phase} timing in {err}"
+        );
+    }
+}
+
+#[test]
 fn bad_input_is_a_usage_error_naming_the_file() {
     let dir = std::env::temp_dir().join(format!("gostuck-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

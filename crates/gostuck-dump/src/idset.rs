@@ -11,6 +11,9 @@ const DENSE_LIMIT: u64 = 1 << 26;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct IdSet {
     bits: Vec<u64>,
+    /// Words of `bits` that may be non-zero: `clear` zeroes only these (a file
+    /// of many small dumps with high IDs must not zero megabytes per dump).
+    dirty: std::ops::Range<usize>,
     sparse: FxHashSet<u64>,
 }
 
@@ -22,6 +25,7 @@ impl IdSet {
             if w >= self.bits.len() {
                 self.bits.resize((w + 1).next_power_of_two(), 0);
             }
+            self.mark(w..w + 1);
             let had = self.bits[w] >> b & 1 == 1;
             self.bits[w] |= 1 << b;
             !had
@@ -41,8 +45,17 @@ impl IdSet {
         }
     }
 
+    fn mark(&mut self, words: std::ops::Range<usize>) {
+        if self.dirty.is_empty() {
+            self.dirty = words;
+        } else {
+            self.dirty = self.dirty.start.min(words.start)..self.dirty.end.max(words.end);
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
-        self.bits.fill(0);
+        self.bits[self.dirty.clone()].fill(0);
+        self.dirty = 0..0;
         self.sparse.clear();
     }
 
@@ -59,6 +72,9 @@ impl IdSet {
         }
         for (a, b) in self.bits.iter_mut().zip(&other.bits) {
             *a |= b;
+        }
+        if !other.dirty.is_empty() {
+            self.mark(other.dirty.clone());
         }
         self.sparse.extend(other.sparse.iter().copied());
     }
@@ -92,5 +108,18 @@ mod tests {
         assert!(a.contains(2) && a.contains(1 << 31));
         a.clear();
         assert!(!a.contains(1) && !a.contains(u64::MAX));
+        assert!(a.bits.iter().all(|&w| w == 0) && !a.intersects(&b));
+        // Only the words in use are zeroed, and a union marks the other's words.
+        let mut c = IdSet::default();
+        c.insert(60_000_000);
+        assert!(c.dirty.len() == 1 && c.bits.len() > 900_000);
+        let mut d = IdSet::default();
+        d.insert(3);
+        d.union_with(&c);
+        assert!(d.contains(60_000_000) && d.contains(3));
+        d.clear();
+        assert!(d.bits.iter().all(|&w| w == 0));
+        assert!(!d.contains(60_000_000) && !d.contains(3));
+        assert!(d.insert(60_000_000));
     }
 }

@@ -231,3 +231,43 @@ fn pprof_debug1_and_debug0_agree_with_debug2_of_the_same_process() {
     }
     assert!(compared >= 4, "only {compared} debug=0/1/2 triples found");
 }
+
+/// A dump behind a log prefix (`kubectl logs --timestamps`) reads like the bare
+/// dump, including frames of packages whose names start with `g` (here the
+/// test binary's `gostuck.test/...`; `github.com/...` in real programs), which
+/// once kept the prefix in their function name.
+#[test]
+fn a_log_prefix_is_stripped_from_every_frame() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured/go1.27.3");
+    let bare = std::fs::read(root.join("gotest-timeout.txt")).unwrap();
+    let prefixed: Vec<u8> = bare
+        .split_inclusive(|&b| b == b'\n')
+        .flat_map(|l| [&b"2026-11-27T06:00:00.123456789Z "[..], l].concat())
+        .collect();
+    let frames = |bytes: &[u8]| -> Vec<Vec<(String, String, u32)>> {
+        let dumps = read_bytes(bytes, &ReadOptions::default()).unwrap();
+        dumps
+            .iter()
+            .flat_map(|d| {
+                d.goroutines.iter().map(|g| {
+                    g.frames
+                        .iter()
+                        .map(|f| {
+                            (
+                                d.str(f.function).to_string(),
+                                d.str(f.file).to_string(),
+                                f.line,
+                            )
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    };
+    let want = frames(&bare);
+    assert!(want
+        .iter()
+        .flatten()
+        .any(|f| f.0.starts_with("gostuck.test/")));
+    assert_eq!(frames(&prefixed), want);
+}

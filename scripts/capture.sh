@@ -278,14 +278,16 @@ capture_testprog() {
 
 capture_gotest() {
   local base v
-  for v in "" "-v"; do
+  for v in "" "-v" "-json"; do
     base="gotest-timeout${v}"
     log "go test $base"
     (cd "$SCEN/gotest-timeout" && timeout 120s "$GO" test -count=1 $v -timeout 2s .) >"$OUT/$base.txt" 2>&1
     local rc=$?
     write_meta "$OUT/$base.meta" "scenario=gotest-timeout" "variant=${v#-}" \
       "command=go test -count=1${v:+ $v} -timeout 2s ." "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
-    grep -q '^panic: test timed out after 2s' "$OUT/$base.txt" || warn "go$VER: $base: no timeout panic"
+    # With -json the panic is a JSON string: `"Output":"panic: test timed out after 2s\n"`.
+    grep -q '^panic: test timed out after 2s\|"Output":"panic: test timed out after 2s' "$OUT/$base.txt" ||
+      warn "go$VER: $base: no timeout panic"
     check "$OUT/$base.txt" none "$rc"
   done
 }
@@ -304,11 +306,16 @@ for VER in "${VERSIONS[@]}"; do
   OUT="$CAPT/go$VER"
   BIN="$TMP/bin-$VER"
   if [ -n "${ONLY:-}" ]; then
-    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock scenarios,
-    # leaving every other capture of the version as it is.
+    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock scenarios
+    # (`gotest`: the go test timeout captures), leaving every other capture of
+    # the version as it is.
     mkdir -p "$OUT" "$BIN"
     for s in $ONLY; do
-      build "$s" && run_capture "$s" "$s" deadlock ""
+      if [ "$s" = gotest ]; then
+        capture_gotest
+      else
+        build "$s" && run_capture "$s" "$s" deadlock ""
+      fi
     done
     continue
   fi

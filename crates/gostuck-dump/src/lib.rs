@@ -18,6 +18,7 @@ mod lines;
 mod model;
 pub mod pprof_proto;
 mod pprof_text;
+mod testjson;
 mod traceback;
 mod waitreason;
 
@@ -143,6 +144,14 @@ pub fn read_bytes_releasing(
     opts: &ReadOptions,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Result<Vec<Dump>, Error> {
+    if testjson::looks_like(&bytes[..bytes.len().min(64)]) {
+        let dumps = testjson::read(bytes, opts.keep_args);
+        return if dumps.is_empty() {
+            Err(Error::NoDump)
+        } else {
+            Ok(dumps)
+        };
+    }
     let dumps = match detect(&bytes[..bytes.len().min(8192)]) {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
         Detected::Dump(Format::PprofProto) => vec![pprof_proto::read(bytes)?],
@@ -206,6 +215,12 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     } else {
         detect(&head)
     };
+    if testjson::looks_like(&head) {
+        let mut all = head;
+        r.consume(all.len());
+        r.read_to_end(&mut all)?;
+        return read_bytes(&all, opts);
+    }
     let mut line = Vec::new();
     let dumps = match detected {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),

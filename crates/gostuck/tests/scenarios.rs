@@ -235,6 +235,44 @@ fn stacks_alone_still_name_the_blocked_lines_with_lower_confidence() {
     assert_eq!(r["findings"][0]["confidence"], "likely");
 }
 
+/// `go test -json` wraps the timeout dump in JSON events: the same findings as
+/// the plain `go test` output of the same test, on every captured Go version.
+#[test]
+fn go_test_json_output_gives_the_findings_of_plain_go_test_output() {
+    let summary = |file: &str| -> (String, Vec<(String, BTreeSet<String>)>, Value) {
+        let (code, out, err) = gostuck(&[
+            "analyze",
+            file,
+            "--source",
+            "testdata/scenarios/gotest-timeout",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{file}: {err}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let findings = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["kind"].as_str().unwrap().to_string(), roles(f, "blocked")))
+            .collect();
+        (
+            r["verdict"].as_str().unwrap().to_string(),
+            findings,
+            r["inputs"][0]["running_tests"].clone(),
+        )
+    };
+    let mut checked = 0;
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let plain = summary(&format!("testdata/captured/{v}/gotest-timeout.txt"));
+        let json = summary(&format!("testdata/captured/{v}/gotest-timeout-json.txt"));
+        assert!(!plain.1.is_empty(), "{v}: no finding on the plain output");
+        assert_eq!(json, plain, "{v}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
+}
+
 #[test]
 fn timings_go_to_stderr_and_leave_the_report_alone() {
     let args = [

@@ -1,0 +1,96 @@
+//! `go test -json` output (and `go tool test2json`): one JSON event per line,
+//! the test binary's output in the `Output` field of `"Action":"output"`
+//! events. A test timeout's goroutine dump arrives that way in CI logs; it is
+//! decoded back to text, per package (packages' events may interleave), and
+//! read like any traceback text.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::model::{Dump, Warning};
+use crate::KeepArgs;
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "Action", borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(rename = "Package", borrow, default)]
+    package: Option<Cow<'a, str>>,
+    #[serde(rename = "Output", borrow, default)]
+    output: Option<Cow<'a, str>>,
+}
+
+/// Whether the input starts like `go test -json` output.
+pub(crate) fn looks_like(head: &[u8]) -> bool {
+    let head = head.trim_ascii_start();
+    head.starts_with(b"{\"Time\":\"") || head.starts_with(b"{\"Action\":\"")
+}
+
+/// The dumps in `go test -json` output. Lines that are not events (stderr of
+/// the go command mixed in by `2>&1`) are read as plain text with their package unknown.
+pub(crate) fn read(bytes: &[u8], keep_args: KeepArgs) -> Vec<Dump> {
+    // (package, decoded output), in order of first appearance.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    fn text_of<'t>(texts: &'t mut Vec<(String, String)>, package: &str) -> &'t mut String {
+        let i = match texts.iter().position(|(p, _)| p == package) {
+            Some(i) => i,
+            None => {
+                texts.push((package.to_string(), String::new()));
+                texts.len() - 1
+            }
+        };
+        &mut texts[i].1
+    }
+    let mut bad = 0u64;
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<Event<'_>>(line) {
+            Ok(e) => {
+                if e.action.as_deref() == Some("output") {
+                    if let Some(out) = e.output {
+                        text_of(&mut texts, e.package.as_deref().unwrap_or("")).push_str(&out);
+                    }
+                }
+            }
+            Err(_) => {
+                bad += 1;
+                let t = text_of(&mut texts, "");
+                t.push_str(&String::from_utf8_lossy(line));
+                t.push('\n');
+            }
+        }
+    }
+    let mut dumps = Vec::new();
+    for (package, text) in texts {
+        let mut r = crate::TracebackReader::new(keep_args);
+        crate::for_each_line(text.as_bytes(), |l| r.push_line(l));
+        for mut d in r.finish() {
+            let from = if package.is_empty() {
+                "lines of `go test -json` output that are not events".to_string()
+            } else {
+                format!("the `go test -json` output of package {package}")
+            };
+            d.warnings.insert(
+                0,
+                Warning {
+                    position: 0,
+                    is_byte_offset: false,
+                    message: format!(
+                        "read from {from}; line numbers count lines of that decoded output{}",
+                        if bad > 0 {
+                            format!(" ({bad} lines were not JSON events and were read as text)")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                },
+            );
+            dumps.push(d);
+        }
+    }
+    dumps
+}

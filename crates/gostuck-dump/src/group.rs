@@ -86,39 +86,6 @@ pub fn top_user_frame(d: &Dump, g: &Goroutine) -> Option<usize> {
 /// Dumps with at least this many goroutines are hashed and checked on several threads.
 const PARALLEL_MIN: usize = 100_000;
 
-/// Runs `f` over `0..n` cut into one range per CPU, on scoped threads, and
-/// returns the results in range order.
-fn per_range<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .clamp(1, 8);
-    let step = n.div_ceil(threads).max(1);
-    let ranges: Vec<_> = (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
-    std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> = ranges
-            .iter()
-            .skip(1)
-            .map(|r| {
-                let r = r.clone();
-                std::thread::Builder::new()
-                    .name("gostuck-group".into())
-                    .spawn_scoped(s, move || f(r))
-            })
-            .collect();
-        let mut out = Vec::with_capacity(ranges.len());
-        out.extend(ranges.first().cloned().map(f));
-        for (h, r) in handles.into_iter().zip(ranges.iter().skip(1)) {
-            // A thread that could not start, or died, is redone here.
-            out.push(match h.map(|h| h.join()) {
-                Ok(Ok(v)) => v,
-                _ => f(r.clone()),
-            });
-        }
-        out
-    })
-}
-
 /// The group of each goroutine (groups numbered by first appearance) and each
 /// group's representative (its first member).
 fn assign(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) {
@@ -158,7 +125,7 @@ fn assign_sequential(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) 
 /// sequential path decides. When all match, the result is the sequential one:
 /// `same` is an equivalence, so no two groups can share a hash.
 fn assign_parallel(gs: &[Goroutine], exact: bool) -> Option<(Vec<usize>, Vec<usize>)> {
-    let hashes: Vec<u64> = per_range(gs.len(), |r| {
+    let hashes: Vec<u64> = crate::par::per_range(gs.len(), |r| {
         gs[r]
             .iter()
             .map(|g| key_hash(g, exact))
@@ -180,7 +147,7 @@ fn assign_parallel(gs: &[Goroutine], exact: bool) -> Option<(Vec<usize>, Vec<usi
             }
         })
         .collect();
-    let all_same = per_range(gs.len(), |r| {
+    let all_same = crate::par::per_range(gs.len(), |r| {
         r.into_iter().all(|i| same(&gs[reps[of[i]]], &gs[i], exact))
     });
     all_same.into_iter().all(|ok| ok).then_some((of, reps))

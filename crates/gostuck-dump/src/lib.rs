@@ -16,6 +16,7 @@ mod idset;
 mod intern;
 mod lines;
 mod model;
+pub mod par;
 pub mod pprof_proto;
 mod pprof_text;
 mod testjson;
@@ -168,7 +169,7 @@ pub fn read_bytes_releasing(
     Ok(dumps)
 }
 
-fn read_traceback(
+pub(crate) fn read_traceback(
     bytes: &[u8],
     keep_args: KeepArgs,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),

@@ -66,9 +66,7 @@ pub(crate) fn read(bytes: &[u8], keep_args: KeepArgs) -> Vec<Dump> {
     }
     let mut dumps = Vec::new();
     for (package, text) in texts {
-        let mut r = crate::TracebackReader::new(keep_args);
-        crate::for_each_line(text.as_bytes(), |l| r.push_line(l));
-        for mut d in r.finish() {
+        for mut d in crate::read_traceback(text.as_bytes(), keep_args, &|_| {}) {
             let from = if package.is_empty() {
                 "lines of `go test -json` output that are not events".to_string()
             } else {

@@ -115,7 +115,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                 }
             }
             g.unknown_partner[i] |= index.any_opaque(i, multi[i], &[]);
-            for &j in &index.candidates(&index.lockers, [class]) {
+            for &j in index.lockers_of(class) {
                 let b = &facts[j];
                 if i == j && !multi[i] {
                     continue;
@@ -261,21 +261,11 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// The groups listed under any of `classes`' keys, ascending, once each.
-    fn candidates<'c>(
-        &self,
-        by_key: &FxHashMap<&str, Vec<usize>>,
-        classes: impl IntoIterator<Item = &'c str>,
-    ) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        for c in classes {
-            if let Some(v) = by_key.get(class_key(c)) {
-                out.extend(v);
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+    /// The groups that hold, or wait to write-lock, a lock of `class`'s key, ascending.
+    fn lockers_of(&self, class: &str) -> &[usize] {
+        self.lockers
+            .get(class_key(class))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The future operations under any of `classes`' keys, ascending, once each.

@@ -91,7 +91,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         // Listing every member's ID walks all goroutines: split over the CPUs
         // when there are many.
         let outs = if d.goroutines.len() >= 100_000 {
-            par_map(&dump_groups, |grp| group_out(d, idx, grp))
+            gostuck_dump::par::par_map(&dump_groups, |grp| group_out(d, idx, grp))
         } else {
             dump_groups
                 .iter()
@@ -253,38 +253,6 @@ fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group) -> GroupOut {
     }
 }
 
-/// `items.iter().map(f).collect()`, with the items cut into one run per CPU,
-/// each mapped on its own scoped thread (this one maps the first run and any
-/// whose thread could not start).
-fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let size = items.len().div_ceil(threads).max(1);
-    let f = &f;
-    std::thread::scope(|s| {
-        let mut runs = items.chunks(size);
-        let first = runs.next().unwrap_or(&[]);
-        let handles: Vec<_> = runs
-            .map(|run| {
-                let h = std::thread::Builder::new()
-                    .name("gostuck-engine".into())
-                    .spawn_scoped(s, move || run.iter().map(f).collect::<Vec<U>>());
-                (run, h)
-            })
-            .collect();
-        let mut out: Vec<U> = first.iter().map(f).collect();
-        for (run, h) in handles {
-            match h.map(|h| h.join()) {
-                Ok(Ok(v)) => out.extend(v),
-                Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                Err(_) => out.extend(run.iter().map(f)),
-            }
-        }
-        out
-    })
-}
-
 /// Whether a wait reason counts as blocked (re-exported for renderers).
 pub fn is_blocked_state(state: &str) -> bool {
     WaitReason::parse(state).is_blocked()
@@ -293,15 +261,6 @@ pub fn is_blocked_state(state: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn par_map_keeps_order_for_any_length() {
-        for n in [0usize, 1, 2, 3, 7, 1000, 100_003] {
-            let items: Vec<usize> = (0..n).collect();
-            let want: Vec<String> = items.iter().map(|i| format!("{}", i * 3)).collect();
-            assert_eq!(par_map(&items, |i| format!("{}", i * 3)), want, "{n} items");
-        }
-    }
 
     #[test]
     fn short_path_keeps_the_last_two_elements() {

@@ -153,6 +153,31 @@ fn assign_parallel(gs: &[Goroutine], exact: bool) -> Option<(Vec<usize>, Vec<usi
     all_same.into_iter().all(|ok| ok).then_some((of, reps))
 }
 
+/// What a run of a group's members adds to it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    count: u64,
+    /// Smallest and largest `N minutes` printed.
+    minutes: Option<(u32, u32)>,
+    /// Some member printed no minutes (under a minute).
+    unminuted: bool,
+}
+
+impl Tally {
+    fn add(&mut self, g: &Goroutine) {
+        self.count = self.count.saturating_add(g.count);
+        match g.wait_minutes {
+            Some(m) => {
+                self.minutes = Some(match self.minutes {
+                    None => (m, m),
+                    Some((lo, hi)) => (lo.min(m), hi.max(m)),
+                });
+            }
+            None => self.unminuted = true,
+        }
+    }
+}
+
 /// Groups the goroutines of `d`, most interesting group first.
 pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     let gs = &d.goroutines;
@@ -168,20 +193,43 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
             top_user_frame: None,
         })
         .collect();
-    // Whether some member printed no minutes (under a minute).
+    // Members in input order, each group's list allocated at its final size;
+    // this touches no goroutine.
+    let mut sizes = vec![0usize; groups.len()];
+    for &gi in &of {
+        sizes[gi] += 1;
+    }
+    for (grp, &n) in groups.iter_mut().zip(&sizes) {
+        grp.members = Vec::with_capacity(n);
+    }
+    for (i, &gi) in of.iter().enumerate() {
+        groups[gi].members.push(i);
+    }
+    // Counts and minutes read every goroutine: per run of goroutines (on
+    // several threads for big dumps), then added up in run order.
+    let tally = |r: std::ops::Range<usize>| {
+        let mut t = vec![Tally::default(); groups.len()];
+        for (g, &gi) in gs[r.clone()].iter().zip(&of[r]) {
+            t[gi].add(g);
+        }
+        t
+    };
+    let runs = if gs.len() >= PARALLEL_MIN {
+        crate::par::per_range(gs.len(), tally)
+    } else {
+        vec![tally(0..gs.len())]
+    };
     let mut unminuted = vec![false; groups.len()];
-    for (i, (g, &gi)) in gs.iter().zip(&of).enumerate() {
-        let grp = &mut groups[gi];
-        grp.members.push(i);
-        grp.count = grp.count.saturating_add(g.count);
-        match g.wait_minutes {
-            Some(m) => {
+    for run in runs {
+        for ((grp, t), un) in groups.iter_mut().zip(run).zip(&mut unminuted) {
+            grp.count = grp.count.saturating_add(t.count);
+            if let Some((lo, hi)) = t.minutes {
                 grp.minutes = Some(match grp.minutes {
-                    None => (m, m),
-                    Some((lo, hi)) => (lo.min(m), hi.max(m)),
+                    None => (lo, hi),
+                    Some((a, b)) => (a.min(lo), b.max(hi)),
                 });
             }
-            None => unminuted[gi] = true,
+            *un |= t.unminuted;
         }
     }
     for (grp, unminuted) in groups.iter_mut().zip(unminuted) {

@@ -139,6 +139,28 @@ pub struct Goroutine {
     pub line: u64,
 }
 
+impl Goroutine {
+    /// A goroutine with nothing known yet (no allocation): what readers fill in.
+    pub(crate) fn placeholder() -> Goroutine {
+        Goroutine {
+            id: None,
+            count: 1,
+            state: Sym::EMPTY,
+            wait_reason: WaitReason::Other,
+            state_inferred: false,
+            wait_minutes: None,
+            flags: GoroutineFlags::default(),
+            bubble: None,
+            labels: Vec::new(),
+            frames: Vec::new(),
+            elided: None,
+            created_by: None,
+            ancestors: Vec::new(),
+            line: 0,
+        }
+    }
+}
+
 /// A warning about input that could not be read completely.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

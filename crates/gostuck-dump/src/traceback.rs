@@ -14,7 +14,7 @@ use crate::KeepArgs;
 
 use crate::lines;
 use crate::model::{
-    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning,
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, Warning,
 };
 use crate::waitreason::{infer_state, WaitReason};
 
@@ -465,19 +465,8 @@ impl TracebackReader {
     fn blank_goroutine(&self, id: u64) -> Goroutine {
         Goroutine {
             id: Some(id),
-            count: 1,
-            state: Sym::EMPTY,
-            wait_reason: WaitReason::Other,
-            state_inferred: false,
-            wait_minutes: None,
-            flags: GoroutineFlags::default(),
-            bubble: None,
-            labels: Vec::new(),
-            frames: Vec::new(),
-            elided: None,
-            created_by: None,
-            ancestors: Vec::new(),
             line: self.lineno,
+            ..Goroutine::placeholder()
         }
     }
 
@@ -684,7 +673,8 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
             ..
         } = next;
         let mut goroutines = cur.goroutines;
-        for_each_parallel(&mut goroutines, |g| {
+        // Renumbered on the way into the merged list, on every CPU.
+        crate::par::par_append(&mut acc.cur.goroutines, &mut goroutines, |g| {
             m(&mut g.state);
             for (k, v) in &mut g.labels {
                 m(k);
@@ -697,8 +687,8 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
                 created(&mut a.created_by);
             }
             g.line += offset;
+            std::mem::replace(g, Goroutine::placeholder())
         });
-        acc.cur.goroutines.append(&mut goroutines);
         for mut w in cur.warnings {
             if !w.is_byte_offset {
                 w.position += offset;
@@ -711,37 +701,6 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
         acc.clean_end = clean_end;
     }
     Some(finish_dumps(acc.done, acc.cur))
-}
-
-/// Runs `f` on every item, on one scoped thread per CPU when there are many
-/// (renumbering the symbols of half a million goroutines' frames is memory-bound).
-fn for_each_parallel<T: Send>(items: &mut [T], f: impl Fn(&mut T) + Sync) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || items.len() < 50_000 {
-        items.iter_mut().for_each(f);
-        return;
-    }
-    // Chunks are taken from a shared list by the threads that could start and
-    // by this one, which finishes whatever is left.
-    let chunks: std::sync::Mutex<Vec<&mut [T]>> =
-        std::sync::Mutex::new(items.chunks_mut(items.len().div_ceil(threads)).collect());
-    let work = || loop {
-        let next = chunks.lock().map(|mut c| c.pop());
-        match next {
-            Ok(Some(chunk)) => chunk.iter_mut().for_each(&f),
-            _ => break,
-        }
-    };
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            let _ = std::thread::Builder::new()
-                .name("gostuck-merge".into())
-                .spawn_scoped(s, work);
-        }
-        work();
-    });
 }
 
 /// Reads traceback text on `pieces` threads: splits it at goroutine headers that

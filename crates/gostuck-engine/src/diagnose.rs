@@ -153,14 +153,18 @@ pub(crate) fn diagnose(
         out.push(fi);
     }
 
+    // Each group's edges, in edge order (walking all edges per group was
+    // quadratic on dumps with thousands of groups).
+    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
+    for (k, e) in graph.edges.iter().enumerate() {
+        out_edges[e.from].push(k);
+    }
+    let edges_from = |gi: usize| out_edges[gi].iter().map(|&k| &graph.edges[k]);
+
     // 2. Cycles.
     let comps = sccs(facts.len(), &graph.edges);
     for comp in comps {
-        let cyclic = comp.len() > 1
-            || graph
-                .edges
-                .iter()
-                .any(|e| e.from == comp[0] && e.to == comp[0]);
+        let cyclic = comp.len() > 1 || edges_from(comp[0]).any(|e| e.to == comp[0]);
         if !cyclic || comp.iter().any(|&g| explained[g].is_some()) {
             continue;
         }
@@ -496,12 +500,7 @@ pub(crate) fn diagnose(
             if explained[gi].is_some() || facts[gi].block.is_none() {
                 continue;
             }
-            let targets: Vec<usize> = graph
-                .edges
-                .iter()
-                .filter(|e| e.from == gi)
-                .map(|e| e.to)
-                .collect();
+            let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
             if targets.is_empty() || graph.unknown_partner[gi] {
                 continue;
             }
@@ -527,7 +526,7 @@ pub(crate) fn diagnose(
             if let Some(l) = ctx.blocked_loc(gi) {
                 fi.locations.push(l);
             }
-            for e in graph.edges.iter().filter(|e| e.from == gi) {
+            for e in edges_from(gi) {
                 fi.edges.push(ctx.wait_edge(e, groups));
             }
             add_members(fi, d, members(gi), count(gi));
@@ -755,7 +754,7 @@ fn leaky_locks_for(
                     }
                 }
                 if gostuck_source::same_class(&c, class) {
-                    out.push((file.clone(), l));
+                    out.push((file.clone(), l.clone()));
                 }
             }
         }

@@ -744,11 +744,13 @@ pub(crate) fn wait_address<'d>(d: &'d Dump, g: &Goroutine, upto: usize) -> Optio
 /// line is the `go` statement in the parent function, whose later code this
 /// goroutine never runs.
 pub(crate) fn is_go_wrapper(function: &str) -> bool {
-    function
-        .rsplit('.')
-        .next()
-        .and_then(|last| last.strip_prefix("gowrap"))
-        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    // The name after the last '.' (found by bytes: asked for every frame).
+    let last = function
+        .bytes()
+        .rposition(|c| c == b'.')
+        .map_or(function, |i| &function[i + 1..]);
+    last.strip_prefix("gowrap")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Standard-library loops that start a goroutine per connection or request.

@@ -177,7 +177,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
         let mut matched: Vec<usize> = Vec::new();
         // The future operations on these classes, in (group, operation) order:
         // each group's first one that completes the wait gives its edge.
-        for (j, k) in index.ops(keys) {
+        for &(j, k) in index.ops(keys).iter() {
             if (i == j && !multi[i]) || matched.last() == Some(&j) {
                 continue;
             }
@@ -269,18 +269,29 @@ impl<'a> Index<'a> {
     }
 
     /// The future operations under any of `classes`' keys, ascending, once each.
-    fn ops<'c>(&self, classes: impl IntoIterator<Item = &'c str>) -> Vec<(usize, usize)> {
+    fn ops<'c>(
+        &self,
+        classes: impl IntoIterator<Item = &'c str>,
+    ) -> std::borrow::Cow<'_, [(usize, usize)]> {
         let mut keys: Vec<&str> = classes.into_iter().map(class_key).collect();
         keys.sort_unstable();
         keys.dedup();
+        let mut lists = keys.iter().filter_map(|&k| self.partners.get(k));
+        // Each list is ascending already (built in group order); one list,
+        // the usual case, is lent as it is.
+        let Some(first) = lists.next() else {
+            return std::borrow::Cow::Borrowed(&[]);
+        };
         let mut out: Vec<(usize, usize)> = Vec::new();
-        for k in keys {
-            if let Some(v) = self.partners.get(k) {
-                out.extend(v);
-            }
+        for v in lists {
+            out.extend(v);
         }
+        if out.is_empty() {
+            return std::borrow::Cow::Borrowed(first);
+        }
+        out.extend(first);
         out.sort_unstable();
-        out
+        std::borrow::Cow::Owned(out)
     }
 
     /// Whether an opaque group other than `i` (or `i` itself when it stands for

@@ -28,6 +28,9 @@ pub enum Error {
 pub struct SourceFile {
     lines: Vec<String>,
     functions: Vec<FunctionInfo>,
+    /// [`SourceFile::leaky_locks`], found once at parse time (the engine asks
+    /// for every frame of every stack).
+    leaky: Vec<LeakyLock>,
     /// True when tree-sitter had to recover from syntax errors.
     pub has_errors: bool,
 }
@@ -77,9 +80,11 @@ impl SourceFile {
             .lines()
             .map(str::to_string)
             .collect();
+        let leaky = leaky_locks(&functions);
         Ok(SourceFile {
             lines,
             functions,
+            leaky,
             has_errors: tree.root_node().has_error(),
         })
     }
@@ -352,80 +357,8 @@ impl SourceFile {
     /// non-deferred `Lock`/`RLock` with no `Unlock` of the same expression on the
     /// way to it, in a function without a deferred `Unlock` of it. These are the
     /// usual source of a lock no live goroutine holds.
-    pub fn leaky_locks(&self) -> Vec<LeakyLock> {
-        let mut out = Vec::new();
-        for f in &self.functions {
-            for lock in f
-                .ops
-                .iter()
-                .filter(|o| matches!(o.kind, OpKind::Lock | OpKind::RLock) && !o.deferred)
-            {
-                let unlock = if lock.kind == OpKind::Lock {
-                    OpKind::Unlock
-                } else {
-                    OpKind::RUnlock
-                };
-                let releases = |o: &&Op| o.kind == unlock && o.expr == lock.expr;
-                if f.ops.iter().filter(releases).any(|o| o.deferred) {
-                    continue;
-                }
-                // Unlocks after the Lock, each on the path to a return unless it
-                // sits in an early-exit block that does not contain that return.
-                let unlocks: Vec<&Op> = f
-                    .ops
-                    .iter()
-                    .filter(releases)
-                    .filter(|o| o.line > lock.line)
-                    .collect();
-                if unlocks.is_empty() {
-                    // Locks here, unlocks elsewhere: the lock is handed to whoever
-                    // called this function, and leaks if that caller never unlocks.
-                    out.push(LeakyLock {
-                        expr: lock.expr.clone(),
-                        read: lock.kind == OpKind::RLock,
-                        lock_line: lock.line,
-                        exit_line: f.end_line,
-                        exit: "hand-off",
-                        function: f.name.clone(),
-                    });
-                    continue;
-                }
-                // Exits: returns, and breaks out of a loop (the function goes on
-                // after the loop, so an Unlock there still releases).
-                let exits = f
-                    .returns
-                    .iter()
-                    .map(|&r| (r, None))
-                    .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end))));
-                for (r, loop_end) in exits.filter(|&(r, _)| r > lock.line) {
-                    let before = unlocks
-                        .iter()
-                        .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
-                    let after_loop = loop_end.is_some_and(|end| {
-                        unlocks
-                            .iter()
-                            .any(|u| u.line > end && u.exit_block.is_none())
-                    });
-                    let released = before || after_loop;
-                    if !released {
-                        out.push(LeakyLock {
-                            expr: lock.expr.clone(),
-                            read: lock.kind == OpKind::RLock,
-                            lock_line: lock.line,
-                            exit_line: r,
-                            exit: if loop_end.is_some() {
-                                "break"
-                            } else {
-                                "return"
-                            },
-                            function: f.name.clone(),
-                        });
-                        break;
-                    }
-                }
-            }
-        }
-        out
+    pub fn leaky_locks(&self) -> &[LeakyLock] {
+        &self.leaky
     }
 
     /// All functions found.
@@ -447,9 +380,12 @@ pub fn same_class(a: &str, b: &str) -> bool {
     if a.starts_with("type:") || b.starts_with("type:") {
         return false;
     }
-    match (a.rsplit_once('.'), b.rsplit_once('.')) {
-        (Some((_, fa)), None) => fa == b,
-        (None, Some((_, fb))) => fb == a,
+    // The part after the last '.', found by bytes ('.' is ASCII): this runs
+    // for every pair of lock classes the engine compares.
+    let last = |s: &str| s.bytes().rposition(|c| c == b'.');
+    match (last(a), last(b)) {
+        (Some(i), None) => &a[i + 1..] == b,
+        (None, Some(i)) => &b[i + 1..] == a,
         _ => false,
     }
 }
@@ -486,3 +422,80 @@ pub fn class_of(expr: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+/// The locks a `return` leaves held in `functions` (see [`SourceFile::leaky_locks`]).
+fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
+    let mut out = Vec::new();
+    for f in functions {
+        for lock in f
+            .ops
+            .iter()
+            .filter(|o| matches!(o.kind, OpKind::Lock | OpKind::RLock) && !o.deferred)
+        {
+            let unlock = if lock.kind == OpKind::Lock {
+                OpKind::Unlock
+            } else {
+                OpKind::RUnlock
+            };
+            let releases = |o: &&Op| o.kind == unlock && o.expr == lock.expr;
+            if f.ops.iter().filter(releases).any(|o| o.deferred) {
+                continue;
+            }
+            // Unlocks after the Lock, each on the path to a return unless it
+            // sits in an early-exit block that does not contain that return.
+            let unlocks: Vec<&Op> = f
+                .ops
+                .iter()
+                .filter(releases)
+                .filter(|o| o.line > lock.line)
+                .collect();
+            if unlocks.is_empty() {
+                // Locks here, unlocks elsewhere: the lock is handed to whoever
+                // called this function, and leaks if that caller never unlocks.
+                out.push(LeakyLock {
+                    expr: lock.expr.clone(),
+                    read: lock.kind == OpKind::RLock,
+                    lock_line: lock.line,
+                    exit_line: f.end_line,
+                    exit: "hand-off",
+                    function: f.name.clone(),
+                });
+                continue;
+            }
+            // Exits: returns, and breaks out of a loop (the function goes on
+            // after the loop, so an Unlock there still releases).
+            let exits = f
+                .returns
+                .iter()
+                .map(|&r| (r, None))
+                .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end))));
+            for (r, loop_end) in exits.filter(|&(r, _)| r > lock.line) {
+                let before = unlocks
+                    .iter()
+                    .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
+                let after_loop = loop_end.is_some_and(|end| {
+                    unlocks
+                        .iter()
+                        .any(|u| u.line > end && u.exit_block.is_none())
+                });
+                let released = before || after_loop;
+                if !released {
+                    out.push(LeakyLock {
+                        expr: lock.expr.clone(),
+                        read: lock.kind == OpKind::RLock,
+                        lock_line: lock.line,
+                        exit_line: r,
+                        exit: if loop_end.is_some() {
+                            "break"
+                        } else {
+                            "return"
+                        },
+                        function: f.name.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    out
+}

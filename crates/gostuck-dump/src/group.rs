@@ -83,78 +83,99 @@ pub fn top_user_frame(d: &Dump, g: &Goroutine) -> Option<usize> {
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)))
 }
 
-/// Dumps with at least this many goroutines are hashed and checked on several threads.
+/// Dumps with at least this many goroutines are grouped on several threads.
 const PARALLEL_MIN: usize = 100_000;
 
-/// The group of each goroutine (groups numbered by first appearance) and each
-/// group's representative (its first member).
-fn assign(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) {
-    if gs.len() >= PARALLEL_MIN {
-        if let Some(a) = assign_parallel(gs, exact) {
-            return a;
-        }
-    }
-    assign_sequential(gs, exact)
+/// How goroutines fall into groups: the group of each goroutine (groups
+/// numbered by first appearance), each group's representative (its first
+/// member) and what its members add up to.
+#[derive(Debug, PartialEq)]
+struct Assignment {
+    of: Vec<usize>,
+    reps: Vec<usize>,
+    tallies: Vec<Tally>,
 }
 
-fn assign_sequential(gs: &[Goroutine], exact: bool) -> (Vec<usize>, Vec<usize>) {
+fn assign(gs: &[Goroutine], exact: bool) -> Assignment {
+    if gs.len() >= PARALLEL_MIN {
+        assign_parallel(gs, exact)
+    } else {
+        assign_sequential(gs, exact)
+    }
+}
+
+fn assign_sequential(gs: &[Goroutine], exact: bool) -> Assignment {
     // (hash, group index, representative goroutine): comparing with the
     // representative needs no trip through the representatives' list.
     let mut table: HashTable<(u64, usize, usize)> = HashTable::new();
     let mut reps = Vec::new();
+    let mut tallies: Vec<Tally> = Vec::new();
     let mut of = Vec::with_capacity(gs.len());
     for (i, g) in gs.iter().enumerate() {
         let h = key_hash(g, exact);
         let found = table
             .find(h, |&(hh, _, rep)| hh == h && same(&gs[rep], g, exact))
             .map(|&(_, gi, _)| gi);
-        of.push(found.unwrap_or_else(|| {
+        let gi = found.unwrap_or_else(|| {
             let gi = reps.len();
             reps.push(i);
+            tallies.push(Tally::default());
             table.insert_unique(h, (h, gi, i), |&(hh, _, _)| hh);
             gi
-        }));
+        });
+        tallies[gi].add(g);
+        of.push(gi);
     }
-    (of, reps)
+    Assignment { of, reps, tallies }
 }
 
-/// [`assign`] with hashing and comparing spread over threads (the stacks of a
-/// million goroutines do not fit in any cache; walking them is the cost). One
-/// group per distinct hash, then every goroutine is checked against its
-/// group's representative; if any differs (a hash collision), `None`, and the
-/// sequential path decides. When all match, the result is the sequential one:
-/// `same` is an equivalence, so no two groups can share a hash.
-fn assign_parallel(gs: &[Goroutine], exact: bool) -> Option<(Vec<usize>, Vec<usize>)> {
-    let hashes: Vec<u64> = crate::par::per_range(gs.len(), |r| {
-        gs[r]
-            .iter()
-            .map(|g| key_hash(g, exact))
-            .collect::<Vec<u64>>()
-    })
-    .concat();
+/// [`assign_sequential`] on one run of goroutines per thread (the stacks of
+/// a million goroutines fit in no cache: each is hashed and compared with its
+/// run's representative while it is at hand), then the runs' groups are
+/// joined in run order, which numbers them by first appearance exactly as
+/// one pass does. Hash collisions are told apart by comparing stacks, in the
+/// runs and in the join.
+fn assign_parallel(gs: &[Goroutine], exact: bool) -> Assignment {
+    let runs = crate::par::per_range(gs.len(), |r| (r.start, assign_sequential(&gs[r], exact)));
     let mut table: HashTable<(u64, usize)> = HashTable::new();
-    let mut reps = Vec::new();
-    let of: Vec<usize> = hashes
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| match table.find(h, |&(hh, _)| hh == h) {
-            Some(&(_, gi)) => gi,
-            None => {
-                let gi = reps.len();
-                reps.push(i);
-                table.insert_unique(h, (h, gi), |&(hh, _)| hh);
+    let mut reps: Vec<usize> = Vec::new();
+    let mut tallies: Vec<Tally> = Vec::new();
+    let mut maps: Vec<Vec<usize>> = Vec::with_capacity(runs.len());
+    for (base, run) in &runs {
+        let map = run
+            .reps
+            .iter()
+            .zip(&run.tallies)
+            .map(|(&local, t)| {
+                let i = base + local;
+                let g = &gs[i];
+                let h = key_hash(g, exact);
+                let gi = match table.find(h, |&(hh, gi)| hh == h && same(&gs[reps[gi]], g, exact)) {
+                    Some(&(_, gi)) => gi,
+                    None => {
+                        let gi = reps.len();
+                        reps.push(i);
+                        tallies.push(Tally::default());
+                        table.insert_unique(h, (h, gi), |&(hh, _)| hh);
+                        gi
+                    }
+                };
+                tallies[gi].join(t);
                 gi
-            }
-        })
+            })
+            .collect();
+        maps.push(map);
+    }
+    let of = runs
+        .iter()
+        .zip(&maps)
+        .flat_map(|((_, run), map)| run.of.iter().map(|&l| map[l]))
         .collect();
-    let all_same = crate::par::per_range(gs.len(), |r| {
-        r.into_iter().all(|i| same(&gs[reps[of[i]]], &gs[i], exact))
-    });
-    all_same.into_iter().all(|ok| ok).then_some((of, reps))
+    Assignment { of, reps, tallies }
 }
 
 /// What a run of a group's members adds to it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Tally {
     count: u64,
     /// Smallest and largest `N minutes` printed.
@@ -176,19 +197,32 @@ impl Tally {
             None => self.unminuted = true,
         }
     }
+
+    /// Adds the tally of a later run of members.
+    fn join(&mut self, t: &Tally) {
+        self.count = self.count.saturating_add(t.count);
+        if let Some((lo, hi)) = t.minutes {
+            self.minutes = Some(match self.minutes {
+                None => (lo, hi),
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+            });
+        }
+        self.unminuted |= t.unminuted;
+    }
 }
 
 /// Groups the goroutines of `d`, most interesting group first.
 pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     let gs = &d.goroutines;
-    let (of, reps) = assign(gs, opts.exact);
+    let Assignment { of, reps, tallies } = assign(gs, opts.exact);
     let mut groups: Vec<Group> = reps
         .iter()
-        .map(|&rep| Group {
+        .zip(&tallies)
+        .map(|(&rep, t)| Group {
             members: Vec::new(),
-            count: 0,
+            count: t.count,
             state: gs[rep].state,
-            minutes: None,
+            minutes: t.minutes,
             rank: Rank::Runtime,
             top_user_frame: None,
         })
@@ -205,33 +239,7 @@ pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     for (i, &gi) in of.iter().enumerate() {
         groups[gi].members.push(i);
     }
-    // Counts and minutes read every goroutine: per run of goroutines (on
-    // several threads for big dumps), then added up in run order.
-    let tally = |r: std::ops::Range<usize>| {
-        let mut t = vec![Tally::default(); groups.len()];
-        for (g, &gi) in gs[r.clone()].iter().zip(&of[r]) {
-            t[gi].add(g);
-        }
-        t
-    };
-    let runs = if gs.len() >= PARALLEL_MIN {
-        crate::par::per_range(gs.len(), tally)
-    } else {
-        vec![tally(0..gs.len())]
-    };
-    let mut unminuted = vec![false; groups.len()];
-    for run in runs {
-        for ((grp, t), un) in groups.iter_mut().zip(run).zip(&mut unminuted) {
-            grp.count = grp.count.saturating_add(t.count);
-            if let Some((lo, hi)) = t.minutes {
-                grp.minutes = Some(match grp.minutes {
-                    None => (lo, hi),
-                    Some((a, b)) => (a.min(lo), b.max(hi)),
-                });
-            }
-            *un |= t.unminuted;
-        }
-    }
+    let unminuted = tallies.iter().map(|t| t.unminuted);
     for (grp, unminuted) in groups.iter_mut().zip(unminuted) {
         let g = &gs[grp.members[0]];
         if grp.minutes.is_some() && unminuted {
@@ -276,7 +284,7 @@ mod tests {
                             continue;
                         }
                         let got = assign_parallel(&d.goroutines, exact);
-                        assert_eq!(got.as_ref(), Some(&want), "{}", f.path().display());
+                        assert_eq!(got, want, "{}", f.path().display());
                         checked += 1;
                     }
                 }

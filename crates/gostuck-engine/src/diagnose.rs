@@ -19,9 +19,11 @@ pub(crate) struct Diagnosis {
     pub leaks: bool,
 }
 
+/// `ids[i]`: the IDs of the members of `groups[i]` (those that have one).
 pub(crate) fn diagnose(
     d: &Dump,
     groups: &[Group],
+    ids: &[Vec<u64>],
     src: &mut dyn Sources,
     opts: &crate::Options,
 ) -> Diagnosis {
@@ -148,7 +150,7 @@ pub(crate) fn diagnose(
         fi.resources.push(ctx.resource(gi));
         fi.locations.extend(ctx.blocked_loc(gi));
         fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-        add_members(&mut fi, d, members(gi), count(gi));
+        add_members(&mut fi, &ids[gi], count(gi));
         explained[gi] = Some(out.len());
         out.push(fi);
     }
@@ -252,7 +254,7 @@ pub(crate) fn diagnose(
         fi.edges = wait_edges;
         fi.locations = locs;
         for &gi in &comp {
-            add_members(&mut fi, d, members(gi), count(gi));
+            add_members(&mut fi, &ids[gi], count(gi));
             explained[gi] = Some(out.len());
         }
         out.push(fi);
@@ -306,7 +308,7 @@ pub(crate) fn diagnose(
             for &gi in &blind {
                 fi.resources.push(ctx.resource(gi));
                 fi.locations.extend(ctx.blocked_loc(gi));
-                add_members(&mut fi, d, members(gi), count(gi));
+                add_members(&mut fi, &ids[gi], count(gi));
                 explained[gi] = Some(out.len());
             }
             out.push(fi);
@@ -432,7 +434,7 @@ pub(crate) fn diagnose(
                 ctx.blocked_at(gi)
             ));
             fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(fi, d, members(gi), count(gi));
+            add_members(fi, &ids[gi], count(gi));
             explained[gi] = Some(fidx);
             continue;
         }
@@ -488,7 +490,7 @@ pub(crate) fn diagnose(
             }
         }
 
-        add_members(&mut fi, d, members(gi), count(gi));
+        add_members(&mut fi, &ids[gi], count(gi));
         explained[gi] = Some(out.len());
         out.push(fi);
     }
@@ -529,7 +531,7 @@ pub(crate) fn diagnose(
             for e in edges_from(gi) {
                 fi.edges.push(ctx.wait_edge(e, groups));
             }
-            add_members(fi, d, members(gi), count(gi));
+            add_members(fi, &ids[gi], count(gi));
             explained[gi] = Some(fidx);
             changed = true;
         }
@@ -563,7 +565,7 @@ pub(crate) fn diagnose(
             );
             fi.resources.push(ctx.resource(gi));
             fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(&mut fi, d, members(gi), count(gi));
+            add_members(&mut fi, &ids[gi], count(gi));
             explained[gi] = Some(out.len());
             out.push(fi);
         }
@@ -599,9 +601,9 @@ fn ids_text(d: &Dump, members: &[usize]) -> String {
     }
 }
 
-fn add_members(fi: &mut Finding, d: &Dump, members: &[usize], count: u64) {
-    fi.goroutines
-        .extend(members.iter().filter_map(|&m| d.goroutines[m].id));
+/// Adds a group's members (their IDs, `ids`) to a finding.
+fn add_members(fi: &mut Finding, ids: &[u64], count: u64) {
+    fi.goroutines.extend_from_slice(ids);
     fi.count += count;
 }
 

@@ -69,7 +69,21 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             let n = by_state.entry(d.str(sym).to_string()).or_default();
             *n = n.saturating_add(count);
         }
-        let diag = diagnose::diagnose(d, &dump_groups, src, opts);
+        // Member IDs, for findings and group reports: reading them touches
+        // every goroutine, so once, split over the CPUs when there are many.
+        let member_ids = |grp: &gostuck_dump::Group| -> Vec<u64> {
+            grp.members
+                .iter()
+                .filter_map(|&i| d.goroutines[i].id)
+                .collect()
+        };
+        let many = d.goroutines.len() >= 100_000;
+        let ids: Vec<Vec<u64>> = if many {
+            gostuck_dump::par::par_map(&dump_groups, member_ids)
+        } else {
+            dump_groups.iter().map(member_ids).collect()
+        };
+        let diag = diagnose::diagnose(d, &dump_groups, &ids, src, opts);
 
         deadlocked |= diag.deadlocked;
         leaks |= diag.leaks;
@@ -88,15 +102,12 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             running_tests: d.running_tests.clone(),
             profile: d.profile_name.clone(),
         });
-        // Listing every member's ID walks all goroutines: split over the CPUs
-        // when there are many.
-        let outs = if d.goroutines.len() >= 100_000 {
-            gostuck_dump::par::par_map(&dump_groups, |grp| group_out(d, idx, grp))
+        let out = |gi: &usize| group_out(d, idx, &dump_groups[*gi], &ids[*gi]);
+        let order: Vec<usize> = (0..dump_groups.len()).collect();
+        let outs: Vec<GroupOut> = if many {
+            gostuck_dump::par::par_map(&order, out)
         } else {
-            dump_groups
-                .iter()
-                .map(|grp| group_out(d, idx, grp))
-                .collect()
+            order.iter().map(out).collect()
         };
         groups.extend(dump_groups.iter().map(|g| g.rank).zip(outs));
     }
@@ -214,17 +225,13 @@ pub fn short_path(path: &str) -> &str {
     &path[cut + 1..]
 }
 
-fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group) -> GroupOut {
+fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group, ids: &[u64]) -> GroupOut {
     let first = &d.goroutines[grp.members[0]];
     GroupOut {
         count: grp.count,
         state: d.str(grp.state).to_string(),
         minutes: grp.minutes.map(|(a, b)| [a, b]),
-        goroutines: grp
-            .members
-            .iter()
-            .filter_map(|&i| d.goroutines[i].id)
-            .collect(),
+        goroutines: ids.to_vec(),
         frames: first
             .frames
             .iter()

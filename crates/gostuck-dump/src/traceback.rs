@@ -47,11 +47,21 @@ pub struct TracebackReader {
     /// Frames of the goroutine being read; moved into it, at its exact size,
     /// when it ends.
     frames: Vec<Frame>,
-    /// The file last seen under each function (a function's frames nearly
-    /// always name the same file): `(function, file)` by `function & FILE_CACHE_MASK`,
-    /// checked against the file line's bytes, so it can only save a lookup.
+    /// The file line last seen under each function (a function's frames
+    /// nearly always print the same one), by `function & FILE_CACHE_MASK`,
+    /// checked against the line's bytes, so it can only save work.
     /// Symbols of the current dump; cleared when a new dump starts.
-    file_cache: Vec<(Sym, Sym)>,
+    file_cache: Vec<FileSlot>,
+}
+
+/// One entry of [`TracebackReader`]'s file-line cache.
+#[derive(Debug, Clone, Default)]
+struct FileSlot {
+    function: Sym,
+    file: Sym,
+    line: u32,
+    /// The file line as read (after any log prefix).
+    raw: Vec<u8>,
 }
 
 const FILE_CACHE_MASK: usize = 4095;
@@ -173,13 +183,10 @@ impl TracebackReader {
 
     fn process(&mut self, line: &[u8], known: Known<'_>) {
         if let Some(p) = self.pending.take() {
-            if let Some((file, ln)) = lines::file_line(line) {
-                let function = match p {
-                    Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => {
-                        function
-                    }
-                };
-                let file = self.intern_file(function, file);
+            let function = match p {
+                Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => function,
+            };
+            if let Some((file, ln)) = self.file_line_of(function, line) {
                 self.complete_pending(p, file, ln);
                 return;
             }
@@ -390,19 +397,33 @@ impl TracebackReader {
         }
     }
 
-    /// The symbol of the file of a frame of `function`.
-    fn intern_file(&mut self, function: Sym, file: &[u8]) -> Sym {
+    /// The file symbol and line of `line` if it is the file line of a frame
+    /// of `function`. A function's frames nearly always print the same file
+    /// line (the same call site), so the last one is kept per function and an
+    /// identical line is not parsed again.
+    fn file_line_of(&mut self, function: Sym, line: &[u8]) -> Option<(Sym, u32)> {
         if self.file_cache.is_empty() {
-            self.file_cache = vec![(Sym::EMPTY, Sym::EMPTY); FILE_CACHE_MASK + 1];
+            self.file_cache = vec![FileSlot::default(); FILE_CACHE_MASK + 1];
         }
-        let slot = function.index() & FILE_CACHE_MASK;
-        let (f, sym) = self.file_cache[slot];
-        if f == function && self.cur.strings.resolve(sym).as_bytes() == file {
-            return sym;
+        let slot = &self.file_cache[function.index() & FILE_CACHE_MASK];
+        if slot.function == function && slot.raw == line {
+            return Some((slot.file, slot.line));
         }
-        let sym = self.cur.strings.intern_bytes(file);
-        self.file_cache[slot] = (function, sym);
-        sym
+        let (file, ln) = lines::file_line(line)?;
+        let sym = if slot.function == function
+            && self.cur.strings.resolve(slot.file).as_bytes() == file
+        {
+            slot.file
+        } else {
+            self.cur.strings.intern_bytes(file)
+        };
+        let slot = &mut self.file_cache[function.index() & FILE_CACHE_MASK];
+        slot.function = function;
+        slot.file = sym;
+        slot.line = ln;
+        slot.raw.clear();
+        slot.raw.extend_from_slice(line);
+        Some((sym, ln))
     }
 
     /// Whether a frame of `function` keeps its argument text.

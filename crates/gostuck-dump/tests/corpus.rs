@@ -271,3 +271,66 @@ fn a_log_prefix_is_stripped_from_every_frame() {
         .any(|f| f.0.starts_with("gostuck.test/")));
     assert_eq!(frames(&prefixed), want);
 }
+
+/// Every frame's file and line are those of the `\tfile:line` printed under
+/// its function line, parsed on their own. The reader reuses the last file
+/// line of each function when the next is byte-identical; a function printed
+/// at several lines (recursion, several call sites, ancestors) must still get
+/// each one.
+#[test]
+fn every_frame_has_the_file_line_printed_under_it() {
+    let mut checked = 0;
+    let mut functions_at_several_lines = 0;
+    for p in captured() {
+        if p.to_string_lossy().ends_with(".pb.gz") {
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        let dumps = read_bytes(&bytes, &ReadOptions::default()).unwrap();
+        let mut seen: BTreeMap<String, std::collections::BTreeSet<u32>> = BTreeMap::new();
+        for d in &dumps {
+            for g in d
+                .goroutines
+                .iter()
+                .filter(|g| g.line > 0 && g.ancestors.is_empty())
+            {
+                // Frames follow the header two lines each, unless output is
+                // interleaved: stop at the first line that is not the frame's.
+                let mut at = g.line as usize; // 0-based index of the first frame line
+                for f in &g.frames {
+                    let func = d.str(f.function);
+                    let (Some(fl), Some(loc)) = (lines.get(at), lines.get(at + 1)) else {
+                        break;
+                    };
+                    if !fl.trim_end().starts_with(func) || !loc.starts_with('\t') {
+                        break;
+                    }
+                    let loc = loc.trim_start_matches('\t');
+                    let end = loc
+                        .find(" +0x")
+                        .or_else(|| loc.find(" fp="))
+                        .unwrap_or(loc.len());
+                    let (file, line) = loc[..end].trim_end().rsplit_once(':').unwrap();
+                    assert_eq!(
+                        (d.str(f.file), f.line),
+                        (file, line.parse::<u32>().unwrap()),
+                        "{}: frame `{func}` of goroutine {:?}",
+                        p.display(),
+                        g.id
+                    );
+                    seen.entry(func.to_string()).or_default().insert(f.line);
+                    checked += 1;
+                    at += 2;
+                }
+            }
+        }
+        functions_at_several_lines += seen.values().filter(|l| l.len() > 1).count();
+    }
+    assert!(checked > 3_000, "only {checked} frames checked");
+    assert!(
+        functions_at_several_lines > 10,
+        "only {functions_at_several_lines} functions seen at several lines"
+    );
+}

@@ -19,6 +19,7 @@ mod model;
 pub mod par;
 pub mod pprof_proto;
 mod pprof_text;
+mod swar;
 mod testjson;
 mod traceback;
 mod waitreason;
@@ -289,32 +290,9 @@ fn for_each_line_releasing(
 }
 
 /// Calls `at` with the offset of every `\n` in `bytes`, in order.
-///
-/// Dump lines are short (about 45 bytes): a `memchr` call per line costs more
-/// in call and set-up than the search. This looks at 8 bytes at a time in a
-/// register and takes every newline of the word from one mask.
 #[inline]
-fn newlines(bytes: &[u8], mut at: impl FnMut(usize)) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
-    let mut words = bytes.chunks_exact(8);
-    let mut base = 0;
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ NL;
-        // The top bit of each byte of `x` that is zero (a newline), exactly:
-        // `(b & 0x7f) + 0x7f` cannot carry into the next byte.
-        let mut m = !(((x & LOW7) + LOW7) | x) & !LOW7;
-        while m != 0 {
-            at(base + (m.trailing_zeros() / 8) as usize);
-            m &= m - 1;
-        }
-        base += 8;
-    }
-    for (i, &b) in words.remainder().iter().enumerate() {
-        if b == b'\n' {
-            at(base + i);
-        }
-    }
+fn newlines(bytes: &[u8], at: impl FnMut(usize)) {
+    swar::for_each_eq(bytes, b'\n', at);
 }
 
 fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
@@ -331,33 +309,6 @@ fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn newlines_are_found_at_every_offset() {
-        // Every position in and around a word, every byte value next to them.
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        for len in 0..80 {
-            for _ in 0..200 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|_| {
-                        rng ^= rng << 13;
-                        rng ^= rng >> 7;
-                        rng ^= rng << 17;
-                        match rng % 4 {
-                            0 => b'\n',
-                            1 => (rng >> 8) as u8,
-                            2 => 0x0a ^ (1 << ((rng >> 8) % 8)) as u8,
-                            _ => 0x8a,
-                        }
-                    })
-                    .collect();
-                let want: Vec<usize> = memchr::memchr_iter(b'\n', &bytes).collect();
-                let mut got = Vec::new();
-                newlines(&bytes, |i| got.push(i));
-                assert_eq!(got, want, "{bytes:?}");
-            }
-        }
-    }
 
     #[test]
     fn a_short_stream_is_read_once() {

@@ -43,17 +43,17 @@ pub(crate) fn header(line: &[u8]) -> Option<Header<'_>> {
 pub(crate) fn function_call(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let line = trim_end(line);
     let body = line.strip_suffix(b")")?;
-    let open = memchr::memrchr(b'(', body)?;
+    let open = crate::swar::rfind(body, b'(')?;
     let func = &body[..open];
     if func.is_empty() || func[0].is_ascii_whitespace() || func.len() > 4096 {
         return None;
     }
     // A Go function name has no ": " and no tabs; prose such as "note: x(y)" is rejected.
     // (One pass for both: names rarely contain either byte.)
-    for i in memchr::memchr2_iter(b'\t', b':', func) {
-        if func[i] == b'\t' || func.get(i + 1) == Some(&b' ') {
-            return None;
-        }
+    if crate::swar::any_eq2(func, b'\t', b':', |i| {
+        func[i] == b'\t' || func.get(i + 1) == Some(&b' ')
+    }) {
+        return None;
     }
     Some((func, &body[open + 1..]))
 }
@@ -72,7 +72,7 @@ pub(crate) fn file_line(line: &[u8]) -> Option<(&[u8], u32)> {
         })
         .unwrap_or(rest.len());
     let loc = &rest[..end];
-    let colon = memchr::memrchr(b':', loc)?;
+    let colon = crate::swar::rfind(loc, b':')?;
     let file = &loc[..colon];
     let num = &loc[colon + 1..];
     if file.is_empty() || num.is_empty() {

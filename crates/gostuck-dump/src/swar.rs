@@ -18,11 +18,29 @@ fn word(c: &[u8]) -> u64 {
     u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
 }
 
-/// Calls `at` with the offset of every byte equal to `b`, in order.
+/// Calls `at` with the offset of every byte equal to `b`, in order: 64 bytes
+/// at a time with SSE2 (part of every x86-64 CPU), then 8 at a time.
 #[inline]
 pub(crate) fn for_each_eq(hay: &[u8], b: u8, mut at: impl FnMut(usize)) {
-    let mut words = hay.chunks_exact(8);
+    #[cfg(target_arch = "x86_64")]
+    let (hay, mut base) = {
+        let mut blocks = hay.chunks_exact(64);
+        let mut base = 0;
+        for block in &mut blocks {
+            // SAFETY: SSE2 is part of the x86_64 baseline: every CPU this
+            // target runs on has it (the compiler enables it by default).
+            let mut m = unsafe { block_mask(block, b) };
+            while m != 0 {
+                at(base + m.trailing_zeros() as usize);
+                m &= m - 1;
+            }
+            base += 64;
+        }
+        (blocks.remainder(), base)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
     let mut base = 0;
+    let mut words = hay.chunks_exact(8);
     for w in &mut words {
         let mut m = eq_mask(word(w), b);
         while m != 0 {
@@ -36,6 +54,22 @@ pub(crate) fn for_each_eq(hay: &[u8], b: u8, mut at: impl FnMut(usize)) {
             at(base + i);
         }
     }
+}
+
+/// Bit `i` set for each byte `block[i]` equal to `b` (`block` has 64 bytes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn block_mask(block: &[u8], b: u8) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
+    let needle = _mm_set1_epi8(b as i8);
+    let mut m = 0u64;
+    for (k, v) in block.chunks_exact(16).enumerate() {
+        let x = _mm_set_epi64x(word(&v[8..]) as i64, word(v) as i64);
+        let bits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle)) as u32 as u64;
+        m |= bits << (16 * k);
+    }
+    m
 }
 
 /// The offset of the last byte equal to `b`.

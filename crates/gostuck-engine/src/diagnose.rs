@@ -16,6 +16,8 @@ pub(crate) struct Diagnosis {
     pub missing: Vec<String>,
     /// Cycles or orphaned waits found (not only leaks).
     pub deadlocked: bool,
+    /// Goroutines blocked with no cause found (`stuck-unexplained`).
+    pub stuck: bool,
     pub leaks: bool,
 }
 
@@ -541,6 +543,13 @@ pub(crate) fn diagnose(
     }
 
     // 5. In a global deadlock every blocked user goroutine deserves an answer.
+    let why_stuck = if global {
+        "the runtime says it can never wake up"
+    } else if d.panics.iter().any(|p| p.starts_with("test timed out")) {
+        "was still waiting when the test timed out"
+    } else {
+        "was still waiting while the program made no progress"
+    };
     if global || timed_out {
         for gi in 0..facts.len() {
             let f = &facts[gi];
@@ -548,7 +557,10 @@ pub(crate) fn diagnose(
                 continue;
             }
 
-            let missing_note = if f.missing.is_empty() {
+            let missing_note = if !src.looks_for_source() {
+                "source was not read (--no-source), so its partner could not be looked for"
+                    .to_string()
+            } else if f.missing.is_empty() {
                 "its partner could not be identified from the source".to_string()
             } else {
                 format!(
@@ -560,7 +572,7 @@ pub(crate) fn diagnose(
                 "stuck-unexplained",
                 Confidence::Possible,
                 format!("{} blocked, cause not determined", ctx.name(gi)),
-                format!("{} {} ({}) and the runtime says it can never wake up; {missing_note}.", ctx.name(gi), ctx.what(gi), ctx.blocked_at(gi)),
+                format!("{} {} ({}) and {}; {missing_note}.", ctx.name(gi), ctx.what(gi), ctx.blocked_at(gi), why_stuck),
                 "Look at who should complete this operation; gostuck could not find them in the dump.",
             );
             fi.resources.push(ctx.resource(gi));
@@ -571,8 +583,13 @@ pub(crate) fn diagnose(
         }
     }
 
-    let deadlocked = out.iter().any(|f| f.kind != "goroutine-leak");
+    // A goroutine blocked for a reason gostuck could not determine is stuck,
+    // not deadlocked: that needs a cycle or an orphaned wait.
+    let deadlocked = out
+        .iter()
+        .any(|f| f.kind != "goroutine-leak" && f.kind != "stuck-unexplained");
     let leaks = out.iter().any(|f| f.kind == "goroutine-leak");
+    let stuck = out.iter().any(|f| f.kind == "stuck-unexplained");
     for (k, f) in out.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
         f.locations.dedup();
@@ -582,6 +599,7 @@ pub(crate) fn diagnose(
         findings: out,
         missing,
         deadlocked,
+        stuck,
         leaks,
     }
 }

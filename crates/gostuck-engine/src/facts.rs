@@ -10,6 +10,12 @@ use gostuck_source::{class_of, root_ident, OpKind, SourceFile};
 pub trait Sources {
     /// The parsed file for a path as printed in the dump, if it can be found.
     fn file(&mut self, dump_path: &str) -> Option<&SourceFile>;
+
+    /// Whether source is looked for at all (`false`: the user asked for
+    /// stacks alone, so a file not read is not "missing").
+    fn looks_for_source(&self) -> bool {
+        true
+    }
 }
 
 /// No source at all: the engine works from stacks alone.
@@ -18,6 +24,10 @@ pub struct NoSources;
 impl Sources for NoSources {
     fn file(&mut self, _: &str) -> Option<&SourceFile> {
         None
+    }
+
+    fn looks_for_source(&self) -> bool {
+        false
     }
 }
 

@@ -127,8 +127,8 @@ pub const KINDS: &[KindDoc] = &[
     KindDoc {
         name: "stuck-unexplained",
         title: "blocked forever, cause not determined",
-        meaning: "The runtime says the goroutine can never wake, but gostuck could not find who should wake it.",
-        rule: "Reported for blocked user goroutines left without a finding in a global deadlock or a go test timeout; the explanation says which evidence was missing (usually source files: pass --source).",
+        meaning: "The goroutine stays blocked (a global deadlock, a go test timeout, or samples that show no progress), but gostuck could not find who should wake it.",
+        rule: "Reported for blocked user goroutines left without a finding in a global deadlock, a go test timeout or a stalled program (gostuck run/watch); the explanation says which evidence was missing (usually source files: pass --source). Without any cycle or orphaned wait, the verdict is `stuck`, not a deadlock.",
         fix: "Pass --source so frames can be read, or look at who should complete the operation.",
         scenario: None,
     },

@@ -43,6 +43,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
     let mut findings = Vec::new();
     let mut missing = Vec::new();
     let mut deadlocked = false;
+    let mut stuck = false;
     let mut leaks = false;
     let mut summaries = Vec::new();
     let mut groups: Vec<(Rank, GroupOut)> = Vec::new();
@@ -86,6 +87,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         let diag = diagnose::diagnose(d, &dump_groups, &ids, src, opts);
 
         deadlocked |= diag.deadlocked;
+        stuck |= diag.stuck;
         leaks |= diag.leaks;
         findings.extend(diag.findings);
         missing.push(diag.missing);
@@ -127,6 +129,8 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         Verdict::GlobalDeadlock
     } else if deadlocked {
         Verdict::PartialDeadlock
+    } else if stuck {
+        Verdict::Stuck
     } else if leaks {
         Verdict::GoroutineLeak
     } else if total > 0 {
@@ -179,6 +183,7 @@ fn summarize(
             Verdict::GlobalDeadlock => "Global deadlock: ",
             Verdict::PartialDeadlock => "Partial deadlock while the program runs: ",
             Verdict::GoroutineLeak => "Goroutine leak: ",
+            Verdict::Stuck => "Stuck: ",
             _ => "",
         };
         let at = f

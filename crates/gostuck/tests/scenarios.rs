@@ -235,6 +235,44 @@ fn stacks_alone_still_name_the_blocked_lines_with_lower_confidence() {
     assert_eq!(r["findings"][0]["confidence"], "likely");
 }
 
+/// A test that timed out with goroutines blocked for a reason the stacks alone
+/// cannot tell: `stuck`, not a deadlock, and the explanation says the test
+/// timed out (the runtime said nothing about them).
+#[test]
+fn a_test_timeout_without_a_cause_is_stuck_not_deadlocked() {
+    let (code, out, err) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/gotest-timeout.txt",
+        "--no-source",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "stuck");
+    assert!(r["summary"].as_str().unwrap().starts_with("Stuck: "));
+    let findings = r["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        assert_eq!(f["kind"], "stuck-unexplained");
+        let e = f["explanation"].as_str().unwrap();
+        assert!(e.contains("when the test timed out"), "{e}");
+        assert!(e.contains("--no-source"), "{e}");
+        assert!(!e.contains("the runtime says"), "{e}");
+    }
+    // With the source, the same dump has a cause: a partial deadlock.
+    let (_, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/gotest-timeout.txt",
+        "--source",
+        "testdata/scenarios/gotest-timeout",
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "partial-deadlock");
+}
+
 /// `go test -json` wraps the timeout dump in JSON events: the same findings as
 /// the plain `go test` output of the same test, on every captured Go version.
 #[test]

@@ -195,6 +195,10 @@ pub struct Dump {
     pub strings: Interner,
     /// Problems met while reading.
     pub warnings: Vec<Warning>,
+    /// What the reader (or the tool that captured the dump) wants the user to
+    /// know that is not a problem: how the input was decoded, how it was
+    /// captured.
+    pub notes: Vec<String>,
     /// `fatal error: …` message (e.g. `all goroutines are asleep - deadlock!`).
     pub fatal_error: Option<String>,
     /// `panic: …` lines, outermost first, including `[recovered]` chains.
@@ -219,6 +223,7 @@ impl Dump {
             goroutines: Vec::new(),
             strings: Interner::default(),
             warnings: Vec::new(),
+            notes: Vec::new(),
             fatal_error: None,
             panics: Vec::new(),
             signal: None,

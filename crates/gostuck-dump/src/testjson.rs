@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use crate::model::{Dump, Warning};
+use crate::model::Dump;
 use crate::KeepArgs;
 
 #[derive(Deserialize)]
@@ -72,20 +72,16 @@ pub(crate) fn read(bytes: &[u8], keep_args: KeepArgs) -> Vec<Dump> {
             } else {
                 format!("the `go test -json` output of package {package}")
             };
-            d.warnings.insert(
+            d.notes.insert(
                 0,
-                Warning {
-                    position: 0,
-                    is_byte_offset: false,
-                    message: format!(
-                        "read from {from}; line numbers count lines of that decoded output{}",
-                        if bad > 0 {
-                            format!(" ({bad} lines were not JSON events and were read as text)")
-                        } else {
-                            String::new()
-                        }
-                    ),
-                },
+                format!(
+                    "read from {from}; line numbers count lines of that decoded output{}",
+                    if bad > 0 {
+                        format!(" ({bad} lines were not JSON events and were read as text)")
+                    } else {
+                        String::new()
+                    }
+                ),
             );
             dumps.push(d);
         }

@@ -97,6 +97,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             go_version: d.go_version.clone(),
             goroutines: n,
             warnings: d.warnings.iter().map(|w| w.to_string()).collect(),
+            notes: d.notes.clone(),
             missing_source: missing.last().cloned().unwrap_or_default(),
             fatal_error: d.fatal_error.clone(),
             panics: d.panics.clone(),

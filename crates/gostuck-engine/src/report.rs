@@ -52,6 +52,11 @@ pub struct InputSummary {
     pub goroutines: u64,
     /// Problems met while reading.
     pub warnings: Vec<String>,
+    /// What is worth knowing about the input that is not a problem: how it was
+    /// decoded or captured (`go test -json`, `gostuck run`/`fetch`/`watch`),
+    /// which of several dumps was analysed (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// User source files the dump names that could not be found (additive to v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_source: Vec<String>,

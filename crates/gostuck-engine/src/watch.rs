@@ -444,7 +444,7 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
         &report.findings,
     );
     if let Some(first) = report.inputs.first_mut() {
-        first.warnings.push(format!(
+        first.notes.push(format!(
             "watch: {n} samples over {span}; goroutines per sample: {}; {} goroutine{} made no progress",
             counts_text(&diff.totals),
             diff.unchanged.len(),
@@ -554,7 +554,7 @@ mod tests {
             .unwrap();
         assert_eq!(stuck.goroutines, [7]);
         assert_ne!(r.verdict, Verdict::Healthy);
-        assert!(r.inputs[0].warnings.last().unwrap().contains("5 → 8 → 12"));
+        assert!(r.inputs[0].notes.last().unwrap().contains("5 → 8 → 12"));
         // A steady program: nothing.
         let calm = [sample(2, ""), sample(2, ""), sample(2, "")];
         let d = diff(&calm);

@@ -57,6 +57,9 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         for warn in &i.warnings {
             writeln!(w, "  {} {warn}", s.yellow("warning:"))?;
         }
+        for note in &i.notes {
+            writeln!(w, "  {} {note}", s.dim("note:"))?;
+        }
     }
     writeln!(w)?;
 

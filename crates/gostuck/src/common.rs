@@ -287,15 +287,12 @@ pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_du
     let n = dumps.len();
     if n > 1 && !all_dumps {
         let mut last = dumps.pop().expect("n > 1");
-        last.warnings.insert(
+        last.notes.insert(
             0,
-            gostuck_dump::Warning {
-                position: last.first_line,
-                is_byte_offset: false,
-                message: format!(
-                    "the input holds {n} dumps; analysing the last one (use --all-dumps for all)"
-                ),
-            },
+            format!(
+                "the input holds {n} dumps; analysing the last one, from line {} (use --all-dumps for all)",
+                last.first_line
+            ),
         );
         out.push(Input {
             path: path.to_string(),
@@ -430,6 +427,7 @@ pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
         go_version: None,
         goroutines: log.goroutines().map_or(0, u64::from),
         warnings: notes,
+        notes: Vec::new(),
         missing_source: Vec::new(),
         fatal_error: None,
         panics: Vec::new(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use gostuck_dump::{Dump, ReadOptions, Warning};
+use gostuck_dump::{Dump, ReadOptions};
 
 use crate::common::{self, Dest, ReportArgs};
 
@@ -258,19 +258,13 @@ pub fn fetch_goroutines(c: &Client, ep: &Endpoint) -> Result<Profile> {
     )
 }
 
-/// Reads the last dump of a profile body, with the fetch notes as warnings.
+/// Reads the last dump of a profile body, with the fetch notes.
 pub fn to_dump(p: &Profile) -> Result<Dump> {
     let r = common::read_bytes(&p.body, &ReadOptions::default()).with_context(|| p.url.clone())?;
     let Some(mut d) = r.dumps.into_iter().last() else {
         bail!("{}: no goroutine dump in the response", p.url);
     };
-    for n in &p.notes {
-        d.warnings.push(Warning {
-            position: 0,
-            is_byte_offset: false,
-            message: n.clone(),
-        });
-    }
+    d.notes.extend(p.notes.iter().cloned());
     Ok(d)
 }
 
@@ -358,11 +352,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
     }
     for n in &extra {
         eprintln!("gostuck: {n}");
-        dump.warnings.push(Warning {
-            position: 0,
-            is_byte_offset: false,
-            message: n.clone(),
-        });
+        dump.notes.push(n.clone());
     }
     let inputs = vec![gostuck_engine::Input { path: label, dump }];
     let report = common::analyze(&inputs, &a.report, false)?;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use gostuck_dump::{Dump, Warning};
+use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
 use crate::proc;
@@ -428,7 +428,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     if inputs.is_empty() {
         if let Some(first) = report.inputs.first_mut() {
             first
-                .warnings
+                .notes
                 .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
         }
     }
@@ -454,13 +454,8 @@ fn annotate(d: &mut Dump, kind: Kind, running: &[String], notes: &[String]) {
             d.running_tests = tests_in_stacks(d);
         }
     }
-    for n in notes {
-        d.warnings.push(Warning {
-            position: 0,
-            is_byte_offset: false,
-            message: format!("gostuck run: {n}"),
-        });
-    }
+    d.notes
+        .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
 }
 
 /// Test functions on the stacks: the frame that `testing.tRunner` called.

@@ -309,6 +309,32 @@ fn go_test_json_output_gives_the_findings_of_plain_go_test_output() {
         checked += 1;
     }
     assert_eq!(checked, 4);
+    // How the input was decoded is a note, not a warning: nothing went wrong.
+    let (_, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/gotest-timeout-json.txt",
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let input = &r["inputs"][0];
+    assert_eq!(input["warnings"], serde_json::json!([]), "{input}");
+    assert!(
+        input["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("read from the `go test -json` output of package"),
+        "{input}"
+    );
+    let (_, text, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/gotest-timeout-json.txt",
+    ]);
+    assert!(
+        text.contains("  note: read from the `go test -json` output"),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"), "{text}");
 }
 
 #[test]

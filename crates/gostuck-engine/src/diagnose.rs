@@ -212,14 +212,19 @@ pub(crate) fn diagnose(
                     EdgeWhy::Holds { expr, .. } => {
                         s.push_str(&format!(", which {whom} holds as `{expr}`"))
                     }
-                    EdgeWhy::Partner { kind, line, frame } => {
+                    EdgeWhy::Partner {
+                        kind,
+                        line,
+                        frame,
+                        function,
+                    } => {
                         let role = partner_role(*kind);
                         s.push_str(&format!(
                             ", which only {whom} would complete ({} at {})",
                             op_word(*kind),
-                            ctx.at(e.to, *frame, *line)
+                            ctx.at_in(e.to, *frame, *line, function.as_deref())
                         ));
-                        locs.push(ctx.loc(e.to, *frame, *line, role));
+                        locs.push(ctx.loc_in(e.to, *frame, *line, function.as_deref(), role));
                     }
                 }
             }

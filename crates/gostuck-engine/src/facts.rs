@@ -83,6 +83,10 @@ pub(crate) struct Future {
     pub class: String,
     pub frame: usize,
     pub line: u32,
+    /// The function the operation is in when it is not the frame's own: a
+    /// function the frame calls, in the same file (its declared name,
+    /// `(*Manager).syncOnce`).
+    pub function: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -333,11 +337,14 @@ fn inline_call(
             if matches!(o.kind, OpKind::Select | OpKind::SelectEmpty) {
                 continue;
             }
+            // In another file, the operation is shown at the call in the frame.
+            let here = cf == file;
             out.push(Future {
                 kind: o.kind,
                 class: subst(&o.expr),
                 frame,
-                line: if cf == file { o.line } else { call.line },
+                line: if here { o.line } else { call.line },
+                function: (here && fi.name != "func literal").then(|| symbol_name(&fi.name)),
             });
         }
         for c in fi.calls.iter().filter(|c| !c.is_go) {
@@ -361,10 +368,44 @@ fn inline_call(
                 );
                 out.extend(more.into_iter().map(|mut m| {
                     m.line = call.line;
+                    m.function = None;
                     m
                 }));
             }
         }
+    }
+}
+
+/// A declared function name as the runtime prints it, without the package:
+/// `(m *Manager) syncOnce` → `(*Manager).syncOnce`, `(s Set[K]) Has` →
+/// `Set[...].Has`, `transfer` → `transfer`.
+fn symbol_name(decl: &str) -> String {
+    let Some(rest) = decl.strip_prefix('(') else {
+        return decl.to_string();
+    };
+    let Some((recv, name)) = rest.split_once(')') else {
+        return decl.to_string();
+    };
+    // Type parameters may hold spaces (`Tree[K, V]`): cut them first.
+    let (recv, generic) = match recv.split_once('[') {
+        Some((r, _)) => (r, true),
+        None => (recv, false),
+    };
+    let ty = recv.split_whitespace().last().unwrap_or("");
+    let (ptr, ty) = match ty.strip_prefix('*') {
+        Some(t) => (true, t),
+        None => (false, ty),
+    };
+    let ty = if generic {
+        format!("{ty}[...]")
+    } else {
+        ty.to_string()
+    };
+    let name = name.trim();
+    if ptr {
+        format!("(*{ty}).{name}")
+    } else {
+        format!("{ty}.{name}")
     }
 }
 
@@ -474,6 +515,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 class: o.expr.clone(),
                 frame: k,
                 line: o.line,
+                function: None,
             });
         }
         let calls: Vec<gostuck_source::Call> = sf
@@ -769,4 +811,23 @@ fn is_accept_loop(function: &str) -> bool {
         || function.ends_with(").ListenAndServe")
         || function.ends_with(").ListenAndServeTLS")
         || function.ends_with(").ServeTLS")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::symbol_name;
+
+    #[test]
+    fn declared_names_read_as_the_runtime_prints_them() {
+        for (decl, want) in [
+            ("(m *Manager) syncOnce", "(*Manager).syncOnce"),
+            ("(*Manager) syncOnce", "(*Manager).syncOnce"),
+            ("(s Set[K]) Has", "Set[...].Has"),
+            ("(s *Tree[K, V]) Put", "(*Tree[...]).Put"),
+            ("(Account) Balance", "Account.Balance"),
+            ("transfer", "transfer"),
+        ] {
+            assert_eq!(symbol_name(decl), want, "{decl}");
+        }
+    }
 }

@@ -25,6 +25,8 @@ pub(crate) enum EdgeWhy {
         kind: OpKind,
         line: u32,
         frame: usize,
+        /// The called function the operation is in (see `Future::function`).
+        function: Option<String>,
     },
 }
 
@@ -191,6 +193,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                         kind: f.kind,
                         line: f.line,
                         frame: f.frame,
+                        function: f.function.clone(),
                     },
                 });
             }
@@ -398,6 +401,32 @@ impl Ctx<'_> {
     pub(crate) fn blocked_loc(&self, i: usize) -> Option<Location> {
         let k = self.facts[i].user_frame?;
         Some(self.loc(i, k, self.frame(i, k).line, "blocked"))
+    }
+    /// [`Ctx::loc`] for an operation in `callee`, a function frame `k` calls
+    /// (declared name, `(*Manager).syncOnce`), when there is one.
+    pub(crate) fn loc_in(
+        &self,
+        i: usize,
+        k: usize,
+        line: u32,
+        callee: Option<&str>,
+        role: &'static str,
+    ) -> Location {
+        let mut l = self.loc(i, k, line, role);
+        if let Some(c) = callee {
+            l.function = format!("{}.{c}", gostuck_dump::classify::package_of(&l.function));
+        }
+        l
+    }
+    /// [`Ctx::at`] for an operation in `callee` (see [`Ctx::loc_in`]).
+    pub(crate) fn at_in(&self, i: usize, k: usize, line: u32, callee: Option<&str>) -> String {
+        match callee {
+            Some(c) => format!(
+                "{c}, {}:{line}",
+                crate::short_path(self.d.str(self.frame(i, k).file))
+            ),
+            None => self.at(i, k, line),
+        }
     }
     /// `main.transfer, main.go:19`
     pub(crate) fn at(&self, i: usize, k: usize, line: u32) -> String {

@@ -235,6 +235,43 @@ fn stacks_alone_still_name_the_blocked_lines_with_lower_confidence() {
     assert_eq!(r["findings"][0]["confidence"], "likely");
 }
 
+/// An operation found in a method the goroutine's frame calls is named with
+/// that method, not with the calling frame (`main.func1` calls
+/// `m.syncOnce()`, whose receive at line 30 completes the send).
+#[test]
+fn a_partner_operation_in_a_called_method_is_named_with_that_method() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (_, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/helper-methods.txt"),
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let f = &r["findings"][0];
+        let l = f["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["role"] == "would-receive")
+            .unwrap_or_else(|| panic!("{v}: no would-receive location in {f}"));
+        assert_eq!(l["function"], "main.(*Manager).syncOnce", "{v}: {l}");
+        assert!(
+            l["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("helper-methods/main.go"),
+            "{v}: {l}"
+        );
+        assert_eq!(l["line"], 30, "{v}: {l}");
+        let e = f["explanation"].as_str().unwrap();
+        assert!(
+            e.contains("a receive at (*Manager).syncOnce, helper-methods/main.go:30"),
+            "{v}: {e}"
+        );
+    }
+}
+
 /// A test that timed out with goroutines blocked for a reason the stacks alone
 /// cannot tell: `stuck`, not a deadlock, and the explanation says the test
 /// timed out (the runtime said nothing about them).

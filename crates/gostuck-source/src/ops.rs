@@ -456,7 +456,15 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                             "Broadcast" => Some(OpKind::Broadcast),
                             _ => None,
                         };
-                        if let Some(k) = kind {
+                        // `wg.Add(1)` only raises the counter: it can never
+                        // release a Wait, so only an Add that may lower it
+                        // (`Add(-1)`, `Add(n)`) is an operation on the WaitGroup
+                        // that a waiter could be waiting for.
+                        let raises_only = kind == Some(OpKind::Add)
+                            && n.child_by_field_name("arguments")
+                                .and_then(|a| a.named_child(0))
+                                .is_some_and(|a| a.kind() == "int_literal");
+                        if let Some(k) = kind.filter(|_| !raises_only) {
                             push(f, k, operand, line(n), ctx);
                         }
                     }

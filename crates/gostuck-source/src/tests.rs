@@ -164,3 +164,35 @@ func f(abort, ch chan int, c *sync.Cond) {
     assert_eq!(inner, [8]);
     assert!(f.select_cases(4).is_empty());
 }
+
+#[test]
+fn an_add_of_a_positive_constant_is_not_an_operation_a_waiter_waits_for() {
+    let src = br#"package main
+
+import "sync"
+
+func run(n int) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done() }()
+	}
+	wg.Add(n)
+	wg.Add(-1)
+	wg.Wait()
+}
+"#;
+    let f = SourceFile::parse(src).unwrap();
+    let ops: Vec<(OpKind, u32)> = f
+        .function_at(6)
+        .unwrap()
+        .ops
+        .iter()
+        .filter(|o| matches!(o.kind, OpKind::Add | OpKind::Wait))
+        .map(|o| (o.kind, o.line))
+        .collect();
+    assert_eq!(
+        ops,
+        [(OpKind::Add, 11), (OpKind::Add, 12), (OpKind::Wait, 13)]
+    );
+}

@@ -35,7 +35,7 @@ Example output:
   gostuck: sample 3/4: 19 goroutines (+6)
   gostuck: sample 4/4: 26 goroutines (+7)
   GOROUTINE LEAK  Goroutine leak: 22 goroutines parked at lookup, leaky-server/main.go:24 [goroutine-leak] at leaky-server/main.go:24.
-    warning: watch: 4 samples over 6s; goroutines per sample: 6 → 13 → 19 → 26; 2 goroutines made no progress
+    note: watch: 4 samples over 6s; goroutines per sample: 6 → 13 → 19 → 26; 2 goroutines made no progress
   F1 goroutine-leak [likely] 22 goroutines parked at lookup, leaky-server/main.go:24
     … grew across 4 samples over 6s: 2 → 9 → 15 → 22.";
 

@@ -11,7 +11,6 @@ use rustc_hash::FxHashMap;
 use crate::error::Error;
 use crate::intern::Sym;
 use crate::model::{Dump, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning};
-use crate::waitreason::WaitReason;
 
 /// Refuse to inflate profiles beyond this (a lying or hostile stream).
 const MAX_INFLATED: u64 = 4 << 30;
@@ -195,23 +194,14 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
             labels.push((k, v));
         }
         d.goroutines.push(Goroutine {
-            id: None,
             count,
-            state: Sym::EMPTY,
-            wait_reason: WaitReason::Other,
-            state_inferred: false,
-            wait_minutes: None,
             flags: GoroutineFlags {
                 leaked,
                 ..GoroutineFlags::default()
             },
-            bubble: None,
             labels,
             frames,
-            elided: None,
-            created_by: None,
-            ancestors: Vec::new(),
-            line: 0,
+            ..Goroutine::placeholder()
         });
     }
     if missing > 0 {

@@ -13,8 +13,7 @@
 
 use crate::intern::Sym;
 use crate::lines;
-use crate::model::{Dump, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning};
-use crate::waitreason::WaitReason;
+use crate::model::{Dump, Format, Frame, FrameKind, Goroutine, Warning};
 
 /// Streaming `debug=1` reader.
 pub struct PprofTextReader {
@@ -132,20 +131,9 @@ impl PprofTextReader {
             if let Some(n) = lines::parse_u64(&line[..at]) {
                 self.end_record();
                 self.g = Some(Goroutine {
-                    id: None,
                     count: n,
-                    state: Sym::EMPTY,
-                    wait_reason: WaitReason::Other,
-                    state_inferred: false,
-                    wait_minutes: None,
-                    flags: GoroutineFlags::default(),
-                    bubble: None,
-                    labels: Vec::new(),
-                    frames: Vec::new(),
-                    elided: None,
-                    created_by: None,
-                    ancestors: Vec::new(),
                     line: self.lineno,
+                    ..Goroutine::placeholder()
                 });
                 return;
             }

@@ -232,7 +232,10 @@ pub(crate) fn diagnose(
             locs.extend(ctx.blocked_loc(gi));
             resources.push(ctx.resource(gi));
         }
-        let wait_edges: Vec<_> = edges.iter().map(|e| ctx.wait_edge(e, groups)).collect();
+        let wait_edges: Vec<_> = edges
+            .iter()
+            .map(|e| ctx.wait_edge(e, groups, ids))
+            .collect();
         let total: u64 = comp.iter().map(|&g| count(g)).sum();
         let title = if all_locks {
             format!("{total} goroutines each hold a lock the next one waits for")
@@ -536,7 +539,7 @@ pub(crate) fn diagnose(
                 fi.locations.push(l);
             }
             for e in edges_from(gi) {
-                fi.edges.push(ctx.wait_edge(e, groups));
+                fi.edges.push(ctx.wait_edge(e, groups, ids));
             }
             add_members(fi, &ids[gi], count(gi));
             explained[gi] = Some(fidx);

@@ -508,18 +508,14 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// The report form of a wait-for edge between two groups.
+    /// `member_ids[i]`: the member IDs of group `i`.
     pub(crate) fn wait_edge(
         &self,
         e: &Edge,
         groups: &[gostuck_dump::Group],
+        member_ids: &[Vec<u64>],
     ) -> crate::report::WaitEdge {
-        let ids = |gi: usize| -> Vec<u64> {
-            groups[gi]
-                .members
-                .iter()
-                .filter_map(|&m| self.d.goroutines[m].id)
-                .collect()
-        };
+        let ids = |gi: usize| -> Vec<u64> { member_ids[gi].clone() };
         let label = |gi: usize| -> String {
             let n = groups[gi].count;
             if n > 1 {

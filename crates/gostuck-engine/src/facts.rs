@@ -272,15 +272,7 @@ fn inline_call(
             }
             if let (true, Some(t)) = (fi.has_receiver, recv_type.as_deref()) {
                 // `(s *T) M`, `(*T) M`, `(s T[K]) M` → `T`
-                let recv = fi.name.rsplit_once(' ').map_or("", |x| x.0);
-                let recv = recv.trim_matches(|c| c == '(' || c == ')');
-                let declared = recv
-                    .rsplit(' ')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches('*');
-                let declared = declared.split('[').next().unwrap_or(declared);
-                if declared != t {
+                if fi.receiver_type().map(|(declared, _)| declared) != Some(t) {
                     continue;
                 }
             }
@@ -344,7 +336,7 @@ fn inline_call(
                 class: subst(&o.expr),
                 frame,
                 line: if here { o.line } else { call.line },
-                function: (here && fi.name != "func literal").then(|| symbol_name(&fi.name)),
+                function: (here && fi.name != "func literal").then(|| fi.symbol()),
             });
         }
         for c in fi.calls.iter().filter(|c| !c.is_go) {
@@ -373,39 +365,6 @@ fn inline_call(
                 }));
             }
         }
-    }
-}
-
-/// A declared function name as the runtime prints it, without the package:
-/// `(m *Manager) syncOnce` → `(*Manager).syncOnce`, `(s Set[K]) Has` →
-/// `Set[...].Has`, `transfer` → `transfer`.
-fn symbol_name(decl: &str) -> String {
-    let Some(rest) = decl.strip_prefix('(') else {
-        return decl.to_string();
-    };
-    let Some((recv, name)) = rest.split_once(')') else {
-        return decl.to_string();
-    };
-    // Type parameters may hold spaces (`Tree[K, V]`): cut them first.
-    let (recv, generic) = match recv.split_once('[') {
-        Some((r, _)) => (r, true),
-        None => (recv, false),
-    };
-    let ty = recv.split_whitespace().last().unwrap_or("");
-    let (ptr, ty) = match ty.strip_prefix('*') {
-        Some(t) => (true, t),
-        None => (false, ty),
-    };
-    let ty = if generic {
-        format!("{ty}[...]")
-    } else {
-        ty.to_string()
-    };
-    let name = name.trim();
-    if ptr {
-        format!("(*{ty}).{name}")
-    } else {
-        format!("{ty}.{name}")
     }
 }
 
@@ -811,23 +770,4 @@ fn is_accept_loop(function: &str) -> bool {
         || function.ends_with(").ListenAndServe")
         || function.ends_with(").ListenAndServeTLS")
         || function.ends_with(").ServeTLS")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::symbol_name;
-
-    #[test]
-    fn declared_names_read_as_the_runtime_prints_them() {
-        for (decl, want) in [
-            ("(m *Manager) syncOnce", "(*Manager).syncOnce"),
-            ("(*Manager) syncOnce", "(*Manager).syncOnce"),
-            ("(s Set[K]) Has", "Set[...].Has"),
-            ("(s *Tree[K, V]) Put", "(*Tree[...]).Put"),
-            ("(Account) Balance", "Account.Balance"),
-            ("transfer", "transfer"),
-        ] {
-            assert_eq!(symbol_name(decl), want, "{decl}");
-        }
-    }
 }

@@ -59,7 +59,8 @@ pub struct Op {
 /// A function and its operations.
 #[derive(Debug, Clone)]
 pub struct FunctionInfo {
-    /// Declared name (`transfer`, `(*Account).Deposit`); `func literal` for literals.
+    /// Declared name as written, with the receiver of a method (`transfer`,
+    /// `(a *Account) Deposit`); `func literal` for literals.
     pub name: String,
     /// First line.
     pub start_line: u32,
@@ -92,6 +93,45 @@ pub struct FunctionInfo {
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
     pub types: Vec<(String, String)>,
+}
+
+impl FunctionInfo {
+    /// For a method, the named type of its receiver, without `*` and type
+    /// parameters (`(s *Tree[K, V]) Put` → `Tree`), and whether the receiver
+    /// is a pointer.
+    pub fn receiver_type(&self) -> Option<(&str, bool)> {
+        let (recv, _) = self.name.strip_prefix('(')?.split_once(')')?;
+        // Type parameters may hold spaces (`Tree[K, V]`): cut them first.
+        let recv = recv.split_once('[').map_or(recv, |(r, _)| r);
+        let ty = recv.split_whitespace().last()?;
+        Some(match ty.strip_prefix('*') {
+            Some(t) => (t, true),
+            None => (ty, false),
+        })
+    }
+
+    /// The name as the runtime prints it, without the package:
+    /// `(*Manager).syncOnce`, `Set[...].Has`, `transfer`.
+    pub fn symbol(&self) -> String {
+        let Some((ty, pointer)) = self.receiver_type() else {
+            return self.name.clone();
+        };
+        let method = self.name.rsplit(' ').next().unwrap_or("");
+        let generic = self
+            .name
+            .split_once(')')
+            .is_some_and(|(r, _)| r.contains('['));
+        let ty = if generic {
+            format!("{ty}[...]")
+        } else {
+            ty.to_string()
+        };
+        if pointer {
+            format!("(*{ty}).{method}")
+        } else {
+            format!("{ty}.{method}")
+        }
+    }
 }
 
 /// A call site: `f(a, b)`, `x.m(a)`, `go f(a)`.

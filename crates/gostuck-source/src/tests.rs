@@ -196,3 +196,44 @@ func run(n int) {
         [(OpKind::Add, 11), (OpKind::Add, 12), (OpKind::Wait, 13)]
     );
 }
+
+#[test]
+fn method_names_read_as_the_runtime_prints_them() {
+    let src = br#"package main
+
+type Manager struct{}
+type Set[K comparable] map[K]bool
+type Tree[K comparable, V any] struct{}
+type Account struct{}
+
+func (m *Manager) syncOnce() {}
+func (*Manager) stop()       {}
+func (s Set[K]) Has(k K) bool { return s[k] }
+func (t *Tree[K, V]) Put(k K, v V) {}
+func (Account) Balance() int { return 0 }
+func transfer()              {}
+"#;
+    let f = SourceFile::parse(src).unwrap();
+    let got: Vec<(String, Option<(String, bool)>)> = f
+        .functions()
+        .iter()
+        .map(|fi| {
+            (
+                fi.symbol(),
+                fi.receiver_type().map(|(t, p)| (t.to_string(), p)),
+            )
+        })
+        .collect();
+    let r = |t: &str, p| Some((t.to_string(), p));
+    assert_eq!(
+        got,
+        [
+            ("(*Manager).syncOnce".to_string(), r("Manager", true)),
+            ("(*Manager).stop".to_string(), r("Manager", true)),
+            ("Set[...].Has".to_string(), r("Set", false)),
+            ("(*Tree[...]).Put".to_string(), r("Tree", true)),
+            ("Account.Balance".to_string(), r("Account", false)),
+            ("transfer".to_string(), None),
+        ]
+    );
+}

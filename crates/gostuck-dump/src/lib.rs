@@ -116,8 +116,6 @@ pub fn detect(head: &[u8]) -> Detected {
 const PARALLEL_MIN: usize = 8 << 20;
 /// The smallest piece worth a thread of its own.
 const PIECE_MIN: usize = 4 << 20;
-/// At most this many threads read one input.
-const MAX_THREADS: usize = 8;
 /// How much input a reader consumes between two calls of a `release` callback.
 const RELEASE_EVERY: usize = 16 << 20;
 
@@ -176,10 +174,7 @@ pub(crate) fn read_traceback(
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Vec<Dump> {
     if bytes.len() >= PARALLEL_MIN {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(MAX_THREADS)
-            .min(bytes.len() / PIECE_MIN);
+        let threads = par::threads().min(bytes.len() / PIECE_MIN);
         if threads > 1 {
             if let Some(d) = traceback::read_in_pieces(bytes, keep_args, threads, release) {
                 return d;

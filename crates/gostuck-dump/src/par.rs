@@ -1,12 +1,17 @@
 //! Splitting work over the CPUs with scoped threads, for the few passes over
 //! every goroutine of a huge dump (here and in the engine).
 
+/// How many threads a pass over a dump uses: one per CPU, at most 8.
+pub fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .clamp(1, 8)
+}
+
 /// Runs `f` over `0..n` cut into one range per CPU, on scoped threads, and
 /// returns the results in range order.
 pub fn per_range<T: Send>(n: usize, f: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .clamp(1, 8);
+    let threads = threads();
     let step = n.div_ceil(threads).max(1);
     let ranges: Vec<_> = (0..n).step_by(step).map(|a| a..(a + step).min(n)).collect();
     std::thread::scope(|s| {
@@ -51,9 +56,7 @@ pub fn par_append<T: Send>(dst: &mut Vec<T>, src: &mut [T], take: impl Fn(&mut T
     let n = src.len();
     let old = dst.len();
     dst.reserve_exact(n);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .clamp(1, 8);
+    let threads = threads();
     let step = n.div_ceil(threads).max(1);
     {
         let spare = &mut dst.spare_capacity_mut()[..n];

@@ -10,13 +10,12 @@ use rustc_hash::FxHashSet;
 
 use crate::idset::IdSet;
 use crate::intern::Sym;
-use crate::KeepArgs;
-
 use crate::lines;
 use crate::model::{
     Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, Warning,
 };
 use crate::waitreason::{infer_state, WaitReason};
+use crate::KeepArgs;
 
 /// Streaming traceback reader. Feed lines, then call [`TracebackReader::finish`].
 pub struct TracebackReader {
@@ -717,7 +716,6 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
             acc.cur.warnings.push(w);
         }
         acc.seen.union_with(&seen);
-
         acc.lineno += lineno;
         acc.clean_end = clean_end;
     }
@@ -729,7 +727,6 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
 pub(crate) fn read_in_pieces(
     bytes: &[u8],
     keep_args: KeepArgs,
-
     pieces: usize,
     release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Option<Vec<Dump>> {

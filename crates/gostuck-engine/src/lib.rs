@@ -115,7 +115,6 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         groups.extend(dump_groups.iter().map(|g| g.rank).zip(outs));
     }
     // Interleave inputs by interest: a stable sort keeps each input's own order.
-
     groups.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.count.cmp(&a.1.count)));
     let groups: Vec<GroupOut> = groups.into_iter().map(|(_, g)| g).collect();
 

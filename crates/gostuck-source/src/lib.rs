@@ -420,9 +420,6 @@ pub fn class_of(expr: &str) -> &str {
     }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// The locks a `return` leaves held in `functions` (see [`SourceFile::leaky_locks`]).
 fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
     let mut out = Vec::new();
@@ -499,3 +496,6 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

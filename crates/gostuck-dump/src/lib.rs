@@ -30,7 +30,8 @@ pub use error::Error;
 pub use group::{group, Group, GroupOptions, Rank};
 pub use intern::{Interner, Sym};
 pub use model::{
-    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning,
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Stack,
+    Warning,
 };
 pub use pprof_text::PprofTextReader;
 pub use traceback::TracebackReader;
@@ -127,6 +128,19 @@ pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> 
     read_bytes_releasing(bytes, opts, &|_| {})
 }
 
+/// A byte range of the input a reader has finished with (see
+/// [`read_bytes_releasing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// The range, in whole lines.
+    pub range: std::ops::Range<usize>,
+    /// Whether a line of the range starts with `SCHED ` or `gc `, as the lines
+    /// of `GODEBUG=schedtrace=…`/`gctrace=1` output do (often interleaved with
+    /// dumps in one log): when false, the range holds none, and a caller
+    /// looking for them need not search it.
+    pub sched_like: bool,
+}
+
 /// Like [`read_bytes`], and tells `release` which byte ranges of `bytes` the
 /// readers have finished with, so that a caller that memory-maps a huge file can
 /// drop those pages (`madvise(MADV_DONTNEED)`) and keep its resident memory far
@@ -142,7 +156,7 @@ pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> 
 pub fn read_bytes_releasing(
     bytes: &[u8],
     opts: &ReadOptions,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    release: &(dyn Fn(Released) + Sync),
 ) -> Result<Vec<Dump>, Error> {
     if testjson::looks_like(&bytes[..bytes.len().min(64)]) {
         let dumps = testjson::read(bytes, opts.keep_args);
@@ -171,7 +185,7 @@ pub fn read_bytes_releasing(
 pub(crate) fn read_traceback(
     bytes: &[u8],
     keep_args: KeepArgs,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    release: &(dyn Fn(Released) + Sync),
 ) -> Vec<Dump> {
     if bytes.len() >= PARALLEL_MIN {
         let threads = par::threads().min(bytes.len() / PIECE_MIN);
@@ -263,24 +277,36 @@ fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {
 fn for_each_line_releasing(
     bytes: &[u8],
     base: usize,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    release: &(dyn Fn(Released) + Sync),
     mut f: impl FnMut(&[u8]),
 ) {
     let mut start = 0;
     let mut released = 0;
+    let mut sched_like = false;
+    let mut line = |l: &[u8], sched_like: &mut bool| {
+        *sched_like |= matches!(l.first(), Some(b'S' | b'g'))
+            && (l.starts_with(b"SCHED ") || l.starts_with(b"gc "));
+        f(l);
+    };
     newlines(bytes, |nl| {
-        f(&bytes[start..nl]);
+        line(&bytes[start..nl], &mut sched_like);
         start = nl + 1;
         if start - released >= RELEASE_EVERY {
-            release(base + released..base + start);
+            release(Released {
+                range: base + released..base + start,
+                sched_like: std::mem::take(&mut sched_like),
+            });
             released = start;
         }
     });
     if start < bytes.len() {
-        f(&bytes[start..]);
+        line(&bytes[start..], &mut sched_like);
     }
     if released < bytes.len() {
-        release(base + released..base + bytes.len());
+        release(Released {
+            range: base + released..base + bytes.len(),
+            sched_like,
+        });
     }
 }
 
@@ -304,6 +330,34 @@ fn for_each_line(bytes: &[u8], mut f: impl FnMut(&[u8])) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn released_ranges_cover_the_input_and_flag_scheduler_trace_lines() {
+        let captured = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/captured/go1.27.3");
+        let dump = std::fs::read(captured.join("sigquit-default.txt")).unwrap();
+        let sched = std::fs::read(captured.join("sched/gc-stops.txt")).unwrap();
+        let ranges = |bytes: &[u8]| {
+            let got = std::sync::Mutex::new(Vec::new());
+            let release = |r: Released| got.lock().unwrap().push(r);
+            let _ = read_bytes_releasing(bytes, &ReadOptions::default(), &release);
+            got.into_inner().unwrap()
+        };
+        let alone = ranges(&dump);
+        assert_eq!(
+            alone.iter().map(|r| r.range.len()).sum::<usize>(),
+            dump.len()
+        );
+        assert!(alone.iter().all(|r| !r.sched_like), "{alone:?}");
+        // The same dump with a real scheduler trace behind it (as in a log).
+        let mixed = [&dump[..], &sched[..]].concat();
+        let got = ranges(&mixed);
+        assert_eq!(
+            got.iter().map(|r| r.range.len()).sum::<usize>(),
+            mixed.len()
+        );
+        assert!(got.iter().any(|r| r.sched_like), "{got:?}");
+    }
 
     #[test]
     fn a_short_stream_is_read_once() {

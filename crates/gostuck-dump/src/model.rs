@@ -1,6 +1,8 @@
 //! The goroutine-dump model, named after the runtime's own structures
 //! (`runtime/runtime2.go: g`, `runtime/traceback.go: goroutineheader`).
 
+use std::sync::Arc;
+
 use crate::intern::{Interner, Sym};
 use crate::waitreason::WaitReason;
 
@@ -42,6 +44,217 @@ pub struct Frame {
     pub line: u32,
     /// Properties of the frame.
     pub kind: FrameKind,
+}
+
+/// A goroutine's frames, innermost first. It dereferences to `[Frame]`; build
+/// one from a `Vec<Frame>`, a slice or an iterator. Readers pack the frames of
+/// many goroutines into one shared allocation (a million goroutines are then a
+/// few hundred allocations, not a million); equality and hashing are those of
+/// the frames.
+#[derive(Clone, Default)]
+pub struct Stack {
+    chunk: Option<Arc<Vec<Frame>>>,
+    start: u32,
+    len: u32,
+}
+
+impl Stack {
+    /// The frames.
+    pub fn as_slice(&self) -> &[Frame] {
+        match &self.chunk {
+            Some(c) => &c[self.start as usize..(self.start + self.len) as usize],
+            None => &[],
+        }
+    }
+
+    /// Whether both are the same frames of the same allocation (or both
+    /// empty): then they are equal without comparing frames.
+    pub fn ptr_eq(&self, other: &Stack) -> bool {
+        match (&self.chunk, &other.chunk) {
+            (Some(a), Some(b)) => {
+                Arc::ptr_eq(a, b) && self.start == other.start && self.len == other.len
+            }
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl std::ops::Deref for Stack {
+    type Target = [Frame];
+    fn deref(&self) -> &[Frame] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Stack {
+    fn eq(&self, other: &Stack) -> bool {
+        self.ptr_eq(other) || self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Stack {}
+
+impl std::hash::Hash for Stack {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state)
+    }
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl From<Vec<Frame>> for Stack {
+    fn from(v: Vec<Frame>) -> Stack {
+        if v.is_empty() {
+            return Stack::default();
+        }
+        let len = u32::try_from(v.len()).unwrap_or(u32::MAX);
+        let mut v = v;
+        v.truncate(len as usize);
+        Stack {
+            chunk: Some(Arc::new(v)),
+            start: 0,
+            len,
+        }
+    }
+}
+
+impl From<&[Frame]> for Stack {
+    fn from(v: &[Frame]) -> Stack {
+        Stack::from(v.to_vec())
+    }
+}
+
+impl FromIterator<Frame> for Stack {
+    fn from_iter<I: IntoIterator<Item = Frame>>(iter: I) -> Stack {
+        Stack::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> IntoIterator for &'a Stack {
+    type Item = &'a Frame;
+    type IntoIter = std::slice::Iter<'a, Frame>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+/// Packs the stacks of a reader's goroutines into shared chunks of about
+/// [`StackArena::CHUNK`] frames: a goroutine's frames are appended to the open
+/// chunk, and the goroutine gets its [`Stack`] when the chunk is closed
+/// ([`StackArena::close`]), which must happen before anything reads it.
+#[derive(Default)]
+pub(crate) struct StackArena {
+    open: Vec<Frame>,
+    /// (goroutine index, start in `open`, length) of the stacks in `open`.
+    waiting: Vec<(usize, u32, u32)>,
+    /// Every chunk closed so far.
+    chunks: Vec<Arc<Vec<Frame>>>,
+}
+
+impl StackArena {
+    /// Frames per chunk: a few hundred KiB, so the open chunk stays in cache.
+    const CHUNK: usize = 16 * 1024;
+
+    /// Appends the stack of goroutine `index` (of the slice later given to
+    /// [`StackArena::close`]); it may close the open chunk first.
+    pub(crate) fn push(&mut self, index: usize, frames: &[Frame], gs: &mut [Goroutine]) {
+        if frames.is_empty() {
+            return;
+        }
+        if frames.len() > Self::CHUNK / 4 {
+            gs[index].frames = Stack::from(frames);
+            return;
+        }
+        if self.open.len() + frames.len() > Self::CHUNK {
+            self.close(gs);
+        }
+        if self.open.capacity() == 0 {
+            self.open.reserve_exact(Self::CHUNK);
+        }
+        // Both fit in u32: the open chunk holds at most CHUNK frames.
+        self.waiting
+            .push((index, self.open.len() as u32, frames.len() as u32));
+        self.open.extend_from_slice(frames);
+    }
+
+    /// Closes the open chunk: its goroutines (indices into `gs`) get their stacks.
+    pub(crate) fn close(&mut self, gs: &mut [Goroutine]) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let chunk = Arc::new(std::mem::take(&mut self.open));
+        for (i, start, len) in self.waiting.drain(..) {
+            gs[i].frames = Stack {
+                chunk: Some(chunk.clone()),
+                start,
+                len,
+            };
+        }
+        self.chunks.push(chunk);
+    }
+
+    /// Forgets the chunks closed so far (a new dump starts).
+    pub(crate) fn forget(&mut self) {
+        self.chunks.clear();
+    }
+
+    /// Rewrites every frame of `gs` (the goroutines whose stacks this arena
+    /// made, all closed) in place through `f`, on every CPU: the goroutines let
+    /// go of their chunks, the chunks are rewritten, the goroutines get them
+    /// back. Stacks made elsewhere are rewritten alone.
+    pub(crate) fn rewrite(self, gs: &mut [Goroutine], f: impl Fn(&mut Frame) + Sync) {
+        debug_assert!(self.waiting.is_empty());
+        let mut chunks = self.chunks;
+        let index: rustc_hash::FxHashMap<usize, u32> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (Arc::as_ptr(c) as usize, i as u32))
+            .collect();
+        // Let go: a stack of a chunk keeps only its place (no chunk), and its
+        // chunk's index goes to `detached`.
+        let mut detached: Vec<Option<u32>> = vec![None; gs.len()];
+        crate::par::par_zip_mut(gs, &mut detached, 50_000, |g, d| {
+            let s = std::mem::take(&mut g.frames);
+            match s
+                .chunk
+                .as_ref()
+                .and_then(|c| index.get(&(Arc::as_ptr(c) as usize)))
+            {
+                Some(&ci) => {
+                    *d = Some(ci);
+                    g.frames = Stack {
+                        chunk: None,
+                        start: s.start,
+                        len: s.len,
+                    };
+                }
+                None => {
+                    let mut v = s.to_vec();
+                    v.iter_mut().for_each(&f);
+                    g.frames = Stack::from(v);
+                }
+            }
+        });
+        // A chunk is 16 Ki frames: worth a thread from a few on.
+        crate::par::par_each_mut(&mut chunks, 4, |c| match Arc::get_mut(c) {
+            Some(v) => v.iter_mut().for_each(&f),
+            None => {
+                let mut v = c.to_vec();
+                v.iter_mut().for_each(&f);
+                *c = Arc::new(v);
+            }
+        });
+        crate::par::par_zip_mut(gs, &mut detached, 50_000, |g, ci| {
+            if let Some(ci) = *ci {
+                g.frames.chunk = Some(chunks[ci as usize].clone());
+            }
+        });
+    }
 }
 
 /// What kind of frame it is.
@@ -127,8 +340,8 @@ pub struct Goroutine {
     pub bubble: Option<u64>,
     /// pprof labels (`{req: "GET /x"}` after the bracket, `# labels:` in debug=1, proto labels).
     pub labels: Vec<(Sym, Sym)>,
-    /// Frames, innermost first.
-    pub frames: Vec<Frame>,
+    /// Frames, innermost first (shared with goroutines whose stack is identical).
+    pub frames: Stack,
     /// Whether frames were cut.
     pub elided: Option<Elided>,
     /// Who started it.
@@ -152,7 +365,7 @@ impl Goroutine {
             flags: GoroutineFlags::default(),
             bubble: None,
             labels: Vec::new(),
-            frames: Vec::new(),
+            frames: Stack::default(),
             elided: None,
             created_by: None,
             ancestors: Vec::new(),
@@ -251,5 +464,101 @@ impl Dump {
         self.fatal_error
             .as_deref()
             .is_some_and(|m| m.starts_with("all goroutines are asleep"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    fn frames(n: usize, seed: u32) -> Vec<Frame> {
+        let mut strings = Interner::default();
+        (0..n)
+            .map(|i| Frame {
+                function: strings.intern(&format!("f{}", (i as u32 + seed) % 7)),
+                args: Sym::EMPTY,
+                file: strings.intern("x.go"),
+                line: seed * 1000 + i as u32,
+                kind: FrameKind::Go,
+            })
+            .collect()
+    }
+
+    fn hash(x: &impl std::hash::Hash) -> u64 {
+        rustc_hash::FxBuildHasher.hash_one(x)
+    }
+
+    #[test]
+    fn a_stack_compares_and_hashes_as_its_frames() {
+        let a = Stack::from(frames(5, 1));
+        let b: Stack = frames(5, 1).into_iter().collect();
+        assert!(!a.ptr_eq(&b));
+        assert_eq!(a, b);
+        assert_eq!(hash(&a), hash(&b));
+        assert_eq!(hash(&a), hash(&frames(5, 1).as_slice()));
+        assert_ne!(a, Stack::from(frames(5, 2)));
+        assert_ne!(a, Stack::from(frames(4, 1)));
+        assert!(Stack::default().is_empty());
+        assert_eq!(Stack::from(Vec::new()), Stack::default());
+        assert!(a.clone().ptr_eq(&a));
+    }
+
+    /// Goroutines with the given stack sizes, their stacks packed by an arena.
+    fn packed(sizes: &[usize]) -> (Vec<Goroutine>, Vec<Vec<Frame>>, StackArena) {
+        let mut arena = StackArena::default();
+        let mut gs = Vec::new();
+        let mut want = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let f = frames(n, i as u32);
+            gs.push(Goroutine::placeholder());
+            arena.push(i, &f, &mut gs);
+            want.push(f);
+        }
+        arena.close(&mut gs);
+        (gs, want, arena)
+    }
+
+    #[test]
+    fn an_arena_gives_every_goroutine_its_own_frames() {
+        // Enough frames for several chunks, an empty stack, and one stack too
+        // big to share a chunk.
+        let mut sizes: Vec<usize> = (0..3000).map(|i| i % 23).collect();
+        sizes.push(StackArena::CHUNK);
+        sizes.push(3);
+        let (gs, want, arena) = packed(&sizes);
+        assert!(arena.chunks.len() > 2, "{} chunks", arena.chunks.len());
+        for (g, w) in gs.iter().zip(&want) {
+            assert_eq!(g.frames.as_slice(), w.as_slice());
+        }
+        // Stacks of one chunk share it.
+        assert!(Arc::ptr_eq(
+            gs[1].frames.chunk.as_ref().unwrap(),
+            gs[2].frames.chunk.as_ref().unwrap()
+        ));
+    }
+
+    #[test]
+    fn an_arena_rewrites_its_frames_in_place_and_others_alone() {
+        let sizes: Vec<usize> = (0..2500).map(|i| 1 + i % 17).collect();
+        let (mut gs, want, arena) = packed(&sizes);
+        let chunk0 = Arc::as_ptr(gs[0].frames.chunk.as_ref().unwrap());
+        // A stack from elsewhere, shared with a goroutine outside the slice.
+        let outside = Stack::from(frames(4, 99));
+        gs[7].frames = outside.clone();
+        arena.rewrite(&mut gs, |f| f.line += 1);
+        for (i, (g, w)) in gs.iter().zip(&want).enumerate() {
+            let src = if i == 7 {
+                outside.as_slice()
+            } else {
+                w.as_slice()
+            };
+            let lines: Vec<u32> = src.iter().map(|f| f.line + 1).collect();
+            let got: Vec<u32> = g.frames.iter().map(|f| f.line).collect();
+            assert_eq!(got, lines, "goroutine {i}");
+        }
+        // The chunk was rewritten, not copied; the outside stack is unchanged.
+        assert_eq!(Arc::as_ptr(gs[0].frames.chunk.as_ref().unwrap()), chunk0);
+        assert_eq!(outside.as_slice(), frames(4, 99).as_slice());
     }
 }

@@ -48,6 +48,55 @@ pub fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec
         .collect()
 }
 
+/// Calls `f` on every pair of `a[i]`, `b[i]` (the shorter length counts), one
+/// run of pairs per CPU (on this thread alone below `parallel_from` pairs).
+/// Every pair is done when it returns, even when some threads cannot start.
+pub fn par_zip_mut<T: Send, U: Send>(
+    a: &mut [T],
+    b: &mut [U],
+    parallel_from: usize,
+    f: impl Fn(&mut T, &mut U) + Sync,
+) {
+    let n = a.len().min(b.len());
+    let threads = threads();
+    let step = n.div_ceil(threads).max(1);
+    // A shared list of runs, taken by the threads that could start and by
+    // this one, which finishes whatever is left.
+    let runs = std::sync::Mutex::new(
+        a[..n]
+            .chunks_mut(step)
+            .zip(b[..n].chunks_mut(step))
+            .collect::<Vec<_>>(),
+    );
+    let work = || loop {
+        let next = match runs.lock() {
+            Ok(mut r) => r.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        let Some((x, y)) = next else { break };
+        for (t, u) in x.iter_mut().zip(y) {
+            f(t, u);
+        }
+    };
+    std::thread::scope(|s| {
+        if n >= parallel_from {
+            for _ in 1..threads {
+                let _ = std::thread::Builder::new()
+                    .name("gostuck-par".into())
+                    .spawn_scoped(s, work);
+            }
+        }
+        work();
+    });
+}
+
+/// Calls `f` on every item, one run of items per CPU (below `parallel_from`
+/// items, on this thread alone).
+pub fn par_each_mut<T: Send>(items: &mut [T], parallel_from: usize, f: impl Fn(&mut T) + Sync) {
+    let mut unit = vec![(); items.len()];
+    par_zip_mut(items, &mut unit, parallel_from, |t, _| f(t));
+}
+
 /// Moves every item of `src` to the end of `dst`, each through `take` (which
 /// returns the item and leaves a cheap placeholder behind), one run of items
 /// per CPU. Appending half a million goroutines is mostly page faults on the
@@ -56,38 +105,17 @@ pub fn par_append<T: Send>(dst: &mut Vec<T>, src: &mut [T], take: impl Fn(&mut T
     let n = src.len();
     let old = dst.len();
     dst.reserve_exact(n);
-    let threads = threads();
-    let step = n.div_ceil(threads).max(1);
-    {
-        let spare = &mut dst.spare_capacity_mut()[..n];
-        // A shared list of runs, taken by the threads that could start and by
-        // this one, which finishes whatever is left: every run is moved.
-        let runs: std::sync::Mutex<Vec<_>> =
-            std::sync::Mutex::new(spare.chunks_mut(step).zip(src.chunks_mut(step)).collect());
-        let work = || loop {
-            let next = match runs.lock() {
-                Ok(mut r) => r.pop(),
-                Err(poisoned) => poisoned.into_inner().pop(),
-            };
-            let Some((to, from)) = next else { break };
-            for (slot, item) in to.iter_mut().zip(from.iter_mut()) {
-                slot.write(take(item));
-            }
-        };
-        std::thread::scope(|s| {
-            if n >= 50_000 {
-                for _ in 1..threads {
-                    let _ = std::thread::Builder::new()
-                        .name("gostuck-par".into())
-                        .spawn_scoped(s, work);
-                }
-            }
-            work();
-        });
-    }
-    // SAFETY: the `n` slots after `old` were each written once above: every
-    // run was taken from the list and written in full before the scope ended
-    // (a panic in `take` leaves the scope by unwinding, before this line).
+    par_zip_mut(
+        &mut dst.spare_capacity_mut()[..n],
+        src,
+        50_000,
+        |slot, item| {
+            slot.write(take(item));
+        },
+    );
+    // SAFETY: `par_zip_mut` called the closure on each of the `n` slots after
+    // `old` before returning, so each was written once (a panic in `take`
+    // unwinds out of it, before this line).
     unsafe { dst.set_len(old + n) };
 }
 

@@ -200,7 +200,7 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
                 ..GoroutineFlags::default()
             },
             labels,
-            frames,
+            frames: frames.into(),
             ..Goroutine::placeholder()
         });
     }

@@ -21,6 +21,8 @@ pub struct PprofTextReader {
     dumps: Vec<Dump>,
     cur: Option<Dump>,
     g: Option<Goroutine>,
+    /// Frames of the record being read.
+    frames: Vec<Frame>,
 }
 
 impl Default for PprofTextReader {
@@ -47,6 +49,7 @@ impl PprofTextReader {
             dumps: Vec::new(),
             cur: None,
             g: None,
+            frames: Vec::new(),
         }
     }
 
@@ -82,18 +85,18 @@ impl PprofTextReader {
             return;
         }
         if let Some(rest) = line.strip_prefix(b"#") {
-            let Some(g) = self.g.as_mut() else {
+            if self.g.is_none() {
                 let n = self.lineno;
                 d.warnings
                     .push(warn(n, "frame line outside a record; ignored"));
                 return;
-            };
+            }
             let mut fields = rest.split(|&c| c == b'\t').filter(|f| !f.is_empty());
             let _pc = fields.next();
             let Some(func) = fields.next() else {
                 // An unsymbolized PC: keep a placeholder so the depth stays right.
                 let f = d.strings.intern("?");
-                g.frames.push(Frame {
+                self.frames.push(Frame {
                     function: f,
                     args: Sym::EMPTY,
                     file: Sym::EMPTY,
@@ -117,7 +120,7 @@ impl PprofTextReader {
             let kind = FrameKind::Go;
             let function = d.strings.intern_bytes(func);
             let file = d.strings.intern_bytes(file);
-            g.frames.push(Frame {
+            self.frames.push(Frame {
                 function,
                 args: Sym::EMPTY,
                 file,
@@ -146,9 +149,11 @@ impl PprofTextReader {
     }
 
     fn end_record(&mut self) {
-        if let (Some(g), Some(d)) = (self.g.take(), self.cur.as_mut()) {
+        if let (Some(mut g), Some(d)) = (self.g.take(), self.cur.as_mut()) {
+            g.frames = self.frames.as_slice().into();
             d.goroutines.push(g);
         }
+        self.frames.clear();
     }
 
     /// Ends the input and returns the profiles read.

@@ -12,7 +12,7 @@ use crate::idset::IdSet;
 use crate::intern::Sym;
 use crate::lines;
 use crate::model::{
-    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, Warning,
+    Ancestor, CreatedBy, Dump, Elided, Format, Frame, FrameKind, Goroutine, StackArena, Warning,
 };
 use crate::waitreason::{infer_state, WaitReason};
 use crate::KeepArgs;
@@ -43,9 +43,10 @@ pub struct TracebackReader {
     prefix: Option<usize>,
     /// A goroutine dropped because its ID repeated inside a crash dump.
     skipping_duplicate: bool,
-    /// Frames of the goroutine being read; moved into it, at its exact size,
-    /// when it ends.
+    /// Frames of the goroutine being read; copied to `stacks` when it ends.
     frames: Vec<Frame>,
+    /// Where the current dump's stacks are packed.
+    stacks: StackArena,
     /// The file line last seen under each function (a function's frames
     /// nearly always print the same one), by `function & FILE_CACHE_MASK`,
     /// checked against the line's bytes, so it can only save work.
@@ -116,6 +117,7 @@ impl TracebackReader {
             prefix: None,
             skipping_duplicate: false,
             frames: Vec::new(),
+            stacks: StackArena::default(),
             file_cache: Vec::new(),
         }
     }
@@ -446,6 +448,8 @@ impl TracebackReader {
 
     fn rotate(&mut self) {
         self.file_cache.clear();
+        self.stacks.close(&mut self.cur.goroutines);
+        self.stacks.forget();
         self.args_wanted.clear();
         let mut next = Dump::new(Format::Traceback);
         next.first_line = self.lineno;
@@ -541,10 +545,11 @@ impl TracebackReader {
             );
         }
         let skipping = std::mem::replace(&mut self.skipping_duplicate, false);
-        if let Some(mut g) = self.g.take() {
+        if let Some(g) = self.g.take() {
             if !skipping {
-                g.frames = self.frames.as_slice().to_vec();
-                self.cur.goroutines.push(g);
+                let gs = &mut self.cur.goroutines;
+                gs.push(g);
+                self.stacks.push(gs.len() - 1, &self.frames, gs);
             }
         }
         self.frames.clear();
@@ -588,6 +593,7 @@ impl TracebackReader {
             done: self.done,
             cur: self.cur,
             seen: self.seen,
+            stacks: self.stacks,
         }
     }
 
@@ -612,6 +618,7 @@ impl TracebackReader {
             }
         }
         self.end_goroutine();
+        self.stacks.close(&mut self.cur.goroutines);
     }
 }
 
@@ -634,6 +641,8 @@ pub(crate) struct Part {
     done: Vec<Dump>,
     cur: Dump,
     seen: IdSet,
+    /// Where the stacks of `cur` are (all closed).
+    stacks: StackArena,
 }
 
 /// Joins the pieces of one input, read separately and in order, into exactly
@@ -672,7 +681,7 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
         let offset = acc.lineno;
         let map = acc.cur.strings.absorb(&next.cur.strings);
         let m = |s: &mut Sym| *s = map[s.index()];
-        let frames = |fs: &mut Vec<Frame>| {
+        let frames = |fs: &mut [Frame]| {
             for f in fs {
                 m(&mut f.function);
                 m(&mut f.args);
@@ -690,9 +699,11 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
             lineno,
             cur,
             seen,
+            stacks,
             ..
         } = next;
         let mut goroutines = cur.goroutines;
+        stacks.rewrite(&mut goroutines, |f| frames(std::slice::from_mut(f)));
         // Renumbered on the way into the merged list, on every CPU.
         crate::par::par_append(&mut acc.cur.goroutines, &mut goroutines, |g| {
             m(&mut g.state);
@@ -700,7 +711,6 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
                 m(k);
                 m(v);
             }
-            frames(&mut g.frames);
             created(&mut g.created_by);
             for a in &mut g.ancestors {
                 frames(&mut a.frames);
@@ -728,7 +738,7 @@ pub(crate) fn read_in_pieces(
     bytes: &[u8],
     keep_args: KeepArgs,
     pieces: usize,
-    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+    release: &(dyn Fn(crate::Released) + Sync),
 ) -> Option<Vec<Dump>> {
     let mut starts = split_points(bytes, pieces);
     if starts.len() < 2 {

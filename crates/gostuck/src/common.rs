@@ -124,8 +124,16 @@ fn read_mapped(map: &memmap2::Mmap, opts: &ReadOptions) -> Result<ReadResult> {
     let bytes: &[u8] = map;
     let has_trace = AtomicBool::new(false);
     let seen = AtomicUsize::new(0);
-    let release = |r: std::ops::Range<usize>| {
-        if !has_trace.load(Ordering::Relaxed) && gostuck_sched::contains_trace(&bytes[r.clone()]) {
+    let release = |gostuck_dump::Released {
+                       range: r,
+                       sched_like,
+                   }| {
+        // The reader saw every line start: only a range with a line starting
+        // like a scheduler trace's needs the search.
+        if sched_like
+            && !has_trace.load(Ordering::Relaxed)
+            && gostuck_sched::contains_trace(&bytes[r.clone()])
+        {
             has_trace.store(true, Ordering::Relaxed);
         }
         seen.fetch_add(r.len(), Ordering::Relaxed);

@@ -180,21 +180,14 @@ fn render_group(
     head.push(']');
     write!(w, "{}", s.bold(&head))?;
     if !grp.goroutines.is_empty() {
-        let ids: Vec<String> = grp.goroutines.iter().map(u64::to_string).collect();
-        let word = if ids.len() == 1 {
-            "goroutine"
-        } else {
-            "goroutines"
-        };
-        if opts.verbose || ids.len() <= MAX_IDS {
-            write!(w, " {word} {}", ids.join(" "))?;
-        } else {
-            write!(
-                w,
-                " {word} {} … +{} more",
-                ids[..MAX_IDS].join(" "),
-                ids.len() - MAX_IDS
-            )?;
+        let n = grp.goroutines.len();
+        let word = if n == 1 { "goroutine" } else { "goroutines" };
+        // Only the IDs shown are formatted (a group may have a million).
+        let shown = if opts.verbose { n } else { n.min(MAX_IDS) };
+        let ids: Vec<String> = grp.goroutines[..shown].iter().map(u64::to_string).collect();
+        write!(w, " {word} {}", ids.join(" "))?;
+        if shown < n {
+            write!(w, " … +{} more", n - shown)?;
         }
     }
     if show_input {

@@ -348,10 +348,13 @@ pub(crate) fn diagnose(
     // Edges per group, once (the loop below asked for every group).
     let mut waits_on_someone = vec![false; groups.len()];
     let mut waited_on_by_others = vec![false; groups.len()];
-    for e in &graph.edges {
+    let mut in_edges: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+    for (k, e) in graph.edges.iter().enumerate() {
         waits_on_someone[e.from] = true;
         waited_on_by_others[e.to] |= e.from != e.to;
+        in_edges[e.to].push(k);
     }
+    let edges_to = |gi: usize| in_edges[gi].iter().map(|&k| &graph.edges[k]);
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
 
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
@@ -461,6 +464,36 @@ pub(crate) fn diagnose(
         fi.locations.extend(ctx.blocked_loc(gi));
         for h in &f.held {
             fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        }
+        // Locks it holds while it waits, that others wait for: whatever wakes
+        // it, blocking while holding them is the second half of the bug.
+        let mut held_waited: Vec<(&str, usize, u32)> = Vec::new();
+        let mut behind: Vec<usize> = Vec::new();
+        for e in edges_to(gi) {
+            if let (true, EdgeWhy::Holds { expr, line, frame }) = (e.from != gi, &e.why) {
+                if !held_waited.iter().any(|h| h.0 == expr && h.2 == *line) {
+                    held_waited.push((expr, *frame, *line));
+                }
+                if !behind.contains(&e.from) {
+                    behind.push(e.from);
+                }
+            }
+        }
+        if !held_waited.is_empty() {
+            let locks: Vec<String> = held_waited
+                .iter()
+                .map(|(x, k, l)| format!("`{x}` (locked at {})", ctx.at(gi, *k, *l)))
+                .collect();
+            let n = behind.iter().fold(0u64, |n, &b| n.saturating_add(count(b)));
+            let (they, wait) = if n == 1 {
+                ("goroutine", "waits")
+            } else {
+                ("goroutines", "wait")
+            };
+            fi.fix.push_str(&format!(
+                " And do not block here while holding {}: release it first, or block outside the critical section ({n} {they} {wait} for it).",
+                locks.join(" and ")
+            ));
         }
         if kind == "lock-never-released" {
             // The goroutine that locked it is gone; its code may still show the

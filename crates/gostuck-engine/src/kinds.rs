@@ -105,7 +105,7 @@ pub const KINDS: &[KindDoc] = &[
         title: "Cond.Wait that no Signal or Broadcast will wake",
         meaning: "The signal was sent before Wait started (lost wake-up), or never; Wait without a condition loop misses it.",
         rule: "A goroutine waits in (*Cond).Wait and no live goroutine's code calls Signal or Broadcast on that Cond.",
-        fix: "Always `for !condition { c.Wait() }`, and set the condition under the lock before Signal/Broadcast.",
+        fix: "Always `for !condition { c.Wait() }`, and set the condition under the lock before Signal/Broadcast. Never wait while holding another lock that others need: gostuck names it when some goroutine waits for it (as in `testdata/scenarios/cond-under-lock`, the shape of kubernetes#58107).",
         scenario: Some("cond-signal-first"),
     },
     KindDoc {

@@ -272,6 +272,34 @@ fn a_partner_operation_in_a_called_method_is_named_with_that_method() {
     }
 }
 
+/// An orphaned wait that holds a lock others wait for gets a fix that says to
+/// release that lock before blocking (the upstream fix of kubernetes#58107);
+/// a Cond's own lock, which Wait releases and nobody waits for, does not.
+#[test]
+fn a_fix_names_the_lock_held_while_blocked_when_others_wait_for_it() {
+    let fix = |v: &str, scenario: &str| {
+        let (_, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/{scenario}.txt"),
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&out).unwrap();
+        r["findings"][0]["fix"].as_str().unwrap().to_string()
+    };
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let f = fix(v, "cond-under-lock");
+        assert!(
+            f.contains(
+                "do not block here while holding `c.workerLock` (locked at (*Controller).work, cond-under-lock/main.go:37)"
+            ) && f.ends_with("(1 goroutine waits for it)."),
+            "{v}: {f}"
+        );
+        let f = fix(v, "cond-signal-first");
+        assert!(!f.contains("while holding"), "{v}: {f}");
+    }
+}
+
 /// A test that timed out with goroutines blocked for a reason the stacks alone
 /// cannot tell: `stuck`, not a deadlock, and the explanation says the test
 /// timed out (the runtime said nothing about them).

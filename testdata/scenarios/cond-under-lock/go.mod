@@ -1,0 +1,3 @@
+module gostuck.test/cond-under-lock
+
+go 1.21

@@ -397,6 +397,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         facts.has_source = false;
         return facts;
     };
+    // Locks a frame's function unlocked for its callers (see below).
+    let mut released: Vec<HeldLock> = Vec::new();
     for (k, f) in g.frames.iter().enumerate().skip(uf) {
         let file = d.str(f.file);
         if is_std_frame(d.str(f.function), file) || is_go_wrapper(d.str(f.function)) {
@@ -452,20 +454,24 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 }
             }
         }
-        for h in sf.held_at(f.line) {
-            // `c.L.Lock()` locks whatever the Cond was made over.
+        // `c.L.Lock()` locks whatever the Cond was made over.
+        let lock_of = |h: gostuck_source::Held| -> HeldLock {
             let (expr, read) = match h.expr.strip_suffix(".L").and_then(|c| sf.cond_locker(c)) {
                 Some((locker, read)) => (locker, h.read || read),
                 None => (h.expr, h.read),
             };
-            facts.held.push(HeldLock {
+            HeldLock {
                 class: expr.clone(),
                 expr,
                 read,
                 frame: k,
                 line: h.line,
-            });
-        }
+            }
+        };
+        facts
+            .held
+            .extend(sf.held_at(f.line).into_iter().map(lock_of));
+        released.extend(sf.released_at(f.line).into_iter().map(lock_of));
         facts.held.extend(handed_off(sf, f.line, k));
         facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
@@ -502,8 +508,23 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
     for c in &mut facts.cases {
         c.1 = resolve_class(d, g, uf, &c.1, src);
     }
-    for h in &mut facts.held {
+    for h in facts.held.iter_mut().chain(&mut released) {
         h.class = resolve_class(d, g, h.frame, &h.expr, src);
+    }
+    // A lock a caller took and a called function (a deeper frame) unlocked
+    // before the current point is not held now: each release frees the
+    // nearest caller's hold of its class.
+    for r in &released {
+        if let Some(i) = facts
+            .held
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.frame > r.frame && h.class == r.class && h.read == r.read)
+            .min_by_key(|(_, h)| h.frame)
+            .map(|(i, _)| i)
+        {
+            facts.held.remove(i);
+        }
     }
     for f in &mut facts.future {
         f.class = resolve_class(d, g, f.frame, &f.class, src);

@@ -194,6 +194,51 @@ impl SourceFile {
         held
     }
 
+    /// Locks its function released before `line` without having locked them
+    /// first: locks its caller held, which are free while it runs
+    /// (`mu.Unlock(); time.Sleep(d); mu.Lock()` in a helper). `line` is that
+    /// of the `Unlock`; paths are judged as in [`SourceFile::held_at`], and a
+    /// lock taken again before `line` is not released.
+    pub fn released_at(&self, line: u32) -> Vec<Held> {
+        let Some(f) = self.function_at(line) else {
+            return Vec::new();
+        };
+        let mut locked: Vec<&str> = Vec::new();
+        let mut released: Vec<Held> = Vec::new();
+        for op in f.ops.iter().filter(|o| o.line < line && !o.deferred) {
+            if let Some((s, e)) = op.exit_block {
+                if !(s <= line && line <= e) {
+                    continue;
+                }
+            }
+            match op.kind {
+                OpKind::Lock | OpKind::RLock => {
+                    match released.iter().rposition(|r| r.expr == op.expr) {
+                        Some(i) => {
+                            released.remove(i);
+                        }
+                        None => locked.push(&op.expr),
+                    }
+                }
+                OpKind::Unlock | OpKind::RUnlock => {
+                    match locked.iter().rposition(|&x| x == op.expr) {
+                        Some(i) => {
+                            locked.remove(i);
+                        }
+                        None => released.push(Held {
+                            expr: op.expr.clone(),
+                            read: op.kind == OpKind::RUnlock,
+                            line: op.line,
+                            deferred_unlock: false,
+                        }),
+                    }
+                }
+                _ => {}
+            }
+        }
+        released
+    }
+
     /// Operations the function spanning `line` may still perform once it
     /// gets past `line`: those after it, those anywhere in a loop around it,
     /// and deferred ones.

@@ -237,3 +237,41 @@ func transfer()              {}
         ]
     );
 }
+
+#[test]
+fn a_helper_that_unlocks_its_callers_lock_releases_it_until_it_locks_again() {
+    let src = r#"package main
+
+import "sync"
+
+type Set struct{ sync.Mutex }
+
+func (s *Set) wait() {
+	s.Unlock()
+	sleep()
+	s.Lock()
+}
+
+func (s *Set) both(m *sync.Mutex) {
+	m.Lock()
+	s.Unlock()
+	m.Unlock()
+	if bad() {
+		s.Lock()
+		return
+	}
+	s.Lock()
+}
+"#;
+    let f = SourceFile::parse(src.as_bytes()).unwrap();
+    // Blocked in `s.Lock()` on line 10: `s` was released on line 8.
+    let r = f.released_at(10);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!((r[0].expr.as_str(), r[0].line, r[0].read), ("s", 8, false));
+    // Before the Unlock nothing is released.
+    assert!(f.released_at(8).is_empty());
+    // A lock the function took itself is not its caller's; a Lock on a
+    // path that returned does not take `s` back.
+    let r = f.released_at(21);
+    assert_eq!(r.iter().map(|h| h.expr.as_str()).collect::<Vec<_>>(), ["s"]);
+}

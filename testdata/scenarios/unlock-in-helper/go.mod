@@ -1,0 +1,3 @@
+module gostuck.test/unlock-in-helper
+
+go 1.21

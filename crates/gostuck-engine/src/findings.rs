@@ -78,6 +78,30 @@ fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
     }
 }
 
+/// Whether the held lock `h` is the lock `expr` (of `class`) waited for in
+/// frame `uf`: the same expression in that frame, or the same class in a caller.
+fn is_waited_lock(h: &crate::facts::HeldLock, expr: &str, class: &str, uf: usize) -> bool {
+    let same_text = h.expr == expr && h.frame == uf;
+    // Strict equality here: an untyped `mu` in a caller may be any
+    // struct's field, and claiming self-deadlock needs more than that.
+    let caller_same_class = h.frame != uf && h.class == class;
+    same_text || caller_same_class
+}
+
+/// Whether `f` waits to lock, for writing, a lock it already holds (or to
+/// lock one it write-holds): the recursive locks `build` reports.
+fn relocks(f: &Facts) -> bool {
+    let (Some(block), Some(expr)) = (f.block, f.expr.as_deref()) else {
+        return false;
+    };
+    let class = f.class.as_deref().unwrap_or(expr);
+    let uf = f.user_frame.unwrap_or(0);
+    block.is_lock()
+        && f.held
+            .iter()
+            .any(|h| is_waited_lock(h, expr, class, uf) && (block == Block::Lock || !h.read))
+}
+
 /// `multi[i]`: group `i` stands for several goroutines, so it may wait on itself
 /// (its members on each other).
 pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
@@ -96,13 +120,10 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
             let class = a.class.as_deref().unwrap_or(expr);
             let uf = a.user_frame.unwrap_or(0);
             for (hi, h) in a.held.iter().enumerate() {
-                let same_text = h.expr == expr && h.frame == uf;
-                // Strict equality here: an untyped `mu` in a caller may be any
-                // struct's field, and claiming self-deadlock needs more than that.
-                let caller_same_class = h.frame != uf && h.class == class;
-                if (same_text || caller_same_class) && (block == Block::Lock || !h.read) {
+                let same = is_waited_lock(h, expr, class, uf);
+                if same && (block == Block::Lock || !h.read) {
                     g.self_locks.push((i, hi));
-                } else if (same_text || caller_same_class) && block == Block::RLock && h.read {
+                } else if same && block == Block::RLock && h.read {
                     // A second RLock of an RWMutex it read-holds waits behind a
                     // queued writer, which waits for the first RLock: recursive.
                     let writer = facts.iter().enumerate().any(|(j, b)| {
@@ -122,11 +143,13 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                 if i == j && !multi[i] {
                     continue;
                 }
-                // A goroutine waiting on the very same lock does not hold it.
+                // A goroutine waiting on the very same lock does not hold it,
+                // unless it is locking again a lock it holds.
                 if i != j
                     && b.block.is_some_and(Block::is_lock)
                     && a.address.is_some()
                     && a.address == b.address
+                    && !relocks(b)
                 {
                     continue;
                 }

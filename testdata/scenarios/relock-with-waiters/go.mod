@@ -1,0 +1,3 @@
+module gostuck.test/relock-with-waiters
+
+go 1.21

@@ -297,7 +297,7 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
   ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle
   helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters)
-SELFDUMPS=(leak-timeout healthy-pool)
+SELFDUMPS=(leak-timeout healthy-pool timer-drain)
 
 for VER in "${VERSIONS[@]}"; do
   VER="${VER#go}"
@@ -306,13 +306,15 @@ for VER in "${VERSIONS[@]}"; do
   OUT="$CAPT/go$VER"
   BIN="$TMP/bin-$VER"
   if [ -n "${ONLY:-}" ]; then
-    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock scenarios
-    # (`gotest`: the go test timeout captures), leaving every other capture of
-    # the version as it is.
+    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock or
+    # self-dumping scenarios (`gotest`: the go test timeout captures), leaving
+    # every other capture of the version as it is.
     mkdir -p "$OUT" "$BIN"
     for s in $ONLY; do
       if [ "$s" = gotest ]; then
         capture_gotest
+      elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
+        build "$s" && run_capture "$s" "$s" exit0 ""
       else
         build "$s" && run_capture "$s" "$s" deadlock ""
       fi

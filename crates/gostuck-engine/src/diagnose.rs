@@ -397,8 +397,11 @@ pub(crate) fn diagnose(
         // Timers, tickers and contexts are fed from outside the goroutines: a
         // wait on them is never orphaned in a program that still runs (the
         // runtime's leak detector knows better: a stopped timer never fires).
+        // (Not a timer whose Stop returned false: it has fired, and what it
+        // sent was received already.)
         if !ctx.global
             && !leaked
+            && f.stopped_timer.is_none()
             && (f.cases.iter().any(|c| timerish(&c.1)) || f.class.as_deref().is_some_and(timerish))
         {
             continue;
@@ -691,6 +694,13 @@ fn partner_role(k: OpKind) -> &'static str {
 
 fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static str, &'static str) {
     let f = &ctx.facts[gi];
+    if let (true, Some(t)) = (kind == "channel-no-partner", &f.stopped_timer) {
+        return (
+            format!("timer `{t}` already fired: receiving from `{t}.C` blocks forever"),
+            "the receive runs only because Stop returned false: the timer had fired, and its value was received already (by another receive on the channel), so nothing is sent again until a Reset.",
+            "Do not drain the channel after Stop when its value may have been received: since Go 1.23 Stop and Reset need no draining; before, drain without blocking (`select { case <-t.C: default: }`).",
+        );
+    }
     let e = match (&f.expr, f.cases.is_empty()) {
         (Some(e), _) => format!("`{e}`"),
         (None, false) => {

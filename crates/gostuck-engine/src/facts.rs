@@ -104,6 +104,10 @@ pub(crate) struct Facts {
     pub class: Option<String>,
     /// For a blocking `for range`: the wait ends only with a close.
     pub ranging: bool,
+    /// It receives from `t.C` inside `if !t.Stop() { … }` (the timer
+    /// `t`): the timer has fired, and its value was received elsewhere, since
+    /// this receive waits; only a Reset would feed it again.
+    pub stopped_timer: Option<String>,
     /// Select cases: (is_send, class).
     pub cases: Vec<(bool, String)>,
     pub held: Vec<HeldLock>,
@@ -385,6 +389,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         expr: None,
         class: None,
         ranging: false,
+        stopped_timer: None,
         cases: Vec::new(),
         held: Vec::new(),
         future: Vec::new(),
@@ -451,6 +456,12 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 {
                     facts.expr = Some(op.expr.clone());
                     facts.ranging = op.kind == OpKind::Range;
+                    if op.kind == OpKind::Recv {
+                        let timer = op.expr.strip_suffix(".C");
+                        if timer.is_some() && timer == sf.stop_guard(f.line) {
+                            facts.stopped_timer = timer.map(str::to_string);
+                        }
+                    }
                 }
             }
         }

@@ -194,6 +194,18 @@ impl SourceFile {
         held
     }
 
+    /// The timer `t` when `line` is inside the block of an `if !t.Stop() { … }`:
+    /// there the timer has already fired (or was stopped), so a receive from
+    /// `t.C` gets a value only if nobody received it yet (or after a Reset).
+    pub fn stop_guard(&self, line: u32) -> Option<&str> {
+        let f = self.function_at(line)?;
+        f.stop_guards
+            .iter()
+            .filter(|&&(_, s, e)| s <= line && line <= e)
+            .max_by_key(|&&(_, s, _)| s)
+            .map(|(t, _, _)| t.as_str())
+    }
+
     /// Locks its function released before `line` without having locked them
     /// first: locks its caller held, which are free while it runs
     /// (`mu.Unlock(); time.Sleep(d); mu.Lock()` in a helper). `line` is that

@@ -93,6 +93,10 @@ pub struct FunctionInfo {
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
     pub types: Vec<(String, String)>,
+    /// `if !t.Stop() { … }`: the timer (`t`) and the first and last line of
+    /// the block, which runs only when the timer had already fired (or was
+    /// stopped).
+    pub stop_guards: Vec<(String, u32, u32)>,
 }
 
 impl FunctionInfo {
@@ -229,6 +233,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     return_exprs: Vec::new(),
                     assigns: Vec::new(),
                     types,
+                    stop_guards: Vec::new(),
                 };
                 let mut ctx = Ctx {
                     deferred: false,
@@ -299,6 +304,28 @@ fn ends_in_exit(block: Node, src: &[u8]) -> bool {
         }
         _ => false,
     }
+}
+
+/// `!t.Stop()` → `t`.
+fn negated_stop<'a>(cond: Node, src: &'a [u8]) -> Option<&'a str> {
+    if cond.kind() != "unary_expression" || text(cond.child_by_field_name("operator")?, src) != "!"
+    {
+        return None;
+    }
+    let call = cond.child_by_field_name("operand")?;
+    if call.kind() != "call_expression"
+        || call
+            .child_by_field_name("arguments")
+            .is_some_and(|a| a.named_child_count() > 0)
+    {
+        return None;
+    }
+    let sel = call.child_by_field_name("function")?;
+    if sel.kind() != "selector_expression" || text(sel.child_by_field_name("field")?, src) != "Stop"
+    {
+        return None;
+    }
+    Some(text(sel.child_by_field_name("operand")?, src).trim())
 }
 
 fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
@@ -411,6 +438,16 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 n.child_by_field_name("right"),
             ) {
                 push_assigns(l, r, src, f);
+            }
+        }
+        "if_statement" => {
+            if let (Some(timer), Some(body)) = (
+                n.child_by_field_name("condition")
+                    .and_then(|c| negated_stop(c, src)),
+                n.child_by_field_name("consequence"),
+            ) {
+                f.stop_guards
+                    .push((timer.to_string(), line(body), end_line(body)));
             }
         }
         "continue_statement" if !ctx.deferred => {

@@ -275,3 +275,37 @@ func (s *Set) both(m *sync.Mutex) {
     let r = f.released_at(21);
     assert_eq!(r.iter().map(|h| h.expr.as_str()).collect::<Vec<_>>(), ["s"]);
 }
+
+#[test]
+fn a_block_run_only_when_stop_returned_false_is_a_stop_guard() {
+    let src = r#"package main
+
+func loop(s *S) {
+	for {
+		select {
+		case <-s.timer.C:
+		case <-s.reset:
+			if !s.timer.Stop() {
+				<-s.timer.C
+			}
+			s.timer.Reset(d)
+		}
+	}
+}
+
+func other(t *time.Timer) {
+	if t.Stop() {
+		<-t.C
+	}
+	if !t.Stop(x) {
+		<-t.C
+	}
+}
+"#;
+    let f = SourceFile::parse(src.as_bytes()).unwrap();
+    assert_eq!(f.stop_guard(9), Some("s.timer"));
+    assert_eq!(f.stop_guard(11), None);
+    // Not negated, or not the timer's Stop().
+    assert_eq!(f.stop_guard(18), None);
+    assert_eq!(f.stop_guard(21), None);
+}

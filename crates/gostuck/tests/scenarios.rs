@@ -300,6 +300,46 @@ fn a_fix_names_the_lock_held_while_blocked_when_others_wait_for_it() {
     }
 }
 
+/// A receive from `t.C` inside `if !t.Stop() { … }` waits for a timer that
+/// has fired and whose value was taken: reported even though timer channels
+/// are otherwise fed from outside the program's goroutines, and explained as
+/// such.
+#[test]
+fn draining_a_timer_whose_value_was_taken_is_reported_with_the_reason() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (code, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/timer-drain.txt"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{v}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let f = &r["findings"][0];
+        assert_eq!(
+            f["title"], "timer `d.timer` already fired: receiving from `d.timer.C` blocks forever",
+            "{v}: {f}"
+        );
+        assert!(
+            f["explanation"]
+                .as_str()
+                .unwrap()
+                .contains("Stop returned false"),
+            "{v}: {f}"
+        );
+        assert!(f["fix"].as_str().unwrap().contains("Go 1.23"), "{v}: {f}");
+    }
+    // A plain wait on a timer channel elsewhere is still not a deadlock.
+    let (_, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/healthy-pool.txt",
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["verdict"], "healthy", "{r}");
+}
+
 /// A test that timed out with goroutines blocked for a reason the stacks alone
 /// cannot tell: `stuck`, not a deadlock, and the explanation says the test
 /// timed out (the runtime said nothing about them).

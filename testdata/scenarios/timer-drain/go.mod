@@ -1,0 +1,3 @@
+module gostuck.test/timer-drain
+
+go 1.21

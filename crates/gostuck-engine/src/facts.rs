@@ -300,7 +300,11 @@ fn inline_call(
             continue;
         }
         visited.push((cf.clone(), start));
-        let Some(fi) = src.file(&cf).and_then(|sf| sf.function_at(start)).cloned() else {
+        let Some(fi) = src
+            .file(&cf)
+            .and_then(|sf| sf.function_starting(start))
+            .cloned()
+        else {
             continue;
         };
         let mut bind: Vec<(String, String)> = Vec::new();
@@ -452,6 +456,13 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     for o in sf.select_cases(f.line) {
                         facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
                     }
+                } else if let Some(once) = (b == Block::Lock && in_once_do(d, g, k))
+                    .then(|| sf.do_call_at(f.line))
+                    .flatten()
+                {
+                    // Waiting for another goroutine's `once.Do` to finish:
+                    // the Once's mutex, which that goroutine holds.
+                    facts.expr = Some(once.to_string());
                 } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
                 {
                     facts.expr = Some(op.expr.clone());
@@ -483,6 +494,19 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             .held
             .extend(sf.held_at(f.line).into_iter().map(lock_of));
         released.extend(sf.released_at(f.line).into_iter().map(lock_of));
+        // Inside `once.Do(f)`, running `f` (a user frame deeper than the Do
+        // call): the Once's mutex is held until `f` returns.
+        if k > uf && in_once_do(d, g, k) {
+            if let Some(once) = sf.do_call_at(f.line) {
+                facts.held.push(HeldLock {
+                    class: once.to_string(),
+                    expr: once.to_string(),
+                    read: false,
+                    frame: k,
+                    line: f.line,
+                });
+            }
+        }
         facts.held.extend(handed_off(sf, f.line, k));
         facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
@@ -541,6 +565,17 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         f.class = resolve_class(d, g, f.frame, &f.class, src);
     }
     facts
+}
+
+/// Whether frame `k` called `sync.(*Once).Do`: the next frames inward are
+/// the Once's own (`Do`, inlined since Go 1.13, and `doSlow`).
+fn in_once_do(d: &Dump, g: &Goroutine, k: usize) -> bool {
+    k > 0
+        && g.frames[..k]
+            .iter()
+            .rev()
+            .take(2)
+            .any(|f| matches!(d.str(f.function), "sync.(*Once).Do" | "sync.(*Once).doSlow"))
 }
 
 /// The class of `expr` as seen in frame `k`: a bare parameter (or an indexed

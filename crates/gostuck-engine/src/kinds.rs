@@ -24,7 +24,7 @@ pub const KINDS: &[KindDoc] = &[
         name: "lock-cycle",
         title: "goroutines each hold a lock the next one waits for",
         meaning: "Two or more goroutines acquired mutexes in different orders (AB-BA, or a ring of N) and now each waits for a lock held by the next.",
-        rule: "A goroutine waits in sync.(*Mutex).Lock / (*RWMutex).Lock on an expression whose resource class (field name, or the argument a parameter was bound to at the call or `go` site) matches a lock another blocked goroutine holds at its current line (Lock/RLock before the line, no Unlock on the path, `defer Unlock` still held). The cycle is a strongly connected component of that wait-for graph. Without source, several goroutines waiting on different mutex addresses in a global deadlock are reported as a possible lock-cycle.",
+        rule: "A goroutine waits in sync.(*Mutex).Lock / (*RWMutex).Lock on an expression whose resource class (field name, or the argument a parameter was bound to at the call or `go` site) matches a lock another blocked goroutine holds at its current line (Lock/RLock before the line, no Unlock on the path, `defer Unlock` still held). A `sync.Once` counts as a lock: a goroutine running `once.Do`'s function holds it, and one blocked in `once.Do` waits for it (`testdata/scenarios/once-cycle`); a lock a called function unlocked before the current line is not held (`unlock-in-helper`). The cycle is a strongly connected component of that wait-for graph. Without source, several goroutines waiting on different mutex addresses in a global deadlock are reported as a possible lock-cycle.",
         fix: "Acquire the locks in one global order everywhere (by ID or address), or never hold two at once.",
         scenario: Some("abba"),
     },

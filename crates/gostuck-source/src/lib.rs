@@ -90,10 +90,27 @@ impl SourceFile {
     }
 
     /// The innermost function (declaration, method or literal) spanning `line`.
+    /// A literal that only starts on `line` (`once.Do(func() {` with its body
+    /// below, or an empty `func() {}`) does not count: a stack frame on that
+    /// line is the call that takes the literal, in the function around it.
     pub fn function_at(&self, line: u32) -> Option<&FunctionInfo> {
         self.functions
             .iter()
             .filter(|f| f.start_line <= line && line <= f.end_line)
+            .filter(|f| {
+                !(f.name == "func literal"
+                    && f.start_line == line
+                    && (f.end_line > line || (f.ops.is_empty() && f.calls.is_empty())))
+            })
+            .min_by_key(|f| f.end_line - f.start_line)
+    }
+
+    /// The function (declaration, method or literal) whose first line is
+    /// `start` (the innermost, should several start there).
+    pub fn function_starting(&self, start: u32) -> Option<&FunctionInfo> {
+        self.functions
+            .iter()
+            .filter(|f| f.start_line == start)
             .min_by_key(|f| f.end_line - f.start_line)
     }
 
@@ -192,6 +209,19 @@ impl SourceFile {
             }
         }
         held
+    }
+
+    /// The receiver of a `x.Do(…)` call on `line` (`sync.Once`'s method, when
+    /// the stack says so): `x`.
+    pub fn do_call_at(&self, line: u32) -> Option<&str> {
+        // (Any function spanning the line: `once.Do(func() {` also starts the
+        // literal, the innermost function there.)
+        self.functions
+            .iter()
+            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .flat_map(|f| &f.calls)
+            .find(|c| c.line == line && c.callee == "Do" && !c.is_go && c.args.len() == 1)
+            .and_then(|c| c.receiver.as_deref())
     }
 
     /// The timer `t` when `line` is inside the block of an `if !t.Stop() { … }`:

@@ -309,3 +309,49 @@ func other(t *time.Timer) {
     assert_eq!(f.stop_guard(18), None);
     assert_eq!(f.stop_guard(21), None);
 }
+
+#[test]
+fn a_once_do_call_names_its_once() {
+    let src = r#"package main
+
+func (p *Page) initPlain(lock bool) {
+	p.plainInit.Do(func() {
+		if lock {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+		}
+	})
+	go p.other.Do(f)
+	p.g.Do(a, b)
+}
+"#;
+    let f = SourceFile::parse(src.as_bytes()).unwrap();
+    assert_eq!(f.do_call_at(4), Some("p.plainInit"));
+    assert_eq!(f.do_call_at(10), None);
+    assert_eq!(f.do_call_at(11), None);
+}
+
+#[test]
+fn a_literal_that_only_starts_on_a_line_is_not_the_function_there() {
+    let src = r#"package main
+
+func (p *Page) render() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.once.Do(func() {})
+	p.once.Do(func() {
+		p.x = 1
+	})
+	go func() { p.mu.Lock() }()
+}
+"#;
+    let f = SourceFile::parse(src.as_bytes()).unwrap();
+    // The calls taking the literals are render's: p.mu is held there.
+    for line in [6, 7] {
+        assert_eq!(f.function_at(line).unwrap().start_line, 3, "line {line}");
+        assert_eq!(f.held_at(line).len(), 1, "line {line}");
+    }
+    // Inside a literal, and a one-line literal with code, are the literal's.
+    assert_eq!(f.function_at(8).unwrap().name, "func literal");
+    assert_eq!(f.function_at(10).unwrap().name, "func literal");
+}

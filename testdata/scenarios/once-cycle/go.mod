@@ -1,0 +1,3 @@
+module gostuck.test/once-cycle
+
+go 1.21

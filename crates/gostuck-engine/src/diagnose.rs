@@ -192,9 +192,14 @@ pub(crate) fn diagnose(
             let mut s = who(&ctx, gi, count(gi), members(gi));
 
             for h in &f.held {
+                let holds = if h.once { "is running" } else { "holds" };
+                let expr = if h.once {
+                    format!("{}.Do", h.expr)
+                } else {
+                    h.expr.clone()
+                };
                 s.push_str(&format!(
-                    " holds `{}` ({})",
-                    h.expr,
+                    " {holds} `{expr}` ({})",
                     ctx.at(gi, h.frame, h.line)
                 ));
                 s.push_str(" and");
@@ -210,7 +215,11 @@ pub(crate) fn diagnose(
                 };
                 match &e.why {
                     EdgeWhy::Holds { expr, .. } => {
-                        s.push_str(&format!(", which {whom} holds as `{expr}`"))
+                        if facts[e.to].held.iter().any(|h| h.once && h.expr == *expr) {
+                            s.push_str(&format!(", which {whom} is running"))
+                        } else {
+                            s.push_str(&format!(", which {whom} holds as `{expr}`"))
+                        }
                     }
                     EdgeWhy::Partner {
                         kind,

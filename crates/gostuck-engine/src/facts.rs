@@ -74,6 +74,8 @@ pub(crate) struct HeldLock {
     /// Index of the frame holding it.
     pub frame: usize,
     pub line: u32,
+    /// A `sync.Once` whose `Do` this goroutine is running (its mutex).
+    pub once: bool,
 }
 
 /// An operation the goroutine may perform once unblocked.
@@ -104,6 +106,9 @@ pub(crate) struct Facts {
     pub class: Option<String>,
     /// For a blocking `for range`: the wait ends only with a close.
     pub ranging: bool,
+    /// A Lock wait in `sync.(*Once).Do`: `expr` is the Once, whose `Do` another
+    /// goroutine is running.
+    pub once: bool,
     /// It receives from `t.C` inside `if !t.Stop() { … }` (the timer
     /// `t`): the timer has fired, and its value was received elsewhere, since
     /// this receive waits; only a Reset would feed it again.
@@ -393,6 +398,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         expr: None,
         class: None,
         ranging: false,
+        once: false,
         stopped_timer: None,
         cases: Vec::new(),
         held: Vec::new(),
@@ -463,6 +469,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     // Waiting for another goroutine's `once.Do` to finish:
                     // the Once's mutex, which that goroutine holds.
                     facts.expr = Some(once.to_string());
+                    facts.once = true;
                 } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
                 {
                     facts.expr = Some(op.expr.clone());
@@ -488,6 +495,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 read,
                 frame: k,
                 line: h.line,
+                once: false,
             }
         };
         facts
@@ -504,6 +512,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     read: false,
                     frame: k,
                     line: f.line,
+                    once: true,
                 });
             }
         }
@@ -755,6 +764,7 @@ fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<H
                         read: l.read,
                         frame,
                         line: l.lock_line,
+                        once: false,
                     });
                 }
             }

@@ -489,6 +489,9 @@ impl Ctx<'_> {
         let e = f.expr.as_deref().map(|e| format!("`{e}`"));
         let b = f.block.unwrap_or(Block::Other);
         match (b, e) {
+            (Block::Lock, Some(e)) if f.once => {
+                format!("waits for {e}.Do to return")
+            }
             (Block::Lock, Some(e)) => format!("waits to lock {e}"),
             (Block::RLock, Some(e)) => format!("waits to read-lock {e}"),
             (Block::Send, Some(e)) => format!("waits to send on {e}"),

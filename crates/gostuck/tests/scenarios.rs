@@ -340,6 +340,29 @@ fn draining_a_timer_whose_value_was_taken_is_reported_with_the_reason() {
     assert_eq!(r["verdict"], "healthy", "{r}");
 }
 
+/// A sync.Once in a cycle is named as such: the goroutine running its Do,
+/// and the one waiting for that Do to return.
+#[test]
+fn a_once_in_a_lock_cycle_is_told_as_a_running_do() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (_, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/once-cycle.txt"),
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let e = r["findings"][0]["explanation"].as_str().unwrap();
+        assert!(
+            e.contains("is running `p.plainInit.Do` ((*Page).initPlain, once-cycle/main.go:22)")
+                && e.contains(
+                    "waits for `p.plainInit`.Do to return ((*Page).render, once-cycle/main.go:37)"
+                ),
+            "{v}: {e}"
+        );
+    }
+}
+
 /// A test that timed out with goroutines blocked for a reason the stacks alone
 /// cannot tell: `stuck`, not a deadlock, and the explanation says the test
 /// timed out (the runtime said nothing about them).

@@ -296,7 +296,8 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   mutex-across-channel nil-channel cond-signal-first range-never-closed
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
   ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle
-  helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle)
+  helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle
+  fast-path-return)
 SELFDUMPS=(leak-timeout healthy-pool timer-drain)
 
 for VER in "${VERSIONS[@]}"; do

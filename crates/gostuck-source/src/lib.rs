@@ -151,8 +151,15 @@ impl SourceFile {
         let mut held: Vec<Held> = Vec::new();
         for op in f.ops.iter().filter(|o| o.line < line) {
             if let Some((s, e)) = op.exit_block {
-                if !(s <= line && line <= e) && matches!(op.kind, OpKind::Unlock | OpKind::RUnlock)
-                {
+                // Not on the path to `line`: an Unlock in a block that exits,
+                // and a Lock in one that leaves the function (a Lock before
+                // a `continue` is still held in the next iteration).
+                let off_path = match op.kind {
+                    OpKind::Unlock | OpKind::RUnlock => true,
+                    OpKind::Lock | OpKind::RLock => op.leaves_function,
+                    _ => false,
+                };
+                if off_path && !(s <= line && line <= e) {
                     continue;
                 }
             }

@@ -54,6 +54,9 @@ pub struct Op {
     pub in_select: bool,
     /// The innermost block around it that ends in `return`/`panic`/`break`/`continue`/`goto`.
     pub exit_block: Option<(u32, u32)>,
+    /// That block leaves the function (`return`, `panic`, `os.Exit`, …), not
+    /// just a loop iteration.
+    pub leaves_function: bool,
 }
 
 /// A function and its operations.
@@ -239,6 +242,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     deferred: false,
                     in_select: false,
                     exit_block: None,
+                    exit_leaves: false,
                     break_target: None,
                     loop_range: None,
                 };
@@ -260,6 +264,8 @@ struct Ctx {
     deferred: bool,
     in_select: bool,
     exit_block: Option<(u32, u32)>,
+    /// `exit_block` leaves the function.
+    exit_leaves: bool,
     /// Where a plain `break` goes: the end line of the innermost loop, select
     /// or switch, and whether it is a loop.
     break_target: Option<(u32, bool)>,
@@ -275,10 +281,14 @@ fn push(f: &mut FunctionInfo, kind: OpKind, expr: &str, ln: u32, ctx: &Ctx) {
         deferred: ctx.deferred,
         in_select: ctx.in_select,
         exit_block: ctx.exit_block,
+        leaves_function: ctx.exit_block.is_some() && ctx.exit_leaves,
     });
 }
 
-fn ends_in_exit(block: Node, src: &[u8]) -> bool {
+/// How a block ends: `None` when not in an exit, `Some(true)` when it leaves
+/// the function (`return`, `panic`, `log.Fatal…`, `os.Exit`, `t.Fatal…`),
+/// `Some(false)` for `break`, `continue` and `goto`.
+fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
     // A block's statements sit directly under it or under a statement_list.
     let mut last = None;
     let mut c = block.walk();
@@ -292,17 +302,18 @@ fn ends_in_exit(block: Node, src: &[u8]) -> bool {
             last = Some(ch);
         }
     }
-    let Some(last) = last else { return false };
-    match last.kind() {
-        "return_statement" | "break_statement" | "continue_statement" | "goto_statement" => true,
+    match last?.kind() {
+        "return_statement" => Some(true),
+        "break_statement" | "continue_statement" | "goto_statement" => Some(false),
         "expression_statement" => {
-            let t = text(last, src).trim_start();
-            t.starts_with("panic(")
+            let t = text(last?, src).trim_start();
+            (t.starts_with("panic(")
                 || t.starts_with("log.Fatal")
                 || t.starts_with("os.Exit(")
-                || t.starts_with("t.Fatal")
+                || t.starts_with("t.Fatal"))
+            .then_some(true)
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -351,8 +362,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
         "block" => {
             let saved = *ctx;
-            if ends_in_exit(n, src) {
+            if let Some(leaves) = block_exit(n, src) {
                 ctx.exit_block = Some((line(n), end_line(n)));
+                ctx.exit_leaves = leaves;
             }
             walk_children(n, src, f, ctx);
             *ctx = saved;

@@ -355,3 +355,41 @@ func (p *Page) render() {
     assert_eq!(f.function_at(8).unwrap().name, "func literal");
     assert_eq!(f.function_at(10).unwrap().name, "func literal");
 }
+
+#[test]
+fn a_lock_in_a_block_that_returns_is_not_held_after_it() {
+    let src = r#"package main
+
+func (c *Cache) Get(k string) int {
+	if c.fast {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		return c.m[k]
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.load(k)
+}
+
+func (c *Cache) drain(jobs []int) {
+	for _, j := range jobs {
+		if j < 0 {
+			c.mu.Lock()
+			continue
+		}
+		c.mu.Lock()
+	}
+}
+"#;
+    let f = SourceFile::parse(src.as_bytes()).unwrap();
+    // The fast path returned: the slow path's Lock holds nothing yet.
+    assert!(f.held_at(9).is_empty(), "{:?}", f.held_at(9));
+    assert_eq!(f.held_at(10).len(), 1);
+    // A Lock before `continue` is held when the loop comes round again.
+    let held = f.held_at(20);
+    assert_eq!(
+        held.iter().map(|h| h.line).collect::<Vec<_>>(),
+        [17],
+        "{held:?}"
+    );
+}

@@ -1,0 +1,3 @@
+module gostuck.test/fast-path-return
+
+go 1.21

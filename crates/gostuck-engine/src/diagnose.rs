@@ -479,31 +479,60 @@ pub(crate) fn diagnose(
         }
         // Locks it holds while it waits, that others wait for: whatever wakes
         // it, blocking while holding them is the second half of the bug.
-        let mut held_waited: Vec<(&str, usize, u32)> = Vec::new();
+        // (Only locks it really holds: a reader queued behind a pending
+        // writer has an edge to the writer, which holds nothing.)
+        let mut held_waited: Vec<&crate::facts::HeldLock> = Vec::new();
         let mut behind: Vec<usize> = Vec::new();
         for e in edges_to(gi) {
-            if let (true, EdgeWhy::Holds { expr, line, frame }) = (e.from != gi, &e.why) {
-                if !held_waited.iter().any(|h| h.0 == expr && h.2 == *line) {
-                    held_waited.push((expr, *frame, *line));
-                }
-                if !behind.contains(&e.from) {
-                    behind.push(e.from);
-                }
+            let EdgeWhy::Holds { expr, line, frame } = &e.why else {
+                continue;
+            };
+            let Some(h) = f
+                .held
+                .iter()
+                .find(|h| h.expr == *expr && h.line == *line && h.frame == *frame)
+            else {
+                continue;
+            };
+            if e.from == gi {
+                continue;
+            }
+            if !held_waited.iter().any(|x| std::ptr::eq(*x, h)) {
+                held_waited.push(h);
+            }
+            if !behind.contains(&e.from) {
+                behind.push(e.from);
             }
         }
         if !held_waited.is_empty() {
             let locks: Vec<String> = held_waited
                 .iter()
-                .map(|(x, k, l)| format!("`{x}` (locked at {})", ctx.at(gi, *k, *l)))
+                .map(|h| {
+                    if h.once {
+                        format!(
+                            "`{}.Do` (called at {})",
+                            h.expr,
+                            ctx.at(gi, h.frame, h.line)
+                        )
+                    } else {
+                        format!("`{}` (locked at {})", h.expr, ctx.at(gi, h.frame, h.line))
+                    }
+                })
                 .collect();
             let n = behind.iter().fold(0u64, |n, &b| n.saturating_add(count(b)));
+            let it = if held_waited.len() == 1 { "it" } else { "them" };
             let (they, wait) = if n == 1 {
                 ("goroutine", "waits")
             } else {
                 ("goroutines", "wait")
             };
+            let inside = if held_waited.iter().all(|h| h.once) {
+                "inside"
+            } else {
+                "while holding"
+            };
             fi.fix.push_str(&format!(
-                " And do not block here while holding {}: release it first, or block outside the critical section ({n} {they} {wait} for it).",
+                " And do not block here {inside} {}: release {it} first, or block outside the critical section ({n} {they} {wait} for {it}).",
                 locks.join(" and ")
             ));
         }

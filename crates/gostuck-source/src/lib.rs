@@ -234,13 +234,22 @@ impl SourceFile {
     /// The timer `t` when `line` is inside the block of an `if !t.Stop() { … }`:
     /// there the timer has already fired (or was stopped), so a receive from
     /// `t.C` gets a value only if nobody received it yet (or after a Reset).
+    ///
+    /// Not when the block resets the timer before `line` (it fires again).
     pub fn stop_guard(&self, line: u32) -> Option<&str> {
         let f = self.function_at(line)?;
-        f.stop_guards
+        let (t, s, _) = f
+            .stop_guards
             .iter()
             .filter(|&&(_, s, e)| s <= line && line <= e)
-            .max_by_key(|&&(_, s, _)| s)
-            .map(|(t, _, _)| t.as_str())
+            .max_by_key(|&&(_, s, _)| s)?;
+        let reset = f.calls.iter().any(|c| {
+            c.callee == "Reset"
+                && c.receiver.as_deref() == Some(t.as_str())
+                && *s <= c.line
+                && c.line < line
+        });
+        (!reset).then_some(t.as_str())
     }
 
     /// Locks its function released before `line` without having locked them

@@ -300,6 +300,10 @@ func other(t *time.Timer) {
 	if !t.Stop(x) {
 		<-t.C
 	}
+	if !t.Stop() {
+		t.Reset(d)
+		<-t.C
+	}
 }
 "#;
     let f = SourceFile::parse(src.as_bytes()).unwrap();
@@ -308,6 +312,8 @@ func other(t *time.Timer) {
     // Not negated, or not the timer's Stop().
     assert_eq!(f.stop_guard(18), None);
     assert_eq!(f.stop_guard(21), None);
+    // Reset before the receive: the timer fires again.
+    assert_eq!(f.stop_guard(25), None);
 }
 
 #[test]

@@ -274,7 +274,8 @@ fn a_partner_operation_in_a_called_method_is_named_with_that_method() {
 
 /// An orphaned wait that holds a lock others wait for gets a fix that says to
 /// release that lock before blocking (the upstream fix of kubernetes#58107);
-/// a Cond's own lock, which Wait releases and nobody waits for, does not.
+/// a Cond's own lock, which Wait releases and nobody waits for, does not, nor
+/// does a queued writer that readers wait behind.
 #[test]
 fn a_fix_names_the_lock_held_while_blocked_when_others_wait_for_it() {
     let fix = |v: &str, scenario: &str| {
@@ -297,6 +298,9 @@ fn a_fix_names_the_lock_held_while_blocked_when_others_wait_for_it() {
         );
         let f = fix(v, "cond-signal-first");
         assert!(!f.contains("while holding"), "{v}: {f}");
+        // A writer that a reader waits behind (pending Lock) holds nothing.
+        let f = fix(v, "leaked-rlock");
+        assert!(!f.contains("do not block here"), "{v}: {f}");
     }
 }
 

@@ -1,0 +1,3 @@
+module gostuck.test/leaked-rlock
+
+go 1.21

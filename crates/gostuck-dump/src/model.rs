@@ -209,6 +209,11 @@ impl StackArena {
     /// back. Stacks made elsewhere are rewritten alone.
     pub(crate) fn rewrite(self, gs: &mut [Goroutine], f: impl Fn(&mut Frame) + Sync) {
         debug_assert!(self.waiting.is_empty());
+        let rewritten = |fs: &[Frame]| {
+            let mut v = fs.to_vec();
+            v.iter_mut().for_each(&f);
+            v
+        };
         let mut chunks = self.chunks;
         let index: rustc_hash::FxHashMap<usize, u32> = chunks
             .iter()
@@ -233,21 +238,13 @@ impl StackArena {
                         len: s.len,
                     };
                 }
-                None => {
-                    let mut v = s.to_vec();
-                    v.iter_mut().for_each(&f);
-                    g.frames = Stack::from(v);
-                }
+                None => g.frames = Stack::from(rewritten(&s)),
             }
         });
         // A chunk is 16 Ki frames: worth a thread from a few on.
         crate::par::par_each_mut(&mut chunks, 4, |c| match Arc::get_mut(c) {
             Some(v) => v.iter_mut().for_each(&f),
-            None => {
-                let mut v = c.to_vec();
-                v.iter_mut().for_each(&f);
-                *c = Arc::new(v);
-            }
+            None => *c = Arc::new(rewritten(c)),
         });
         crate::par::par_zip_mut(gs, &mut detached, 50_000, |g, ci| {
             if let Some(ci) = *ci {
@@ -340,7 +337,8 @@ pub struct Goroutine {
     pub bubble: Option<u64>,
     /// pprof labels (`{req: "GET /x"}` after the bracket, `# labels:` in debug=1, proto labels).
     pub labels: Vec<(Sym, Sym)>,
-    /// Frames, innermost first (shared with goroutines whose stack is identical).
+    /// Frames, innermost first (a reader packs many goroutines' frames into
+    /// one shared allocation).
     pub frames: Stack,
     /// Whether frames were cut.
     pub elided: Option<Elided>,

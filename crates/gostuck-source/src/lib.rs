@@ -94,15 +94,20 @@ impl SourceFile {
     /// below, or an empty `func() {}`) does not count: a stack frame on that
     /// line is the call that takes the literal, in the function around it.
     pub fn function_at(&self, line: u32) -> Option<&FunctionInfo> {
-        self.functions
-            .iter()
-            .filter(|f| f.start_line <= line && line <= f.end_line)
+        self.spanning(line)
             .filter(|f| {
                 !(f.name == "func literal"
                     && f.start_line == line
                     && (f.end_line > line || (f.ops.is_empty() && f.calls.is_empty())))
             })
             .min_by_key(|f| f.end_line - f.start_line)
+    }
+
+    /// Every function (declaration, method or literal) whose lines include `line`.
+    fn spanning(&self, line: u32) -> impl Iterator<Item = &FunctionInfo> {
+        self.functions
+            .iter()
+            .filter(move |f| f.start_line <= line && line <= f.end_line)
     }
 
     /// The function (declaration, method or literal) whose first line is
@@ -117,11 +122,7 @@ impl SourceFile {
     /// The named type of a variable visible at `line`: a parameter or local of
     /// the innermost function, or of the functions around it (closures).
     pub fn type_of(&self, line: u32, name: &str) -> Option<&str> {
-        let mut around: Vec<&FunctionInfo> = self
-            .functions
-            .iter()
-            .filter(|f| f.start_line <= line && line <= f.end_line)
-            .collect();
+        let mut around: Vec<&FunctionInfo> = self.spanning(line).collect();
         around.sort_by_key(|f| f.end_line - f.start_line);
         around.iter().find_map(|f| {
             f.types
@@ -223,9 +224,7 @@ impl SourceFile {
     pub fn do_call_at(&self, line: u32) -> Option<&str> {
         // (Any function spanning the line: `once.Do(func() {` also starts the
         // literal, the innermost function there.)
-        self.functions
-            .iter()
-            .filter(|f| f.start_line <= line && line <= f.end_line)
+        self.spanning(line)
             .flat_map(|f| &f.calls)
             .find(|c| c.line == line && c.callee == "Do" && !c.is_go && c.args.len() == 1)
             .and_then(|c| c.receiver.as_deref())
@@ -254,9 +253,9 @@ impl SourceFile {
 
     /// Locks its function released before `line` without having locked them
     /// first: locks its caller held, which are free while it runs
-    /// (`mu.Unlock(); time.Sleep(d); mu.Lock()` in a helper). `line` is that
-    /// of the `Unlock`; paths are judged as in [`SourceFile::held_at`], and a
-    /// lock taken again before `line` is not released.
+    /// (`mu.Unlock(); time.Sleep(d); mu.Lock()` in a helper). Operations in
+    /// a block that exits (`return`, `break`, …) without reaching `line` do
+    /// not count, and a lock taken again before `line` is not released.
     pub fn released_at(&self, line: u32) -> Vec<Held> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -353,9 +352,7 @@ impl SourceFile {
     /// closures included, assigns the same name or selector.
     pub fn alias_of(&self, line: u32, name: &str) -> Option<&str> {
         let outer = self
-            .functions
-            .iter()
-            .filter(|f| f.start_line <= line && line <= f.end_line)
+            .spanning(line)
             .max_by_key(|f| f.end_line - f.start_line)?;
         let mut from = self
             .functions

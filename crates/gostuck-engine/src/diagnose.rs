@@ -193,13 +193,9 @@ pub(crate) fn diagnose(
 
             for h in &f.held {
                 let holds = if h.once { "is running" } else { "holds" };
-                let expr = if h.once {
-                    format!("{}.Do", h.expr)
-                } else {
-                    h.expr.clone()
-                };
                 s.push_str(&format!(
-                    " {holds} `{expr}` ({})",
+                    " {holds} `{}` ({})",
+                    h.shown(),
                     ctx.at(gi, h.frame, h.line)
                 ));
                 s.push_str(" and");
@@ -483,7 +479,7 @@ pub(crate) fn diagnose(
         // writer has an edge to the writer, which holds nothing.)
         let mut held_waited: Vec<&crate::facts::HeldLock> = Vec::new();
         let mut behind: Vec<usize> = Vec::new();
-        for e in edges_to(gi) {
+        for e in edges_to(gi).filter(|e| e.from != gi) {
             let EdgeWhy::Holds { expr, line, frame } = &e.why else {
                 continue;
             };
@@ -494,9 +490,6 @@ pub(crate) fn diagnose(
             else {
                 continue;
             };
-            if e.from == gi {
-                continue;
-            }
             if !held_waited.iter().any(|x| std::ptr::eq(*x, h)) {
                 held_waited.push(h);
             }
@@ -508,15 +501,8 @@ pub(crate) fn diagnose(
             let locks: Vec<String> = held_waited
                 .iter()
                 .map(|h| {
-                    if h.once {
-                        format!(
-                            "`{}.Do` (called at {})",
-                            h.expr,
-                            ctx.at(gi, h.frame, h.line)
-                        )
-                    } else {
-                        format!("`{}` (locked at {})", h.expr, ctx.at(gi, h.frame, h.line))
-                    }
+                    let how = if h.once { "called" } else { "locked" };
+                    format!("`{}` ({how} at {})", h.shown(), ctx.at(gi, h.frame, h.line))
                 })
                 .collect();
             let n = behind.iter().fold(0u64, |n, &b| n.saturating_add(count(b)));

@@ -78,6 +78,18 @@ pub(crate) struct HeldLock {
     pub once: bool,
 }
 
+impl HeldLock {
+    /// How a finding names it: the lock's expression, or `x.Do` for a Once
+    /// whose `Do` is running.
+    pub fn shown(&self) -> String {
+        if self.once {
+            format!("{}.Do", self.expr)
+        } else {
+            self.expr.clone()
+        }
+    }
+}
+
 /// An operation the goroutine may perform once unblocked.
 #[derive(Debug, Clone)]
 pub(crate) struct Future {

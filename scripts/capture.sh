@@ -297,7 +297,7 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
   ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle
   helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle
-  fast-path-return leaked-rlock)
+  fast-path-return leaked-rlock queued-writer-cycle)
 SELFDUMPS=(leak-timeout healthy-pool timer-drain)
 
 for VER in "${VERSIONS[@]}"; do

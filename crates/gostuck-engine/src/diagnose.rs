@@ -82,7 +82,7 @@ pub(crate) fn diagnose(
         }
         count(e.from) > 1
             && match e.why {
-                EdgeWhy::Holds { .. } => {
+                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => {
                     *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
                 }
                 EdgeWhy::Partner { .. } => true,
@@ -178,7 +178,9 @@ pub(crate) fn diagnose(
             .iter()
             .filter(|e| in_comp(e.from) && in_comp(e.to))
             .collect();
-        let all_locks = edges.iter().all(|e| matches!(e.why, EdgeWhy::Holds { .. }));
+        let all_locks = edges
+            .iter()
+            .all(|e| matches!(e.why, EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. }));
         let kind = if all_locks {
             "lock-cycle"
         } else {
@@ -217,6 +219,9 @@ pub(crate) fn diagnose(
                             s.push_str(&format!(", which {whom} holds as `{expr}`"))
                         }
                     }
+                    EdgeWhy::Queued { expr, .. } => s.push_str(&format!(
+                        ", behind {whom}, which waits to write-lock it as `{expr}` (a pending Lock blocks new readers)"
+                    )),
                     EdgeWhy::Partner {
                         kind,
                         line,
@@ -242,7 +247,15 @@ pub(crate) fn diagnose(
             .map(|e| ctx.wait_edge(e, groups, ids))
             .collect();
         let total: u64 = comp.iter().map(|&g| count(g)).sum();
-        let title = if all_locks {
+        let queued = edges
+            .iter()
+            .any(|e| matches!(e.why, EdgeWhy::Queued { .. }));
+        let title = if all_locks && queued {
+            // The queued writer holds nothing: it waits its turn.
+            format!(
+                "{total} goroutines wait for each other's locks (a read-lock queued behind a pending writer)"
+            )
+        } else if all_locks {
             format!("{total} goroutines each hold a lock the next one waits for")
         } else {
             format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
@@ -475,8 +488,8 @@ pub(crate) fn diagnose(
         }
         // Locks it holds while it waits, that others wait for: whatever wakes
         // it, blocking while holding them is the second half of the bug.
-        // (Only locks it really holds: a reader queued behind a pending
-        // writer has an edge to the writer, which holds nothing.)
+        // (A reader queued behind a pending writer is a `Queued` edge: the
+        // writer holds nothing.)
         let mut held_waited: Vec<&crate::facts::HeldLock> = Vec::new();
         let mut behind: Vec<usize> = Vec::new();
         for e in edges_to(gi).filter(|e| e.from != gi) {

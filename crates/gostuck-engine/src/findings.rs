@@ -20,6 +20,11 @@ pub(crate) enum EdgeWhy {
         line: u32,
         frame: usize,
     },
+    /// `from` waits to read-lock an RWMutex that `to` waits to write-lock:
+    /// a pending Lock blocks new readers, so `from` waits for `to` to get
+    /// the lock and release it. (`to` holds nothing; `expr` is what it
+    /// waits to lock, `frame` its blocked frame.)
+    Queued { expr: String, frame: usize },
     /// `to` may later perform the complementary operation.
     Partner {
         kind: OpKind,
@@ -159,13 +164,11 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
                     && b.rw
                     && b.class.as_deref().is_some_and(|c| same_class(c, class))
                 {
-                    let line = b.user_frame.map_or(0, |_| 0);
                     g.edges.push(Edge {
                         from: i,
                         to: j,
-                        why: EdgeWhy::Holds {
-                            expr: format!("{} (pending Lock)", b.expr.clone().unwrap_or_default()),
-                            line,
+                        why: EdgeWhy::Queued {
+                            expr: b.expr.clone().unwrap_or_default(),
                             frame: b.user_frame.unwrap_or(0),
                         },
                     });
@@ -489,8 +492,9 @@ impl Ctx<'_> {
         let e = f.expr.as_deref().map(|e| format!("`{e}`"));
         let b = f.block.unwrap_or(Block::Other);
         match (b, e) {
-            (Block::Lock, Some(e)) if f.once => {
-                format!("waits for {e}.Do to return")
+            (Block::Lock, Some(_)) if f.once => {
+                let e = f.expr.as_deref().unwrap_or_default();
+                format!("waits for `{e}.Do` to return")
             }
             (Block::Lock, Some(e)) => format!("waits to lock {e}"),
             (Block::RLock, Some(e)) => format!("waits to read-lock {e}"),
@@ -566,7 +570,9 @@ impl Ctx<'_> {
                 })
             }),
             relation: match &e.why {
-                EdgeWhy::Holds { .. } => "holds",
+                // (A queued writer is reported as `holds`, as before the
+                // variant existed: the JSON relation values are a contract.)
+                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => "holds",
                 EdgeWhy::Partner { kind, .. } => match kind {
                     OpKind::Send | OpKind::Close => "would-send",
                     OpKind::Recv | OpKind::Range => "would-receive",

@@ -31,6 +31,8 @@ pub struct SourceFile {
     /// [`SourceFile::leaky_locks`], found once at parse time (the engine asks
     /// for every frame of every stack).
     leaky: Vec<LeakyLock>,
+    /// Package-level variables of a named type (name, type).
+    globals: Vec<(String, String)>,
     /// True when tree-sitter had to recover from syntax errors.
     pub has_errors: bool,
 }
@@ -76,6 +78,7 @@ impl SourceFile {
             .map_err(|e| Error::Language(e.to_string()))?;
         let tree = parser.parse(text, None).ok_or(Error::Parse)?;
         let functions = ops::collect(&tree, text);
+        let globals = ops::package_var_types(&tree, text);
         let lines = String::from_utf8_lossy(text)
             .lines()
             .map(str::to_string)
@@ -85,6 +88,7 @@ impl SourceFile {
             lines,
             functions,
             leaky,
+            globals,
             has_errors: tree.root_node().has_error(),
         })
     }
@@ -120,15 +124,28 @@ impl SourceFile {
     }
 
     /// The named type of a variable visible at `line`: a parameter or local of
-    /// the innermost function, or of the functions around it (closures).
+    /// the innermost function, or of the functions around it (closures), or
+    /// else a package-level variable of this file.
     pub fn type_of(&self, line: u32, name: &str) -> Option<&str> {
         let mut around: Vec<&FunctionInfo> = self.spanning(line).collect();
         around.sort_by_key(|f| f.end_line - f.start_line);
-        around.iter().find_map(|f| {
+        let local = around.iter().find_map(|f| {
             f.types
                 .iter()
                 .rev()
                 .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_str())
+        });
+        // (A parameter or local of another type shadows the global, but one
+        // without a known type does too: only names no function around
+        // declares fall through.)
+        local.or_else(|| {
+            let declared = around
+                .iter()
+                .any(|f| f.params.iter().chain(&f.locals).any(|p| p == name));
+            (!declared)
+                .then(|| self.globals.iter().find(|(n, _)| n == name))
+                .flatten()
                 .map(|(_, t)| t.as_str())
         })
     }

@@ -96,6 +96,9 @@ pub struct FunctionInfo {
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
     pub types: Vec<(String, String)>,
+    /// Names the function declares (`x :=`, `var x`, `for k, v := range`),
+    /// whatever their type: they shadow package-level variables.
+    pub locals: Vec<String>,
     /// `if !t.Stop() { … }`: the timer (`t`) and the first and last line of
     /// the block, which runs only when the timer had already fired (or was
     /// stopped).
@@ -176,6 +179,52 @@ pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
     out
 }
 
+/// The named types of package-level variables: `var x T`, `var x = &T{…}`,
+/// `var x = T{…}`, `var x = new(T)`, alone or in a `var ( … )` block.
+pub(crate) fn package_var_types(tree: &Tree, src: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let root = tree.root_node();
+    let mut c = root.walk();
+    for decl in root
+        .named_children(&mut c)
+        .filter(|d| d.kind() == "var_declaration")
+    {
+        let mut c2 = decl.walk();
+        let mut specs: Vec<Node> = Vec::new();
+        for ch in decl.named_children(&mut c2) {
+            match ch.kind() {
+                "var_spec" => specs.push(ch),
+                "var_spec_list" => {
+                    let mut c3 = ch.walk();
+                    specs.extend(
+                        ch.named_children(&mut c3)
+                            .filter(|s| s.kind() == "var_spec"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for spec in specs {
+            let mut cn = spec.walk();
+            let names: Vec<Node> = spec.children_by_field_name("name", &mut cn).collect();
+            if let Some(t) = spec
+                .child_by_field_name("type")
+                .and_then(|t| named_type(text(t, src)))
+            {
+                out.extend(names.iter().map(|n| (text(*n, src).to_string(), t.clone())));
+            } else if let Some(values) = spec.child_by_field_name("value") {
+                let mut cv = values.walk();
+                for (name, value) in names.iter().zip(values.named_children(&mut cv)) {
+                    if let Some(t) = literal_type(value, src) {
+                        out.push((text(*name, src).to_string(), t));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
     match n.kind() {
         "function_declaration" | "method_declaration" | "func_literal" => {
@@ -236,6 +285,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     return_exprs: Vec::new(),
                     assigns: Vec::new(),
                     types,
+                    locals: Vec::new(),
                     stop_guards: Vec::new(),
                 };
                 let mut ctx = Ctx {
@@ -383,6 +433,13 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                     if let Some(right) = ch.child_by_field_name("right") {
                         push(f, OpKind::Range, text(right, src), line(n), ctx);
                     }
+                    if let Some(left) = ch.child_by_field_name("left") {
+                        let mut c2 = left.walk();
+                        f.locals.extend(
+                            left.named_children(&mut c2)
+                                .map(|x| text(x, src).to_string()),
+                        );
+                    }
                 }
             }
             walk_children(n, src, f, ctx);
@@ -474,6 +531,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 n.child_by_field_name("right"),
             ) {
                 push_assigns(l, r, src, f);
+                let mut c0 = l.walk();
+                f.locals
+                    .extend(l.named_children(&mut c0).map(|x| text(x, src).to_string()));
                 let mut c1 = l.walk();
                 let mut c2 = r.walk();
                 for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
@@ -484,6 +544,11 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             }
         }
         "var_spec" => {
+            let mut c0 = n.walk();
+            f.locals.extend(
+                n.children_by_field_name("name", &mut c0)
+                    .map(|x| text(x, src).to_string()),
+            );
             if let Some(t) = n
                 .child_by_field_name("type")
                 .and_then(|t| named_type(text(t, src)))

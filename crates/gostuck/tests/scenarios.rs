@@ -360,7 +360,7 @@ fn a_once_in_a_lock_cycle_is_told_as_a_running_do() {
         assert!(
             e.contains("is running `p.plainInit.Do` ((*Page).initPlain, once-cycle/main.go:22)")
                 && e.contains(
-                    "waits for `p.plainInit`.Do to return ((*Page).render, once-cycle/main.go:37)"
+                    "waits for `p.plainInit.Do` to return ((*Page).render, once-cycle/main.go:37)"
                 ),
             "{v}: {e}"
         );
@@ -587,4 +587,43 @@ fn stalled_flag_raises_the_confidence_of_waits_in_a_live_program() {
     assert_eq!(f["kind"], "channel-no-partner");
     assert_eq!(f["confidence"], "likely");
     assert_eq!(f["count"], 5);
+}
+
+/// A cycle through a reader queued behind a pending writer: the writer is
+/// told as waiting its turn, not as holding the lock (it holds nothing), and
+/// package-level locks of different types (`cache.mu`, `index.mu`) are kept
+/// apart (no edge from the writer to the goroutine holding `index.mu`).
+#[test]
+fn a_reader_queued_behind_a_writer_is_told_as_such_in_a_cycle() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (code, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/queued-writer-cycle.txt"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{v}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let f = &r["findings"][0];
+        let e = f["explanation"].as_str().unwrap();
+        assert!(
+            e.contains("waits to read-lock `cache.mu` (Refresh, queued-writer-cycle/main.go:52), behind goroutine")
+                && e.contains("which waits to write-lock it as `cache.mu` (a pending Lock blocks new readers)")
+                && !e.contains("pending Lock)`"),
+            "{v}: {e}"
+        );
+        assert!(
+            f["title"]
+                .as_str()
+                .unwrap()
+                .contains("queued behind a pending writer"),
+            "{v}"
+        );
+        // Edges: Lookup → Refresh (index.mu), Evict → Lookup (cache.mu),
+        // Refresh → Evict (queued), and main's WaitGroup to all three.
+        let edges = f["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), 6, "{v}: {edges:?}");
+        let waits_for_cache = edges.iter().filter(|e| e["resource"] == "cache.mu").count();
+        assert_eq!(waits_for_cache, 2, "{v}: {edges:?}");
+    }
 }

@@ -1,0 +1,3 @@
+module queued-writer-cycle
+
+go 1.21

@@ -609,53 +609,53 @@ impl<R: BufRead> Reader<R> {
         // previous one's position. Written back whenever the cursor's own
         // methods run and when the run ends.
         let (mut pos, mut last_ts, mut ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
+        // One decoded event: stop the run before it if it is later than the
+        // bound (or the run is full), else advance it; `break`s the loop when
+        // the run ends. A macro rather than a function so that the fast
+        // path's event stays in registers (an event passed through memory,
+        // as one `Result<Option<BaseEvent>>` for both paths, stalled the
+        // loads that read it back).
+        macro_rules! take {
+            ($ev:expr) => {{
+                let ev: BaseEvent = $ev;
+                let t = ev.time;
+                f[0].time = t;
+                if t > bound || order.out_len >= RUN_MAX {
+                    c.ev = ev;
+                    sift_down(f, 0);
+                    break;
+                }
+                // (Advanced, the event needs no place in the cursor.)
+                if !order.fast_advance(&ev, m, &mut ms, table, self.gen_no, ev_offset) {
+                    c.ev = ev;
+                    break;
+                }
+            }};
+        }
         loop {
             // `Cursor::next_event_value`'s fast path, on the locals.
-            let fast = match batches.get(c.idx) {
-                Some(b)
-                    if last_ts != 0 && b.data.len().saturating_sub(pos) >= FAST_DECODE_BYTES =>
-                {
+            if let Some(b) = batches.get(c.idx) {
+                if last_ts != 0 && b.data.len().saturating_sub(pos) >= FAST_DECODE_BYTES {
                     let data = &b.data[..];
                     let typ = data[pos];
                     let n = counts[typ as usize];
                     let mut p = pos + 1;
-                    match n {
-                        NOT_TIMED => None,
-                        _ => decode_fast(data, &mut p, typ, n, table, last_ts)
-                            .map(|ev| (ev, b.data_offset + pos as u64, p)),
+                    if n != NOT_TIMED {
+                        if let Some(ev) = decode_fast(data, &mut p, typ, n, table, last_ts) {
+                            last_ts = ev.time;
+                            ev_offset = b.data_offset + pos as u64;
+                            pos = p;
+                            take!(ev);
+                            continue;
+                        }
                     }
                 }
-                _ => None,
-            };
-            let next = match fast {
-                Some((ev, off, p)) => {
-                    last_ts = ev.time;
-                    ev_offset = off;
-                    pos = p;
-                    Ok(Some(ev))
-                }
-                None => {
-                    (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
-                    let r = c.next_event_value(batches, table, counts, self.version);
-                    (pos, last_ts, ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
-                    r
-                }
-            };
-            match next {
-                Ok(Some(ev)) => {
-                    let t = ev.time;
-                    f[0].time = t;
-                    if t > bound || order.out_len >= RUN_MAX {
-                        c.ev = ev;
-                        sift_down(f, 0);
-                        break;
-                    }
-                    // (Advanced, the event needs no place in the cursor.)
-                    if !order.fast_advance(&ev, m, &mut ms, table, self.gen_no, ev_offset) {
-                        c.ev = ev;
-                        break;
-                    }
-                }
+            }
+            (c.data_off, c.last_ts, c.ev_offset) = (pos, last_ts, ev_offset);
+            let r = c.next_event_value(batches, table, counts, self.version);
+            (pos, last_ts, ev_offset) = (c.data_off, c.last_ts, c.ev_offset);
+            match r {
+                Ok(Some(ev)) => take!(ev),
                 Ok(None) => {
                     heap_remove(f, 0);
                     break;

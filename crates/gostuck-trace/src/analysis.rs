@@ -13,8 +13,13 @@ use rustc_hash::FxHashMap;
 
 use crate::error::Result;
 use crate::event::*;
+use crate::order_state::IdMap;
 use crate::reader::Reader;
 use crate::table::{OwnedFrame, Stack};
+
+/// Stack IDs below this are cached in a vector (the runtime numbers a
+/// generation's stacks from 1); a lying ID cannot make it grow beyond.
+const STACKS_DENSE: u64 = 1 << 16;
 
 /// A stack copied out of the trace (shared: identical stacks of a
 /// generation are stored once).
@@ -360,11 +365,15 @@ impl Default for AnalyzerOptions {
 #[derive(Default)]
 pub struct Analyzer {
     a: Analysis,
-    /// The goroutines while events come in (a hash map: one lookup per
-    /// event); `finish` sorts them into `a.goroutines`.
-    gs: FxHashMap<GoId, GoroutineInfo>,
+    /// The goroutines while events come in (by ID, dense like the
+    /// runtime's IDs: one index per event); `finish` sorts them into
+    /// `a.goroutines`.
+    gs: IdMap<GoroutineInfo>,
     opts: AnalyzerOptions,
-    stacks: FxHashMap<(u64, u64), SharedStack>,
+    /// The current generation's stacks, shared, by stack ID (dense in the
+    /// traces the runtime writes; larger IDs go to `stacks_sparse`).
+    stacks: Vec<Option<SharedStack>>,
+    stacks_sparse: FxHashMap<u64, SharedStack>,
     stacks_gen: u64,
 }
 
@@ -394,21 +403,33 @@ impl Analyzer {
         }
         if s.generation() != self.stacks_gen {
             self.stacks.clear();
+            self.stacks_sparse.clear();
             self.stacks_gen = s.generation();
         }
-        let key = (s.generation(), s.id());
+        let id = s.id();
+        if id < STACKS_DENSE {
+            let i = id as usize;
+            if i >= self.stacks.len() {
+                self.stacks.resize(i + 1, None);
+            }
+            return Some(
+                self.stacks[i]
+                    .get_or_insert_with(|| s.to_owned_frames().into())
+                    .clone(),
+            );
+        }
         Some(
-            self.stacks
-                .entry(key)
+            self.stacks_sparse
+                .entry(id)
                 .or_insert_with(|| s.to_owned_frames().into())
                 .clone(),
         )
     }
 
+    #[inline]
     fn g(&mut self, id: GoId, now: Time) -> &mut GoroutineInfo {
         self.gs
-            .entry(id)
-            .or_insert_with(|| GoroutineInfo::new(id, now))
+            .get_or_insert_with(id, || GoroutineInfo::new(id, now))
     }
 
     /// Consumes one event (in stream order).

@@ -250,6 +250,29 @@ impl<V> IdMap<V> {
         }
     }
 
+    /// The entry for `id`, inserted with `make` if missing.
+    #[inline]
+    pub(crate) fn get_or_insert_with(&mut self, id: i64, make: impl FnOnce() -> V) -> &mut V {
+        let i = id as u64 as usize;
+        if i < self.dense.len() && self.dense[i].is_some() {
+            return self.dense[i].as_mut().expect("checked");
+        }
+        if !self.contains_key(id) {
+            self.insert(id, make());
+        }
+        self.get_mut(id).expect("inserted")
+    }
+
+    /// Every entry, emptying the map (in no particular order).
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (i64, V)> + '_ {
+        let dense = self
+            .dense
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, v)| v.take().map(|v| (i as i64, v)));
+        dense.chain(self.sparse.drain())
+    }
+
     pub(crate) fn remove(&mut self, id: i64) -> Option<V> {
         match self.dense.get_mut(id as u64 as usize) {
             Some(v) => v.take(),

@@ -17,6 +17,8 @@
 #      `gostuck trace --pprof-sync`) vs `go tool trace -pprof=sync`, time and
 #      peak RSS; both profiles are compared with `go tool pprof -top`.
 #
+# (a) alternates the two readers run by run and also prints the median of
+# the per-pair wall ratios (this VM's speed drifts within minutes).
 # Times are the best of RUNS runs (default 3): wall clock and CPU (user+sys;
 # Go's garbage collector runs on other cores, so its CPU time exceeds its wall
 # time on an idle machine). The machine should be otherwise idle.
@@ -121,10 +123,43 @@ measure() {
 }
 declare -A W C M O
 
+# measure_pair A CMD_A... -- B CMD_B...: like `measure` for both, with their
+# runs alternating (A, B, A, B, ...) so that both see the same moments of a
+# machine whose speed drifts; also the median of the per-pair wall ratios
+# B/A, into PAIR_RATIO.
+measure_pair() {
+  local a="$1"; shift
+  local cmd_a=() cmd_b=() b i
+  while [ "$1" != "--" ]; do cmd_a+=("$1"); shift; done
+  shift
+  b="$1"; shift
+  cmd_b=("$@")
+  local saved=$RUNS ratios=() wa wb
+  RUNS=1
+  for ((i = 0; i < saved; i++)); do
+    measure "$a.$i" "${cmd_a[@]}"
+    measure "$b.$i" "${cmd_b[@]}"
+    ratios+=("$(echo "scale=3; ${W[$b.$i]} / ${W[$a.$i]}" | bc)")
+  done
+  RUNS=$saved
+  for name in "$a" "$b"; do
+    W[$name]=""; C[$name]=""; M[$name]=0
+    for ((i = 0; i < RUNS; i++)); do
+      wa=${W[$name.$i]}
+      if [ -z "${W[$name]}" ] || [ "$(echo "$wa < ${W[$name]}" | bc)" = 1 ]; then W[$name]=$wa; fi
+      wb=${C[$name.$i]}
+      if [ -z "${C[$name]}" ] || [ "$(echo "$wb < ${C[$name]}" | bc)" = 1 ]; then C[$name]=$wb; fi
+      [ "${M[$name.$i]}" -gt "${M[$name]}" ] && M[$name]=${M[$name.$i]}
+      O[$name]=${O[$name.$i]}
+    done
+  done
+  PAIR_RATIO=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')
+  echo "  per-pair wall ratios $b/$a: ${ratios[*]} (median $PAIR_RATIO)" >&2
+}
+
 BYTES=$(stat -c %s "$TRACE")
 echo "trace: $TRACE ($BYTES bytes), best of $RUNS runs" >&2
-measure rust_count "$GOTRACE" count "$TRACE"
-measure go_count "$TMP/readtrace" "$TRACE"
+measure_pair rust_count "$GOTRACE" count "$TRACE" -- go_count "$TMP/readtrace" "$TRACE"
 measure rust_pprof "$GOTRACE" pprof-sync "$TRACE" "$TMP/ours.pb.gz"
 measure gostuck_trace "$GOSTUCK" trace "$TRACE" --pprof-sync "$TMP/ours2.pb.gz" -o /dev/null
 RUNS_SAVED=$RUNS
@@ -150,6 +185,7 @@ echo "|---|---|---|---|"
 echo "| events (both readers) | $EVENTS | $GOEVENTS | |"
 echo "| (a) events/s, wall | $(rate "$EVENTS" "${W[rust_count]}") | $(rate "$GOEVENTS" "${W[go_count]}") | $(ratio "${W[go_count]}" "${W[rust_count]}")× |"
 echo "| (a) events/s, CPU | $(rate "$EVENTS" "${C[rust_count]}") | $(rate "$GOEVENTS" "${C[go_count]}") | $(ratio "${C[go_count]}" "${C[rust_count]}")× |"
+echo "| (a) wall, median of the $RUNS alternating pairs' ratios | | | ${PAIR_RATIO}× |"
 echo "| (b) peak RSS streaming, KB | ${M[rust_count]} | ${M[go_count]} | $(ratio "${M[go_count]}" "${M[rust_count]}")× less |"
 echo "| (b) largest generation ($GENS generations), KB | $((LARGEST / 1024)) | | RSS = $(ratio "${M[rust_count]}" "$((LARGEST / 1024))")× |"
 echo "| (c) -pprof=sync, wall s | ${W[rust_pprof]} | ${W[go_pprof]} | $(ratio "${W[go_pprof]}" "${W[rust_pprof]}")× |"

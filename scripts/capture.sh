@@ -299,6 +299,9 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle
   fast-path-return leaked-rlock queued-writer-cycle)
 SELFDUMPS=(leak-timeout healthy-pool timer-drain)
+# Self-dumping scenarios that write the goroutineleak profile: Go 1.27+ only
+# (always registered there; 1.26 needs a GOEXPERIMENT).
+LEAKDUMPS=(leaked-instance-lock)
 
 for VER in "${VERSIONS[@]}"; do
   VER="${VER#go}"
@@ -316,6 +319,8 @@ for VER in "${VERSIONS[@]}"; do
         capture_gotest
       elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
         build "$s" && run_capture "$s" "$s" exit0 ""
+      elif [[ " ${LEAKDUMPS[*]} " == *" $s "* ]]; then
+        ver_ge "$VER" 1.27 && build "$s" && run_capture "$s" "$s" exit0 ""
       else
         build "$s" && run_capture "$s" "$s" deadlock ""
       fi
@@ -335,6 +340,11 @@ for VER in "${VERSIONS[@]}"; do
   for s in "${SELFDUMPS[@]}"; do
     build "$s" && run_capture "$s" "$s" exit0 ""
   done
+  if ver_ge "$VER" 1.27; then
+    for s in "${LEAKDUMPS[@]}"; do
+      build "$s" && run_capture "$s" "$s" exit0 ""
+    done
+  fi
   if build labels; then
     run_capture labels labels exit0 ""
     run_capture labels labels-tracebacklabels exit0 "GODEBUG=tracebacklabels=1"

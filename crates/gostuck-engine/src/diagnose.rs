@@ -88,6 +88,17 @@ pub(crate) fn diagnose(
                 EdgeWhy::Partner { .. } => true,
             }
     });
+    // The goroutineleak profile (Go 1.26+) marks goroutines whose wait no
+    // goroutine outside the leaked set can ever end: the collector found the
+    // resource unreachable from every goroutine it did not mark, so none of
+    // those holds the lock or could complete the operation. An edge from a
+    // leaked group to a live one joins two instances of the same code that
+    // share only the class (many copies of a component, one of them stuck).
+    // (Groups never mix leaked and live goroutines.)
+    let leaked_group = |g: usize| d.goroutines[groups[g].members[0]].flags.leaked;
+    graph
+        .edges
+        .retain(|e| !leaked_group(e.from) || leaked_group(e.to));
     let reps: Vec<usize> = groups.iter().map(|g| g.members[0]).collect();
     let ctx = Ctx {
         d,

@@ -627,3 +627,34 @@ fn a_reader_queued_behind_a_writer_is_told_as_such_in_a_cycle() {
         assert_eq!(waits_for_cache, 2, "{v}: {edges:?}");
     }
 }
+
+/// A leaked goroutine (goroutineleak profile) waits for a lock of a type
+/// whose other copies have live holders: the runtime proved no live
+/// goroutine holds its lock, so it is reported, with the early `return` that
+/// left the lock held; the live waiters of the healthy copies are not.
+#[test]
+fn a_leaked_waiter_is_not_explained_by_live_holders_of_other_copies() {
+    let (code, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/leaked-instance-lock.txt",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let fs = r["findings"].as_array().unwrap();
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    let e = fs[0]["explanation"].as_str().unwrap();
+    assert!(
+        e.contains("and a `return` at line 32 leaves it locked"),
+        "{e}"
+    );
+    // Only the leaked waiter: the six live ones wait for sleeping holders.
+    let blocked: Vec<_> = fs[0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["role"] == "blocked")
+        .collect();
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+}

@@ -1,0 +1,3 @@
+module leaked-instance-lock
+
+go 1.21

@@ -589,6 +589,90 @@ pub(crate) fn diagnose(
         out.push(fi);
     }
 
+    // 3c. Copies of one component: lock waiters that the graph joined, by
+    // class, to holders of other copies, while by address nobody holds their
+    // mutex (see `instances`). Reported only with the code's own evidence: a
+    // `return` (or `break`) that leaves a lock of the class held.
+    let candidates: Vec<usize> = (0..facts.len())
+        .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
+        .collect();
+    for o in crate::instances::orphaned_copies(d, groups, &facts, &candidates, src) {
+        let leaks: Vec<(String, gostuck_source::LeakyLock)> =
+            leaky_locks_for(d, &user_files, Some(&o.class), src)
+                .into_iter()
+                .filter(|(_, l)| l.exit != "hand-off")
+                .collect();
+        if leaks.is_empty() {
+            continue;
+        }
+        let n: usize = o.groups.iter().map(|(_, m)| m.len()).sum();
+        let mut parts = Vec::new();
+        let mut locations = Vec::new();
+        let mut gids: Vec<u64> = Vec::new();
+        for (gi, ms) in &o.groups {
+            parts.push(format!(
+                "{} {} at {}",
+                who(&ctx, *gi, ms.len() as u64, ms),
+                ctx.what(*gi),
+                ctx.blocked_at(*gi)
+            ));
+            locations.extend(ctx.blocked_loc(*gi));
+            gids.extend(ms.iter().filter_map(|&m| d.goroutines[m].id));
+        }
+        let shown: Vec<String> = o
+            .addresses
+            .iter()
+            .take(4)
+            .map(|a| format!("{a:#x}"))
+            .collect();
+        let more = if o.addresses.len() > 4 { ", …" } else { "" };
+        let first = &o.groups[0].0;
+        let expr = facts[*first].expr.clone().unwrap_or_default();
+        let mut expl = format!(
+            "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
+            parts.join("; "),
+            if o.addresses.len() == 1 { "this one" } else { "these" },
+            shown.join(", "),
+            if o.addresses.len() == 1 { "it was" } else { "they were" },
+        );
+        for (file, leak) in &leaks {
+            let at = format!("{}:{}", crate::short_path(file), leak.lock_line);
+            expl.push_str(&format!(
+                " `{}` is locked at {at} in {} and a `{}` at line {} leaves it locked.",
+                leak.expr, leak.function, leak.exit, leak.exit_line
+            ));
+            locations.push(Location {
+                goroutine: None,
+                function: leak.function.clone(),
+                file: file.clone(),
+                line: leak.lock_line,
+                role: "acquired",
+            });
+        }
+        let title = format!(
+            "`{expr}` of {} {} locked and no goroutine holds {}",
+            if o.addresses.len() == 1 {
+                "one copy"
+            } else {
+                "some copies"
+            },
+            if o.addresses.len() == 1 { "is" } else { "are" },
+            if o.addresses.len() == 1 { "it" } else { "them" },
+        );
+        let mut fi = finding(
+            "lock-never-released",
+            Confidence::Likely,
+            title,
+            expl,
+            "Pair every Lock with `defer Unlock()`, or make every return path unlock.",
+        );
+        fi.resources.push(ctx.resource(*first));
+        fi.locations = locations;
+        fi.goroutines = gids;
+        fi.count = n as u64;
+        out.push(fi);
+    }
+
     // 4. Chains: goroutines blocked only behind goroutines already explained.
     loop {
         let mut changed = false;

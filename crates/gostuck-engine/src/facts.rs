@@ -165,6 +165,14 @@ pub fn uses_args(function: &str) -> bool {
     address_function(function).is_some()
 }
 
+/// Whether a function name (as printed) is a function literal's:
+/// `pkg.F.func2`, `pkg.(*T).M.func1.3`.
+fn is_closure(function: &str) -> bool {
+    let last = function.rsplit('.').next().unwrap_or("");
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    last.strip_prefix("func").is_some_and(digits) || (digits(last) && function.contains(".func"))
+}
+
 fn first_arg(args: &str) -> Option<&str> {
     let a = args.split(',').next()?.trim();
     if a.starts_with("0x") && !a.ends_with('?') && a.len() > 3 {
@@ -510,10 +518,20 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 once: false,
             }
         };
-        facts
-            .held
-            .extend(sf.held_at(f.line).into_iter().map(lock_of));
-        released.extend(sf.released_at(f.line).into_iter().map(lock_of));
+        // A closure's own frame at the line its literal starts on is at the
+        // literal's entry (preempted in its prologue): it holds nothing yet,
+        // and the holds of the function around the literal belong to that
+        // function's frame, if it is on a stack at all.
+        let at_entry = is_closure(d.str(f.function))
+            && sf
+                .function_starting(f.line)
+                .is_some_and(|l| l.name == "func literal");
+        if !at_entry {
+            facts
+                .held
+                .extend(sf.held_at(f.line).into_iter().map(lock_of));
+            released.extend(sf.released_at(f.line).into_iter().map(lock_of));
+        }
         // Inside `once.Do(f)`, running `f` (a user frame deeper than the Do
         // call): the Once's mutex is held until `f` returns.
         if k > uf && in_once_do(d, g, k) {

@@ -48,7 +48,7 @@ pub const KINDS: &[KindDoc] = &[
         name: "lock-never-released",
         title: "a goroutine waits for a lock no live goroutine holds",
         meaning: "The lock was taken and never unlocked: an early return or a panic path skipped Unlock, and the goroutine that locked it is gone.",
-        rule: "A lock wait with no holder among the live goroutines (by source) and nothing else that could release it. In a goroutineleak profile, a goroutine the runtime marked `(leaked)` is never explained by a live goroutine (no live goroutine can reach its lock), so one stuck copy of a component is found among many healthy copies that lock the same field.",
+        rule: "A lock wait with no holder among the live goroutines (by source) and nothing else that could release it. In a goroutineleak profile, a goroutine the runtime marked `(leaked)` is never explained by a live goroutine (no live goroutine can reach its lock), so one stuck copy of a component is found among many healthy copies that lock the same field. In a plain dump (files up to 64 MiB), the same case is found by address: waiters on a field of their method's receiver give the field's offset, holders' receivers then place every held mutex, and a waiter whose mutex none of them holds is reported (likely) when the code has a `return` that leaves that lock held.",
         fix: "Pair every Lock with `defer Unlock()`, or make every return path unlock.",
         scenario: Some("early-return-unlock"),
     },

@@ -5,6 +5,7 @@
 mod diagnose;
 mod facts;
 mod findings;
+mod instances;
 pub mod kinds;
 
 pub mod report;

@@ -87,6 +87,12 @@ pub fn read_options(exact: bool) -> ReadOptions {
     }
 }
 
+/// Files up to this size keep every frame's arguments whatever the options
+/// say: the engine then also tells copies of one component apart by their
+/// methods' receivers (a lock left locked in one copy among many healthy
+/// ones). Above it, dropping arguments keeps big dumps fast and small.
+const ALL_ARGS_MAX: u64 = 64 << 20;
+
 /// Reads one input: a file (memory-mapped) or `-` (stdin, streamed).
 pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if path == "-" {
@@ -101,6 +107,15 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if len == 0 {
         bail!("{path}: file is empty");
     }
+    let all_args;
+    let opts = if len <= ALL_ARGS_MAX {
+        all_args = ReadOptions {
+            keep_args: KeepArgs::All,
+        };
+        &all_args
+    } else {
+        opts
+    };
     // SAFETY: the map is read-only and lives only for this call; a file truncated
     // underneath us could fault, which is the accepted trade-off of every mmap reader.
     match unsafe { memmap2::Mmap::map(&file) } {

@@ -658,3 +658,30 @@ fn a_leaked_waiter_is_not_explained_by_live_holders_of_other_copies() {
         .collect();
     assert_eq!(blocked.len(), 1, "{blocked:?}");
 }
+
+/// In a plain dump, copies of one component are told apart by address: the
+/// waiter whose mutex no holder's receiver points at is reported (only it,
+/// not the waiters of the healthy copies), with the `return` that left the
+/// lock held.
+#[test]
+fn a_stuck_copy_among_healthy_ones_is_found_by_address() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (code, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/stuck-copy-lock.txt"),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 1, "{v}");
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let fs = r["findings"].as_array().unwrap();
+        assert_eq!(fs.len(), 1, "{v}: {fs:?}");
+        assert_eq!(fs[0]["goroutines"].as_array().unwrap().len(), 1, "{v}");
+        let e = fs[0]["explanation"].as_str().unwrap();
+        assert!(
+            e.contains("none holds this one (0x")
+                && e.contains("and a `return` at line 31 leaves it locked"),
+            "{v}: {e}"
+        );
+    }
+}

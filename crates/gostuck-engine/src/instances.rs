@@ -1,0 +1,224 @@
+//! Telling copies of one component apart by address.
+//!
+//! The wait-for graph joins goroutines by the *class* of a lock (`T.mu`): a
+//! goroutine waiting for `c.mu` of one `*Conn` seems to wait for whoever holds
+//! `c.mu` of any other. When a program runs many copies of a component and one
+//! copy's lock was left locked (an early `return` past the Unlock), its waiters
+//! look explained by the live holders of the other copies, and nothing is
+//! reported (GoKer's Grpc3017).
+//!
+//! A traceback prints the arguments of each frame. The lock a goroutine waits
+//! for is the first argument of the `sync` frame it waits in. For a method
+//! with a pointer receiver, the first argument of its frame is the receiver.
+//! A waiter blocked on `recv.mu` in a method of `*T` shows both, which gives
+//! the field's offset in `T` (lock address minus receiver). A holder whose
+//! hold is on `recv.mu` in a method of `*T` then holds the mutex at its
+//! receiver plus that offset. When every holder of the class can be placed
+//! that way, a waiter whose mutex is at none of those addresses waits for a
+//! lock no goroutine holds.
+//!
+//! Only `sync.Mutex` (an RWMutex's readers wait on another of its fields), and
+//! only values the runtime vouches for (printed without `?`). Anything not
+//! known makes the class undecided: no finding rather than a guess.
+
+use std::collections::{HashMap, HashSet};
+
+use gostuck_dump::{Dump, Group};
+use gostuck_source::root_ident;
+
+use crate::facts::{wait_address, Block, Facts, Sources};
+
+/// Waiters of one lock class whose mutex no goroutine holds.
+pub(crate) struct Orphans {
+    pub class: String,
+    /// Per group, the members (goroutine indices) that wait on such a mutex.
+    pub groups: Vec<(usize, Vec<usize>)>,
+    /// The mutex addresses, sorted.
+    pub addresses: Vec<u64>,
+}
+
+fn hex(s: &str) -> Option<u64> {
+    u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
+}
+
+/// The first argument of a frame, when the runtime printed it without `?`.
+fn first_arg(args: &str) -> Option<u64> {
+    let a = args.split(',').next()?.trim();
+    if a.ends_with('?') {
+        return None;
+    }
+    hex(a)
+}
+
+/// Whether frame `k` of goroutine `m` is a method with a pointer receiver
+/// (not a closure inside one) and `expr` is that receiver or a field of it
+/// (`c`, `c.mu`): then the frame's first argument is the receiver.
+fn on_receiver(d: &Dump, m: usize, k: usize, expr: &str, src: &mut dyn Sources) -> bool {
+    let Some(frame) = d.goroutines[m].frames.get(k) else {
+        return false;
+    };
+    let name = d.str(frame.function);
+    // `pkg.(*T).Method`, not `pkg.(*T).Method.func1`.
+    let Some((_, method)) = name.rsplit_once(").") else {
+        return false;
+    };
+    if !name.contains(".(*") || method.contains('.') {
+        return false;
+    }
+    let Some(root) = root_ident(expr) else {
+        return false;
+    };
+    let rest = &expr[expr.find(root).unwrap_or(0) + root.len()..];
+    let one_level = rest.is_empty()
+        || rest
+            .strip_prefix('.')
+            .is_some_and(|f| !f.is_empty() && f.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !one_level || expr.trim_start().starts_with(['*', '&', '(']) {
+        return false;
+    }
+    let Some(sf) = src.file(d.str(frame.file)) else {
+        return false;
+    };
+    sf.function_at(frame.line)
+        .is_some_and(|f| f.has_receiver && f.params.first().map(String::as_str) == Some(root))
+}
+
+fn plain_mutex_wait(f: &Facts) -> bool {
+    f.block == Some(Block::Lock) && !f.rw && !f.once
+}
+
+/// Lock waiters among `candidates` (group indices) whose mutex, by address,
+/// no goroutine holds, per class.
+pub(crate) fn orphaned_copies(
+    d: &Dump,
+    groups: &[Group],
+    facts: &[Facts],
+    candidates: &[usize],
+    src: &mut dyn Sources,
+) -> Vec<Orphans> {
+    let classes: HashSet<&str> = candidates
+        .iter()
+        .filter(|&&g| plain_mutex_wait(&facts[g]))
+        .filter_map(|&g| facts[g].class.as_deref())
+        .collect();
+    if classes.is_empty() {
+        return Vec::new();
+    }
+    // Field offsets, from waiters on a field of their own receiver (`None`:
+    // two waiters disagree).
+    let mut offset: HashMap<&str, Option<i128>> = HashMap::new();
+    for (g, f) in facts.iter().enumerate() {
+        let (Some(class), Some(expr), Some(k)) =
+            (f.class.as_deref(), f.expr.as_deref(), f.user_frame)
+        else {
+            continue;
+        };
+        if !plain_mutex_wait(f) || !classes.contains(class) {
+            continue;
+        }
+        let Some(&first) = groups[g].members.first() else {
+            continue;
+        };
+        if !on_receiver(d, first, k, expr, src) {
+            continue;
+        }
+        for &m in &groups[g].members {
+            let g_m = &d.goroutines[m];
+            let (Some(w), Some(r)) = (
+                wait_address(d, g_m, k).and_then(hex),
+                g_m.frames.get(k).and_then(|fr| first_arg(d.str(fr.args))),
+            ) else {
+                continue;
+            };
+            let off = i128::from(w) - i128::from(r);
+
+            let e = offset.entry(class).or_insert(Some(off));
+            if *e != Some(off) {
+                *e = None;
+            }
+        }
+    }
+    // Held addresses per class (`None`: some holder cannot be placed).
+    let mut held: HashMap<&str, Option<HashSet<u64>>> = HashMap::new();
+    for (g, f) in facts.iter().enumerate() {
+        for h in f.held.iter().filter(|h| classes.contains(h.class.as_str())) {
+            let class = h.class.as_str();
+            let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
+            let Some(set) = entry.as_mut() else { continue };
+            let placed = (|| {
+                let off = (*offset.get(class)?)?;
+                if h.read || h.once {
+                    return None;
+                }
+                let first = *groups[g].members.first()?;
+                if !on_receiver(d, first, h.frame, &h.expr, src) {
+                    return None;
+                }
+                // A group known only by its count hides members' addresses.
+                if (groups[g].members.len() as u64) < groups[g].count {
+                    return None;
+                }
+                let mut out = Vec::new();
+                for &m in &groups[g].members {
+                    let fr = d.goroutines[m].frames.get(h.frame)?;
+                    let r = first_arg(d.str(fr.args))?;
+                    out.push(u64::try_from(i128::from(r) + off).ok()?);
+                }
+                Some(out)
+            })();
+            match placed {
+                Some(addrs) => set.extend(addrs),
+                None => *entry = None,
+            }
+        }
+    }
+    let mut out: Vec<Orphans> = Vec::new();
+    for &g in candidates {
+        let f = &facts[g];
+        let (Some(class), Some(k)) = (f.class.as_deref(), f.user_frame) else {
+            continue;
+        };
+        if !plain_mutex_wait(f) {
+            continue;
+        }
+        // Some holder must be placed (else the graph would have no edge) and
+        // all of them must be.
+        let Some(Some(set)) = held.get(class) else {
+            continue;
+        };
+        if set.is_empty() {
+            continue;
+        }
+        let mut members = Vec::new();
+        let mut addrs = Vec::new();
+        for &m in &groups[g].members {
+            if let Some(w) = wait_address(d, &d.goroutines[m], k).and_then(hex) {
+                if !set.contains(&w) {
+                    members.push(m);
+                    addrs.push(w);
+                }
+            }
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let o = match out.iter_mut().position(|o| o.class == class) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(Orphans {
+                    class: class.to_string(),
+                    groups: Vec::new(),
+                    addresses: Vec::new(),
+                });
+                out.last_mut().expect("pushed")
+            }
+        };
+        o.groups.push((g, members));
+        o.addresses.extend(addrs);
+    }
+    for o in &mut out {
+        o.addresses.sort_unstable();
+        o.addresses.dedup();
+    }
+    out
+}

@@ -1,0 +1,3 @@
+module stuck-copy-lock
+
+go 1.21

@@ -596,11 +596,38 @@ pub(crate) fn diagnose(
     let candidates: Vec<usize> = (0..facts.len())
         .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
         .collect();
-    for o in crate::instances::orphaned_copies(d, groups, &facts, &candidates, src) {
+    let copies = crate::instances::orphaned_copies(d, groups, &facts, &candidates, src);
+    // Goroutine → group and ID → goroutine, only when there is something to
+    // report (a million-goroutine dump seldom has).
+    let (group_of, index_of_id) = if copies.is_empty() {
+        (Vec::new(), rustc_hash::FxHashMap::default())
+    } else {
+        let mut group_of = vec![0usize; d.goroutines.len()];
+        for (gi, g) in groups.iter().enumerate() {
+            for &m in &g.members {
+                group_of[m] = gi;
+            }
+        }
+        let ids: rustc_hash::FxHashMap<u64, usize> = d
+            .goroutines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, g)| g.id.map(|id| (id, i)))
+            .collect();
+        (group_of, ids)
+    };
+    for o in copies {
+        // A write lock of this very class (`T.mu` by the type of the
+        // expression's root where the lock is taken), left held by a return.
         let leaks: Vec<(String, gostuck_source::LeakyLock)> =
             leaky_locks_for(d, &user_files, Some(&o.class), src)
                 .into_iter()
-                .filter(|(_, l)| l.exit != "hand-off")
+                .filter(|(file, l)| {
+                    l.exit != "hand-off"
+                        && !l.read
+                        && typed_class(src, file, l.lock_line, &l.expr).as_deref()
+                            == Some(o.class.as_str())
+                })
                 .collect();
         if leaks.is_empty() {
             continue;
@@ -659,6 +686,65 @@ pub(crate) fn diagnose(
             if o.addresses.len() == 1 { "is" } else { "are" },
             if o.addresses.len() == 1 { "it" } else { "them" },
         );
+        // The goroutine that started a stuck one, blocked where the graph
+        // (by class) has it wait for the stuck one's group: it waits for its
+        // own child (e.g. for the `close(done)` after the child's loop).
+        let orphaned: FxHashSet<usize> = o
+            .groups
+            .iter()
+            .flat_map(|(_, ms)| ms.iter().copied())
+            .collect();
+        let mut behind: Vec<(usize, usize)> = Vec::new(); // (group, goroutine)
+        for (gi, ms) in &o.groups {
+            for &m in ms {
+                let Some(parent) = d.goroutines[m].created_by.as_ref().and_then(|c| c.parent)
+                else {
+                    continue;
+                };
+                let Some(&p) = index_of_id.get(&parent) else {
+                    continue;
+                };
+                let pg = group_of[p];
+                if orphaned.contains(&p)
+                    || behind.iter().any(|&(_, q)| q == p)
+                    || facts[pg].block.is_none()
+                    || !edges_from(pg).any(|e| e.to == *gi)
+                {
+                    continue;
+                }
+                behind.push((pg, p));
+            }
+        }
+        let mut n = n as u64;
+        if !behind.is_empty() {
+            let mut by_group: Vec<(usize, Vec<usize>)> = Vec::new();
+            for &(pg, p) in &behind {
+                match by_group.iter_mut().find(|(g, _)| *g == pg) {
+                    Some((_, v)) => v.push(p),
+                    None => by_group.push((pg, vec![p])),
+                }
+            }
+            let told: Vec<String> = by_group
+                .iter()
+                .map(|(pg, ps)| {
+                    format!(
+                        "{} {} at {}",
+                        who(&ctx, *pg, ps.len() as u64, ps),
+                        ctx.what(*pg),
+                        ctx.blocked_at(*pg)
+                    )
+                })
+                .collect();
+            expl.push_str(&format!(
+                " Blocked behind them (each waits for a goroutine it started): {}.",
+                told.join("; ")
+            ));
+            for (pg, ps) in &by_group {
+                locations.extend(ctx.blocked_loc(*pg));
+                gids.extend(ps.iter().filter_map(|&p| d.goroutines[p].id));
+                n += ps.len() as u64;
+            }
+        }
         let mut fi = finding(
             "lock-never-released",
             Confidence::Likely,
@@ -669,7 +755,14 @@ pub(crate) fn diagnose(
         fi.resources.push(ctx.resource(*first));
         fi.locations = locations;
         fi.goroutines = gids;
-        fi.count = n as u64;
+        fi.count = n;
+        // A group all of whose members are reported is explained (a group
+        // with live members too stays open to the other passes).
+        for (gi, ms) in &o.groups {
+            if ms.len() == groups[*gi].members.len() && groups[*gi].count == ms.len() as u64 {
+                explained[*gi] = Some(out.len());
+            }
+        }
         out.push(fi);
     }
 
@@ -963,6 +1056,18 @@ fn leaky_locks_for(
         }
     }
     out
+}
+
+/// `T.field` for a one-level `root.field` whose root has the named type `T`
+/// at `line` of `file` (a receiver, parameter, local or package variable).
+fn typed_class(src: &mut dyn Sources, file: &str, line: u32, expr: &str) -> Option<String> {
+    let root = gostuck_source::root_ident(expr)?;
+    let field = expr.trim().strip_prefix(root)?.strip_prefix('.')?;
+    if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let t = src.file(file)?.type_of(line, root)?;
+    Some(format!("{t}.{field}"))
 }
 
 /// Channels that fire by themselves or by someone outside the dump: timers,

@@ -165,12 +165,23 @@ pub fn uses_args(function: &str) -> bool {
     address_function(function).is_some()
 }
 
-/// Whether a function name (as printed) is a function literal's:
-/// `pkg.F.func2`, `pkg.(*T).M.func1.3`.
-fn is_closure(function: &str) -> bool {
-    let last = function.rsplit('.').next().unwrap_or("");
+/// How deeply nested the function literal a function name (as printed)
+/// names is: `pkg.F` 0, `pkg.F.func2` 1, `pkg.(*T).M.func1.3` 2.
+fn closure_depth(function: &str) -> usize {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    last.strip_prefix("func").is_some_and(digits) || (digits(last) && function.contains(".func"))
+    let mut n = 0;
+    for part in function.rsplit('.') {
+        if part.strip_prefix("func").is_some_and(digits) {
+            n += 1;
+            // `funcN` is the outermost literal's part.
+            return n;
+        }
+        if !digits(part) {
+            return 0;
+        }
+        n += 1;
+    }
+    0
 }
 
 fn first_arg(args: &str) -> Option<&str> {
@@ -522,10 +533,10 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         // literal's entry (preempted in its prologue): it holds nothing yet,
         // and the holds of the function around the literal belong to that
         // function's frame, if it is on a stack at all.
-        let at_entry = is_closure(d.str(f.function))
-            && sf
-                .function_starting(f.line)
-                .is_some_and(|l| l.name == "func literal");
+        // (Only the frame's own literal: as deeply nested as its name says,
+        // not one that starts on the line where the closure is blocked.)
+        let depth = closure_depth(d.str(f.function));
+        let at_entry = depth > 0 && sf.literal_depth_starting(f.line) == Some(depth);
         if !at_entry {
             facts
                 .held

@@ -18,8 +18,14 @@
 //! lock no goroutine holds.
 //!
 //! Only `sync.Mutex` (an RWMutex's readers wait on another of its fields), and
-//! only values the runtime vouches for (printed without `?`). Anything not
-//! known makes the class undecided: no finding rather than a guess.
+//! only values the runtime vouches for (printed without `?`). The offset must
+//! be the same for at least two receivers and small (a mutex field held by
+//! value; a `*sync.Mutex` field gives a different difference per copy). A
+//! receiver the method reassigns is not used (the traceback prints its value
+//! at entry). Anything not known makes the class undecided: a holder of a
+//! class that only loosely matches (`mu` for `T.mu`), a holder that cannot be
+//! placed, or any goroutine whose source is missing. No finding rather than
+//! a guess.
 
 use std::collections::{HashMap, HashSet};
 
@@ -36,6 +42,9 @@ pub(crate) struct Orphans {
     /// The mutex addresses, sorted.
     pub addresses: Vec<u64>,
 }
+
+/// A field's offset is below this (a mutex held by value in a struct).
+const OFFSET_MAX: i128 = 1 << 12;
 
 fn hex(s: &str) -> Option<u64> {
     u64::from_str_radix(s.strip_prefix("0x")?, 16).ok()
@@ -58,11 +67,12 @@ fn on_receiver(d: &Dump, m: usize, k: usize, expr: &str, src: &mut dyn Sources) 
         return false;
     };
     let name = d.str(frame.function);
-    // `pkg.(*T).Method`, not `pkg.(*T).Method.func1`.
+    // `pkg.(*T).Method`, not `pkg.(*T).Method.func1`; not a generic type's
+    // method, whose first argument is its dictionary.
     let Some((_, method)) = name.rsplit_once(").") else {
         return false;
     };
-    if !name.contains(".(*") || method.contains('.') {
+    if !name.contains(".(*") || method.contains('.') || name.contains('[') {
         return false;
     }
     let Some(root) = root_ident(expr) else {
@@ -79,8 +89,14 @@ fn on_receiver(d: &Dump, m: usize, k: usize, expr: &str, src: &mut dyn Sources) 
     let Some(sf) = src.file(d.str(frame.file)) else {
         return false;
     };
-    sf.function_at(frame.line)
-        .is_some_and(|f| f.has_receiver && f.params.first().map(String::as_str) == Some(root))
+    // The receiver as printed is its value at entry: not if the method
+    // assigns to it (or declares a local of that name).
+    sf.function_at(frame.line).is_some_and(|f| {
+        f.has_receiver
+            && f.params.first().map(String::as_str) == Some(root)
+            && !f.locals.iter().any(|l| l == root)
+            && !f.assigns.iter().any(|(l, _, _)| l == root)
+    })
 }
 
 fn plain_mutex_wait(f: &Facts) -> bool {
@@ -101,12 +117,18 @@ pub(crate) fn orphaned_copies(
         .filter(|&&g| plain_mutex_wait(&facts[g]))
         .filter_map(|&g| facts[g].class.as_deref())
         .collect();
-    if classes.is_empty() {
+    // A goroutine without source may hold anything.
+    if classes.is_empty()
+        || facts
+            .iter()
+            .any(|f| f.user_frame.is_some() && !f.has_source)
+    {
         return Vec::new();
     }
-    // Field offsets, from waiters on a field of their own receiver (`None`:
-    // two waiters disagree).
-    let mut offset: HashMap<&str, Option<i128>> = HashMap::new();
+    // Field offsets, from waiters on a field of their own receiver: the
+    // offset and the receivers that gave it (`None`: two waiters disagree,
+    // or it is out of range).
+    let mut offset: HashMap<&str, Option<(i128, HashSet<u64>)>> = HashMap::new();
     for (g, f) in facts.iter().enumerate() {
         let (Some(class), Some(expr), Some(k)) =
             (f.class.as_deref(), f.expr.as_deref(), f.user_frame)
@@ -131,22 +153,40 @@ pub(crate) fn orphaned_copies(
                 continue;
             };
             let off = i128::from(w) - i128::from(r);
-
-            let e = offset.entry(class).or_insert(Some(off));
-            if *e != Some(off) {
-                *e = None;
+            let e = offset
+                .entry(class)
+                .or_insert_with(|| Some((off, HashSet::new())));
+            match e {
+                Some((o, rs)) if *o == off && (0..OFFSET_MAX).contains(&off) => {
+                    rs.insert(r);
+                }
+                _ => *e = None,
             }
         }
     }
     // Held addresses per class (`None`: some holder cannot be placed).
     let mut held: HashMap<&str, Option<HashSet<u64>>> = HashMap::new();
     for (g, f) in facts.iter().enumerate() {
-        for h in f.held.iter().filter(|h| classes.contains(h.class.as_str())) {
-            let class = h.class.as_str();
+        for h in &f.held {
+            // A class that only loosely matches (the graph joins `mu` and
+            // `T.mu`) may be the same mutex: undecided.
+            for &c in &classes {
+                if c != h.class && gostuck_source::same_class(c, &h.class) {
+                    held.insert(c, None);
+                }
+            }
+            let Some(&class) = classes.get(h.class.as_str()) else {
+                continue;
+            };
             let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
             let Some(set) = entry.as_mut() else { continue };
             let placed = (|| {
-                let off = (*offset.get(class)?)?;
+                let (off, receivers) = offset.get(class)?.as_ref()?;
+                let off = *off;
+                // Two copies at least agree on the offset.
+                if receivers.len() < 2 {
+                    return None;
+                }
                 if h.read || h.once {
                     return None;
                 }

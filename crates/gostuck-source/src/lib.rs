@@ -114,6 +114,28 @@ impl SourceFile {
             .filter(move |f| f.start_line <= line && line <= f.end_line)
     }
 
+    /// For the innermost function literal whose first line is `start`: how
+    /// many literals it is nested in, itself included (1 for a literal in a
+    /// declared function). The compiler names it with as many `.funcN` /
+    /// `.N` parts.
+    pub fn literal_depth_starting(&self, start: u32) -> Option<usize> {
+        let lit = self
+            .functions
+            .iter()
+            .filter(|f| f.start_line == start && f.name == "func literal")
+            .min_by_key(|f| f.end_line - f.start_line)?;
+        Some(
+            self.functions
+                .iter()
+                .filter(|f| {
+                    f.name == "func literal"
+                        && f.start_line <= lit.start_line
+                        && lit.end_line <= f.end_line
+                })
+                .count(),
+        )
+    }
+
     /// The function (declaration, method or literal) whose first line is
     /// `start` (the innermost, should several start there).
     pub fn function_starting(&self, start: u32) -> Option<&FunctionInfo> {

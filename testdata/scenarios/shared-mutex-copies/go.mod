@@ -1,0 +1,3 @@
+module shared-mutex-copies
+
+go 1.21

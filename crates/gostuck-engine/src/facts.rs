@@ -889,3 +889,21 @@ fn is_accept_loop(function: &str) -> bool {
         || function.ends_with(").ListenAndServeTLS")
         || function.ends_with(").ServeTLS")
 }
+
+#[cfg(test)]
+mod closure_tests {
+    use super::closure_depth;
+
+    #[test]
+    fn closure_depth_counts_the_literal_parts() {
+        assert_eq!(closure_depth("main.F"), 0);
+        assert_eq!(closure_depth("main.(*T).M"), 0);
+        assert_eq!(closure_depth("main.F.func2"), 1);
+        assert_eq!(closure_depth("main.(*T).M.func1"), 1);
+        assert_eq!(closure_depth("main.F.func1.3"), 2);
+        assert_eq!(closure_depth("main.F.func1.2.1"), 3);
+        // A `go` statement's wrapper is not a literal of the source.
+        assert_eq!(closure_depth("main.main.gowrap1"), 0);
+        assert_eq!(closure_depth("main.F.1"), 0);
+    }
+}

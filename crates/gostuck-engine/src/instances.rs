@@ -262,3 +262,20 @@ pub(crate) fn orphaned_copies(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_arguments_the_runtime_vouches_for_are_read() {
+        assert_eq!(
+            first_arg("0x4baeef7e160, {0x4baef2e3fb0?, 0x0?}"),
+            Some(0x4baeef7e160)
+        );
+        assert_eq!(first_arg("0x4baeef7e160?, 0x1"), None);
+        assert_eq!(first_arg(""), None);
+        assert_eq!(first_arg("{0x1, 0x2}"), None);
+        assert_eq!(first_arg("0xzz"), None);
+    }
+}

@@ -93,6 +93,18 @@ pub fn read_options(exact: bool) -> ReadOptions {
 /// ones). Above it, dropping arguments keeps big dumps fast and small.
 const ALL_ARGS_MAX: u64 = 64 << 20;
 
+/// `opts`, keeping every frame's arguments for an input of `len` bytes up to
+/// [`ALL_ARGS_MAX`].
+fn for_size(opts: &ReadOptions, len: u64) -> ReadOptions {
+    if len <= ALL_ARGS_MAX {
+        ReadOptions {
+            keep_args: KeepArgs::All,
+        }
+    } else {
+        opts.clone()
+    }
+}
+
 /// Reads one input: a file (memory-mapped) or `-` (stdin, streamed).
 pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if path == "-" {
@@ -107,15 +119,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if len == 0 {
         bail!("{path}: file is empty");
     }
-    let all_args;
-    let opts = if len <= ALL_ARGS_MAX {
-        all_args = ReadOptions {
-            keep_args: KeepArgs::All,
-        };
-        &all_args
-    } else {
-        opts
-    };
+    let opts = &for_size(opts, len);
     // SAFETY: the map is read-only and lives only for this call; a file truncated
     // underneath us could fault, which is the accepted trade-off of every mmap reader.
     match unsafe { memmap2::Mmap::map(&file) } {
@@ -198,7 +202,8 @@ fn release_pages(_: &memmap2::Mmap, _: std::ops::Range<usize>) {}
 /// Reads dumps and scheduler traces from bytes in memory.
 pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<ReadResult> {
     let sched = gostuck_sched::contains_trace(bytes).then(|| gostuck_sched::parse_bytes(bytes));
-    combine(gostuck_dump::read_bytes(bytes, opts), sched)
+    let opts = for_size(opts, bytes.len() as u64);
+    combine(gostuck_dump::read_bytes(bytes, &opts), sched)
 }
 
 fn combine(

@@ -251,22 +251,39 @@ fn sift_up(h: &mut [Head], mut i: usize) -> usize {
 }
 
 #[inline]
-fn sift_down(h: &mut [Head], mut i: usize) {
+fn sift_down(h: &mut [Head], i: usize) {
+    if let Some(&Head { time, idx }) = h.get(i) {
+        sift_down_with(h, i, time, idx);
+    }
+}
+
+/// Puts `Head { time, idx }` at `h[i]` and sifts it down: the same moves as
+/// swapping it down child by child (so the same heap, ties included), but
+/// the entry stays in registers and each child moves up with one store.
+/// (Swapping reloaded `h[i]` right after the caller stored its time: a
+/// 16-byte load over an 8-byte store, which stalls; ~18 % of the reader.)
+#[inline(always)]
+fn sift_down_with(h: &mut [Head], mut i: usize, time: Time, idx: usize) {
+    let n = h.len();
     loop {
-        let mut m = i;
-        let mut min_t = if i < h.len() { h[i].time } else { i64::MAX };
-        for c in [2 * i + 1, 2 * i + 2] {
-            if c < h.len() && h[c].time < min_t {
-                min_t = h[c].time;
-                m = c;
-            }
+        let l = 2 * i + 1;
+        if l >= n {
+            break;
+        }
+        let (mut m, mut min_t) = (i, time);
+        if h[l].time < min_t {
+            (m, min_t) = (l, h[l].time);
+        }
+        if l + 1 < n && h[l + 1].time < min_t {
+            m = l + 1;
         }
         if m == i {
-            return;
+            break;
         }
-        h.swap(i, m);
+        h[i] = h[m];
         i = m;
     }
+    h[i] = Head { time, idx };
 }
 
 fn heap_insert(h: &mut Vec<Head>, c: Head) {
@@ -619,15 +636,16 @@ impl<R: BufRead> Reader<R> {
             ($ev:expr) => {{
                 let ev: BaseEvent = $ev;
                 let t = ev.time;
-                f[0].time = t;
                 if t > bound || order.out_len >= RUN_MAX {
                     c.ev = ev;
-                    sift_down(f, 0);
+                    let idx = f[0].idx;
+                    sift_down_with(f, 0, t, idx);
                     break;
                 }
                 // (Advanced, the event needs no place in the cursor.)
                 if !order.fast_advance(&ev, m, &mut ms, table, self.gen_no, ev_offset) {
                     c.ev = ev;
+                    f[0].time = t;
                     break;
                 }
             }};

@@ -21,6 +21,9 @@ use crate::table::{OwnedFrame, Stack};
 /// generation's stacks from 1); a lying ID cannot make it grow beyond.
 const STACKS_DENSE: u64 = 1 << 16;
 
+/// Entries of [`Analyzer`]'s reason cache (a power of two).
+const REASON_CACHE: usize = 16;
+
 /// A stack copied out of the trace (shared: identical stacks of a
 /// generation are stored once).
 pub type SharedStack = Arc<[OwnedFrame]>;
@@ -167,6 +170,42 @@ pub struct GoroutineInfo {
     pub intervals: Vec<BlockInterval>,
     /// The duration of the shortest interval in `intervals` (when full).
     shortest_kept: Time,
+    /// While events come in: `stack`, `reason`, `blocked` and
+    /// `last_unblock` as handles into the analyzer's [`Stores`];
+    /// [`Analyzer::finish`] fills those fields from them.
+    h: Handles,
+}
+
+/// The hot per-goroutine fields as handles: no reference counting, string
+/// compare or string copy per event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Handles {
+    /// [`Stores::stack`] handle of `stack`.
+    stack: u32,
+    /// [`Stores::reason`] handle of `reason`.
+    reason: u32,
+    /// `blocked`: nanoseconds by reason handle.
+    blocked: Vec<(u32, Time)>,
+    /// `last_unblock`: time, unblocker, its stack handle.
+    last_unblock: Option<(Time, GoId, u32)>,
+}
+
+/// What handles point to: stacks (handle `h` is `stacks[h - 1]`, 0 none)
+/// and block reasons (handle `h` is `reasons[h - 1]`, 0 "").
+#[derive(Default)]
+struct Stores {
+    stacks: Vec<SharedStack>,
+    reasons: Vec<String>,
+}
+
+impl Stores {
+    fn stack(&self, h: u32) -> Option<SharedStack> {
+        h.checked_sub(1).map(|i| self.stacks[i as usize].clone())
+    }
+
+    fn reason(&self, h: u32) -> &str {
+        h.checked_sub(1).map_or("", |i| &self.reasons[i as usize])
+    }
 }
 
 impl GoroutineInfo {
@@ -197,13 +236,14 @@ impl GoroutineInfo {
             current_block: None,
             intervals: Vec::new(),
             shortest_kept: 0,
+            h: Handles::default(),
         }
     }
 
     /// Closes the blocking interval that began at `self.since` (reason and
-    /// stack in `self.reason`/`self.stack`), keeping the longest `max`. The
-    /// interval is only built when it is kept.
-    fn close_block(&mut self, now: Time, by: Option<GoId>, stack: Option<SharedStack>, max: usize) {
+    /// stack in the handles), keeping the longest `max`. The interval is
+    /// only built when it is kept.
+    fn close_block(&mut self, now: Time, by: Option<GoId>, ustack: u32, max: usize, st: &Stores) {
         if max == 0 {
             return;
         }
@@ -225,10 +265,10 @@ impl GoroutineInfo {
         self.intervals.push(BlockInterval {
             start: self.since,
             end: Some(now),
-            reason: self.reason.clone(),
-            stack: self.stack.clone(),
+            reason: st.reason(self.h.reason).to_owned(),
+            stack: st.stack(self.h.stack),
             unblocked_by: by,
-            unblock_stack: stack,
+            unblock_stack: st.stack(ustack),
         });
         if self.intervals.len() >= max {
             self.shortest_kept = self
@@ -277,12 +317,13 @@ impl GoroutineInfo {
             GoState::Running => self.running += d,
             GoState::Runnable => self.runnable += d,
             GoState::Syscall => self.syscall += d,
-            GoState::Waiting => match self.blocked.get_mut(self.reason.as_str()) {
-                Some(t) => *t += d,
-                None => {
-                    self.blocked.insert(self.reason.clone(), d);
+            GoState::Waiting => {
+                let r = self.h.reason;
+                match self.h.blocked.iter_mut().find(|(x, _)| *x == r) {
+                    Some((_, t)) => *t += d,
+                    None => self.h.blocked.push((r, d)),
                 }
-            },
+            }
             GoState::Undetermined | GoState::NotExist => {}
         }
     }
@@ -370,11 +411,20 @@ pub struct Analyzer {
     /// `a.goroutines`.
     gs: IdMap<GoroutineInfo>,
     opts: AnalyzerOptions,
-    /// The current generation's stacks, shared, by stack ID (dense in the
-    /// traces the runtime writes; larger IDs go to `stacks_sparse`).
-    stacks: Vec<Option<SharedStack>>,
-    stacks_sparse: FxHashMap<u64, SharedStack>,
+    st: Stores,
+    /// The current generation's stacks' handles by stack ID (0: not seen
+    /// yet; dense in the traces the runtime writes, larger IDs go to
+    /// `stacks_sparse`).
+    stacks: Vec<u32>,
+    stacks_sparse: FxHashMap<u64, u32>,
     stacks_gen: u64,
+    /// Reason handles by text, and for the current generation a small
+    /// direct-mapped cache by the address and length of the table's string
+    /// (the table does not change while its generation lasts), which spares
+    /// hashing the text.
+    reason_ids: FxHashMap<String, u32>,
+    reason_cache: [(usize, usize, u32); REASON_CACHE],
+    reasons_gen: u64,
 }
 
 impl Analyzer {
@@ -396,34 +446,91 @@ impl Analyzer {
         self.a.events
     }
 
-    fn share(&mut self, s: Option<Stack<'_>>) -> Option<SharedStack> {
-        let s = s?;
+    /// The handle of a stack (0: none), copying it out of the trace the
+    /// first time its generation uses it.
+    fn share(&mut self, s: Option<Stack<'_>>) -> u32 {
+        let Some(s) = s else { return 0 };
         if s.id() == 0 {
-            return None;
+            return 0;
         }
         if s.generation() != self.stacks_gen {
-            self.stacks.clear();
-            self.stacks_sparse.clear();
-            self.stacks_gen = s.generation();
+            self.new_stack_generation(s.generation());
         }
         let id = s.id();
-        if id < STACKS_DENSE {
+        let slot = if id < STACKS_DENSE {
             let i = id as usize;
             if i >= self.stacks.len() {
-                self.stacks.resize(i + 1, None);
+                self.stacks.resize(i + 1, 0);
             }
-            return Some(
-                self.stacks[i]
-                    .get_or_insert_with(|| s.to_owned_frames().into())
-                    .clone(),
-            );
+            &mut self.stacks[i]
+        } else {
+            self.stacks_sparse.entry(id).or_insert(0)
+        };
+        if *slot == 0 {
+            let Ok(h) = u32::try_from(self.st.stacks.len() + 1) else {
+                return 0;
+            };
+            self.st.stacks.push(s.to_owned_frames().into());
+            *slot = h;
         }
-        Some(
-            self.stacks_sparse
-                .entry(id)
-                .or_insert_with(|| s.to_owned_frames().into())
-                .clone(),
-        )
+        *slot
+    }
+
+    /// A new generation's stack IDs: forgets the old ones and keeps only the
+    /// stacks goroutines still refer to (memory stays bounded however many
+    /// generations the trace has).
+    #[cold]
+    fn new_stack_generation(&mut self, gen: u64) {
+        self.stacks.clear();
+        self.stacks_sparse.clear();
+        self.stacks_gen = gen;
+        let old = std::mem::take(&mut self.st.stacks);
+        let mut remap = vec![0u32; old.len() + 1];
+        let kept = &mut self.st.stacks;
+        let mut keep = |h: &mut u32| {
+            if *h != 0 {
+                let i = *h as usize;
+                if remap[i] == 0 {
+                    kept.push(old[i - 1].clone());
+                    remap[i] = kept.len() as u32;
+                }
+                *h = remap[i];
+            }
+        };
+        for g in self.gs.values_mut() {
+            keep(&mut g.h.stack);
+            if let Some((_, _, h)) = &mut g.h.last_unblock {
+                keep(h);
+            }
+        }
+    }
+
+    /// The handle of a block reason of generation `gen` (0: "").
+    fn reason(&mut self, gen: u64, r: &str) -> u32 {
+        if r.is_empty() {
+            return 0;
+        }
+        if gen != self.reasons_gen {
+            self.reason_cache = Default::default();
+            self.reasons_gen = gen;
+        }
+        let (addr, len) = (r.as_ptr() as usize, r.len());
+        let slot = (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) % REASON_CACHE;
+        let (a, l, h) = self.reason_cache[slot];
+        if a == addr && l == len {
+            return h;
+        }
+        let h = match self.reason_ids.get(r) {
+            Some(&h) => h,
+            None => {
+                self.st.reasons.push(r.to_owned());
+                let h = self.st.reasons.len() as u32;
+                self.reason_ids.insert(r.to_owned(), h);
+                h
+            }
+        };
+        self.reason_cache[slot] = (addr, len, h);
+        h
     }
 
     #[inline]
@@ -449,8 +556,9 @@ impl Analyzer {
                     // statement) and unblocks (the unblocker) only.
                     let needed = from == GoState::NotExist
                         || (from == GoState::Waiting && to == GoState::Runnable);
-                    let ev_stack = if needed { self.share(ev.stack()) } else { None };
-                    self.transition(ev, id, from, to, st.reason, stack, ev_stack);
+                    let ev_stack = if needed { self.share(ev.stack()) } else { 0 };
+                    let reason = self.reason(ev.generation(), st.reason);
+                    self.transition(ev, id, from, to, reason, stack, ev_stack);
                 }
             }
             Details::TaskBegin(t) => {
@@ -522,19 +630,22 @@ impl Analyzer {
         id: GoId,
         from: GoState,
         to: GoState,
-        reason: &str,
-        stack: Option<SharedStack>,
-        ev_stack: Option<SharedStack>,
+        reason: u32,
+        stack: u32,
+        ev_stack: u32,
     ) {
         let now = ev.time();
         let by = ev.goroutine();
         let start = self.a.start;
         let max = self.opts.max_intervals;
-        let g = self.g(id, now);
+        let st = &self.st;
+        let g = self
+            .gs
+            .get_or_insert_with(id, || GoroutineInfo::new(id, now));
         if from == GoState::Waiting && to != GoState::Waiting {
             let unblocker = (to == GoState::Runnable).then_some(by);
-            let ustack = unblocker.and(ev_stack.clone());
-            g.close_block(now, unblocker, ustack, max);
+            let ustack = if unblocker.is_some() { ev_stack } else { 0 };
+            g.close_block(now, unblocker, ustack, max, st);
         }
         if to == GoState::Running && from != GoState::Running && g.first_running.is_none() {
             g.first_running = Some(now);
@@ -552,13 +663,13 @@ impl Analyzer {
             GoState::NotExist => {
                 g.created_at = Some(now);
                 g.created_by = by;
-                g.start_stack = stack.clone();
-                g.creation_stack = ev_stack.clone();
+                g.start_stack = st.stack(stack);
+                g.creation_stack = st.stack(ev_stack);
                 g.since = now;
             }
             _ if from == to => {
-                if stack.is_some() {
-                    g.stack = stack;
+                if stack != 0 {
+                    g.h.stack = stack;
                 }
                 return;
             }
@@ -574,22 +685,15 @@ impl Analyzer {
         match to {
             GoState::NotExist => g.ended_at = Some(now),
             GoState::Waiting | GoState::Runnable if from == GoState::Running => {
-                if g.reason != reason {
-                    g.reason.clear();
-                    g.reason.push_str(reason);
-                }
-                g.stack = stack;
+                g.h.reason = reason;
+                g.h.stack = stack;
             }
-            GoState::Syscall if from == GoState::Running => g.stack = stack,
+            GoState::Syscall if from == GoState::Running => g.h.stack = stack,
             GoState::Runnable if from == GoState::Waiting => {
                 *g.unblocked_by.entry(by).or_default() += 1;
-                g.last_unblock = Some(Unblock {
-                    time: now,
-                    by,
-                    stack: ev_stack,
-                });
+                g.h.last_unblock = Some((now, by, ev_stack));
             }
-            _ if from == GoState::Undetermined && stack.is_some() => g.stack = stack,
+            _ if from == GoState::Undetermined && stack != 0 => g.h.stack = stack,
             _ => {}
         }
     }
@@ -598,8 +702,22 @@ impl Analyzer {
     pub fn finish(mut self) -> Analysis {
         let end = self.a.end;
         self.a.goroutines.extend(self.gs.drain());
+        let st = &self.st;
         for g in self.a.goroutines.values_mut() {
             g.account(end);
+            let h = std::mem::take(&mut g.h);
+            g.stack = st.stack(h.stack);
+            g.reason = st.reason(h.reason).to_owned();
+            g.blocked = h
+                .blocked
+                .iter()
+                .map(|&(r, t)| (st.reason(r).to_owned(), t))
+                .collect();
+            g.last_unblock = h.last_unblock.map(|(time, by, s)| Unblock {
+                time,
+                by,
+                stack: st.stack(s),
+            });
             if g.state == GoState::Waiting {
                 g.current_block = Some(BlockInterval {
                     start: g.since,
@@ -628,4 +746,57 @@ pub fn analyze_with<R: BufRead>(reader: Reader<R>, opts: AnalyzerOptions) -> Res
         an.event(ev);
     }
     Ok(an.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack store holds the current generation's stacks and those of
+    /// earlier generations that goroutines referred to at the last
+    /// generation change (at most two per goroutine): a trace of many
+    /// generations does not accumulate the old ones.
+    #[test]
+    fn the_stack_store_keeps_only_stacks_in_use() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/captured/go1.27.3/traces/gens.trace"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let mut r = Reader::new(&bytes[..]).unwrap();
+        let mut an = Analyzer::new();
+        let (mut gens_seen, mut last_gen) = (0, 0);
+        let mut stored_at_change = Vec::new();
+        while let Some(ev) = r.read_event_ref().unwrap() {
+            an.event(ev);
+            let current = an
+                .stacks
+                .iter()
+                .chain(an.stacks_sparse.values())
+                .filter(|&&h| h != 0)
+                .count();
+            let goroutines = an.gs.values_mut().count();
+            assert!(
+                an.st.stacks.len() <= current + 2 * goroutines,
+                "{} stacks stored, {current} of this generation, {goroutines} goroutines",
+                an.st.stacks.len(),
+            );
+            if an.stacks_gen != last_gen {
+                last_gen = an.stacks_gen;
+                gens_seen += 1;
+                stored_at_change.push(an.st.stacks.len());
+            }
+        }
+        // Right after a change only the kept stacks (and at most the
+        // changing event's own two) are stored.
+        for (i, &n) in stored_at_change.iter().enumerate().skip(1) {
+            assert!(
+                n <= 2 * an.gs.values_mut().count() + 2,
+                "generation {i}: {n} stacks"
+            );
+        }
+        assert!(gens_seen >= 3, "the trace has {gens_seen} generations");
+        let a = an.finish();
+        assert!(a.goroutines.values().any(|g| g.stack.is_some()));
+    }
 }

@@ -263,6 +263,14 @@ impl<V> IdMap<V> {
         self.get_mut(id).expect("inserted")
     }
 
+    /// Every value, mutably (in no particular order).
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> + '_ {
+        self.dense
+            .iter_mut()
+            .filter_map(Option::as_mut)
+            .chain(self.sparse.values_mut())
+    }
+
     /// Every entry, emptying the map (in no particular order).
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = (i64, V)> + '_ {
         let dense = self

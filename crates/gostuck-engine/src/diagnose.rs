@@ -271,10 +271,21 @@ pub(crate) fn diagnose(
         } else {
             format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
         };
-        let fix = if all_locks {
-            "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time."
-        } else {
-            "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting."
+        // A sync.Once in the cycle: its Do is the "lock" one side holds.
+        let held = || comp.iter().flat_map(|&g| facts[g].held.iter());
+        let once_fix = held()
+            .find(|h| h.once)
+            .zip(held().find(|h| !h.once))
+            .map(|(o, m)| {
+                let (o, m) = (o.shown(), m.shown());
+                format!(
+                    "`{o}` keeps the Once locked while its function runs, and every other caller waits until the function returns: do not call `{o}` while holding `{m}` if the function needs `{m}` too; call `{o}` before locking `{m}`, or release `{m}` first."
+                )
+            });
+        let fix = match &once_fix {
+            Some(f) if all_locks => f.as_str(),
+            _ if all_locks => "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time.",
+            _ => "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting.",
         };
         // The goroutineleak detector (Go 1.26+) proves the members can never run.
         let proven = comp.iter().all(|&g| {

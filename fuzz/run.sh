@@ -15,6 +15,11 @@ shift || true
 TARGETS=("$@")
 cd "$HERE"
 export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "fuzz/run.sh: cargo-fuzz is missing (cargo install cargo-fuzz)" >&2
+  exit 3
+fi
+mkdir -p target
 # Inputs up to 16 KiB: twice read()'s 8 KiB detection window, small enough to
 # keep executions fast (the readers work line by line; size adds little).
 MAX_LEN="${MAX_LEN:-16384}"

@@ -269,6 +269,30 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                         }
                     }
                 }
+                // Named results are locals of the body.
+                let mut locals = Vec::new();
+                if let Some(list) = n
+                    .child_by_field_name("result")
+                    .filter(|r| r.kind() == "parameter_list")
+                {
+                    let mut c = list.walk();
+                    for decl in list.named_children(&mut c) {
+                        let mut c2 = decl.walk();
+                        let names: Vec<String> = decl
+                            .children_by_field_name("name", &mut c2)
+                            .map(|x| text(x, src).to_string())
+                            .collect();
+                        if let Some(t) = decl
+                            .child_by_field_name("type")
+                            .and_then(|t| named_type(text(t, src)))
+                        {
+                            for n in &names {
+                                types.push((n.clone(), t.clone()));
+                            }
+                        }
+                        locals.extend(names);
+                    }
+                }
                 let mut f = FunctionInfo {
                     name,
                     start_line: line(n),
@@ -285,7 +309,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     return_exprs: Vec::new(),
                     assigns: Vec::new(),
                     types,
-                    locals: Vec::new(),
+                    locals,
                     stop_guards: Vec::new(),
                 };
                 let mut ctx = Ctx {
@@ -565,11 +589,32 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             }
         }
         "expression_switch_statement" | "type_switch_statement" => {
+            // switch v := x.(type): v is a local of every clause.
+            if let Some(alias) = n.child_by_field_name("alias") {
+                let mut c = alias.walk();
+                f.locals.extend(
+                    alias
+                        .named_children(&mut c)
+                        .map(|x| text(x, src).to_string()),
+                );
+            }
             let saved = *ctx;
             ctx.break_target = Some((end_line(n), false));
             walk_children(n, src, f, ctx);
             *ctx = saved;
             return;
+        }
+        "receive_statement" => {
+            // case v, ok := <-ch: declares v and ok (with `=` they exist already).
+            let mut c = n.walk();
+            let declares = n.children(&mut c).any(|ch| ch.kind() == ":=");
+            if let Some(left) = n.child_by_field_name("left").filter(|_| declares) {
+                let mut c = left.walk();
+                f.locals.extend(
+                    left.named_children(&mut c)
+                        .map(|x| text(x, src).to_string()),
+                );
+            }
         }
         "send_statement" => {
             if let Some(ch) = n.child_by_field_name("channel") {

@@ -399,3 +399,43 @@ func (c *Cache) drain(jobs []int) {
         "{held:?}"
     );
 }
+
+/// Names a function declares shadow package-level variables: type-switch
+/// bindings, variables a select case declares, named results. (A binding
+/// with `=` assigns an existing variable and shadows nothing.)
+#[test]
+fn type_switch_select_and_result_bindings_shadow_globals() {
+    let src = b"package main
+var cache Cache
+func a(x any) {
+	switch cache := x.(type) {
+	default:
+		_ = cache
+	}
+}
+func b(ch chan *Other) {
+	select {
+	case cache := <-ch:
+		_ = cache
+	}
+}
+func c() (cache *Other) {
+	return nil
+}
+func d(ch chan Cache) {
+	select {
+	case cache = <-ch:
+	}
+	_ = cache
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    assert_eq!(f.type_of(6, "cache"), None, "type switch binding");
+    assert_eq!(f.type_of(12, "cache"), None, "select case binding");
+    assert_eq!(f.type_of(16, "cache"), Some("Other"), "named result");
+    assert_eq!(
+        f.type_of(22, "cache"),
+        Some("Cache"),
+        "`=` declares nothing"
+    );
+}

@@ -105,11 +105,21 @@ fn for_size(opts: &ReadOptions, len: u64) -> ReadOptions {
     }
 }
 
-/// Reads one input: a file (memory-mapped) or `-` (stdin, streamed).
+/// Reads one input: a file (memory-mapped) or `-` (stdin: read into memory
+/// when it ends within [`ALL_ARGS_MAX`] bytes, so it is read like a file of
+/// that size, else streamed on from what was read).
 pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if path == "-" {
-        let stdin = io::stdin();
-        let mut sniff = SchedSniffer::new(stdin.lock());
+        let mut stdin = io::stdin().lock();
+        let mut head = Vec::new();
+        (&mut stdin)
+            .take(ALL_ARGS_MAX + 1)
+            .read_to_end(&mut head)
+            .context("standard input")?;
+        if head.len() as u64 <= ALL_ARGS_MAX && !head.is_empty() {
+            return read_bytes(&head, opts).context("standard input");
+        }
+        let mut sniff = SchedSniffer::new(io::Cursor::new(head).chain(stdin));
         let dumps = gostuck_dump::read(&mut sniff, opts);
         let sched = sniff.finish();
         return combine(dumps, sched).context("standard input");

@@ -545,6 +545,44 @@ fn standard_input_is_read_when_the_input_is_a_dash() {
     assert_eq!(r["goroutines"]["total"], 3);
 }
 
+/// A dump piped in is read like the same file: the copy of a component left
+/// locked among healthy copies, which needs every frame's arguments, is found
+/// from standard input too (the report differs only in the input's path).
+#[test]
+fn standard_input_gets_the_same_report_as_the_file() {
+    let root = repo();
+    for v in ["go1.21.13", "go1.27.3"] {
+        for scenario in ["stuck-copy-lock", "shared-mutex-copies"] {
+            let file = format!("testdata/captured/{v}/{scenario}.txt");
+            let args = ["--source", "testdata/scenarios", "--format", "json"];
+            let (_, from_file, _) = gostuck(&[&["analyze", &file][..], &args[..]].concat());
+            let mut child = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+                .current_dir(&root)
+                .env("NO_COLOR", "1")
+                .args([&["analyze", "-"][..], &args[..]].concat())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            let dump = std::fs::read(root.join(&file)).unwrap();
+            child.stdin.take().unwrap().write_all(&dump).unwrap();
+            let out = child.wait_with_output().unwrap();
+            let from_stdin = String::from_utf8(out.stdout).unwrap();
+            let r: Value = serde_json::from_str(&from_stdin).unwrap();
+            assert!(
+                !r["findings"].as_array().unwrap().is_empty(),
+                "{v} {scenario}: {r}"
+            );
+            assert_eq!(
+                from_stdin.replace("\"path\": \"-\"", &format!("\"path\": \"{file}\"")),
+                from_file,
+                "{v} {scenario}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_finding_kind_is_documented_and_explained() {
     let doc = std::fs::read_to_string(repo().join("docs/findings.md")).unwrap();

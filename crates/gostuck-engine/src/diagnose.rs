@@ -607,6 +607,8 @@ pub(crate) fn diagnose(
     let candidates: Vec<usize> = (0..facts.len())
         .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
         .collect();
+    // Members of groups that a finding covers only in part.
+    let mut reported_in_part: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
     let copies = crate::instances::orphaned_copies(d, groups, &facts, &candidates, src);
     // Goroutine → group and ID → goroutine, only when there is something to
     // report (a million-goroutine dump seldom has).
@@ -768,10 +770,13 @@ pub(crate) fn diagnose(
         fi.goroutines = gids;
         fi.count = n;
         // A group all of whose members are reported is explained (a group
-        // with live members too stays open to the other passes).
+        // with live members too stays open to the other passes, for the
+        // members not reported here).
         for (gi, ms) in &o.groups {
             if ms.len() == groups[*gi].members.len() && groups[*gi].count == ms.len() as u64 {
                 explained[*gi] = Some(out.len());
+            } else {
+                reported_in_part[*gi].extend(ms.iter().copied());
             }
         }
         out.push(fi);
@@ -848,16 +853,38 @@ pub(crate) fn diagnose(
                     f.missing.join(", ")
                 )
             };
+            // Members another finding already reports are left out.
+            let part = &reported_in_part[gi];
+            let (rest, n, rest_ids): (Vec<usize>, u64, Vec<u64>) = if part.is_empty() {
+                (members(gi).to_vec(), count(gi), ids[gi].clone())
+            } else {
+                let rest: Vec<usize> = members(gi)
+                    .iter()
+                    .copied()
+                    .filter(|m| !part.contains(m))
+                    .collect();
+                let rest_ids = rest.iter().filter_map(|&m| d.goroutines[m].id).collect();
+                (rest.clone(), rest.len() as u64, rest_ids)
+            };
+            if n == 0 {
+                continue;
+            }
+            let subject = who(&ctx, gi, n, &rest);
+            let title = if n == 1 {
+                subject.clone()
+            } else {
+                format!("{n} goroutines")
+            };
             let mut fi = finding(
                 "stuck-unexplained",
                 Confidence::Possible,
-                format!("{} blocked, cause not determined", ctx.name(gi)),
-                format!("{} {} ({}) and {}; {missing_note}.", ctx.name(gi), ctx.what(gi), ctx.blocked_at(gi), why_stuck),
+                format!("{title} blocked, cause not determined"),
+                format!("{subject} {} ({}) and {}; {missing_note}.", ctx.what(gi), ctx.blocked_at(gi), why_stuck),
                 "Look at who should complete this operation; gostuck could not find them in the dump.",
             );
             fi.resources.push(ctx.resource(gi));
             fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(&mut fi, &ids[gi], count(gi));
+            add_members(&mut fi, &rest_ids, n);
             explained[gi] = Some(out.len());
             out.push(fi);
         }
@@ -1035,7 +1062,14 @@ fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
             format!("each of {count} goroutines ({ids})")
         }
     } else {
-        ctx.name(gi)
+        // One member: name it, not the group (it may not be the group's
+        // representative when a finding covers a group only in part).
+        match members {
+            [only] => ctx.d.goroutines[*only]
+                .id
+                .map_or_else(|| ctx.name(gi), |id| format!("goroutine {id}")),
+            _ => ctx.name(gi),
+        }
     }
 }
 

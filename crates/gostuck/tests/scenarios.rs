@@ -583,6 +583,48 @@ fn standard_input_gets_the_same_report_as_the_file() {
     }
 }
 
+/// A finding that covers a group only in part (the stuck copy among healthy
+/// ones) names the member it reports, and with --stalled the rest of the
+/// group is reported once, without that member: no goroutine is in two
+/// findings.
+#[test]
+fn a_group_reported_in_part_is_not_reported_twice() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let (_, out, _) = gostuck(&[
+            "analyze",
+            &format!("testdata/captured/{v}/stuck-copy-lock.txt"),
+            "--source",
+            "testdata/scenarios",
+            "--stalled",
+            "--format",
+            "json",
+        ]);
+        let r: Value = serde_json::from_str(&out).unwrap();
+        let fs = r["findings"].as_array().unwrap();
+        assert_eq!(fs[0]["kind"], "lock-never-released", "{v}: {r}");
+        let stuck = fs[0]["goroutines"].as_array().unwrap();
+        assert_eq!(stuck.len(), 1, "{v}: {r}");
+        let e = fs[0]["explanation"].as_str().unwrap();
+        assert!(
+            e.starts_with(&format!("goroutine {} waits", stuck[0])),
+            "{v}: {e}"
+        );
+        let mut seen = std::collections::HashSet::new();
+        for f in fs {
+            for g in f["goroutines"].as_array().unwrap() {
+                assert!(
+                    seen.insert(g.as_u64().unwrap()),
+                    "{v}: goroutine {g} twice: {r}"
+                );
+            }
+        }
+        assert!(
+            fs.iter().any(|f| f["kind"] == "stuck-unexplained"),
+            "{v}: {r}"
+        );
+    }
+}
+
 #[test]
 fn every_finding_kind_is_documented_and_explained() {
     let doc = std::fs::read_to_string(repo().join("docs/findings.md")).unwrap();

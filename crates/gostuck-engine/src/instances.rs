@@ -20,7 +20,10 @@
 //! Only `sync.Mutex` (an RWMutex's readers wait on another of its fields), and
 //! only values the runtime vouches for (printed without `?`). The offset must
 //! be the same for at least two receivers and small (a mutex field held by
-//! value; a `*sync.Mutex` field gives a different difference per copy). A
+//! value; a `*sync.Mutex` field gives a different difference per copy), or
+//! the source must declare the field as the first one of `T`, a `sync.Mutex`
+//! by value: it is at offset 0 (waiters in closures, timer callbacks, have no
+//! receiver to measure it from). A
 //! receiver the method reassigns is not used (the traceback prints its value
 //! at entry). Anything not known makes the class undecided: a holder of a
 //! class that only loosely matches (`mu` for `T.mu`), a holder that cannot be
@@ -99,6 +102,50 @@ fn on_receiver(d: &Dump, m: usize, k: usize, expr: &str, src: &mut dyn Sources) 
     })
 }
 
+/// Classes `T.f` (one level) whose field `f` every declaration of `T` in the
+/// stacks' source files has as its first field, a `sync.Mutex` by value: the
+/// mutex is at the struct's own address.
+fn first_field_mutexes<'a>(
+    d: &Dump,
+    groups: &[Group],
+    facts: &[Facts],
+    classes: &HashSet<&'a str>,
+    src: &mut dyn Sources,
+) -> HashSet<&'a str> {
+    let mut files: Vec<&str> = facts
+        .iter()
+        .enumerate()
+        .filter_map(|(g, f)| {
+            let k = f.user_frame?;
+            let &m = groups[g].members.first()?;
+            Some(d.str(d.goroutines[m].frames.get(k)?.file))
+        })
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let mut out = HashSet::new();
+    for &class in classes {
+        let Some((ty, field)) = class.split_once('.') else {
+            continue;
+        };
+        if field.contains('.') {
+            continue;
+        }
+        let mut seen = 0;
+        let mut all = true;
+        for &file in &files {
+            if let Some((f, t)) = src.file(file).and_then(|sf| sf.first_field(ty)) {
+                seen += 1;
+                all &= f == field && t == "sync.Mutex";
+            }
+        }
+        if seen > 0 && all {
+            out.insert(class);
+        }
+    }
+    out
+}
+
 fn plain_mutex_wait(f: &Facts) -> bool {
     f.block == Some(Block::Lock) && !f.rw && !f.once
 }
@@ -164,6 +211,8 @@ pub(crate) fn orphaned_copies(
             }
         }
     }
+    // Offset 0 by the source, for the first field of a struct.
+    let at_zero = first_field_mutexes(d, groups, facts, &classes, src);
     // Held addresses per class (`None`: some holder cannot be placed).
     let mut held: HashMap<&str, Option<HashSet<u64>>> = HashMap::new();
     for (g, f) in facts.iter().enumerate() {
@@ -181,12 +230,14 @@ pub(crate) fn orphaned_copies(
             let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
             let Some(set) = entry.as_mut() else { continue };
             let placed = (|| {
-                let (off, receivers) = offset.get(class)?.as_ref()?;
-                let off = *off;
-                // Two copies at least agree on the offset.
-                if receivers.len() < 2 {
-                    return None;
-                }
+                // Two copies at least agree on the offset, or the source
+                // puts the field first (and no waiter says otherwise).
+                let zero = at_zero.contains(class);
+                let off = match offset.get(class) {
+                    Some(Some((o, rs))) if (rs.len() >= 2 && !zero) || *o == 0 && zero => *o,
+                    None if zero => 0,
+                    _ => return None,
+                };
                 if h.read || h.once {
                     return None;
                 }

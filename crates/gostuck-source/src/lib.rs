@@ -33,6 +33,8 @@ pub struct SourceFile {
     leaky: Vec<LeakyLock>,
     /// Package-level variables of a named type (name, type).
     globals: Vec<(String, String)>,
+    /// The first field of each package-level struct type (type, field, field type).
+    first_fields: Vec<(String, String, String)>,
     /// True when tree-sitter had to recover from syntax errors.
     pub has_errors: bool,
 }
@@ -79,6 +81,7 @@ impl SourceFile {
         let tree = parser.parse(text, None).ok_or(Error::Parse)?;
         let functions = ops::collect(&tree, text);
         let globals = ops::package_var_types(&tree, text);
+        let first_fields = ops::struct_first_fields(&tree, text);
         let lines = String::from_utf8_lossy(text)
             .lines()
             .map(str::to_string)
@@ -89,8 +92,20 @@ impl SourceFile {
             functions,
             leaky,
             globals,
+            first_fields,
             has_errors: tree.root_node().has_error(),
         })
+    }
+
+    /// The first field of the package-level struct type `type_name` declared
+    /// in this file, as (name, type as written): it is at offset 0 of the
+    /// struct. An embedded field is named after its type (`sync.Mutex` →
+    /// `Mutex`, type `sync.Mutex`).
+    pub fn first_field(&self, type_name: &str) -> Option<(&str, &str)> {
+        self.first_fields
+            .iter()
+            .find(|(t, _, _)| t == type_name)
+            .map(|(_, f, ty)| (f.as_str(), ty.as_str()))
     }
 
     /// The innermost function (declaration, method or literal) spanning `line`.

@@ -181,6 +181,70 @@ pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
 
 /// The named types of package-level variables: `var x T`, `var x = &T{…}`,
 /// `var x = T{…}`, `var x = new(T)`, alone or in a `var ( … )` block.
+/// The first field of each package-level struct type: (type name, field
+/// name, field type as written, `*` included). An embedded field is named
+/// after its type (`sync.Mutex` → `Mutex`). The first field is at offset 0.
+pub(crate) fn struct_first_fields(tree: &Tree, src: &[u8]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let root = tree.root_node();
+    let mut c = root.walk();
+    for decl in root
+        .named_children(&mut c)
+        .filter(|d| d.kind() == "type_declaration")
+    {
+        let mut c2 = decl.walk();
+        for spec in decl
+            .named_children(&mut c2)
+            .filter(|s| s.kind() == "type_spec")
+        {
+            let (Some(name), Some(ty)) = (
+                spec.child_by_field_name("name"),
+                spec.child_by_field_name("type"),
+            ) else {
+                continue;
+            };
+            if ty.kind() != "struct_type" {
+                continue;
+            }
+            let mut c3 = ty.walk();
+            let Some(list) = ty
+                .named_children(&mut c3)
+                .find(|x| x.kind() == "field_declaration_list")
+            else {
+                continue;
+            };
+            let mut c4 = list.walk();
+            let Some(field) = list
+                .named_children(&mut c4)
+                .find(|x| x.kind() == "field_declaration")
+            else {
+                continue;
+            };
+            let Some(fty) = field.child_by_field_name("type") else {
+                continue;
+            };
+            let ftext = text(fty, src);
+            let mut c5 = field.walk();
+            let (fname, ftype) = match field.children_by_field_name("name", &mut c5).next() {
+                Some(n) => (text(n, src).to_string(), ftext.to_string()),
+                None => {
+                    // Embedded: `T`, `*T`, `pkg.T`.
+                    let mut c6 = field.walk();
+                    let star = field.children(&mut c6).any(|x| x.kind() == "*");
+                    let base = ftext.rsplit('.').next().unwrap_or(ftext);
+                    let base = base.split('[').next().unwrap_or(base);
+                    (
+                        base.to_string(),
+                        format!("{}{ftext}", if star { "*" } else { "" }),
+                    )
+                }
+            };
+            out.push((text(name, src).to_string(), fname, ftype));
+        }
+    }
+    out
+}
+
 pub(crate) fn package_var_types(tree: &Tree, src: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let root = tree.root_node();

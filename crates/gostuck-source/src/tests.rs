@@ -439,3 +439,33 @@ func d(ch chan Cache) {
         "`=` declares nothing"
     );
 }
+
+#[test]
+fn the_first_field_of_struct_types_is_known() {
+    let src = b"package main
+type Conn struct {
+	mu      sync.Mutex
+	closing bool
+}
+type (
+	Pool struct{ a, b int }
+	Embeds struct {
+		sync.Mutex
+		n int
+	}
+	Ptr struct {
+		*sync.RWMutex
+	}
+	Alias = Conn
+	Empty struct{}
+)
+";
+    let f = SourceFile::parse(src).unwrap();
+    assert_eq!(f.first_field("Conn"), Some(("mu", "sync.Mutex")));
+    assert_eq!(f.first_field("Pool"), Some(("a", "int")));
+    assert_eq!(f.first_field("Embeds"), Some(("Mutex", "sync.Mutex")));
+    assert_eq!(f.first_field("Ptr"), Some(("RWMutex", "*sync.RWMutex")));
+    assert_eq!(f.first_field("Alias"), None);
+    assert_eq!(f.first_field("Empty"), None);
+    assert_eq!(f.first_field("Missing"), None);
+}

@@ -1,0 +1,3 @@
+module stuck-copy-closure
+
+go 1.21

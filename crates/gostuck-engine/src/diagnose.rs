@@ -827,6 +827,111 @@ pub(crate) fn diagnose(
         }
     }
 
+    // 4b. WaitGroup waiters of several copies of a component, some copies
+    // stuck and some live: the group as a whole waits for explained and
+    // unexplained workers alike, but each waiter waits for the workers it
+    // started (`created by … in goroutine N`). A waiter whose own workers
+    // are all in findings is blocked behind them.
+    let mut by_parent: Option<(Vec<usize>, rustc_hash::FxHashMap<u64, Vec<usize>>)> = None;
+    for gi in 0..facts.len() {
+        if explained[gi].is_some()
+            || facts[gi].block != Some(Block::WgWait)
+            || graph.unknown_partner[gi]
+            || (members(gi).len() as u64) < count(gi)
+        {
+            continue;
+        }
+        let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
+        if !targets
+            .iter()
+            .any(|&t| explained[t].is_some() || !reported_in_part[t].is_empty())
+        {
+            continue;
+        }
+        // Goroutine → group, and parent ID → children (once, when needed).
+        let (group_of, children) = by_parent.get_or_insert_with(|| {
+            let mut group_of = vec![usize::MAX; d.goroutines.len()];
+            for (g, grp) in groups.iter().enumerate() {
+                for &m in &grp.members {
+                    group_of[m] = g;
+                }
+            }
+            let mut children: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
+            for (i, g) in d.goroutines.iter().enumerate() {
+                if let Some(p) = g.created_by.as_ref().and_then(|c| c.parent) {
+                    children.entry(p).or_default().push(i);
+                }
+            }
+            (group_of, children)
+        });
+        let mut behind: Vec<(usize, usize)> = Vec::new(); // (member, finding)
+        for &m in members(gi) {
+            let Some(kids) = d.goroutines[m].id.and_then(|id| children.get(&id)) else {
+                continue;
+            };
+            let mut finding_of = None;
+            let mut all = true;
+            for &k in kids {
+                let kg = group_of[k];
+                if kg == usize::MAX || !targets.contains(&kg) {
+                    continue;
+                }
+                let f = explained[kg].or_else(|| {
+                    reported_in_part[kg]
+                        .contains(&k)
+                        .then(|| {
+                            out.iter().position(|f| {
+                                f.goroutines
+                                    .contains(&d.goroutines[k].id.unwrap_or(u64::MAX))
+                            })
+                        })
+                        .flatten()
+                });
+                match f {
+                    Some(f) => {
+                        finding_of.get_or_insert(f);
+                    }
+                    None => all = false,
+                }
+            }
+            if let (true, Some(f)) = (all, finding_of) {
+                behind.push((m, f));
+            }
+        }
+        if behind.is_empty() {
+            continue;
+        }
+        let fidx = behind[0].1;
+        let ms: Vec<usize> = behind
+            .iter()
+            .filter(|&&(_, f)| f == fidx)
+            .map(|&(m, _)| m)
+            .collect();
+        let fi = &mut out[fidx];
+        let lead = if fi.explanation.contains(" Blocked behind it: ") {
+            " Also behind it:"
+        } else {
+            " Blocked behind it:"
+        };
+        fi.explanation.push_str(&format!(
+            "{lead} {} {} ({}), for goroutines {} started.",
+            who(&ctx, gi, ms.len() as u64, &ms),
+            ctx.what(gi),
+            ctx.blocked_at(gi),
+            if ms.len() == 1 { "it" } else { "each" },
+        ));
+        if let Some(l) = ctx.blocked_loc(gi) {
+            fi.locations.push(l);
+        }
+        let gids: Vec<u64> = ms.iter().filter_map(|&m| d.goroutines[m].id).collect();
+        add_members(fi, &gids, ms.len() as u64);
+        if ms.len() == members(gi).len() {
+            explained[gi] = Some(fidx);
+        } else {
+            reported_in_part[gi].extend(ms);
+        }
+    }
+
     // 5. In a global deadlock every blocked user goroutine deserves an answer.
     let why_stuck = if global {
         "the runtime says it can never wake up"

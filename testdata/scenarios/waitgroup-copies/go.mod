@@ -1,0 +1,3 @@
+module waitgroup-copies
+
+go 1.21

@@ -832,7 +832,9 @@ pub(crate) fn diagnose(
     // unexplained workers alike, but each waiter waits for the workers it
     // started (`created by … in goroutine N`). A waiter whose own workers
     // are all in findings is blocked behind them.
-    let mut by_parent: Option<(Vec<usize>, rustc_hash::FxHashMap<u64, Vec<usize>>)> = None;
+    // (goroutine → group, parent ID → children)
+    type Parentage = (Vec<usize>, rustc_hash::FxHashMap<u64, Vec<usize>>);
+    let mut by_parent: Option<Parentage> = None;
     for gi in 0..facts.len() {
         if explained[gi].is_some()
             || facts[gi].block != Some(Block::WgWait)
@@ -848,7 +850,7 @@ pub(crate) fn diagnose(
         {
             continue;
         }
-        // Goroutine → group, and parent ID → children (once, when needed).
+        // Computed once, when needed.
         let (group_of, children) = by_parent.get_or_insert_with(|| {
             let mut group_of = vec![usize::MAX; d.goroutines.len()];
             for (g, grp) in groups.iter().enumerate() {

@@ -949,7 +949,39 @@ pub(crate) fn diagnose(
                 continue;
             }
 
-            let missing_note = if !src.looks_for_source() {
+            // A partner the graph found that is not blocked on anything
+            // gostuck follows (it sleeps, runs, is in a syscall): say who.
+            let live_partner = edges_from(gi).find(|e| e.to != gi && facts[e.to].block.is_none());
+            let missing_note = if let Some(e) = live_partner {
+                let t = e.to;
+                let state = d.str(d.goroutines[groups[t].members[0]].state);
+                let (one, many) = (count(gi) == 1, count(t) > 1);
+                let partner = if many {
+                    let ids = ids_text(ctx.d, members(t));
+                    if ids.is_empty() {
+                        format!("{} goroutines", count(t))
+                    } else {
+                        format!("goroutines {ids}")
+                    }
+                } else {
+                    ctx.name(t)
+                };
+                let holds = match &e.why {
+                    EdgeWhy::Holds { expr, .. } => {
+                        format!(
+                            ", which {} `{expr}` and",
+                            if many { "hold" } else { "holds" }
+                        )
+                    }
+                    _ => ", which".to_string(),
+                };
+                format!(
+                    "{} for {partner} [{state}] at {}{holds} {} not blocked on anything gostuck can follow",
+                    if one { "it waits" } else { "they wait" },
+                    ctx.blocked_at(t),
+                    if many { "are" } else { "is" },
+                )
+            } else if !src.looks_for_source() {
                 "source was not read (--no-source), so its partner could not be looked for"
                     .to_string()
             } else if f.missing.is_empty() {

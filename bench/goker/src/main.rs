@@ -112,6 +112,8 @@ pub struct KernelResult {
     pub readme_type: String,
     /// Why the class differs from README's.
     pub override_note: Option<String>,
+    /// What the dumps show when gostuck's kind differs from the class.
+    pub reading_note: Option<String>,
     /// makeFlakyTest upstream.
     pub flaky: bool,
     /// Commented out upstream.
@@ -214,6 +216,7 @@ fn real_main() -> Result<ExitCode> {
             class: k.class.label().to_string(),
             readme_type: k.readme_type.clone(),
             override_note: k.override_note.map(str::to_string),
+            reading_note: k.reading_note.map(str::to_string),
             flaky: k.flaky,
             upstream_excluded: k.upstream_excluded,
             expected: k.expected_src.clone(),

@@ -480,13 +480,20 @@ pub fn markdown(res: &Results) -> String {
     let notes: Vec<&KernelResult> = res
         .kernels
         .iter()
-        .filter(|k| k.override_note.is_some() || k.upstream_excluded)
+        .filter(|k| k.override_note.is_some() || k.reading_note.is_some() || k.upstream_excluded)
         .collect();
     if !notes.is_empty() {
         let _ = writeln!(o, "\n## Notes\n");
         for k in notes {
             if let Some(n) = &k.override_note {
                 let _ = writeln!(o, "- {}: scored as {} — {n}.", k.name, k.class);
+            }
+            if let Some(n) = &k.reading_note {
+                let _ = writeln!(
+                    o,
+                    "- {}: scored as {} (the README's class); {n}.",
+                    k.name, k.class
+                );
             }
             if k.upstream_excluded {
                 let _ = writeln!(o, "- {}: commented out of `gokerTestCases` upstream (rare crash in the kernel); run anyway, its crashes are not harness errors.", k.name);

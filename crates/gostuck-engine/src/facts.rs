@@ -735,6 +735,10 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
         match next {
             Some(n) => k = n,
             None => {
+                // `go f(x.Chan())`: the accessor's field, as in the frames.
+                if let Some(e) = src.file(file).and_then(|sf| through_getter(sf, &expr)) {
+                    expr = e;
+                }
                 let class = class_of(&expr).to_string();
                 return match root_ident(&expr) {
                     Some(r) if r == class => typed(src, (file, line), r, class.clone()),

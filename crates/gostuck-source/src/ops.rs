@@ -96,6 +96,13 @@ pub struct FunctionInfo {
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
     pub types: Vec<(String, String)>,
+    /// The named struct type of the function's only result (`*Conn` →
+    /// `Conn`), when it has exactly one, unnamed.
+    pub result_type: Option<String>,
+    /// Locals assigned from a call (`c := s.Get()`): (name, callee name, whether
+    /// the call is a method call), typed by the callee's result once every
+    /// function of the file is known.
+    pub call_results: Vec<(String, String, bool)>,
     /// Names the function declares (`x :=`, `var x`, `for k, v := range`),
     /// whatever their type: they shadow package-level variables.
     pub locals: Vec<String>,
@@ -176,11 +183,57 @@ fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
 pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
     let mut out = Vec::new();
     find_functions(tree.root_node(), src, &mut out);
+    // `c := d.containers.Get()`: c has the type `Get` returns, when every
+    // function of that name (methods for a method call) returns the same one
+    // and it is a struct type of this file (a named channel or func type is
+    // followed like the channel it is).
+    let structs = struct_type_names(tree, src);
+    let mut typed = Vec::new();
+    for (i, f) in out.iter().enumerate() {
+        for (name, callee, method) in &f.call_results {
+            let mut results = out
+                .iter()
+                .filter(|g| {
+                    g.name != "func literal"
+                        && g.has_receiver == *method
+                        && g.name.rsplit(' ').next() == Some(callee.as_str())
+                })
+                .map(|g| g.result_type.as_deref());
+            if let Some(Some(t)) = results.next() {
+                if structs.contains(t) && results.all(|r| r == Some(t)) {
+                    typed.push((i, name.clone(), t.to_string()));
+                }
+            }
+        }
+    }
+    for (i, name, t) in typed {
+        out[i].types.push((name, t));
+    }
     out
 }
 
-/// The named types of package-level variables: `var x T`, `var x = &T{…}`,
-/// `var x = T{…}`, `var x = new(T)`, alone or in a `var ( … )` block.
+/// The names of the package-level struct types.
+fn struct_type_names(tree: &Tree, src: &[u8]) -> std::collections::HashSet<String> {
+    let root = tree.root_node();
+    let mut c = root.walk();
+    let mut out = std::collections::HashSet::new();
+    for decl in root
+        .named_children(&mut c)
+        .filter(|d| d.kind() == "type_declaration")
+    {
+        let mut c2 = decl.walk();
+        for spec in decl.named_children(&mut c2) {
+            if let (Some(name), Some("struct_type")) = (
+                spec.child_by_field_name("name"),
+                spec.child_by_field_name("type").map(|t| t.kind()),
+            ) {
+                out.insert(text(name, src).to_string());
+            }
+        }
+    }
+    out
+}
+
 /// The first field of each package-level struct type: (type name, field
 /// name, field type as written, `*` included). An embedded field is named
 /// after its type (`sync.Mutex` → `Mutex`). The first field is at offset 0.
@@ -245,6 +298,8 @@ pub(crate) fn struct_first_fields(tree: &Tree, src: &[u8]) -> Vec<(String, Strin
     out
 }
 
+/// The named types of package-level variables: `var x T`, `var x = &T{…}`,
+/// `var x = T{…}`, `var x = new(T)`, alone or in a `var ( … )` block.
 pub(crate) fn package_var_types(tree: &Tree, src: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let root = tree.root_node();
@@ -333,6 +388,10 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                         }
                     }
                 }
+                let result_type = n
+                    .child_by_field_name("result")
+                    .filter(|r| r.kind() != "parameter_list")
+                    .and_then(|r| named_type(text(r, src)));
                 // Named results are locals of the body.
                 let mut locals = Vec::new();
                 if let Some(list) = n
@@ -373,6 +432,8 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     return_exprs: Vec::new(),
                     assigns: Vec::new(),
                     types,
+                    result_type,
+                    call_results: Vec::new(),
                     locals,
                     stop_guards: Vec::new(),
                 };
@@ -627,6 +688,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
                     if let Some(t) = literal_type(value, src) {
                         f.types.push((text(name, src).to_string(), t));
+                    } else if let Some((callee, method)) = callee_of(value, src) {
+                        f.call_results
+                            .push((text(name, src).to_string(), callee, method));
                     }
                 }
             }
@@ -861,6 +925,22 @@ fn named_type(t: &str) -> Option<String> {
 }
 
 /// The type of `&T{…}`, `T{…}` or `new(T)`.
+/// `f(…)` → (`f`, false); `x.y.M(…)` → (`M`, true). A call assigned alone
+/// to a name (one value for one name).
+fn callee_of(v: Node, src: &[u8]) -> Option<(String, bool)> {
+    if v.kind() != "call_expression" {
+        return None;
+    }
+    let f = v.child_by_field_name("function")?;
+    match f.kind() {
+        "identifier" => Some((text(f, src).to_string(), false)),
+        "selector_expression" => {
+            Some((text(f.child_by_field_name("field")?, src).to_string(), true))
+        }
+        _ => None,
+    }
+}
+
 fn literal_type(v: Node, src: &[u8]) -> Option<String> {
     match v.kind() {
         "unary_expression" => v

@@ -469,3 +469,34 @@ type (
     assert_eq!(f.first_field("Empty"), None);
     assert_eq!(f.first_field("Missing"), None);
 }
+
+/// A local assigned from a call has the struct type the callee returns when
+/// every function of that name in the file agrees; a named channel type or
+/// a disagreement types nothing.
+#[test]
+fn locals_assigned_from_calls_take_the_result_type() {
+    let src = b"package main
+type Container struct{ sync.Mutex }
+type Other struct{ n int }
+type Signal <-chan struct{}
+type Store struct{ ctr *Container }
+func (s *Store) Get() *Container { return s.ctr }
+func After() Signal { return nil }
+func (o *Other) Pick() *Other { return o }
+func (c *Container) Pick() *Container { return c }
+func f(d *Store) {
+	c := d.Get()
+	ch := After()
+	p := d.Pick()
+	_, _, _ = c, ch, p
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    assert_eq!(f.type_of(14, "c"), Some("Container"));
+    assert_eq!(
+        f.type_of(14, "ch"),
+        None,
+        "a named channel type is no struct"
+    );
+    assert_eq!(f.type_of(14, "p"), None, "two Pick methods disagree");
+}

@@ -1,0 +1,3 @@
+module getter-lock-channel
+
+go 1.21

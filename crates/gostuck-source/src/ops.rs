@@ -188,21 +188,28 @@ pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
     // and it is a struct type of this file (a named channel or func type is
     // followed like the channel it is).
     let structs = struct_type_names(tree, src);
+    // (name, method?) → the one struct type all such functions return, or
+    // None when they disagree or return something else (a file with many
+    // functions and many such calls is looked up, not scanned per call).
+    let mut results: std::collections::HashMap<(&str, bool), Option<&str>> =
+        std::collections::HashMap::new();
+    for g in out.iter().filter(|g| g.name != "func literal") {
+        let name = g.name.rsplit(' ').next().unwrap_or("");
+        let t = g.result_type.as_deref().filter(|t| structs.contains(*t));
+        results
+            .entry((name, g.has_receiver))
+            .and_modify(|r| {
+                if *r != t {
+                    *r = None;
+                }
+            })
+            .or_insert(t);
+    }
     let mut typed = Vec::new();
     for (i, f) in out.iter().enumerate() {
         for (name, callee, method) in &f.call_results {
-            let mut results = out
-                .iter()
-                .filter(|g| {
-                    g.name != "func literal"
-                        && g.has_receiver == *method
-                        && g.name.rsplit(' ').next() == Some(callee.as_str())
-                })
-                .map(|g| g.result_type.as_deref());
-            if let Some(Some(t)) = results.next() {
-                if structs.contains(t) && results.all(|r| r == Some(t)) {
-                    typed.push((i, name.clone(), t.to_string()));
-                }
+            if let Some(Some(t)) = results.get(&(callee.as_str(), *method)) {
+                typed.push((i, name.clone(), t.to_string()));
             }
         }
     }

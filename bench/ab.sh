@@ -21,7 +21,8 @@ T="$(mktemp)"
 trap 'rm -f "$T"' EXIT
 cpu() {
   /usr/bin/time -o "$T" -f "%U %S" "$@" >/dev/null 2>&1
-  awk '{ printf "%.3f\n", $1 + $2 }' "$T"
+  # (The last line: a command that exits non-zero gets a note line first.)
+  tail -n 1 "$T" | awk '{ printf "%.3f\n", $1 + $2 }'
 }
 as=() bs=() rs=()
 for _ in $(seq "$N"); do

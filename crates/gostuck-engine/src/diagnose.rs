@@ -608,7 +608,10 @@ pub(crate) fn diagnose(
         .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
         .collect();
     // Members of groups that a finding covers only in part.
-    let mut reported_in_part: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
+    // (Per group the members reported, and the finding of each: looked up
+    // per member, so sets and a map rather than lists.)
+    let mut reported_in_part: Vec<FxHashSet<usize>> = vec![FxHashSet::default(); facts.len()];
+    let mut part_finding: rustc_hash::FxHashMap<usize, usize> = Default::default();
     let copies = crate::instances::orphaned_copies(d, groups, &facts, &candidates, src);
     // Goroutine → group and ID → goroutine, only when there is something to
     // report (a million-goroutine dump seldom has).
@@ -777,6 +780,7 @@ pub(crate) fn diagnose(
                 explained[*gi] = Some(out.len());
             } else {
                 reported_in_part[*gi].extend(ms.iter().copied());
+                part_finding.extend(ms.iter().map(|&m| (m, out.len())));
             }
         }
         out.push(fi);
@@ -878,17 +882,7 @@ pub(crate) fn diagnose(
                 if kg == usize::MAX || !targets.contains(&kg) {
                     continue;
                 }
-                let f = explained[kg].or_else(|| {
-                    reported_in_part[kg]
-                        .contains(&k)
-                        .then(|| {
-                            out.iter().position(|f| {
-                                f.goroutines
-                                    .contains(&d.goroutines[k].id.unwrap_or(u64::MAX))
-                            })
-                        })
-                        .flatten()
-                });
+                let f = explained[kg].or_else(|| part_finding.get(&k).copied());
                 match f {
                     Some(f) => {
                         finding_of.get_or_insert(f);
@@ -930,6 +924,7 @@ pub(crate) fn diagnose(
         if ms.len() == members(gi).len() {
             explained[gi] = Some(fidx);
         } else {
+            part_finding.extend(ms.iter().map(|&m| (m, fidx)));
             reported_in_part[gi].extend(ms);
         }
     }

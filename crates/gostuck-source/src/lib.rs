@@ -79,9 +79,13 @@ impl SourceFile {
             .set_language(&tree_sitter_go::LANGUAGE.into())
             .map_err(|e| Error::Language(e.to_string()))?;
         let tree = parser.parse(text, None).ok_or(Error::Parse)?;
-        let functions = ops::collect(&tree, text);
+        let structs = ops::struct_types(&tree, text);
+        let functions = ops::collect(&tree, text, &structs);
         let globals = ops::package_var_types(&tree, text);
-        let first_fields = ops::struct_first_fields(&tree, text);
+        let first_fields = structs
+            .into_iter()
+            .filter_map(|s| s.first.map(|(f, t)| (s.name, f, t)))
+            .collect();
         let lines = String::from_utf8_lossy(text)
             .lines()
             .map(str::to_string)

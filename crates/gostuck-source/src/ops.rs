@@ -180,14 +180,15 @@ fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
     std::str::from_utf8(&src[n.byte_range()]).unwrap_or("")
 }
 
-pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
+pub(crate) fn collect(tree: &Tree, src: &[u8], structs: &[StructType]) -> Vec<FunctionInfo> {
     let mut out = Vec::new();
     find_functions(tree.root_node(), src, &mut out);
     // `c := d.containers.Get()`: c has the type `Get` returns, when every
     // function of that name (methods for a method call) returns the same one
     // and it is a struct type of this file (a named channel or func type is
     // followed like the channel it is).
-    let structs = struct_type_names(tree, src);
+    let structs: std::collections::HashSet<&str> =
+        structs.iter().map(|s| s.name.as_str()).collect();
     // (name, method?) → the one struct type all such functions return, or
     // None when they disagree or return something else (a file with many
     // functions and many such calls is looked up, not scanned per call).
@@ -219,32 +220,16 @@ pub(crate) fn collect(tree: &Tree, src: &[u8]) -> Vec<FunctionInfo> {
     out
 }
 
-/// The names of the package-level struct types.
-fn struct_type_names(tree: &Tree, src: &[u8]) -> std::collections::HashSet<String> {
-    let root = tree.root_node();
-    let mut c = root.walk();
-    let mut out = std::collections::HashSet::new();
-    for decl in root
-        .named_children(&mut c)
-        .filter(|d| d.kind() == "type_declaration")
-    {
-        let mut c2 = decl.walk();
-        for spec in decl.named_children(&mut c2) {
-            if let (Some(name), Some("struct_type")) = (
-                spec.child_by_field_name("name"),
-                spec.child_by_field_name("type").map(|t| t.kind()),
-            ) {
-                out.insert(text(name, src).to_string());
-            }
-        }
-    }
-    out
+/// A package-level struct type: its name and its first field (name, type as
+/// written, `*` included), if it has one. An embedded field is named after
+/// its type (`sync.Mutex` → `Mutex`). The first field is at offset 0.
+pub(crate) struct StructType {
+    pub name: String,
+    pub first: Option<(String, String)>,
 }
 
-/// The first field of each package-level struct type: (type name, field
-/// name, field type as written, `*` included). An embedded field is named
-/// after its type (`sync.Mutex` → `Mutex`). The first field is at offset 0.
-pub(crate) fn struct_first_fields(tree: &Tree, src: &[u8]) -> Vec<(String, String, String)> {
+/// The package-level struct types of a file.
+pub(crate) fn struct_types(tree: &Tree, src: &[u8]) -> Vec<StructType> {
     let mut out = Vec::new();
     let root = tree.root_node();
     let mut c = root.walk();
@@ -253,10 +238,7 @@ pub(crate) fn struct_first_fields(tree: &Tree, src: &[u8]) -> Vec<(String, Strin
         .filter(|d| d.kind() == "type_declaration")
     {
         let mut c2 = decl.walk();
-        for spec in decl
-            .named_children(&mut c2)
-            .filter(|s| s.kind() == "type_spec")
-        {
+        for spec in decl.named_children(&mut c2) {
             let (Some(name), Some(ty)) = (
                 spec.child_by_field_name("name"),
                 spec.child_by_field_name("type"),
@@ -266,43 +248,47 @@ pub(crate) fn struct_first_fields(tree: &Tree, src: &[u8]) -> Vec<(String, Strin
             if ty.kind() != "struct_type" {
                 continue;
             }
-            let mut c3 = ty.walk();
-            let Some(list) = ty
-                .named_children(&mut c3)
-                .find(|x| x.kind() == "field_declaration_list")
-            else {
-                continue;
-            };
-            let mut c4 = list.walk();
-            let Some(field) = list
-                .named_children(&mut c4)
-                .find(|x| x.kind() == "field_declaration")
-            else {
-                continue;
-            };
-            let Some(fty) = field.child_by_field_name("type") else {
-                continue;
-            };
-            let ftext = text(fty, src);
-            let mut c5 = field.walk();
-            let (fname, ftype) = match field.children_by_field_name("name", &mut c5).next() {
-                Some(n) => (text(n, src).to_string(), ftext.to_string()),
-                None => {
-                    // Embedded: `T`, `*T`, `pkg.T`.
-                    let mut c6 = field.walk();
-                    let star = field.children(&mut c6).any(|x| x.kind() == "*");
-                    let base = ftext.rsplit('.').next().unwrap_or(ftext);
-                    let base = base.split('[').next().unwrap_or(base);
-                    (
-                        base.to_string(),
-                        format!("{}{ftext}", if star { "*" } else { "" }),
-                    )
-                }
-            };
-            out.push((text(name, src).to_string(), fname, ftype));
+            // (`type A = struct{…}` is a struct type too, but its layout is
+            // not looked at.)
+            out.push(StructType {
+                name: text(name, src).to_string(),
+                first: (spec.kind() == "type_spec")
+                    .then(|| first_field(ty, src))
+                    .flatten(),
+            });
         }
     }
     out
+}
+
+/// The first field of a `struct_type` node: (name, type as written).
+fn first_field(ty: Node, src: &[u8]) -> Option<(String, String)> {
+    let mut c3 = ty.walk();
+    let list = ty
+        .named_children(&mut c3)
+        .find(|x| x.kind() == "field_declaration_list")?;
+    let mut c4 = list.walk();
+    let field = list
+        .named_children(&mut c4)
+        .find(|x| x.kind() == "field_declaration")?;
+    let fty = field.child_by_field_name("type")?;
+    let ftext = text(fty, src);
+    let mut c5 = field.walk();
+    let named = field.children_by_field_name("name", &mut c5).next();
+    Some(match named {
+        Some(n) => (text(n, src).to_string(), ftext.to_string()),
+        None => {
+            // Embedded: `T`, `*T`, `pkg.T`.
+            let mut c6 = field.walk();
+            let star = field.children(&mut c6).any(|x| x.kind() == "*");
+            let base = ftext.rsplit('.').next().unwrap_or(ftext);
+            let base = base.split('[').next().unwrap_or(base);
+            (
+                base.to_string(),
+                format!("{}{ftext}", if star { "*" } else { "" }),
+            )
+        }
+    })
 }
 
 /// The named types of package-level variables: `var x T`, `var x = &T{…}`,
@@ -351,6 +337,28 @@ pub(crate) fn package_var_types(tree: &Tree, src: &[u8]) -> Vec<(String, String)
     out
 }
 
+/// The names of each declaration of a parameter list (`a, b int` → `[a, b]`;
+/// an unnamed one → `[]`), adding the named struct types to `types`.
+fn declared(list: Node, src: &[u8], types: &mut Vec<(String, String)>) -> Vec<Vec<String>> {
+    let mut c = list.walk();
+    list.named_children(&mut c)
+        .map(|decl| {
+            let mut c2 = decl.walk();
+            let names: Vec<String> = decl
+                .children_by_field_name("name", &mut c2)
+                .map(|x| text(x, src).to_string())
+                .collect();
+            if let Some(t) = decl
+                .child_by_field_name("type")
+                .and_then(|t| named_type(text(t, src)))
+            {
+                types.extend(names.iter().map(|n| (n.clone(), t.clone())));
+            }
+            names
+        })
+        .collect()
+}
+
 fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
     match n.kind() {
         "function_declaration" | "method_declaration" | "func_literal" => {
@@ -373,55 +381,24 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                 let has_receiver = n.child_by_field_name("receiver").is_some();
                 for field in ["receiver", "parameters"] {
                     if let Some(list) = n.child_by_field_name(field) {
-                        let mut c = list.walk();
-                        for decl in list.named_children(&mut c) {
-                            let mut c2 = decl.walk();
-                            let names: Vec<String> = decl
-                                .children_by_field_name("name", &mut c2)
-                                .map(|x| text(x, src).to_string())
-                                .collect();
+                        for names in declared(list, src, &mut types) {
                             if names.is_empty() {
                                 params.push("_".to_string());
-                            }
-                            if let Some(t) = decl
-                                .child_by_field_name("type")
-                                .and_then(|t| named_type(text(t, src)))
-                            {
-                                for n in &names {
-                                    types.push((n.clone(), t.clone()));
-                                }
                             }
                             params.extend(names);
                         }
                     }
                 }
-                let result_type = n
-                    .child_by_field_name("result")
-                    .filter(|r| r.kind() != "parameter_list")
-                    .and_then(|r| named_type(text(r, src)));
-                // Named results are locals of the body.
+                // A single unnamed result's type; named results are locals
+                // of the body.
+                let mut result_type = None;
                 let mut locals = Vec::new();
-                if let Some(list) = n
-                    .child_by_field_name("result")
-                    .filter(|r| r.kind() == "parameter_list")
-                {
-                    let mut c = list.walk();
-                    for decl in list.named_children(&mut c) {
-                        let mut c2 = decl.walk();
-                        let names: Vec<String> = decl
-                            .children_by_field_name("name", &mut c2)
-                            .map(|x| text(x, src).to_string())
-                            .collect();
-                        if let Some(t) = decl
-                            .child_by_field_name("type")
-                            .and_then(|t| named_type(text(t, src)))
-                        {
-                            for n in &names {
-                                types.push((n.clone(), t.clone()));
-                            }
-                        }
-                        locals.extend(names);
+                match n.child_by_field_name("result") {
+                    Some(r) if r.kind() == "parameter_list" => {
+                        locals.extend(declared(r, src, &mut types).into_iter().flatten());
                     }
+                    Some(r) => result_type = named_type(text(r, src)),
+                    None => {}
                 }
                 let mut f = FunctionInfo {
                     name,

@@ -618,12 +618,7 @@ pub(crate) fn diagnose(
     let (group_of, index_of_id) = if copies.is_empty() {
         (Vec::new(), rustc_hash::FxHashMap::default())
     } else {
-        let mut group_of = vec![0usize; d.goroutines.len()];
-        for (gi, g) in groups.iter().enumerate() {
-            for &m in &g.members {
-                group_of[m] = gi;
-            }
-        }
+        let group_of = group_index(d, groups);
         let ids: rustc_hash::FxHashMap<u64, usize> = d
             .goroutines
             .iter()
@@ -721,7 +716,8 @@ pub(crate) fn diagnose(
                     continue;
                 };
                 let pg = group_of[p];
-                if orphaned.contains(&p)
+                if pg == usize::MAX
+                    || orphaned.contains(&p)
                     || behind.iter().any(|&(_, q)| q == p)
                     || facts[pg].block.is_none()
                     || !edges_from(pg).any(|e| e.to == *gi)
@@ -805,20 +801,7 @@ pub(crate) fn diagnose(
             }
 
             let fi = &mut out[fidx];
-            let lead = if fi.explanation.contains(" Blocked behind it: ") {
-                " Also behind it:"
-            } else {
-                " Blocked behind it:"
-            };
-            fi.explanation.push_str(&format!(
-                "{lead} {} {} ({}).",
-                who(&ctx, gi, count(gi), members(gi)),
-                ctx.what(gi),
-                ctx.blocked_at(gi)
-            ));
-            if let Some(l) = ctx.blocked_loc(gi) {
-                fi.locations.push(l);
-            }
+            push_behind(fi, &ctx, gi, who(&ctx, gi, count(gi), members(gi)), "");
             for e in edges_from(gi) {
                 fi.edges.push(ctx.wait_edge(e, groups, ids));
             }
@@ -856,12 +839,7 @@ pub(crate) fn diagnose(
         }
         // Computed once, when needed.
         let (group_of, children) = by_parent.get_or_insert_with(|| {
-            let mut group_of = vec![usize::MAX; d.goroutines.len()];
-            for (g, grp) in groups.iter().enumerate() {
-                for &m in &grp.members {
-                    group_of[m] = g;
-                }
-            }
+            let group_of = group_index(d, groups);
             let mut children: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
             for (i, g) in d.goroutines.iter().enumerate() {
                 if let Some(p) = g.created_by.as_ref().and_then(|c| c.parent) {
@@ -904,21 +882,12 @@ pub(crate) fn diagnose(
             .map(|&(m, _)| m)
             .collect();
         let fi = &mut out[fidx];
-        let lead = if fi.explanation.contains(" Blocked behind it: ") {
-            " Also behind it:"
+        let tail = if ms.len() == 1 {
+            ", for goroutines it started"
         } else {
-            " Blocked behind it:"
+            ", for goroutines each started"
         };
-        fi.explanation.push_str(&format!(
-            "{lead} {} {} ({}), for goroutines {} started.",
-            who(&ctx, gi, ms.len() as u64, &ms),
-            ctx.what(gi),
-            ctx.blocked_at(gi),
-            if ms.len() == 1 { "it" } else { "each" },
-        ));
-        if let Some(l) = ctx.blocked_loc(gi) {
-            fi.locations.push(l);
-        }
+        push_behind(fi, &ctx, gi, who(&ctx, gi, ms.len() as u64, &ms), tail);
         let gids: Vec<u64> = ms.iter().filter_map(|&m| d.goroutines[m].id).collect();
         add_members(fi, &gids, ms.len() as u64);
         if ms.len() == members(gi).len() {
@@ -998,7 +967,8 @@ pub(crate) fn diagnose(
                     .filter(|m| !part.contains(m))
                     .collect();
                 let rest_ids = rest.iter().filter_map(|&m| d.goroutines[m].id).collect();
-                (rest.clone(), rest.len() as u64, rest_ids)
+                let n = rest.len() as u64;
+                (rest, n, rest_ids)
             };
             if n == 0 {
                 continue;
@@ -1061,6 +1031,36 @@ fn ids_text(d: &Dump, members: &[usize]) -> String {
 }
 
 /// Adds a group's members (their IDs, `ids`) to a finding.
+/// Tells in `fi` that `subject` (members of group `gi`) is blocked behind
+/// it: "Blocked behind it: … waits … (where){tail}." ("Also behind it:" after
+/// the first), with the group's blocked location.
+fn push_behind(fi: &mut Finding, ctx: &Ctx, gi: usize, subject: String, tail: &str) {
+    let lead = if fi.explanation.contains(" Blocked behind it: ") {
+        " Also behind it:"
+    } else {
+        " Blocked behind it:"
+    };
+    fi.explanation.push_str(&format!(
+        "{lead} {subject} {} ({}){tail}.",
+        ctx.what(gi),
+        ctx.blocked_at(gi)
+    ));
+    if let Some(l) = ctx.blocked_loc(gi) {
+        fi.locations.push(l);
+    }
+}
+
+/// Goroutine → the index of its group (`usize::MAX`: in none).
+fn group_index(d: &Dump, groups: &[Group]) -> Vec<usize> {
+    let mut group_of = vec![usize::MAX; d.goroutines.len()];
+    for (gi, g) in groups.iter().enumerate() {
+        for &m in &g.members {
+            group_of[m] = gi;
+        }
+    }
+    group_of
+}
+
 fn add_members(fi: &mut Finding, ids: &[u64], count: u64) {
     fi.goroutines.extend_from_slice(ids);
     fi.count += count;

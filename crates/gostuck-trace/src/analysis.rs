@@ -417,14 +417,14 @@ pub struct Analyzer {
     /// `stacks_sparse`).
     stacks: Vec<u32>,
     stacks_sparse: FxHashMap<u64, u32>,
-    stacks_gen: u64,
+    /// The generation `stacks` and `reason_cache` are of.
+    gen: u64,
     /// Reason handles by text, and for the current generation a small
     /// direct-mapped cache by the address and length of the table's string
     /// (the table does not change while its generation lasts), which spares
     /// hashing the text.
     reason_ids: FxHashMap<String, u32>,
     reason_cache: [(usize, usize, u32); REASON_CACHE],
-    reasons_gen: u64,
 }
 
 impl Analyzer {
@@ -453,9 +453,6 @@ impl Analyzer {
         if s.id() == 0 {
             return 0;
         }
-        if s.generation() != self.stacks_gen {
-            self.new_stack_generation(s.generation());
-        }
         let id = s.id();
         let slot = if id < STACKS_DENSE {
             let i = id as usize;
@@ -476,14 +473,15 @@ impl Analyzer {
         *slot
     }
 
-    /// A new generation's stack IDs: forgets the old ones and keeps only the
-    /// stacks goroutines still refer to (memory stays bounded however many
-    /// generations the trace has).
+    /// A new generation's stack and string IDs: forgets the old ones and
+    /// keeps only the stacks goroutines still refer to (memory stays bounded
+    /// however many generations the trace has).
     #[cold]
-    fn new_stack_generation(&mut self, gen: u64) {
+    fn new_generation(&mut self, gen: u64) {
         self.stacks.clear();
         self.stacks_sparse.clear();
-        self.stacks_gen = gen;
+        self.reason_cache = Default::default();
+        self.gen = gen;
         let old = std::mem::take(&mut self.st.stacks);
         let mut remap = vec![0u32; old.len() + 1];
         let kept = &mut self.st.stacks;
@@ -505,14 +503,10 @@ impl Analyzer {
         }
     }
 
-    /// The handle of a block reason of generation `gen` (0: "").
-    fn reason(&mut self, gen: u64, r: &str) -> u32 {
+    /// The handle of a block reason of the current generation (0: "").
+    fn reason(&mut self, r: &str) -> u32 {
         if r.is_empty() {
             return 0;
-        }
-        if gen != self.reasons_gen {
-            self.reason_cache = Default::default();
-            self.reasons_gen = gen;
         }
         let (addr, len) = (r.as_ptr() as usize, r.len());
         let slot = (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) % REASON_CACHE;
@@ -551,13 +545,17 @@ impl Analyzer {
         match ev.details() {
             Details::StateTransition(st) => {
                 if let Transition::Goroutine { id, from, to } = st.transition {
+                    // (Stack and string IDs are the event's generation's.)
+                    if ev.generation() != self.gen {
+                        self.new_generation(ev.generation());
+                    }
                     let stack = self.share(st.stack);
                     // The event's own stack matters for creations (the `go`
                     // statement) and unblocks (the unblocker) only.
                     let needed = from == GoState::NotExist
                         || (from == GoState::Waiting && to == GoState::Runnable);
                     let ev_stack = if needed { self.share(ev.stack()) } else { 0 };
-                    let reason = self.reason(ev.generation(), st.reason);
+                    let reason = self.reason(st.reason);
                     self.transition(ev, id, from, to, reason, stack, ev_stack);
                 }
             }
@@ -781,8 +779,8 @@ mod tests {
                 "{} stacks stored, {current} of this generation, {goroutines} goroutines",
                 an.st.stacks.len(),
             );
-            if an.stacks_gen != last_gen {
-                last_gen = an.stacks_gen;
+            if an.gen != last_gen {
+                last_gen = an.gen;
                 gens_seen += 1;
                 stored_at_change.push(an.st.stacks.len());
             }

@@ -14,6 +14,8 @@ use gostuck_engine::{Input, InputSummary, Options, Report, Verdict};
 use gostuck_report::{OutputFormat, RenderOptions, Style};
 use gostuck_sched::SchedLog;
 
+use crate::outfile::{Named, OutFile};
+
 /// Output format.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fmt {
@@ -56,6 +58,10 @@ pub struct ReportArgs {
     /// Analyse from the stacks alone, without reading any source.
     #[arg(long, conflicts_with = "source")]
     pub no_source: bool,
+    /// Replace files that already exist under --save DIR, and let -o FILE
+    /// write through a symbolic link (without it gostuck refuses both).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where a report goes when no `-o FILE` is given.
@@ -500,11 +506,12 @@ pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
         verbose: args.verbose,
     };
     if let Some(path) = &args.output {
-        let mut f = io::BufWriter::new(
-            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
-        );
+        let mut f = io::BufWriter::new(OutFile::create(path, Named::ByUser, args.force)?);
         gostuck_report::render(report, format, &ropts, &mut f)?;
         f.flush()?;
+        f.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .commit()?;
         return Ok(());
     }
     let result = match dest {

@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::outfile::{Named, OutFile};
 use anyhow::{bail, Context, Result};
 use gostuck_dump::{Dump, ReadOptions};
 
@@ -187,7 +188,7 @@ impl Client {
     }
 
     /// GETs `url` into a file, at most `limit` bytes. Returns the size.
-    pub fn get_to_file(&self, url: &str, path: &Path, limit: u64) -> Result<u64> {
+    pub fn get_to_file(&self, url: &str, mut f: OutFile, limit: u64) -> Result<u64> {
         let mut resp = self.get_raw(url)?;
         let status = resp.status().as_u16();
         if status != 200 {
@@ -199,10 +200,11 @@ impl Client {
                 .read_to_string(&mut text);
             bail!("{url}: HTTP {status} {}", text.trim());
         }
-        let mut f = std::fs::File::create(path)
-            .with_context(|| format!("{}: cannot create", path.display()))?;
         let mut r = resp.body_mut().as_reader().take(limit);
-        std::io::copy(&mut r, &mut f).with_context(|| format!("{url}: reading the response"))
+        let n = std::io::copy(&mut r, &mut f)
+            .with_context(|| format!("{url}: reading the response"))?;
+        f.commit()?;
+        Ok(n)
     }
 }
 
@@ -268,9 +270,9 @@ pub fn to_dump(p: &Profile) -> Result<Dump> {
     Ok(d)
 }
 
-fn save(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+fn save(dir: &Path, name: &str, bytes: &[u8], force: bool) -> Result<()> {
     let p = dir.join(name);
-    std::fs::write(&p, bytes).with_context(|| format!("{}: cannot write", p.display()))?;
+    OutFile::write_all(&p, Named::ByGostuck, force, bytes)?;
     eprintln!("gostuck: saved {}", p.display());
     Ok(())
 }
@@ -287,7 +289,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
         eprintln!("gostuck: {n}");
     }
     if let Some(dir) = &a.save {
-        save(dir, g.file, &g.body)?;
+        save(dir, g.file, &g.body, a.report.force)?;
     }
     let mut dump = to_dump(&g)?;
     let mut label = g.url.clone();
@@ -298,7 +300,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
     match client.get(&leak_url, MAX_PROFILE) {
         Ok(Got::Body(body)) => {
             if let Some(dir) = &a.save {
-                save(dir, "goroutineleak-debug2.txt", &body)?;
+                save(dir, "goroutineleak-debug2.txt", &body, a.report.force)?;
             }
             let p = Profile {
                 url: leak_url.clone(),
@@ -330,18 +332,17 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
     if let Some(secs) = a.trace_seconds {
         let dir = match &a.save {
             Some(d) => d.clone(),
-            None => {
-                let d = std::env::temp_dir().join(format!("gostuck-fetch-{}", std::process::id()));
-                std::fs::create_dir_all(&d)
-                    .with_context(|| format!("{}: cannot create", d.display()))?;
-                d
-            }
+            // A new private directory: never a predictable name someone else
+            // could have created (or planted a link in) beforehand.
+            None => crate::outfile::kept_temp_dir("gostuck-fetch-")?,
         };
         let path = dir.join("trace.out");
+        // Checked before the recording, so a refusal costs no waiting.
+        let out = OutFile::create(&path, Named::ByGostuck, a.report.force)?;
         let url = ep.url(&format!("trace?seconds={secs}"));
         eprintln!("gostuck: recording an execution trace for {secs}s…");
         let tclient = Client::new(a.timeout + Duration::from_secs(u64::from(secs)));
-        match tclient.get_to_file(&url, &path, MAX_TRACE) {
+        match tclient.get_to_file(&url, out, MAX_TRACE) {
             Ok(n) => extra.push(format!(
                 "execution trace ({n} bytes) saved to {} (`go tool trace {}`)",
                 path.display(),

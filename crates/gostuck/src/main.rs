@@ -3,6 +3,7 @@
 
 mod common;
 mod fetch;
+mod outfile;
 mod proc;
 mod record;
 mod run;

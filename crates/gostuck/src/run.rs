@@ -120,15 +120,9 @@ fn plan(a: &RunArgs) -> Result<Plan> {
     let mut trace_file = None;
     if a.trace {
         if kind == Kind::GoTest {
-            let dir = std::env::temp_dir().join(format!(
-                "gostuck-run-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis())
-            ));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            // Private and new: `go test` writes the trace where no one else can
+            // have put a file or a link first.
+            let dir = crate::outfile::kept_temp_dir("gostuck-run-")?;
             let f = dir.join("trace.out");
             let mut flag = OsString::from("-trace=");
             flag.push(&f);

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use gostuck_trace::analysis::SharedStack;
+
+use crate::outfile::{Named, OutFile};
 use gostuck_trace::pprof::{ProfileKind, SyncProfiler};
 use gostuck_trace::{
     Analysis, Analyzer, AnalyzerOptions, BlockInterval, Event, GoState, GoroutineInfo, OwnedFrame,
@@ -61,6 +63,9 @@ pub struct TraceArgs {
     /// Write the output to FILE.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Let -o and --pprof-sync write through a symbolic link.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Whether the bytes start like a Go execution trace (`go 1.NN trace`).
@@ -227,9 +232,12 @@ pub fn trace(a: TraceArgs) -> Result<u8> {
     };
     let t = read_trace(&a.file, opts, a.pprof_sync.is_some())?;
     if let (Some(out), Some(records)) = (&a.pprof_sync, &t.profile) {
-        let f = File::create(out).with_context(|| format!("{}: cannot create", out.display()))?;
-        gostuck_trace::pprof::write_profile(records, io::BufWriter::new(f))
+        let mut f = io::BufWriter::new(OutFile::create(out, Named::ByUser, a.force)?);
+        gostuck_trace::pprof::write_profile(records, &mut f)
             .with_context(|| format!("{}: cannot write", out.display()))?;
+        f.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .commit()?;
         eprintln!(
             "gostuck: wrote the blocking profile ({} stacks) to {}; open it with `go tool pprof {}`",
             records.len(),
@@ -239,22 +247,31 @@ pub fn trace(a: TraceArgs) -> Result<u8> {
     }
     let doc = Doc::new(&a.file, &t);
     let stuck = doc.blocked_at_end.iter().any(|g| g.stuck);
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(io::BufWriter::new(
-            File::create(p).with_context(|| format!("{}: cannot create", p.display()))?,
-        )),
-        None => Box::new(io::BufWriter::new(io::stdout().lock())),
+    let mut file = a
+        .output
+        .as_deref()
+        .map(|p| OutFile::create(p, Named::ByUser, a.force))
+        .transpose()?;
+    let res = {
+        let mut out: Box<dyn Write + '_> = match &mut file {
+            Some(f) => Box::new(io::BufWriter::new(f)),
+            None => Box::new(io::BufWriter::new(io::stdout().lock())),
+        };
+        let res = match a.format {
+            TraceFmt::Json => serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|_| writeln!(out)),
+            TraceFmt::Text => text(&mut out, &doc, &t.analysis, a.goroutines),
+        };
+        res.and_then(|_| out.flush())
     };
-    let res = match a.format {
-        TraceFmt::Json => serde_json::to_writer_pretty(&mut out, &doc)
-            .map_err(io::Error::from)
-            .and_then(|_| writeln!(out)),
-        TraceFmt::Text => text(&mut out, &doc, &t.analysis, a.goroutines),
-    };
-    match res.and_then(|_| out.flush()) {
+    match res {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(e.into()),
+    }
+    if let Some(f) = file {
+        f.commit()?;
     }
     Ok(if stuck { 1 } else { 0 })
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::outfile::{Named, OutFile};
 use anyhow::{bail, Context, Result};
 use gostuck_engine::Options;
 
@@ -106,8 +107,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
         last_at = at;
         if let Some(dir) = &a.save {
             let path = dir.join(format!("sample-{:02}-{}", i + 1, p.file));
-            std::fs::write(&path, &p.body)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            OutFile::write_all(&path, Named::ByGostuck, a.report.force, &p.body)?;
         }
         let d = fetch::to_dump(&p)?;
         let n = d.total_goroutines();

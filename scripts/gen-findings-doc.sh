@@ -28,5 +28,6 @@ bin=target/debug/gostuck
     fi
     if [[ "$line" == "## \`"* ]]; then current="${line#\#\# \`}"; current="${current%\`}"; fi
   done
+  cat docs/findings-rules.in.md
 } > docs/findings.md
 echo "wrote docs/findings.md"

@@ -19,6 +19,8 @@ pub(crate) struct Diagnosis {
     /// Goroutines blocked with no cause found (`stuck-unexplained`).
     pub stuck: bool,
     pub leaks: bool,
+    /// `--why N` for a goroutine of this dump.
+    pub why: Option<crate::report::Why>,
 }
 
 /// `ids[i]`: the IDs of the members of `groups[i]` (those that have one).
@@ -73,8 +75,9 @@ pub(crate) fn diagnose(
             eprintln!("{f:?}");
         }
     }
+    let model = crate::liveness::Model::new(d, groups, &facts);
     let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
-    let mut graph = build(&facts, &multi);
+    let mut graph = build(&facts, &multi, &model.unknown);
     // A group may wait on itself only when its members are distinct instances.
     graph.edges.retain(|e| {
         if e.from != e.to {
@@ -380,10 +383,10 @@ pub(crate) fn diagnose(
 
     // No goroutine that may still run can start others: the set of goroutines
     // is closed, so partners can only be among them.
-    let closed_world = facts.iter().enumerate().all(|(gi, f)| {
-        explained[gi].is_some()
-            || !(f.spawner || (f.block.is_none() && f.user_frame.is_some() && !f.has_source))
-    });
+    let closed_world = facts
+        .iter()
+        .enumerate()
+        .all(|(gi, f)| explained[gi].is_some() || !model.opens_world(gi, f));
 
     // Edges per group, once (the loop below asked for every group).
     let mut waits_on_someone = vec![false; groups.len()];
@@ -612,7 +615,7 @@ pub(crate) fn diagnose(
     // per member, so sets and a map rather than lists.)
     let mut reported_in_part: Vec<FxHashSet<usize>> = vec![FxHashSet::default(); facts.len()];
     let mut part_finding: rustc_hash::FxHashMap<usize, usize> = Default::default();
-    let copies = crate::instances::orphaned_copies(d, groups, &facts, &candidates, src);
+    let copies = crate::instances::orphaned_copies(d, groups, &facts, &model, &candidates, src);
     // Goroutine → group and ID → goroutine, only when there is something to
     // report (a million-goroutine dump seldom has).
     let (group_of, index_of_id) = if copies.is_empty() {
@@ -1006,12 +1009,20 @@ pub(crate) fn diagnose(
         f.locations.dedup();
         attach_snippets(f, src);
     }
+    let why = opts.why.and_then(|id| {
+        let finding_of: Vec<Option<String>> = explained
+            .iter()
+            .map(|e| e.map(|k| out[k].id.clone()))
+            .collect();
+        crate::why::explain(&ctx, groups, &model, &graph, &finding_of, id)
+    });
     Diagnosis {
         findings: out,
         missing,
         deadlocked,
         stuck,
         leaks,
+        why,
     }
 }
 
@@ -1066,7 +1077,7 @@ fn add_members(fi: &mut Finding, ids: &[u64], count: u64) {
     fi.count += count;
 }
 
-fn op_word(k: OpKind) -> &'static str {
+pub(crate) fn op_word(k: OpKind) -> &'static str {
     match k {
         OpKind::Send => "a send",
         OpKind::Recv => "a receive",

@@ -109,12 +109,14 @@ fn relocks(f: &Facts) -> bool {
 
 /// `multi[i]`: group `i` stands for several goroutines, so it may wait on itself
 /// (its members on each other).
-pub(crate) fn build(facts: &[Facts], multi: &[bool]) -> Graph {
+/// `unknown[g]`: group `g` may act and its code is unknown, so it may be the
+/// partner of any wait (from the liveness model).
+pub(crate) fn build(facts: &[Facts], multi: &[bool], unknown: &[bool]) -> Graph {
     let mut g = Graph {
         unknown_partner: vec![false; facts.len()],
         ..Graph::default()
     };
-    let index = Index::new(facts);
+    let index = Index::new(facts, unknown);
     for (i, a) in facts.iter().enumerate() {
         let Some(block) = a.block else { continue };
         if block.is_lock() {
@@ -256,7 +258,7 @@ struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn new(facts: &'a [Facts]) -> Index<'a> {
+    fn new(facts: &'a [Facts], unknown: &[bool]) -> Index<'a> {
         let mut partners: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
         let mut lockers: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut opaque = Vec::new();
@@ -279,7 +281,7 @@ impl<'a> Index<'a> {
             if let (Some(Block::Lock), true, Some(c)) = (b.block, b.rw, b.class.as_deref()) {
                 add(&mut lockers, c, j);
             }
-            if b.block.is_none() && b.user_frame.is_some() && !b.has_source {
+            if unknown[j] {
                 opaque.push(j);
             }
         }

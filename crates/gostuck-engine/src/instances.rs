@@ -156,6 +156,7 @@ pub(crate) fn orphaned_copies(
     d: &Dump,
     groups: &[Group],
     facts: &[Facts],
+    model: &crate::liveness::Model,
     candidates: &[usize],
     src: &mut dyn Sources,
 ) -> Vec<Orphans> {
@@ -164,11 +165,13 @@ pub(crate) fn orphaned_copies(
         .filter(|&&g| plain_mutex_wait(&facts[g]))
         .filter_map(|&g| facts[g].class.as_deref())
         .collect();
-    // A goroutine without source may hold anything.
+    // A goroutine whose code is unknown may hold anything (but the one that
+    // took the dump is no one's partner: the liveness model).
     if classes.is_empty()
         || facts
             .iter()
-            .any(|f| f.user_frame.is_some() && !f.has_source)
+            .enumerate()
+            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
     {
         return Vec::new();
     }

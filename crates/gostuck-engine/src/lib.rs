@@ -7,6 +7,8 @@ mod facts;
 mod findings;
 mod instances;
 pub mod kinds;
+mod liveness;
+mod why;
 
 pub mod report;
 pub mod trace;
@@ -37,11 +39,14 @@ pub struct Options {
     /// no output) for a while: blocked goroutines are treated as permanently
     /// blocked, as in a test timeout, with `likely` rather than `certain` findings.
     pub stalled: bool,
+    /// Explain this goroutine: what it waits for and who could end the wait.
+    pub why: Option<u64>,
 }
 
 /// Analyses the inputs and builds the report, reading source through `src`.
 pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Report {
     let mut findings = Vec::new();
+    let mut why = None;
     let mut missing = Vec::new();
     let mut deadlocked = false;
     let mut stuck = false;
@@ -91,6 +96,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         stuck |= diag.stuck;
         leaks |= diag.leaks;
         findings.extend(diag.findings);
+        why = why.or(diag.why);
         missing.push(diag.missing);
         summaries.push(InputSummary {
             path: input.path.clone(),
@@ -161,6 +167,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         findings,
         groups,
         trace: Vec::new(),
+        why,
     }
 }
 

@@ -28,6 +28,39 @@ pub struct Report {
     /// Evidence from Go execution traces, one entry per trace input (additive to v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<TraceOut>,
+    /// `--why N`: the model's account of one goroutine (additive to v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<Why>,
+}
+
+/// What one goroutine waits for and who could end the wait (`--why N`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Why {
+    /// The goroutine asked about.
+    pub goroutine: u64,
+    /// Blocked, or may still act and why.
+    pub liveness: String,
+    /// The operation it is parked on, with its line.
+    pub waits_for: String,
+    /// The finding that explains it, if any (`F1`).
+    pub finding: Option<String>,
+    /// Groups that could complete the wait (`ruled in`) or cannot (`ruled out`).
+    pub candidates: Vec<WhyCandidate>,
+}
+
+/// One group considered as the partner of a wait.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WhyCandidate {
+    /// Up to 8 member IDs.
+    pub goroutines: Vec<u64>,
+    /// Members in the group.
+    pub count: u64,
+    /// Its innermost function outside the runtime.
+    pub function: String,
+    /// `ruled in` or `ruled out`.
+    pub verdict: &'static str,
+    /// Why.
+    pub reason: String,
 }
 
 /// The producing tool.

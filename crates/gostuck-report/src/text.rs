@@ -132,10 +132,59 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         }
         writeln!(w, "  {} {}", s.green("fix:"), f.fix)?;
     }
+    if let Some(why) = &r.why {
+        render_why(why, opts, w)?;
+    }
 
     for grp in &r.groups {
         writeln!(w)?;
         render_group(grp, r.inputs.len() > 1, opts, w)?;
+    }
+    Ok(())
+}
+
+/// `--why N`: the liveness model's account of one goroutine.
+fn render_why(
+    why: &gostuck_engine::Why,
+    opts: &RenderOptions,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    let s = opts.style;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{} goroutine {}: {}",
+        s.bold("why"),
+        why.goroutine,
+        why.liveness
+    )?;
+    writeln!(w, "  it {}", why.waits_for)?;
+    if let Some(f) = &why.finding {
+        writeln!(w, "  explained by: {f}")?;
+    }
+    for c in &why.candidates {
+        let ids: Vec<String> = c.goroutines.iter().map(u64::to_string).collect();
+        let who = if ids.is_empty() {
+            String::new()
+        } else {
+            let more = if c.count > ids.len() as u64 {
+                " …"
+            } else {
+                ""
+            };
+            format!("goroutine{} {}{more} ", plural(c.count), ids.join(" "))
+        };
+        let verdict = if c.verdict == "ruled in" {
+            s.green(c.verdict)
+        } else {
+            s.dim(c.verdict)
+        };
+        let func = if c.function.is_empty() {
+            String::new()
+        } else {
+            format!("({}) ", c.function)
+        };
+        writeln!(w, "  {verdict:>9}  {who}{func}{}", c.reason)?;
     }
     Ok(())
 }

@@ -62,6 +62,10 @@ pub struct ReportArgs {
     /// write through a symbolic link (without it gostuck refuses both).
     #[arg(long)]
     pub force: bool,
+    /// Explain goroutine N: what it waits for, which goroutines could end the
+    /// wait, and why each is ruled in or out.
+    #[arg(long, value_name = "N")]
+    pub why: Option<u64>,
 }
 
 /// Where a report goes when no `-o FILE` is given.
@@ -406,6 +410,7 @@ pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Rep
     let opts = Options {
         exact: args.exact,
         stalled,
+        why: args.why,
     };
     if args.no_source {
         return Ok(gostuck_engine::analyze(
@@ -415,7 +420,11 @@ pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Rep
         ));
     }
     let mut src = FsSources::new(&source_roots(args)?);
-    Ok(gostuck_engine::analyze(inputs, &opts, &mut src))
+    let report = gostuck_engine::analyze(inputs, &opts, &mut src);
+    if let (Some(n), None) = (args.why, &report.why) {
+        eprintln!("gostuck: --why {n}: the input has no goroutine {n}");
+    }
+    Ok(report)
 }
 
 /// Runs the engine over the dumps and adds the execution traces' evidence; a
@@ -436,6 +445,7 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
             let opts = Options {
                 exact: args.exact,
                 stalled,
+                why: args.why,
             };
             if args.no_source {
                 gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources)

@@ -141,6 +141,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
     let opts = Options {
         exact: a.report.exact,
         stalled: false,
+        why: a.report.why,
     };
     let report = if a.report.no_source {
         gostuck_engine::watch::analyze(

@@ -1,0 +1,246 @@
+//! Who can still act: for every group of identical stacks, whether it is
+//! blocked (a candidate for "blocked for good") or may still act, and why.
+//!
+//! Contract: a pure function of the dump and the per-group [`Facts`]; the
+//! passes ask this model, never the raw states, whether a goroutine could be
+//! the partner nobody else is (`unknown_partner`) or could start new
+//! goroutines (`opens_world`). `gostuck analyze --why N` prints it.
+//!
+//! Rules (docs/findings.md, "Who can still act"):
+//! - **The dumper.** The goroutine that took the dump — `runtime.Stack` from a
+//!   watchdog or an admin handler, `debug.Stack`, a pprof handler writing
+//!   stacks, the `go test` alarm that panics on timeout, a panic printing its
+//!   traceback — is busy reporting. Its code past the dump is unknown, but it
+//!   is no evidence for any other goroutine: it is never taken for the
+//!   missing partner of a wait, nor for a goroutine that may start one. The
+//!   runtime prints the calling goroutine first, `[running]`, in every dump
+//!   that is not a signal's (`runtime/mprof.go: Stack`,
+//!   `runtime/panic.go`), and the dumping routines are named in the stack
+//!   when they are the runtime's own (pprof, testing).
+//! - **Runtime and standard-library machinery** (no user frame) acts on its
+//!   own schedule and is never a user wait's partner by itself.
+//! - **Running, runnable, in a syscall, in network I/O, asleep on a timer**:
+//!   may act. When its user code could not be read, it may be anyone's
+//!   partner (the world is open); with its code read, the facts say which
+//!   operations it may still perform.
+
+use gostuck_dump::{Dump, Goroutine, Group, WaitReason};
+
+use crate::facts::Facts;
+
+/// Why a goroutine may still act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Acts {
+    /// It took the dump (or panicked and printed it).
+    Dumper,
+    /// Only runtime or standard-library frames.
+    Machinery,
+    /// `[running]`.
+    Running,
+    /// `[runnable]` or preempted.
+    Runnable,
+    /// In a system call.
+    Syscall,
+    /// Waiting for network I/O (`IO wait`): the outside world wakes it.
+    Network,
+    /// Asleep (`time.Sleep`) or on a timer: time wakes it.
+    Timer,
+    /// Another non-blocking state (`GC worker`, `finalizer wait`, …).
+    Other,
+}
+
+/// A group's standing in the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Liveness {
+    /// Parked on a resource of the program: blocked for good unless some
+    /// goroutine completes the operation.
+    Blocked,
+    /// May still act.
+    MayAct(Acts),
+}
+
+impl Liveness {
+    /// In words, for `--why`.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Liveness::Blocked => "blocked on a resource of the program",
+            Liveness::MayAct(a) => match a {
+                Acts::Dumper => "may act: it is the goroutine that took this dump (busy reporting; not counted as anyone's partner)",
+                Acts::Machinery => "may act: runtime or standard-library machinery only",
+                Acts::Running => "may act: running",
+                Acts::Runnable => "may act: runnable",
+                Acts::Syscall => "may act: in a system call",
+                Acts::Network => "may act: waiting for network I/O",
+                Acts::Timer => "may act: asleep on a timer",
+                Acts::Other => "may act: not parked on a resource of the program",
+            },
+        }
+    }
+}
+
+/// The model for one dump: one entry per group.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Model {
+    pub of: Vec<Liveness>,
+    /// `unknown[g]`: the group may act and its user code could not be read,
+    /// so it may be the partner of any wait.
+    pub unknown: Vec<bool>,
+}
+
+impl Model {
+    /// Builds the model for `groups` of `d` with their facts.
+    pub(crate) fn new(d: &Dump, groups: &[Group], facts: &[Facts]) -> Model {
+        let dumper = dumping_goroutine(d);
+        let of: Vec<Liveness> = groups
+            .iter()
+            .zip(facts)
+            .map(|(g, f)| {
+                let is_dumper = dumper.is_some_and(|i| g.members.contains(&i));
+                classify(&d.goroutines[g.members[0]], f, is_dumper)
+            })
+            .collect();
+        let unknown = of
+            .iter()
+            .zip(facts)
+            .map(|(l, f)| {
+                matches!(l, Liveness::MayAct(a) if *a != Acts::Dumper && *a != Acts::Machinery)
+                    && f.user_frame.is_some()
+                    && !f.has_source
+            })
+            .collect();
+        Model { of, unknown }
+    }
+
+    /// Whether group `gi` may start goroutines that could become anyone's
+    /// partner: a spawner, or code that could not be read.
+    pub(crate) fn opens_world(&self, gi: usize, f: &Facts) -> bool {
+        self.of[gi] != Liveness::MayAct(Acts::Dumper) && (f.spawner || self.unknown[gi])
+    }
+
+    /// Whether group `gi` took the dump.
+    pub(crate) fn is_dumper(&self, gi: usize) -> bool {
+        self.of[gi] == Liveness::MayAct(Acts::Dumper)
+    }
+}
+
+fn classify(g: &Goroutine, f: &Facts, is_dumper: bool) -> Liveness {
+    if is_dumper {
+        return Liveness::MayAct(Acts::Dumper);
+    }
+    if f.block.is_some() {
+        return Liveness::Blocked;
+    }
+    if f.user_frame.is_none() {
+        return Liveness::MayAct(Acts::Machinery);
+    }
+    Liveness::MayAct(match g.wait_reason {
+        WaitReason::Running => Acts::Running,
+        WaitReason::Runnable | WaitReason::Transient => Acts::Runnable,
+        WaitReason::Syscall => Acts::Syscall,
+        WaitReason::IoWait => Acts::Network,
+        WaitReason::Sleep => Acts::Timer,
+        _ => Acts::Other,
+    })
+}
+
+/// Frames of the routines that write a goroutine dump or profile, or of the
+/// `go test` alarm: a goroutine with one of them in its stack took the dump.
+fn is_dump_routine(function: &str) -> bool {
+    matches!(
+        function,
+        "runtime.Stack"
+            | "runtime/debug.Stack"
+            | "runtime/debug.PrintStack"
+            | "runtime.GoroutineProfile"
+            | "runtime.goroutineProfileWithLabels"
+            | "runtime/pprof.writeGoroutineStacks"
+            | "runtime/pprof.writeGoroutine"
+            | "runtime/pprof.writeRuntimeProfile"
+            | "runtime/pprof.runtime_goroutineProfileWithLabels"
+            | "runtime/pprof.runtime_goroutineleakProfileWithLabels"
+            | "runtime/pprof.(*Profile).WriteTo"
+            | "testing.(*M).startAlarm.func1"
+    )
+}
+
+/// The index (in `d.goroutines`) of the goroutine that took the dump, when
+/// the dump shows it: one whose stack names a dumping routine, else, in a
+/// dump no signal produced, the first goroutine when it is `[running]` with a
+/// stack (the runtime prints the caller of `runtime.Stack`, and a panicking
+/// goroutine, first). A SIGQUIT dump's first goroutine is whichever was
+/// running when the signal came: not a dumper.
+pub(crate) fn dumping_goroutine(d: &Dump) -> Option<usize> {
+    if let Some(i) = d
+        .goroutines
+        .iter()
+        .position(|g| g.frames.iter().any(|f| is_dump_routine(d.str(f.function))))
+    {
+        return Some(i);
+    }
+    if d.signal.is_some() {
+        return None;
+    }
+    let first = d.goroutines.first()?;
+    (first.id.is_some()
+        && first.wait_reason == WaitReason::Running
+        && !first.flags.stack_unavailable
+        && !first.frames.is_empty())
+    .then_some(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gostuck_dump::{read_bytes, ReadOptions};
+
+    /// A dump captured from a real Go 1.27.3 run (testdata/captured).
+    fn captured(name: &str) -> Dump {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/captured/go1.27.3/"
+        );
+        let bytes = std::fs::read(format!("{p}{name}")).unwrap();
+        read_bytes(&bytes, &ReadOptions::default())
+            .unwrap()
+            .remove(0)
+    }
+
+    fn id(d: &Dump, i: Option<usize>) -> Option<u64> {
+        i.and_then(|i| d.goroutines[i].id)
+    }
+
+    #[test]
+    fn the_caller_of_runtime_stack_is_the_dumper() {
+        let d = captured("runtime-stack.txt");
+        assert_eq!(id(&d, dumping_goroutine(&d)), Some(1));
+    }
+
+    #[test]
+    fn a_sigquit_dump_has_no_dumper() {
+        let d = captured("sigquit-all.txt");
+        assert!(d.signal.is_some());
+        assert_eq!(dumping_goroutine(&d), None);
+    }
+
+    #[test]
+    fn a_deadlock_report_has_no_dumper() {
+        let d = captured("abba.txt");
+        assert_eq!(dumping_goroutine(&d), None);
+    }
+
+    #[test]
+    fn the_pprof_handler_and_the_test_alarm_are_dumpers() {
+        let d = captured("pprof-http-goroutine-debug2.txt");
+        let i = dumping_goroutine(&d).unwrap();
+        assert!(d.goroutines[i]
+            .frames
+            .iter()
+            .any(|f| d.str(f.function) == "runtime/pprof.writeGoroutineStacks"));
+        let d = captured("gotest-timeout.txt");
+        let i = dumping_goroutine(&d).unwrap();
+        assert_eq!(
+            d.str(d.goroutines[i].frames[0].function),
+            "testing.(*M).startAlarm.func1"
+        );
+    }
+}

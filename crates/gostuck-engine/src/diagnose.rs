@@ -439,13 +439,19 @@ pub(crate) fn diagnose(
         // goroutine can become its partner.
         // Timers, tickers and contexts are fed from outside the goroutines: a
         // wait on them is never orphaned in a program that still runs (the
-        // runtime's leak detector knows better: a stopped timer never fires).
-        // (Not a timer whose Stop returned false: it has fired, and what it
-        // sent was received already.)
-        if !ctx.global
+        // liveness model: not under the runtime's proof of a deadlock or a
+        // leak, nor a timer drained after Stop returned false).
+        if model.of[gi] == crate::liveness::Liveness::MayAct(crate::liveness::Acts::Timer) {
+            continue;
+        }
+        // A daemon's park: `select {}` while other goroutines work is how a
+        // server or a broker waits for ever by design; only a program with
+        // nothing else to do is stuck there.
+        if block == Block::SelectEmpty
+            && !ctx.global
+            && !timed_out
             && !leaked
-            && f.stopped_timer.is_none()
-            && (f.cases.iter().any(|c| timerish(&c.1)) || f.class.as_deref().is_some_and(timerish))
+            && model.someone_works()
         {
             continue;
         }
@@ -1258,10 +1264,4 @@ fn typed_class(src: &mut dyn Sources, file: &str, line: u32, expr: &str) -> Opti
     }
     let t = src.file(file)?.type_of(line, root)?;
     Some(format!("{t}.{field}"))
-}
-
-/// Channels that fire by themselves or by someone outside the dump: timers,
-/// tickers, `ctx.Done()`.
-fn timerish(class: &str) -> bool {
-    matches!(class, "After" | "Tick" | "C" | "Done")
 }

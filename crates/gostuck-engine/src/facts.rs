@@ -129,6 +129,9 @@ pub(crate) struct Facts {
     pub cases: Vec<(bool, String)>,
     pub held: Vec<HeldLock>,
     pub future: Vec<Future>,
+    /// The channel it waits on was sent on a channel or stored in a field,
+    /// slice or map by its own function: others hold it under other names.
+    pub escaped: bool,
     /// Every user frame had source.
     pub has_source: bool,
     /// It may still start goroutines (a `go` statement ahead in its code, or
@@ -434,6 +437,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         cases: Vec::new(),
         held: Vec::new(),
         future: Vec::new(),
+        escaped: false,
         has_source: true,
         spawner: g.frames.iter().any(|f| is_accept_loop(d.str(f.function))),
 
@@ -505,6 +509,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 {
                     facts.expr = Some(op.expr.clone());
                     facts.ranging = op.kind == OpKind::Range;
+                    facts.escaped = matches!(op.kind, OpKind::Send | OpKind::Recv | OpKind::Range)
+                        && sf.escapes(f.line, &op.expr);
                     if op.kind == OpKind::Recv {
                         let timer = op.expr.strip_suffix(".C");
                         if timer.is_some() && timer == sf.stop_guard(f.line) {

@@ -52,6 +52,16 @@ pub(crate) struct Graph {
     pub unknown_partner: Vec<bool>,
 }
 
+/// Whether an operation of kind `k` could end a wait of kind `block` on some
+/// channel, whatever its name.
+fn complements_kind(block: Block, k: OpKind) -> bool {
+    match block {
+        Block::Recv => matches!(k, OpKind::Send | OpKind::Close),
+        Block::Send => matches!(k, OpKind::Recv | OpKind::Range),
+        _ => false,
+    }
+}
+
 fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
     let same = |c: &str| same_class(c, class);
     match b.block {
@@ -228,6 +238,16 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool], unknown: &[bool]) -> Graph 
         }
         // A running goroutine whose code we cannot read might be the partner.
         g.unknown_partner[i] |= index.any_opaque(i, multi[i], &matched);
+        // The channel escaped (sent on a channel, stored in a field or a
+        // slice): names no longer identify it, so another goroutine that
+        // performs the complementary operation under another name may be the
+        // partner (a broker that keeps its subscribers' channels).
+        g.unknown_partner[i] |= a.escaped
+            && matched.is_empty()
+            && facts
+                .iter()
+                .enumerate()
+                .any(|(j, b)| j != i && b.future.iter().any(|f| complements_kind(block, f.kind)));
     }
     g
 }

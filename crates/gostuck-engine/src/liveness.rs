@@ -71,7 +71,7 @@ impl Liveness {
                 Acts::Runnable => "may act: runnable",
                 Acts::Syscall => "may act: in a system call",
                 Acts::Network => "may act: waiting for network I/O",
-                Acts::Timer => "may act: asleep on a timer",
+                Acts::Timer => "may act: asleep on a timer, or waiting on a timer, ticker or context channel",
                 Acts::Other => "may act: not parked on a resource of the program",
             },
         }
@@ -91,12 +91,18 @@ impl Model {
     /// Builds the model for `groups` of `d` with their facts.
     pub(crate) fn new(d: &Dump, groups: &[Group], facts: &[Facts]) -> Model {
         let dumper = dumping_goroutine(d);
+        // The runtime's word that nothing can run: no timer will fire for it.
+        let asleep = d.runtime_reported_deadlock();
         let of: Vec<Liveness> = groups
             .iter()
             .zip(facts)
             .map(|(g, f)| {
                 let is_dumper = dumper.is_some_and(|i| g.members.contains(&i));
-                classify(&d.goroutines[g.members[0]], f, is_dumper)
+                let rep = &d.goroutines[g.members[0]];
+                if !asleep && !rep.flags.leaked && fed_by_time(f) {
+                    return Liveness::MayAct(Acts::Timer);
+                }
+                classify(rep, f, is_dumper)
             })
             .collect();
         let unknown = of
@@ -117,10 +123,35 @@ impl Model {
         self.of[gi] != Liveness::MayAct(Acts::Dumper) && (f.spawner || self.unknown[gi])
     }
 
+    /// Whether some user goroutine, other than the one that took the dump,
+    /// may still act: the program is doing work, not parked as a whole.
+    pub(crate) fn someone_works(&self) -> bool {
+        self.of.iter().any(
+            |l| matches!(l, Liveness::MayAct(a) if *a != Acts::Dumper && *a != Acts::Machinery),
+        )
+    }
+
     /// Whether group `gi` took the dump.
     pub(crate) fn is_dumper(&self, gi: usize) -> bool {
         self.of[gi] == Liveness::MayAct(Acts::Dumper)
     }
+}
+
+/// Channels that fire by themselves or from outside the goroutines: timers,
+/// tickers, `ctx.Done()` (a deadline, or a cancel from anywhere).
+pub(crate) fn timerish(class: &str) -> bool {
+    matches!(class, "After" | "Tick" | "C" | "Done")
+}
+
+/// Parked on a receive or select that time (or the outside) ends: a ticker
+/// loop, `time.After`, `<-ctx.Done()`. Not a timer's channel drained after
+/// `Stop` returned false: it has fired, and its value was taken.
+fn fed_by_time(f: &Facts) -> bool {
+    use crate::facts::Block;
+    matches!(f.block, Some(Block::Recv | Block::Select))
+        && f.stopped_timer.is_none()
+        && (f.cases.iter().any(|c| !c.0 && timerish(&c.1))
+            || f.class.as_deref().is_some_and(timerish))
 }
 
 fn classify(g: &Goroutine, f: &Facts, is_dumper: bool) -> Liveness {

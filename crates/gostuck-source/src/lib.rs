@@ -515,6 +515,15 @@ impl SourceFile {
     /// non-deferred `Lock`/`RLock` with no `Unlock` of the same expression on the
     /// way to it, in a function without a deferred `Unlock` of it. These are the
     /// usual source of a lock no live goroutine holds.
+    /// Whether the value of `expr` escapes the function around `line` (sent
+    /// on a channel, appended, stored in a field or map): then other
+    /// goroutines operate on it under names of their own.
+    pub fn escapes(&self, line: u32, expr: &str) -> bool {
+        self.function_at(line)
+            .is_some_and(|f| f.escapes.iter().any(|(e, _)| e == expr))
+    }
+
+    /// Locks some path leaves locked.
     pub fn leaky_locks(&self) -> &[LeakyLock] {
         &self.leaky
     }

@@ -96,6 +96,11 @@ pub struct FunctionInfo {
     /// for locks embedded in structs (`devices.Lock()`). Only the last element of
     /// the type name, without `*`; standard sync and channel types are left out.
     pub types: Vec<(String, String)>,
+    /// Names whose value leaves the function's own variables: sent on a
+    /// channel (`reg <- ch`), appended (`append(s.subs, ch)`), or stored in a
+    /// field, element or map entry (`s.reply = ch`, `m[id] = ch`): (name,
+    /// line). A channel that escaped is operated on under other names.
+    pub escapes: Vec<(String, u32)>,
     /// The named struct type of the function's only result (`*Conn` →
     /// `Conn`), when it has exactly one, unnamed.
     pub result_type: Option<String>,
@@ -416,6 +421,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     return_exprs: Vec::new(),
                     assigns: Vec::new(),
                     types,
+                    escapes: Vec::new(),
                     result_type,
                     call_results: Vec::new(),
                     locals,
@@ -454,6 +460,40 @@ struct Ctx {
     break_target: Option<(u32, bool)>,
     /// The innermost loop's first and last line.
     loop_range: Option<(u32, u32)>,
+}
+
+fn is_name(kind: &str) -> bool {
+    matches!(kind, "identifier" | "selector_expression")
+}
+
+/// `s.reply = ch`, `m[id] = ch`, `s.subs = append(s.subs, ch)`: the names on
+/// the right escape into a field, element or map entry.
+fn record_stores(l: Node<'_>, r: Node<'_>, src: &[u8], f: &mut FunctionInfo) {
+    let mut c = l.walk();
+    let into_storage = l
+        .named_children(&mut c)
+        .any(|x| matches!(x.kind(), "selector_expression" | "index_expression"));
+    let mut c = r.walk();
+    for v in r.named_children(&mut c) {
+        let ln = line(v);
+        if into_storage && is_name(v.kind()) {
+            f.escapes.push((text(v, src).to_string(), ln));
+        }
+        // append(xs, ch, …): every argument after the first.
+        let is_append = v.kind() == "call_expression"
+            && v.child_by_field_name("function")
+                .is_some_and(|x| text(x, src) == "append");
+        if let Some(args) = v.child_by_field_name("arguments").filter(|_| is_append) {
+            let mut c = args.walk();
+            for a in args
+                .named_children(&mut c)
+                .skip(1)
+                .filter(|a| is_name(a.kind()))
+            {
+                f.escapes.push((text(a, src).to_string(), ln));
+            }
+        }
+    }
 }
 
 fn push(f: &mut FunctionInfo, kind: OpKind, expr: &str, ln: u32, ctx: &Ctx) {
@@ -640,6 +680,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 n.child_by_field_name("right"),
             ) {
                 push_assigns(l, r, src, f);
+                record_stores(l, r, src, f);
             }
         }
         "if_statement" => {
@@ -731,6 +772,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         "send_statement" => {
             if let Some(ch) = n.child_by_field_name("channel") {
                 push(f, OpKind::Send, text(ch, src), line(n), ctx);
+            }
+            if let Some(v) = n.child_by_field_name("value").filter(|v| is_name(v.kind())) {
+                f.escapes.push((text(v, src).to_string(), line(n)));
             }
         }
         "unary_expression"

@@ -1,0 +1,3 @@
+module gostuck.test/broker-stuck-subscriber
+
+go 1.21

@@ -1,4 +1,4 @@
-// broker-stuck-subscriber: the same shape as broker-select-forever (main in
+// broker-stuck-subscriber: the same shape as pubsub-select-forever (main in
 // `select {}`, a ticker-driven publisher, a broker loop), but the broker
 // delivers while holding its stats lock, and a subscriber reads the stats
 // (taking that lock) before it drains its channel: the broker waits for the

@@ -1,4 +1,4 @@
-// broker-select-forever: a healthy publish/subscribe service. main parks in
+// pubsub-select-forever: a healthy publish/subscribe service. main parks in
 // `select {}` (how a daemon waits for ever), a broker loop fans messages out
 // to subscribers whose channels it received over `subscribe`, and a ticker
 // drives a publisher. Nothing is stuck: the ticker keeps everything moving.

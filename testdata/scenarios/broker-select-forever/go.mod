@@ -1,3 +1,0 @@
-module gostuck.test/broker-select-forever
-
-go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/pubsub-select-forever
+
+go 1.21

@@ -305,16 +305,17 @@ usr1_capture() {
   grep -q '^=== end of goroutine dump ===$' "$out" || warn "go$VER: $name: no SIGUSR1 dump"
 }
 
-# gotest_hang_capture NAME ARGS...: `go test ARGS` in scenarios/NAME, which hangs
-# until its -timeout panics.
+# gotest_hang_capture NAME MARKER ARGS...: `go test ARGS` in scenarios/NAME,
+# which hangs until its -timeout panics or its TestMain watchdog dumps; MARKER
+# is the line that dump starts with.
 gotest_hang_capture() {
-  local name="$1"; shift
+  local name="$1" marker="$2"; shift 2
   log "go test $name"
   (cd "$SCEN/$name" && timeout 120s "$GO" test "$@" .) >"$OUT/$name.txt" 2>&1
   local rc=$?
   write_meta "$OUT/$name.meta" "scenario=$name" "variant=" "command=go test $* ." \
     "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
-  grep -q '^panic: test timed out after ' "$OUT/$name.txt" || warn "go$VER: $name: no timeout panic"
+  grep -q "^$marker" "$OUT/$name.txt" || warn "go$VER: $name: no '$marker' dump"
   check "$OUT/$name.txt" none "$rc"
 }
 
@@ -331,10 +332,12 @@ capture_live() {
   elif [[ " ${USR1_DUMPS[*]} " == *" $s "* ]]; then
     build "$s" && usr1_capture "$s"
   elif [ "$s" = gotest-subtest-chan ]; then
-    gotest_hang_capture "$s" -count=1 -timeout 2s
+    gotest_hang_capture "$s" 'panic: test timed out after ' -count=1 -timeout 2s
+  elif [[ " ${TESTMAIN_WATCHDOGS[*]} " == *" $s "* ]]; then
+    gotest_hang_capture "$s" 'tests still running after ' -count=1
   elif [ "$s" = gotest-parallel-fatal-lock ]; then
     # -parallel 2: the same number of running subtests on every machine.
-    gotest_hang_capture "$s" -count=1 -parallel 2 -timeout 2s
+    gotest_hang_capture "$s" 'panic: test timed out after ' -count=1 -parallel 2 -timeout 2s
   else
     return 1
   fi
@@ -412,6 +415,8 @@ WATCHDOGS=(watchdog-orphaned-mutex)
 STACKS_ENDPOINTS=(stacks-endpoint-full-queue stacks-endpoint-healthy)
 USR1_DUMPS=(sigusr1-unclosed-batch sigusr1-healthy)
 GOTEST_HANGS=(gotest-subtest-chan gotest-parallel-fatal-lock)
+# go test whose TestMain watchdog writes runtime.Stack(all) after 1s, exit 3.
+TESTMAIN_WATCHDOGS=(testmain-watchdog-full-channel testmain-watchdog-slow-test)
 
 for VER in "${VERSIONS[@]}"; do
   VER="${VER#go}"
@@ -486,7 +491,7 @@ for VER in "${VERSIONS[@]}"; do
     capture_pprof_http
   fi
   for s in "${LIVE_SIGQUIT[@]}" "${WATCHDOGS[@]}" "${STACKS_ENDPOINTS[@]}" \
-           "${USR1_DUMPS[@]}" "${GOTEST_HANGS[@]}"; do
+           "${USR1_DUMPS[@]}" "${GOTEST_HANGS[@]}" "${TESTMAIN_WATCHDOGS[@]}"; do
     capture_live "$s"
   done
   capture_gotest

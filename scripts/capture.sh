@@ -305,18 +305,18 @@ usr1_capture() {
   grep -q '^=== end of goroutine dump ===$' "$out" || warn "go$VER: $name: no SIGUSR1 dump"
 }
 
-# gotest_hang_capture NAME MARKER ARGS...: `go test ARGS` in scenarios/NAME,
-# which hangs until its -timeout panics or its TestMain watchdog dumps; MARKER
-# is the line that dump starts with.
+# gotest_hang_capture NAME BASE MARKER ARGS...: `go test ARGS` in
+# scenarios/NAME, which hangs until its -timeout panics or its TestMain
+# watchdog dumps; MARKER is the line that dump starts with.
 gotest_hang_capture() {
-  local name="$1" marker="$2"; shift 2
-  log "go test $name"
-  (cd "$SCEN/$name" && timeout 120s "$GO" test "$@" .) >"$OUT/$name.txt" 2>&1
+  local name="$1" base="$2" marker="$3"; shift 3
+  log "go test $base"
+  (cd "$SCEN/$name" && timeout 120s "$GO" test "$@" .) >"$OUT/$base.txt" 2>&1
   local rc=$?
-  write_meta "$OUT/$name.meta" "scenario=$name" "variant=" "command=go test $* ." \
-    "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
-  grep -q "^$marker" "$OUT/$name.txt" || warn "go$VER: $name: no '$marker' dump"
-  check "$OUT/$name.txt" none "$rc"
+  write_meta "$OUT/$base.meta" "scenario=$name" "variant=$(variant_of "$name" "$base")" \
+    "command=go test $* ." "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
+  grep -q "^$marker" "$OUT/$base.txt" || warn "go$VER: $base: no '$marker' dump"
+  check "$OUT/$base.txt" none "$rc"
 }
 
 # capture_live NAME: the issue-13 scenarios of live programs, each the way its
@@ -326,18 +326,24 @@ capture_live() {
   if [[ " ${LIVE_SIGQUIT[*]} " == *" $s "* ]]; then
     build "$s" && sigquit_capture "$s" "$s" "GOTRACEBACK=all"
   elif [[ " ${WATCHDOGS[*]} " == *" $s "* ]]; then
-    build "$s" && run_capture "$s" "$s" exit2 ""
+    # The same stuck state by SIGQUIT too, with the watchdog held off.
+    build "$s" && run_capture "$s" "$s" exit2 "" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all WATCHDOG_STALL=1h"
   elif [[ " ${STACKS_ENDPOINTS[*]} " == *" $s "* ]]; then
-    build "$s" && stacks_endpoint_capture "$s"
+    build "$s" && stacks_endpoint_capture "$s" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all"
   elif [[ " ${USR1_DUMPS[*]} " == *" $s "* ]]; then
-    build "$s" && usr1_capture "$s"
+    build "$s" && usr1_capture "$s" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all"
   elif [ "$s" = gotest-subtest-chan ]; then
-    gotest_hang_capture "$s" 'panic: test timed out after ' -count=1 -timeout 2s
+    gotest_hang_capture "$s" "$s" 'panic: test timed out after ' -count=1 -timeout 2s
   elif [[ " ${TESTMAIN_WATCHDOGS[*]} " == *" $s "* ]]; then
-    gotest_hang_capture "$s" 'tests still running after ' -count=1
+    # The TestMain watchdog fires after 1s; -timeout 500ms panics first.
+    gotest_hang_capture "$s" "$s" 'tests still running after ' -count=1
+    gotest_hang_capture "$s" "$s-timeout" 'panic: test timed out after ' -count=1 -timeout 500ms
   elif [ "$s" = gotest-parallel-fatal-lock ]; then
     # -parallel 2: the same number of running subtests on every machine.
-    gotest_hang_capture "$s" 'panic: test timed out after ' -count=1 -parallel 2 -timeout 2s
+    gotest_hang_capture "$s" "$s" 'panic: test timed out after ' -count=1 -parallel 2 -timeout 2s
   else
     return 1
   fi

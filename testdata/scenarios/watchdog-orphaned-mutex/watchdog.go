@@ -12,8 +12,12 @@ import (
 // startWatchdog starts a goroutine that checks every stall/3 that progress
 // has moved. When it has not moved for stall, the watchdog writes the stacks
 // of all goroutines to stderr and exits with status 2, so that a supervisor
-// restarts the service and the logs say where it was stuck.
+// restarts the service and the logs say where it was stuck. The operator
+// can override stall with $WATCHDOG_STALL (a time.Duration string).
 func startWatchdog(stall time.Duration, progress *atomic.Int64) {
+	if d, err := time.ParseDuration(os.Getenv("WATCHDOG_STALL")); err == nil {
+		stall = d
+	}
 	go func() {
 		tick := time.NewTicker(stall / 3)
 		defer tick.Stop()

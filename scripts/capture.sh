@@ -94,6 +94,9 @@ check() {
     exit0)
       [ "$exit" = 0 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 0"
       grep -q 'all goroutines are asleep' "$f" && warn "go$VER: $(basename "$f"): unexpected deadlock message" ;;
+    exit2)
+      [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2"
+      grep -q 'all goroutines are asleep' "$f" && warn "go$VER: $(basename "$f"): unexpected deadlock message" ;;
     panic)
       grep -q '^panic: ' "$f" || warn "go$VER: $(basename "$f"): no panic line"
       [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2" ;;
@@ -242,6 +245,111 @@ capture_pprof_http() {
   check "$logf" sigquit "$BGRC"
 }
 
+# stop_bg_term: SIGTERM to BGPID (the programs exit 0 on it), wait (max 15s); sets BGRC
+stop_bg_term() {
+  kill -TERM "$BGPID" 2>/dev/null
+  local i
+  for i in $(seq 1 150); do
+    kill -0 "$BGPID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$BGPID" 2>/dev/null; then
+    warn "go$VER: pid $BGPID did not exit after SIGTERM; killing"
+    kill -KILL "$BGPID" 2>/dev/null
+  fi
+  { wait "$BGPID"; } 2>/dev/null
+  BGRC=$?
+}
+
+# stacks_endpoint_capture NAME: a server whose own /debug/stacks handler writes
+# runtime.Stack(buf, true); the capture is the HTTP body fetched after ~1s.
+stacks_endpoint_capture() {
+  local name="$1" logf="$TMP/$1.log" cnt="$TMP/count.$1" out="$OUT/$1.txt"
+  log "stacks endpoint $name"
+  start_bg "$name" "$logf" "$cnt" ""
+  local port
+  if ! port=$(wait_for_port "$logf"); then
+    warn "go$VER: $name did not print its port"
+    stop_bg_term
+    return
+  fi
+  sleep 1
+  curl -sS --fail --noproxy '*' --max-time 30 "http://127.0.0.1:$port/debug/stacks" -o "$out" 2>"$TMP/curl.err" ||
+    warn "go$VER: $name: curl failed: $(cat "$TMP/curl.err")"
+  stop_bg_term
+  write_meta "$OUT/$name.meta" "scenario=$name" "variant=" \
+    "command=./$name & curl http://127.0.0.1:PORT/debug/stacks" \
+    "go=$GOVERSION" "exit=" "stream=http-body" "$(count_line "$cnt")"
+  check "$out" none 0
+  grep -q '^goroutine .*\[running\]:' "$out" || warn "go$VER: $name: no goroutine dump in the response"
+}
+
+# usr1_capture NAME: a program whose own SIGUSR1 handler writes
+# runtime.Stack(buf, true) to stderr; SIGUSR1 after ~1s, then SIGTERM (exit 0).
+usr1_capture() {
+  local name="$1" out="$OUT/$1.txt" cnt="$TMP/count.$1"
+  log "sigusr1 $name"
+  start_bg "$name" "$out" "$cnt" ""
+  sleep 1
+  kill -USR1 "$BGPID" 2>/dev/null
+  local i
+  for i in $(seq 1 100); do
+    grep -q '^=== end of goroutine dump ===$' "$out" && break
+    sleep 0.1
+  done
+  stop_bg_term
+  write_meta "$OUT/$name.meta" "scenario=$name" "variant=" \
+    "command=./$name & sleep 1; kill -USR1 \$!; kill -TERM \$!" \
+    "go=$GOVERSION" "exit=$BGRC" "stream=stdout+stderr" "$(count_line "$cnt")"
+  check "$out" exit0 "$BGRC"
+  grep -q '^=== end of goroutine dump ===$' "$out" || warn "go$VER: $name: no SIGUSR1 dump"
+}
+
+# gotest_hang_capture NAME BASE MARKER ARGS...: `go test ARGS` in
+# scenarios/NAME, which hangs until its -timeout panics or its TestMain
+# watchdog dumps; MARKER is the line that dump starts with.
+gotest_hang_capture() {
+  local name="$1" base="$2" marker="$3"; shift 3
+  log "go test $base"
+  (cd "$SCEN/$name" && timeout 120s "$GO" test "$@" .) >"$OUT/$base.txt" 2>&1
+  local rc=$?
+  write_meta "$OUT/$base.meta" "scenario=$name" "variant=$(variant_of "$name" "$base")" \
+    "command=go test $* ." "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
+  grep -q "^$marker" "$OUT/$base.txt" || warn "go$VER: $base: no '$marker' dump"
+  check "$OUT/$base.txt" none "$rc"
+}
+
+# capture_live NAME: the issue-13 scenarios of live programs, each the way its
+# README section says it is dumped. Returns 1 for a name that is not one.
+capture_live() {
+  local s="$1"
+  if [[ " ${LIVE_SIGQUIT[*]} " == *" $s "* ]]; then
+    build "$s" && sigquit_capture "$s" "$s" "GOTRACEBACK=all"
+  elif [[ " ${WATCHDOGS[*]} " == *" $s "* ]]; then
+    # The same stuck state by SIGQUIT too, with the watchdog held off.
+    build "$s" && run_capture "$s" "$s" exit2 "" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all WATCHDOG_STALL=1h"
+  elif [[ " ${STACKS_ENDPOINTS[*]} " == *" $s "* ]]; then
+    build "$s" && stacks_endpoint_capture "$s" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all"
+  elif [[ " ${USR1_DUMPS[*]} " == *" $s "* ]]; then
+    build "$s" && usr1_capture "$s" &&
+      sigquit_capture "$s" "$s-sigquit" "GOTRACEBACK=all"
+  elif [ "$s" = gotest-subtest-chan ]; then
+    gotest_hang_capture "$s" "$s" 'panic: test timed out after ' -count=1 -timeout 2s
+  elif [[ " ${TESTMAIN_WATCHDOGS[*]} " == *" $s "* ]]; then
+    # The TestMain watchdog fires after 1s; -timeout 500ms panics first.
+    gotest_hang_capture "$s" "$s" 'tests still running after ' -count=1
+    gotest_hang_capture "$s" "$s-timeout" 'panic: test timed out after ' -count=1 -timeout 500ms
+  elif [ "$s" = gotest-parallel-fatal-lock ]; then
+    # -parallel 2: the same number of running subtests on every machine.
+    gotest_hang_capture "$s" "$s" 'panic: test timed out after ' -count=1 -parallel 2 -timeout 2s
+  else
+    return 1
+  fi
+  return 0 # a failed build or capture has already warned
+}
+
 capture_testprog() {
   local goroot src
   goroot="$("$GO" env GOROOT)"
@@ -302,6 +410,19 @@ SELFDUMPS=(leak-timeout healthy-pool timer-drain stuck-copy-lock shared-mutex-co
 # Self-dumping scenarios that write the goroutineleak profile: Go 1.27+ only
 # (always registered there; 1.26 needs a GOEXPERIMENT).
 LEAKDUMPS=(leaked-instance-lock)
+# Live programs for issue 13 (capture_live): SIGQUIT with GOTRACEBACK=all after
+# ~1s; dumps by the program's own code (a watchdog that exits 2, a
+# /debug/stacks handler, a SIGUSR1 handler); go test hangs.
+LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
+  semaphore-upload-leak token-bucket-leak semaphore-saturated-healthy
+  broker-select-forever broker-dead-subscriber daemon-signal-ctx daemon-signal-stuck
+  cache-refresh-early-return session-sweeper-break cache-slow-refresh-healthy)
+WATCHDOGS=(watchdog-orphaned-mutex)
+STACKS_ENDPOINTS=(stacks-endpoint-full-queue stacks-endpoint-healthy)
+USR1_DUMPS=(sigusr1-unclosed-batch sigusr1-healthy)
+GOTEST_HANGS=(gotest-subtest-chan gotest-parallel-fatal-lock)
+# go test whose TestMain watchdog writes runtime.Stack(all) after 1s, exit 3.
+TESTMAIN_WATCHDOGS=(testmain-watchdog-full-channel testmain-watchdog-slow-test)
 
 for VER in "${VERSIONS[@]}"; do
   VER="${VER#go}"
@@ -310,13 +431,16 @@ for VER in "${VERSIONS[@]}"; do
   OUT="$CAPT/go$VER"
   BIN="$TMP/bin-$VER"
   if [ -n "${ONLY:-}" ]; then
-    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock or
-    # self-dumping scenarios (`gotest`: the go test timeout captures), leaving
+    # ONLY="a b" scripts/capture.sh: (re)capture just these deadlock,
+    # self-dumping or live (capture_live) scenarios (`gotest`: the go test
+    # timeout captures of scenarios/gotest-timeout), leaving
     # every other capture of the version as it is.
     mkdir -p "$OUT" "$BIN"
     for s in $ONLY; do
       if [ "$s" = gotest ]; then
         capture_gotest
+      elif capture_live "$s"; then
+        :
       elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
         build "$s" && run_capture "$s" "$s" exit0 ""
       elif [[ " ${LEAKDUMPS[*]} " == *" $s "* ]]; then
@@ -372,6 +496,10 @@ for VER in "${VERSIONS[@]}"; do
     sigquit_capture server-partial-deadlock server-partial-deadlock-sigquit ""
     capture_pprof_http
   fi
+  for s in "${LIVE_SIGQUIT[@]}" "${WATCHDOGS[@]}" "${STACKS_ENDPOINTS[@]}" \
+           "${USR1_DUMPS[@]}" "${GOTEST_HANGS[@]}" "${TESTMAIN_WATCHDOGS[@]}"; do
+    capture_live "$s"
+  done
   capture_gotest
   capture_testprog
 done

@@ -1,0 +1,3 @@
+module gostuck.test/broker-dead-subscriber
+
+go 1.21

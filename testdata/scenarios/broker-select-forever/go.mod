@@ -1,0 +1,3 @@
+module gostuck.test/broker-select-forever
+
+go 1.21

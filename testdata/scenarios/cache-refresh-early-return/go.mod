@@ -1,0 +1,3 @@
+module gostuck.test/cache-refresh-early-return
+
+go 1.21

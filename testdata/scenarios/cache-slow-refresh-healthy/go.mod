@@ -1,0 +1,3 @@
+module gostuck.test/cache-slow-refresh-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/daemon-signal-ctx
+
+go 1.21

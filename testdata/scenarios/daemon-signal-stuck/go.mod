@@ -1,0 +1,3 @@
+module gostuck.test/daemon-signal-stuck
+
+go 1.21

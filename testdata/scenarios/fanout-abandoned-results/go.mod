@@ -1,0 +1,3 @@
+module gostuck.test/fanout-abandoned-results
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/fanout-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/gotest-parallel-fatal-lock
+
+go 1.21

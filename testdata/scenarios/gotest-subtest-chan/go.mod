@@ -1,0 +1,3 @@
+module gostuck.test/gotest-subtest-chan
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/rpc-reply-timeout
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/semaphore-saturated-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/semaphore-upload-leak
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/session-sweeper-break
+
+go 1.21

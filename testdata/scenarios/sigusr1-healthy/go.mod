@@ -1,0 +1,3 @@
+module gostuck.test/sigusr1-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/stacks-endpoint-full-queue
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/stacks-endpoint-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/testmain-watchdog-full-channel
+
+go 1.21

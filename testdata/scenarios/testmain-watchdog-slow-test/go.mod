@@ -1,0 +1,3 @@
+module gostuck.test/testmain-watchdog-slow-test
+
+go 1.21

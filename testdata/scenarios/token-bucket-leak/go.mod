@@ -1,0 +1,3 @@
+module gostuck.test/token-bucket-leak
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/watchdog-orphaned-mutex
+
+go 1.21

@@ -456,6 +456,12 @@ pub(crate) fn diagnose(
             continue;
         }
         let closed = closed_world;
+        // The source shows a path that returns (or breaks) with this lock
+        // held: the lock leaked, whoever else may still run.
+        let leak_path = matches!(block, Block::Lock | Block::RLock)
+            && leaky_locks_for(d, &user_files, f.class.as_deref(), src)
+                .iter()
+                .any(|(_, l)| l.exit != "hand-off");
 
         if !(ctx.global
             || timed_out
@@ -463,7 +469,8 @@ pub(crate) fn diagnose(
             || certain_alone
             || live_leak
             || dependents
-            || closed)
+            || closed
+            || leak_path)
         {
             continue;
         }
@@ -479,7 +486,7 @@ pub(crate) fn diagnose(
         let known = f.has_source && !graph.unknown_partner[gi];
         let conf = if certain_alone || ((ctx.global || leaked) && known) {
             Confidence::Certain
-        } else if ctx.global || leaked || timed_out {
+        } else if ctx.global || leaked || timed_out || (leak_path && known) {
             Confidence::Likely
         } else {
             Confidence::Possible

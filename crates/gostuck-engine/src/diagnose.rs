@@ -8,6 +8,7 @@ use rustc_hash::FxHashSet;
 
 use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
 use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
+use crate::liveness::{Acts, Liveness};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
 pub(crate) struct Diagnosis {
@@ -441,7 +442,10 @@ pub(crate) fn diagnose(
         // wait on them is never orphaned in a program that still runs (the
         // liveness model: not under the runtime's proof of a deadlock or a
         // leak, nor a timer drained after Stop returned false).
-        if model.of[gi] == crate::liveness::Liveness::MayAct(crate::liveness::Acts::Timer) {
+        if matches!(
+            model.of[gi],
+            Liveness::MayAct(Acts::Timer) | Liveness::Harness
+        ) {
             continue;
         }
         // A daemon's park: `select {}` while other goroutines work is how a
@@ -925,7 +929,11 @@ pub(crate) fn diagnose(
     if global || timed_out {
         for gi in 0..facts.len() {
             let f = &facts[gi];
-            if explained[gi].is_some() || f.block.is_none() || f.user_frame.is_none() {
+            if explained[gi].is_some()
+                || f.block.is_none()
+                || f.user_frame.is_none()
+                || model.of[gi] == Liveness::Harness
+            {
                 continue;
             }
 

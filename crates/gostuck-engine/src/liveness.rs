@@ -55,6 +55,10 @@ pub(crate) enum Liveness {
     /// Parked on a resource of the program: blocked for good unless some
     /// goroutine completes the operation.
     Blocked,
+    /// The `testing` harness waiting for a test it runs (`t.Run` for a
+    /// subtest, `m.Run`, a test waiting for its parallel subtests): it is
+    /// blocked behind that test, never a finding of its own.
+    Harness,
     /// May still act.
     MayAct(Acts),
 }
@@ -64,6 +68,7 @@ impl Liveness {
     pub(crate) fn describe(self) -> &'static str {
         match self {
             Liveness::Blocked => "blocked on a resource of the program",
+            Liveness::Harness => "blocked: the testing harness waiting for a test it runs (not a finding of its own)",
             Liveness::MayAct(a) => match a {
                 Acts::Dumper => "may act: it is the goroutine that took this dump (busy reporting; not counted as anyone's partner)",
                 Acts::Machinery => "may act: runtime or standard-library machinery only",
@@ -102,7 +107,7 @@ impl Model {
                 if !asleep && !rep.flags.leaked && fed_by_time(f) {
                     return Liveness::MayAct(Acts::Timer);
                 }
-                classify(rep, f, is_dumper)
+                classify(d, rep, f, is_dumper)
             })
             .collect();
         let unknown = of
@@ -154,12 +159,20 @@ fn fed_by_time(f: &Facts) -> bool {
             || f.class.as_deref().is_some_and(timerish))
 }
 
-fn classify(g: &Goroutine, f: &Facts, is_dumper: bool) -> Liveness {
+fn classify(d: &Dump, g: &Goroutine, f: &Facts, is_dumper: bool) -> Liveness {
     if is_dumper {
         return Liveness::MayAct(Acts::Dumper);
     }
     if f.block.is_some() {
-        return Liveness::Blocked;
+        let upto = f.user_frame.unwrap_or(g.frames.len());
+        let harness = g.frames[..upto]
+            .iter()
+            .any(|fr| is_harness_wait(d.str(fr.function)));
+        return if harness {
+            Liveness::Harness
+        } else {
+            Liveness::Blocked
+        };
     }
     if f.user_frame.is_none() {
         return Liveness::MayAct(Acts::Machinery);
@@ -172,6 +185,23 @@ fn classify(g: &Goroutine, f: &Facts, is_dumper: bool) -> Liveness {
         WaitReason::Sleep => Acts::Timer,
         _ => Acts::Other,
     })
+}
+
+/// `testing` functions that wait for a test they run to finish.
+fn is_harness_wait(function: &str) -> bool {
+    matches!(
+        function,
+        "testing.(*T).Run"
+            | "testing.(*M).Run"
+            | "testing.runTests"
+            | "testing.(*T).waitParallel"
+            | "testing.(*T).Parallel"
+            | "testing.(*testState).waitParallel"
+            | "testing.(*testContext).waitParallel"
+            | "testing.tRunner.func1"
+            | "testing.(*B).Run"
+            | "testing.(*F).Fuzz"
+    )
 }
 
 /// Frames of the routines that write a goroutine dump or profile, or of the
@@ -257,6 +287,33 @@ mod tests {
     fn a_deadlock_report_has_no_dumper() {
         let d = captured("abba.txt");
         assert_eq!(dumping_goroutine(&d), None);
+    }
+
+    #[test]
+    fn parents_waiting_in_t_run_and_m_run_are_the_harness() {
+        use crate::facts::{gather, CallSites};
+        let d = captured("gotest-subtest-chan.txt");
+        let groups = gostuck_dump::group(&d, gostuck_dump::GroupOptions { exact: false });
+        let sites = CallSites::from_stacks(&d, groups.iter().map(|g| g.members[0]));
+        let facts: Vec<Facts> = groups
+            .iter()
+            .map(|g| gather(&d, g.members[0], &mut crate::NoSources, &sites))
+            .collect();
+        let m = Model::new(&d, &groups, &facts);
+        let harness: Vec<u64> = groups
+            .iter()
+            .zip(&m.of)
+            .filter(|(_, l)| **l == Liveness::Harness)
+            .flat_map(|(g, _)| g.members.iter().filter_map(|&i| d.goroutines[i].id))
+            .collect();
+        let mut harness = harness;
+        harness.sort_unstable();
+        // goroutine 1 in m.Run, TestMap and TestMap/errors in t.Run; not the
+        // subtest blocked in the code under test.
+        assert_eq!(harness.len(), 3, "{harness:?}");
+        assert!(harness.contains(&1));
+        let blocked: Vec<_> = m.of.iter().filter(|l| **l == Liveness::Blocked).collect();
+        assert_eq!(blocked.len(), 1);
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub(crate) fn explain(
         .iter()
         .position(|g| g.members.iter().any(|&m| d.goroutines[m].id == Some(id)))?;
     let waits_for = match model.of[gi] {
-        Liveness::Blocked => format!("{} at {}", ctx.what(gi), ctx.blocked_at(gi)),
+        Liveness::Blocked | Liveness::Harness => {
+            format!("{} at {}", ctx.what(gi), ctx.blocked_at(gi))
+        }
         Liveness::MayAct(_) => "is not parked on a resource of the program".into(),
     };
     let mut candidates = Vec::new();
@@ -87,7 +89,7 @@ pub(crate) fn explain(
                     "{}; its code has no operation that completes this wait",
                     model.of[j].describe()
                 ),
-                Liveness::Blocked => {
+                Liveness::Blocked | Liveness::Harness => {
                     format!("blocked itself: {} at {}", ctx.what(j), ctx.blocked_at(j))
                 }
             };

@@ -530,11 +530,27 @@ fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
         "break_statement" | "continue_statement" | "goto_statement" => Some(false),
         "expression_statement" => {
             let t = text(last?, src).trim_start();
+            // `t.Fatal`, `tb.FailNow`, `b.SkipNow` … end the goroutine through
+            // runtime.Goexit whatever the testing value is called.
+            let method = t
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .rsplit('.')
+                .next()
+                .unwrap_or("");
+            let goexits = t.contains('.')
+                && matches!(
+                    method,
+                    "Fatal" | "Fatalf" | "FailNow" | "Skip" | "Skipf" | "SkipNow"
+                );
             (t.starts_with("panic(")
                 || t.starts_with("log.Fatal")
+                || t.starts_with("log.Panic")
                 || t.starts_with("os.Exit(")
-                || t.starts_with("t.Fatal"))
-            .then_some(true)
+                || t.starts_with("runtime.Goexit(")
+                || goexits)
+                .then_some(true)
         }
         _ => None,
     }

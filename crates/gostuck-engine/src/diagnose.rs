@@ -462,10 +462,21 @@ pub(crate) fn diagnose(
         let closed = closed_world;
         // The source shows a path that returns (or breaks) with this lock
         // held: the lock leaked, whoever else may still run.
-        let leak_path = matches!(block, Block::Lock | Block::RLock)
-            && leaky_locks_for(d, &user_files, f.class.as_deref(), src)
+        // (The same for a channel slot: a semaphore acquire or a token taken
+        // and a path that returns without giving it back.)
+        let slot = matches!(block, Block::Send | Block::Recv);
+        let leak_path = matches!(
+            block,
+            Block::Lock | Block::RLock | Block::Send | Block::Recv
+        ) && !(slot && f.ranging)
+            && leaky_locks_for(slot, &user_files, f.class.as_deref(), src)
                 .iter()
                 .any(|(_, l)| l.exit != "hand-off");
+        let kind = if slot && leak_path {
+            "slot-never-released"
+        } else {
+            kind
+        };
 
         if !(ctx.global
             || timed_out
@@ -577,10 +588,16 @@ pub(crate) fn diagnose(
                 locks.join(" and ")
             ));
         }
-        if kind == "lock-never-released" {
+        if kind == "lock-never-released" || kind == "slot-never-released" {
             // The goroutine that locked it is gone; its code may still show the
             // path that returned with the lock held.
-            for (file, leak) in leaky_locks_for(d, &user_files, f.class.as_deref(), src) {
+            let slot = kind == "slot-never-released";
+            let (locked, never_unlocks, leaves) = if slot {
+                ("taken", "never gives it back", "leaves it taken")
+            } else {
+                ("locked", "never unlocks it", "leaves it locked")
+            };
+            for (file, leak) in leaky_locks_for(slot, &user_files, f.class.as_deref(), src) {
                 // A waiter's own Lock call is not a hand-off of the lock (a
                 // return or break path past it is, even on a waiter's line).
                 if leak.exit == "hand-off"
@@ -596,12 +613,12 @@ pub(crate) fn diagnose(
                 let at = format!("{}:{}", crate::short_path(&file), leak.lock_line);
                 fi.explanation.push_str(&if leak.exit == "hand-off" {
                     format!(
-                        " `{}` is locked at {at} in {}, which never unlocks it: whoever called it had to, and did not.",
+                        " `{}` is {locked} at {at} in {}, which {never_unlocks}: whoever called it had to, and did not.",
                         leak.expr, leak.function
                     )
                 } else {
                     format!(
-                        " `{}` is locked at {at} in {} and a `{}` at line {} leaves it locked.",
+                        " `{}` is {locked} at {at} in {} and a `{}` at line {} {leaves}.",
                         leak.expr, leak.function, leak.exit, leak.exit_line
                     )
                 });
@@ -651,7 +668,7 @@ pub(crate) fn diagnose(
         // A write lock of this very class (`T.mu` by the type of the
         // expression's root where the lock is taken), left held by a return.
         let leaks: Vec<(String, gostuck_source::LeakyLock)> =
-            leaky_locks_for(d, &user_files, Some(&o.class), src)
+            leaky_locks_for(false, &user_files, Some(&o.class), src)
                 .into_iter()
                 .filter(|(file, l)| {
                     l.exit != "hand-off"
@@ -1160,6 +1177,11 @@ fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static st
             "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
             "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
         ),
+        "slot-never-released" => (
+            format!("every slot of {e} was taken and never given back"),
+            "the channel is used as a semaphore or token pool, and the goroutines that took its slots returned without giving them back — an early `return` skipped the release — so every later taker waits for ever (none of the waiters holds a slot).",
+            "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
+        ),
         "waitgroup-never-done" => (
             format!("WaitGroup {e} never reaches zero"),
             "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
@@ -1241,8 +1263,10 @@ fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
 
 /// Leaky locks (a `return` that leaves them held) of the given class in the
 /// user files of the dump.
+/// Paths in `files` that leave a lock (`slot` false) or a channel slot
+/// (`slot` true) of `class` taken.
 fn leaky_locks_for(
-    _d: &Dump,
+    slot: bool,
     files: &[String],
     class: Option<&str>,
     src: &mut dyn Sources,
@@ -1253,7 +1277,7 @@ fn leaky_locks_for(
     let mut out = Vec::new();
     for file in files {
         if let Some(sf) = src.file(file) {
-            for l in sf.leaky_locks() {
+            for l in sf.leaky_locks().iter().filter(|l| l.slot == slot) {
                 let mut c = gostuck_source::class_of(&l.expr).to_string();
                 if gostuck_source::root_ident(&l.expr) == Some(c.as_str()) {
                     if let Some(t) = sf.type_of(l.lock_line, &c) {

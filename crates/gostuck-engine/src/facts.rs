@@ -132,6 +132,9 @@ pub(crate) struct Facts {
     /// The channel it waits on was sent on a channel or stored in a field,
     /// slice or map by its own function: others hold it under other names.
     pub escaped: bool,
+    /// It receives from a channel registered with `signal.Notify` (a case
+    /// of its select, or the channel it ranges over): fed from outside.
+    pub signal_fed: bool,
     /// Every user frame had source.
     pub has_source: bool,
     /// It may still start goroutines (a `go` statement ahead in its code, or
@@ -438,6 +441,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         held: Vec::new(),
         future: Vec::new(),
         escaped: false,
+        signal_fed: false,
         has_source: true,
         spawner: g.frames.iter().any(|f| is_accept_loop(d.str(f.function))),
 
@@ -496,6 +500,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     // The select statement starts on this line; its cases follow.
                     for o in sf.select_cases(f.line) {
                         facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
+                        facts.signal_fed |= o.kind == OpKind::Recv && sf.signal_notified(&o.expr);
                     }
                 } else if let Some(once) = (b == Block::Lock && in_once_do(d, g, k))
                     .then(|| sf.do_call_at(f.line))
@@ -511,6 +516,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     facts.ranging = op.kind == OpKind::Range;
                     facts.escaped = matches!(op.kind, OpKind::Send | OpKind::Recv | OpKind::Range)
                         && sf.escapes(f.line, &op.expr);
+                    facts.signal_fed = matches!(op.kind, OpKind::Recv | OpKind::Range)
+                        && sf.signal_notified(&op.expr);
                     if op.kind == OpKind::Recv {
                         let timer = op.expr.strip_suffix(".C");
                         if timer.is_some() && timer == sf.stop_guard(f.line) {

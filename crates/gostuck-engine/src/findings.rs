@@ -62,6 +62,26 @@ fn complements_kind(block: Block, k: OpKind) -> bool {
     }
 }
 
+/// Whether `j`'s future operation `k` is the release half of a slot it has
+/// not taken yet: a send (receive) on a channel that `j` first receives from
+/// (sends on) further ahead — `<-tokens … tokens <- t`, `slots <- x … <-slots`.
+/// It can only give back what it will take, so it frees nothing for a
+/// goroutine waiting now (a token pool or semaphore run dry).
+fn gives_back_only_what_it_takes(j: &Facts, k: usize) -> bool {
+    let f = &j.future[k];
+    let taking = |o: OpKind| match f.kind {
+        OpKind::Send => matches!(o, OpKind::Recv | OpKind::Range),
+        OpKind::Recv => o == OpKind::Send,
+        _ => false,
+    };
+    // Deeper frames run first; within a frame, earlier lines.
+    let before =
+        |o: &crate::facts::Future| o.frame < f.frame || (o.frame == f.frame && o.line < f.line);
+    j.future[..]
+        .iter()
+        .any(|o| taking(o.kind) && before(o) && same_class(&o.class, &f.class))
+}
+
 fn complements(b: &Facts, kind: OpKind, class: &str) -> bool {
     let same = |c: &str| same_class(c, class);
     match b.block {
@@ -222,6 +242,21 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool], unknown: &[bool]) -> Graph 
                 continue;
             }
             let f = &facts[j].future[k];
+            // A fellow waiter — blocked on the same operation on the same
+            // channel — reaches its later operation only once its own wait is
+            // over, which needs the very partner this one lacks (a queue of
+            // semaphore acquirers whose release comes after the acquire).
+            let fellow = matches!(block, Block::Send | Block::Recv)
+                && facts[j].block == Some(block)
+                && a.class.is_some()
+                && facts[j]
+                    .class
+                    .as_deref()
+                    .zip(a.class.as_deref())
+                    .is_some_and(|(x, y)| same_class(x, y));
+            if fellow || gives_back_only_what_it_takes(&facts[j], k) {
+                continue;
+            }
             if complements(a, f.kind, &f.class) {
                 matched.push(j);
                 g.edges.push(Edge {

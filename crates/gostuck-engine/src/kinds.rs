@@ -53,6 +53,14 @@ pub const KINDS: &[KindDoc] = &[
         scenario: Some("early-return-unlock"),
     },
     KindDoc {
+        name: "slot-never-released",
+        title: "goroutines wait for a slot of a channel used as a semaphore, and the slots were never given back",
+        meaning: "A buffered channel counts slots (send to acquire, receive to release; or a token pool: receive to take, send to give back). The goroutines that took the slots returned on a path that skipped the release, so every later acquirer blocks for ever. None of the waiters holds a slot: it is the channel analogue of lock-never-released, not a cycle among the waiters.",
+        rule: "A send (or receive) wait on a channel whose source shows a function that takes a slot with that operation and gives it back with the opposite one later, with a `return` or loop-leaving `break` between them that skips the give-back. Fellow waiters on the same operation are not each other's partners (each gives back only after it takes), nor is a release that follows an acquire still ahead. Reported in a running program too, `likely` with source, with the taking line as `acquired`.",
+        fix: "Release with `defer` right after acquiring, or make every return path release.",
+        scenario: Some("semaphore-upload-leak"),
+    },
+    KindDoc {
         name: "wait-cycle",
         title: "goroutines wait for each other through channels, WaitGroups, Conds and locks mixed",
         meaning: "For example: A holds a mutex while sending on a channel, B must take that mutex before it receives; or main waits on a WaitGroup before draining the channel the workers send to.",

@@ -149,13 +149,15 @@ pub(crate) fn timerish(class: &str) -> bool {
 }
 
 /// Parked on a receive or select that time (or the outside) ends: a ticker
-/// loop, `time.After`, `<-ctx.Done()`. Not a timer's channel drained after
+/// loop, `time.After`, `<-ctx.Done()`, a channel registered with
+/// `signal.Notify` (the OS delivers). Not a timer's channel drained after
 /// `Stop` returned false: it has fired, and its value was taken.
 fn fed_by_time(f: &Facts) -> bool {
     use crate::facts::Block;
     matches!(f.block, Some(Block::Recv | Block::Select))
         && f.stopped_timer.is_none()
-        && (f.cases.iter().any(|c| !c.0 && timerish(&c.1))
+        && (f.signal_fed
+            || f.cases.iter().any(|c| !c.0 && timerish(&c.1))
             || f.class.as_deref().is_some_and(timerish))
 }
 

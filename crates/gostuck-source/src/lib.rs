@@ -55,6 +55,11 @@ pub struct LeakyLock {
     pub exit: &'static str,
     /// The function (as declared).
     pub function: String,
+    /// A slot of a channel used as a semaphore or token pool, not a mutex:
+    /// `expr` is the channel, taken by a send (`sem <- x`) or a receive
+    /// (`<-tokens`) that the same function gives back with the opposite
+    /// operation later or deferred.
+    pub slot: bool,
 }
 
 /// A lock a frame holds at its current line.
@@ -523,6 +528,20 @@ impl SourceFile {
             .is_some_and(|f| f.escapes.iter().any(|(e, _)| e == expr))
     }
 
+    /// Whether a channel of `expr`'s class is registered with
+    /// `signal.Notify` anywhere in this file: the runtime's signal delivery
+    /// sends on it, from outside the program's goroutines.
+    pub fn signal_notified(&self, expr: &str) -> bool {
+        let class = class_of(expr);
+        self.functions().iter().flat_map(|f| &f.calls).any(|c| {
+            c.callee == "Notify"
+                && c.receiver.as_deref() == Some("signal")
+                && c.args
+                    .first()
+                    .is_some_and(|a| same_class(class_of(a), class))
+        })
+    }
+
     /// Locks some path leaves locked.
     pub fn leaky_locks(&self) -> &[LeakyLock] {
         &self.leaky
@@ -591,18 +610,24 @@ pub fn class_of(expr: &str) -> &str {
 fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
     let mut out = Vec::new();
     for f in functions {
-        for lock in f
-            .ops
-            .iter()
-            .filter(|o| matches!(o.kind, OpKind::Lock | OpKind::RLock) && !o.deferred)
-        {
-            let unlock = if lock.kind == OpKind::Lock {
-                OpKind::Unlock
-            } else {
-                OpKind::RUnlock
+        for lock in f.ops.iter().filter(|o| !o.deferred && !o.in_select) {
+            // Locks, and channel slots: a send or receive that the same
+            // function undoes with the opposite operation on that channel.
+            let (unlock, slot) = match lock.kind {
+                OpKind::Lock => (OpKind::Unlock, false),
+                OpKind::RLock => (OpKind::RUnlock, false),
+                OpKind::Send => (OpKind::Recv, true),
+                OpKind::Recv => (OpKind::Send, true),
+                _ => continue,
             };
             let releases = |o: &&Op| o.kind == unlock && o.expr == lock.expr;
             if f.ops.iter().filter(releases).any(|o| o.deferred) {
+                continue;
+            }
+            // A send and a receive on one channel are a slot only when the
+            // give-back comes after the take (not a receive that answers a
+            // request sent just before: `req <- r; <-r.done` are two channels).
+            if slot && !f.ops.iter().filter(releases).any(|o| o.line > lock.line) {
                 continue;
             }
             // Unlocks after the Lock, each on the path to a return unless it
@@ -623,6 +648,7 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
                     exit_line: f.end_line,
                     exit: "hand-off",
                     function: f.name.clone(),
+                    slot,
                 });
                 continue;
             }
@@ -655,6 +681,7 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
                             "return"
                         },
                         function: f.name.clone(),
+                        slot,
                     });
                     break;
                 }

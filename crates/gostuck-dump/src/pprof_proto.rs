@@ -106,6 +106,20 @@ pub fn read(bytes: &[u8]) -> Result<Dump, Error> {
     convert(&p)
 }
 
+/// A function name as tracebacks and debug=1 profiles print it: the profile
+/// carries the instantiation (`main.Drain[go.shape.int]`,
+/// `main.(*Pool[go.shape.[]uint8]).Get`), text dumps print `[...]` from the
+/// first `[` to the last `]` (the runtime's funcNamePiecesForPrint), so the
+/// same goroutine reads the same whichever encoding it came in.
+fn elide_type_args(name: &str) -> std::borrow::Cow<'_, str> {
+    match (name.find('['), name.rfind(']')) {
+        (Some(i), Some(j)) if i < j && &name[i..=j] != "[...]" => {
+            format!("{}[...]{}", &name[..i], &name[j + 1..]).into()
+        }
+        _ => name.into(),
+    }
+}
+
 fn convert(p: &Profile) -> Result<Dump, Error> {
     let strs = &p.string_table;
     let s = |i: i64| -> &str {
@@ -127,7 +141,7 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
 
     let mut functions: FxHashMap<u64, (Sym, Sym)> = FxHashMap::default();
     for f in &p.function {
-        let name = d.strings.intern(s(f.name));
+        let name = d.strings.intern(&elide_type_args(s(f.name)));
         let file = d.strings.intern(s(f.filename));
         functions.insert(f.id, (name, file));
     }
@@ -227,6 +241,28 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_arguments_are_elided_as_tracebacks_print_them() {
+        // Names as Go 1.21-1.27 write them into goroutine profiles
+        // (testdata/captured/matrix/*/generic-inline/pprof-debug0.pb.gz).
+        for (raw, want) in [
+            ("main.Drain[go.shape.int]", "main.Drain[...]"),
+            (
+                "main.(*Pool[go.shape.[]uint8]).Get",
+                "main.(*Pool[...]).Get",
+            ),
+            (
+                "main.Map[go.shape.int,go.shape.string].func1",
+                "main.Map[...].func1",
+            ),
+            ("main.F[...]", "main.F[...]"),
+            ("main.main", "main.main"),
+            ("odd]name[", "odd]name["),
+        ] {
+            assert_eq!(elide_type_args(raw), want);
+        }
+    }
 
     #[test]
     fn sample_counts_beyond_u64_saturate() {

@@ -1,0 +1,356 @@
+//! Capture invariance: the same stuck state, captured every way a user
+//! captures it (testdata/captured/matrix/go<ver>/<scenario>/<way>.*, made by
+//! scripts/capture-matrix.sh), must give the findings of the scenario's
+//! expectation (testdata/expected/<scenario>.json).
+//!
+//! The rule, per cell (version × scenario × way):
+//! - `native` (the capture a user gets without doing anything: the runtime's
+//!   deadlock report, the program's own dump, or SIGQUIT for live programs)
+//!   must match the expectation exactly, as in tests/scenarios.rs.
+//! - Every other way keeps the process alive while it is dumped, so a global
+//!   deadlock may legitimately be reported as a partial one: the verdict must
+//!   be in the expected verdict's class (`global-deadlock` and
+//!   `partial-deadlock` form the class "deadlock"; every other verdict is its
+//!   own class). The findings must match one to one in kind, goroutine count,
+//!   blocked and acquired lines; only the confidence may differ.
+//! - A scenario whose expectation is `healthy` must, in every way, report no
+//!   finding at `likely` or `certain` and no deadlock-class verdict.
+//!
+//! The engine does not meet this everywhere yet, so the test is a ratchet over
+//! testdata/expected/matrix-known-gaps.txt (`go<ver> <scenario> <way>  # why`):
+//! it fails on a failing cell that is not listed and on a listed cell that now
+//! passes or no longer exists, so the list can only shrink. Set
+//! GOSTUCK_UPDATE_GAPS=1 to rewrite the list from the current results.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+mod support;
+use support::{compare, compare_findings, gostuck, repo, roles};
+
+const VERSIONS: [&str; 4] = ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"];
+/// The capture ways, in the order of the summary table.
+const WAYS: [&str; 10] = [
+    "native",
+    "sigquit",
+    "watchdog",
+    "pprof-debug2",
+    "pprof-debug1",
+    "pprof-debug0",
+    "goroutineleak-debug2",
+    "goroutineleak-debug1",
+    "testmain-watchdog",
+    "gotest-timeout",
+];
+const GAPS: &str = "testdata/expected/matrix-known-gaps.txt";
+
+/// One capture: `go<ver> <scenario> <way>` and its file (relative to the repo).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Cell {
+    version: String,
+    scenario: String,
+    way: String,
+    file: String,
+}
+
+impl Cell {
+    fn key(&self) -> String {
+        format!("{} {} {}", self.version, self.scenario, self.way)
+    }
+}
+
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+fn name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Every capture of the matrix (a way with only a `.meta`, saying why it was
+/// skipped, is not a cell).
+fn cells(root: &Path) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for v in sorted_dirs(&root.join("testdata/captured/matrix")) {
+        for s in sorted_dirs(&v) {
+            for e in std::fs::read_dir(&s).unwrap().flatten() {
+                let file = name(&e.path());
+                let way = file
+                    .strip_suffix(".txt")
+                    .or_else(|| file.strip_suffix(".pb.gz"));
+                if let Some(way) = way {
+                    out.push(Cell {
+                        version: name(&v),
+                        scenario: name(&s),
+                        way: way.to_string(),
+                        file: format!("testdata/captured/matrix/{}/{}/{file}", name(&v), name(&s)),
+                    });
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn verdict_class(v: &Value) -> &str {
+    match v.as_str().unwrap_or("") {
+        "global-deadlock" | "partial-deadlock" => "deadlock",
+        other => other,
+    }
+}
+
+/// `verdict [kind×count@lines, …]`: what a report says, in one line.
+fn describe(report: &Value) -> String {
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    let lines: Vec<String> = roles(f, "blocked").into_iter().collect();
+                    format!(
+                        "{}/{}×{}@{}",
+                        f["kind"].as_str().unwrap_or("?"),
+                        f["confidence"].as_str().unwrap_or("?"),
+                        f["count"],
+                        lines.join(",")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "{} [{}]",
+        report["verdict"].as_str().unwrap_or("?"),
+        findings.join(" ")
+    )
+}
+
+/// What is wrong with one cell's report (empty: the cell passes).
+fn judge(cell: &Cell, report: &Value, want: &Value) -> Vec<String> {
+    if want["verdict"] == "healthy" {
+        let mut diffs = Vec::new();
+        if verdict_class(&report["verdict"]) == "deadlock" {
+            diffs.push(format!(
+                "verdict {} for a healthy program",
+                report["verdict"]
+            ));
+        }
+        for f in report["findings"].as_array().unwrap() {
+            if f["confidence"] == "likely" || f["confidence"] == "certain" {
+                diffs.push(format!("{} {} finding", f["confidence"], f["kind"]));
+            }
+        }
+        return diffs;
+    }
+    if cell.way == "native" {
+        return compare(report, want);
+    }
+    let mut diffs = Vec::new();
+    if verdict_class(&report["verdict"]) != verdict_class(&want["verdict"]) {
+        diffs.push(format!(
+            "verdict {} not in the class of {}",
+            report["verdict"], want["verdict"]
+        ));
+    }
+    diffs.extend(compare_findings(report, want, false));
+    diffs
+}
+
+/// Runs gostuck on one cell: Ok(()) or Err((short reason, full diffs)).
+fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
+    let Some(want) = want else {
+        let why = format!("no testdata/expected/{}.json", cell.scenario);
+        return Err((why.clone(), why));
+    };
+    let (code, out, err) = gostuck(&[
+        "analyze",
+        "--format",
+        "json",
+        "--source",
+        "testdata/scenarios",
+        &cell.file,
+    ]);
+    let report: Value = match serde_json::from_str(&out) {
+        Ok(r) if code == 0 || code == 1 => r,
+        _ => {
+            let why = format!(
+                "exit {code}, no report: {}",
+                err.lines().next().unwrap_or("")
+            );
+            return Err((why.clone(), why));
+        }
+    };
+    let diffs = judge(cell, &report, want);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    let mut short = format!("got {}", describe(&report));
+    if short.len() > 160 {
+        let cut = (0..=157)
+            .rev()
+            .find(|&i| short.is_char_boundary(i))
+            .unwrap();
+        short.truncate(cut);
+        short.push_str("...");
+    }
+    Err((short, diffs.join("\n    ")))
+}
+
+fn expectations(root: &Path, cells: &[Cell]) -> BTreeMap<String, Value> {
+    let scenarios: BTreeSet<&str> = cells.iter().map(|c| c.scenario.as_str()).collect();
+    scenarios
+        .into_iter()
+        .filter_map(|s| {
+            let p = root.join(format!("testdata/expected/{s}.json"));
+            let text = std::fs::read_to_string(p).ok()?;
+            Some((s.to_string(), serde_json::from_str(&text).unwrap()))
+        })
+        .collect()
+}
+
+/// Checks every cell on a few threads; results in the order of `cells`.
+fn check_all(cells: &[Cell], want: &BTreeMap<String, Value>) -> Vec<Result<(), (String, String)>> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(vec![Ok(()); cells.len()]);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(cell) = cells.get(i) else { break };
+                let r = check(cell, want.get(&cell.scenario));
+                results.lock().unwrap()[i] = r;
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
+/// `go<ver> <scenario> <way>` -> reason, from the known-gaps file.
+fn read_gaps(root: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(root.join(GAPS)).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| {
+            let (cell, why) = l.split_once('#').unwrap_or((l, ""));
+            let key: Vec<&str> = cell.split_whitespace().collect();
+            assert_eq!(key.len(), 3, "{GAPS}: bad line {l:?}");
+            (key.join(" "), why.trim().to_string())
+        })
+        .collect()
+}
+
+fn write_gaps(root: &Path, cells: &[Cell], results: &[Result<(), (String, String)>]) {
+    let mut text = String::from(
+        "# Capture-matrix cells that do not give the expected findings yet\n\
+         # (crates/gostuck/tests/capture_matrix.rs). One line per cell:\n\
+         # go<ver> <scenario> <way>  # what gostuck reports instead\n\
+         # (verdict [kind/confidence×goroutines@blocked lines ...]).\n\
+         # Fix the engine, then delete the lines: the test fails on a listed cell that passes.\n",
+    );
+    for (c, r) in cells.iter().zip(results) {
+        if let Err((why, _)) = r {
+            text.push_str(&format!("{}  # {why}\n", c.key()));
+        }
+    }
+    std::fs::write(root.join(GAPS), text).unwrap();
+}
+
+/// scenario × way: passes / cells, over all versions, plus a total per way.
+fn summary(cells: &[Cell], results: &[Result<(), (String, String)>]) -> String {
+    let mut table: BTreeMap<&str, BTreeMap<&str, (usize, usize)>> = BTreeMap::new();
+    let mut ways: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (c, r) in cells.iter().zip(results) {
+        for e in [
+            table
+                .entry(&c.scenario)
+                .or_default()
+                .entry(&c.way)
+                .or_default(),
+            ways.entry(&c.way).or_default(),
+        ] {
+            e.1 += 1;
+            if r.is_ok() {
+                e.0 += 1;
+            }
+        }
+    }
+    let mut order: Vec<&str> = WAYS.to_vec();
+    order.extend(ways.keys().filter(|w| !WAYS.contains(w)));
+    let mut out = format!("{:<26}", "scenario");
+    for w in &order {
+        out.push_str(&format!(" {:>w$}", w, w = w.len().max(5)));
+    }
+    out.push('\n');
+    let row = |name: &str, m: &BTreeMap<&str, (usize, usize)>| {
+        let mut line = format!("{name:<26}");
+        for w in &order {
+            let cell = m
+                .get(w)
+                .map_or("-".to_string(), |(p, t)| format!("{p}/{t}"));
+            line.push_str(&format!(" {:>w$}", cell, w = w.len().max(5)));
+        }
+        line + "\n"
+    };
+    for (s, m) in &table {
+        out.push_str(&row(s, m));
+    }
+    out.push_str(&row("TOTAL", &ways));
+    out
+}
+
+#[test]
+fn every_capture_way_gives_the_findings_of_the_plain_capture() {
+    let root = repo();
+    let cells = cells(&root);
+    let want = expectations(&root, &cells);
+    let results = check_all(&cells, &want);
+    eprintln!("{}", summary(&cells, &results));
+
+    if std::env::var_os("GOSTUCK_UPDATE_GAPS").is_some() {
+        write_gaps(&root, &cells, &results);
+        return;
+    }
+    let mut gaps = read_gaps(&root);
+    let mut problems: Vec<String> = VERSIONS
+        .iter()
+        .filter(|v| !cells.iter().any(|c| c.version == **v))
+        .map(|v| format!("no matrix captures for {v} (run scripts/capture-matrix.sh)"))
+        .collect();
+    for (c, r) in cells.iter().zip(&results) {
+        let listed = gaps.remove(&c.key());
+        match (r, listed) {
+            (Err((_, diffs)), None) => problems.push(format!(
+                "{} ({}) fails and is not a known gap:\n    {diffs}",
+                c.key(),
+                c.file
+            )),
+            (Ok(()), Some(_)) => problems.push(format!(
+                "{} passes now: delete its line from {GAPS}",
+                c.key()
+            )),
+            _ => {}
+        }
+    }
+    for k in gaps.keys() {
+        problems.push(format!("{GAPS} lists {k}, which has no capture"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -174,14 +174,26 @@ fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
         let why = format!("no testdata/expected/{}.json", cell.scenario);
         return Err((why.clone(), why));
     };
-    let (code, out, err) = gostuck(&[
+    // The code a capture way adds to the program — a heartbeat ticker, the
+    // net/http/pprof server — is the user's own code in a real program, read
+    // with the rest of it. The watchdogs that dump from user code are left
+    // without source on purpose: that is how such a dump usually arrives
+    // (the rule for the dumping goroutine must hold without it).
+    let mut args = vec![
         "analyze",
         "--format",
         "json",
         "--source",
         "testdata/scenarios",
-        &cell.file,
-    ]);
+    ];
+    if !matches!(
+        cell.way.as_str(),
+        "watchdog" | "testmain-watchdog" | "gotest-timeout"
+    ) {
+        args.extend(["--source", "testdata/capture/inject"]);
+    }
+    args.push(&cell.file);
+    let (code, out, err) = gostuck(&args);
     let report: Value = match serde_json::from_str(&out) {
         Ok(r) if code == 0 || code == 1 => r,
         _ => {

@@ -175,8 +175,9 @@ fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
         return Err((why.clone(), why));
     };
     // The code a capture way adds to the program — a heartbeat ticker, the
-    // net/http/pprof server — is the user's own code in a real program, read
-    // with the rest of it. The watchdogs that dump from user code are left
+    // net/http/pprof server, the test and TestMain that run main() — is the
+    // user's own code in a real program (the package under test), read with
+    // the rest of it. The plain watchdog that dumps from a library is left
     // without source on purpose: that is how such a dump usually arrives
     // (the rule for the dumping goroutine must hold without it).
     let mut args = vec![
@@ -186,10 +187,7 @@ fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
         "--source",
         "testdata/scenarios",
     ];
-    if !matches!(
-        cell.way.as_str(),
-        "watchdog" | "testmain-watchdog" | "gotest-timeout"
-    ) {
+    if cell.way != "watchdog" {
         args.extend(["--source", "testdata/capture/inject"]);
     }
     args.push(&cell.file);

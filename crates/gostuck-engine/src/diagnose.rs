@@ -957,6 +957,19 @@ pub(crate) fn diagnose(
             // A partner the graph found that is not blocked on anything
             // gostuck follows (it sleeps, runs, is in a syscall): say who.
             let live_partner = edges_from(gi).find(|e| e.to != gi && facts[e.to].block.is_none());
+            // A test that timed out may be slow, not stuck: a goroutine whose
+            // partner may still act (and is not the dumper) is waiting on
+            // work in progress, as the same state dumped before the deadline
+            // shows. Only a program known to have stalled (`--stalled`, `run
+            // --stall`) vouches that the partner makes no progress either.
+            if !global
+                && !opts.stalled
+                && edges_from(gi).any(|e| {
+                    e.to != gi && matches!(model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper)
+                })
+            {
+                continue;
+            }
             let missing_note = if let Some(e) = live_partner {
                 let t = e.to;
                 let state = d.str(d.goroutines[groups[t].members[0]].state);

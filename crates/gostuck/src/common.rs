@@ -21,6 +21,10 @@ pub enum Fmt {
     Json,
     Markdown,
     Dot,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
 }
 
 /// When to colour the text report.
@@ -494,10 +498,15 @@ pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
         Fmt::Json => OutputFormat::Json,
         Fmt::Markdown => OutputFormat::Markdown,
         Fmt::Dot => OutputFormat::Dot,
+        Fmt::Sarif => OutputFormat::Sarif,
+        Fmt::Github => OutputFormat::Github,
     };
     let ropts = RenderOptions {
         style: Style { color },
         verbose: args.verbose,
+        repo: matches!(args.format, Fmt::Sarif | Fmt::Github)
+            .then(|| crate::repo_paths::find(report, &args.source))
+            .flatten(),
     };
     if let Some(path) = &args.output {
         let mut f = io::BufWriter::new(

@@ -5,6 +5,7 @@ mod common;
 mod fetch;
 mod proc;
 mod record;
+mod repo_paths;
 mod run;
 mod trace;
 mod watch;

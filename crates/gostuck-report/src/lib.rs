@@ -4,6 +4,7 @@
 
 mod github;
 mod graph;
+mod html;
 mod json;
 mod sarif;
 mod style;
@@ -32,6 +33,8 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
     Github,
+    /// One self-contained HTML page (inline CSS, JS and SVG).
+    Html,
 }
 
 /// Where the files a dump names live in the repository, for the formats that
@@ -85,6 +88,7 @@ pub fn render(
             writeln!(w)?;
         }
         OutputFormat::Github => github::write(report, opts.repo.as_ref(), w)?,
+        OutputFormat::Html => html::write(report, w)?,
         OutputFormat::Json => {
             json::write(w, report)?;
             writeln!(w)?;

@@ -25,6 +25,8 @@ pub enum Fmt {
     Sarif,
     /// GitHub Actions annotations (workflow commands).
     Github,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// When to colour the text report.
@@ -500,6 +502,7 @@ pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
         Fmt::Dot => OutputFormat::Dot,
         Fmt::Sarif => OutputFormat::Sarif,
         Fmt::Github => OutputFormat::Github,
+        Fmt::Html => OutputFormat::Html,
     };
     let ropts = RenderOptions {
         style: Style { color },

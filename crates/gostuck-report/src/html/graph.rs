@@ -210,16 +210,34 @@ fn build(r: &Report, f: &Finding, idx: &Index) -> Graph {
             }
         }
     }
-    if f.edges.is_empty() {
-        orphans(&mut g, r, f, idx);
-    }
+    orphans(&mut g, r, f, idx);
     g
 }
 
-/// Without wait edges nobody can release the waiters: each blocked place
-/// waits on the finding's resource, which points to a dashed "nobody".
+/// Blocked goroutines no wait edge starts from: nobody can release them.
+/// Each waits on the finding's first resource no edge names, which points to
+/// a dashed "no live goroutine".
 fn orphans(g: &mut Graph, r: &Report, f: &Finding, idx: &Index) {
-    let res = f.resources.first().map(|res| {
+    let waiting = |id: u64| f.edges.iter().any(|e| e.from.contains(&id));
+    let orphaned: Vec<&gostuck_engine::Location> = f
+        .locations
+        .iter()
+        .filter(|l| l.role == "blocked" && !l.goroutine.is_some_and(waiting))
+        .collect();
+    if orphaned.is_empty() {
+        return;
+    }
+    let named = |n: &Option<String>| {
+        f.edges
+            .iter()
+            .any(|e| e.resource.is_some() && e.resource == *n)
+    };
+    let first = f
+        .resources
+        .iter()
+        .find(|res| !named(&res.name))
+        .or(f.resources.first());
+    let res = first.map(|res| {
         let name = res.name.clone().unwrap_or_else(|| res.kind.to_string());
         g.resource(name.clone(), &name)
     });
@@ -237,7 +255,7 @@ fn orphans(g: &mut Graph, r: &Report, f: &Finding, idx: &Index) {
         n
     });
     let _ = nobody;
-    for l in f.locations.iter().filter(|l| l.role == "blocked") {
+    for l in orphaned {
         let ids: Vec<u64> = l.goroutine.into_iter().collect();
         let group = idx.group_of(&ids);
         let label = match group {
@@ -327,38 +345,76 @@ fn layout(g: &mut Graph) {
     }
     // The circle (column 0 when there is a cycle).
     let ring: Vec<usize> = (0..n).filter(|&i| cyclic[i]).collect();
-    let widest = g.nodes.iter().map(Node::w).fold(0.0, f64::max);
     let (rx, ry) = if ring.is_empty() {
         (0.0, 0.0)
     } else {
-        let r = (ring.len() as f64 * 40.0).max(110.0);
-        (r * 1.6 + widest / 2.0, r)
+        let r = (ring.len() as f64 * 30.0).max(95.0);
+        let ring_widest = ring.iter().map(|&i| g.nodes[i].w()).fold(0.0, f64::max);
+        (r + ring_widest * 0.3, r)
     };
     for (k, &i) in ring.iter().enumerate() {
         let a = -PI / 2.0 + 2.0 * PI * k as f64 / ring.len() as f64;
         g.nodes[i].x = rx * a.cos();
         g.nodes[i].y = ry * a.sin();
     }
-    // The columns: wide enough for the labels of the edges between them.
-    let label_w = g
-        .edges
-        .iter()
-        .map(|e| LABEL_CHAR_W * short(&e.label).chars().count() as f64)
-        .fold(0.0, f64::max);
-    let step = widest + label_w.max(60.0) + 30.0;
-    let edge_x = |c: i64| -> f64 {
-        if ring.is_empty() {
-            c as f64 * step
-        } else if c < 0 {
-            -rx + (c as f64) * step
-        } else {
-            rx + (c as f64) * step
-        }
-    };
     let (lo, hi) = (
         column.iter().copied().min().unwrap_or(0),
         column.iter().copied().max().unwrap_or(0),
     );
+    // Column centres, outwards from the ring (or from column 0): each gap
+    // fits half of both columns' widest nodes and the longest label of an
+    // edge touching the outer column.
+    let width = |c: i64| -> f64 {
+        (0..n)
+            .filter(|&i| !cyclic[i] && column[i] == c)
+            .map(|i| g.nodes[i].w())
+            .fold(0.0, f64::max)
+    };
+    let label = |c: i64| -> f64 {
+        g.edges
+            .iter()
+            .filter(|e| {
+                column[e.from] == c && !cyclic[e.from] || column[e.to] == c && !cyclic[e.to]
+            })
+            .map(|e| LABEL_CHAR_W * short(&e.label).chars().count() as f64)
+            .fold(0.0, f64::max)
+            .max(50.0)
+            + 36.0
+    };
+    let mut centre: std::collections::HashMap<i64, f64> = std::collections::HashMap::new();
+    let (ring_left, ring_right) = if ring.is_empty() {
+        centre.insert(0, 0.0);
+        (0.0, 0.0)
+    } else {
+        (
+            ring.iter()
+                .map(|&i| g.nodes[i].x - g.nodes[i].w() / 2.0)
+                .fold(f64::MAX, f64::min),
+            ring.iter()
+                .map(|&i| g.nodes[i].x + g.nodes[i].w() / 2.0)
+                .fold(f64::MIN, f64::max),
+        )
+    };
+    let mut edge = ring_left;
+    for c in (lo..0).rev() {
+        let x = edge - label(c) - width(c) / 2.0;
+        centre.insert(c, x);
+        edge = x - width(c) / 2.0;
+    }
+    let mut edge = if ring.is_empty() {
+        width(0) / 2.0
+    } else {
+        ring_right
+    };
+    for c in (if ring.is_empty() { 1 } else { 0 })..=hi {
+        if c == 0 && !ring.is_empty() {
+            continue;
+        }
+        let x = edge + label(c) + width(c) / 2.0;
+        centre.insert(c, x);
+        edge = x + width(c) / 2.0;
+    }
+    let edge_x = |c: i64| centre.get(&c).copied().unwrap_or(0.0);
     for c in lo..=hi {
         let members: Vec<usize> = (0..n).filter(|&i| !cyclic[i] && column[i] == c).collect();
         let m = members.len() as f64;

@@ -311,3 +311,60 @@ fn hostile_function_names_run_nothing_in_chromium() {
     );
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+#[test]
+fn html_report_of_a_dump_and_its_trace_draws_a_timeline_of_the_finding_goroutines() {
+    // No browser needed: the timeline is plain SVG in the page.
+    let t = "testdata/captured/go1.27.3/traces";
+    let json: Value = serde_json::from_str(&gostuck(&[
+        "analyze",
+        &format!("{t}/dumped.dump.txt"),
+        &format!("{t}/dumped.trace"),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let page = gostuck(&[
+        "analyze",
+        &format!("{t}/dumped.dump.txt"),
+        &format!("{t}/dumped.trace"),
+        "-f",
+        "html",
+    ]);
+    let section = &page[page.find("<section id=\"timeline\"").expect("no timeline")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let mut want: Vec<u64> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["goroutines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g.as_u64().unwrap())
+        })
+        .filter(|g| {
+            json["trace"][0]["goroutines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["goroutine"] == *g)
+        })
+        .collect();
+    want.sort_unstable();
+    want.dedup();
+    assert!(!want.is_empty());
+    for g in &want {
+        assert!(
+            section.contains(&format!(">goroutine {g}</text>")),
+            "goroutine {g} has no row"
+        );
+    }
+    assert_eq!(count(section, "class=\"tl-stuck\""), want.len());
+    // Who unblocked whom, where the trace knows it.
+    assert!(section.contains("unblocked by goroutine 1"), "{section}");
+    // A dump alone has no timeline.
+    let page = gostuck(&["analyze", &format!("{t}/dumped.dump.txt"), "-f", "html"]);
+    assert!(!page.contains("<section id=\"timeline\""));
+}

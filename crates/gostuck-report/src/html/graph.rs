@@ -461,10 +461,10 @@ pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<Stri
         let (a, b) = (&g.nodes[e.from], &g.nodes[e.to]);
         // Two edges between the same pair are drawn apart.
         let both = g.edges.iter().any(|o| o.from == e.to && o.to == e.from);
-        let (len, nx, ny) = {
+        let (nx, ny) = {
             let (dx, dy) = (b.x - a.x, b.y - a.y);
             let len = (dx * dx + dy * dy).sqrt().max(1.0);
-            (len, -dy / len, dx / len)
+            (-dy / len, dx / len)
         };
         let off = if both { 7.0 } else { 0.0 };
         let (ax, ay) = border(a, b.x + nx * off, b.y + ny * off);
@@ -475,15 +475,33 @@ pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<Stri
             "<line class=\"edge\" x1=\"{ax:.1}\" y1=\"{ay:.1}\" x2=\"{bx:.1}\" y2=\"{by:.1}\" marker-end=\"url(#arrow{i})\"/>"
         );
         let label = short(&e.label);
-        let (mx, my) = ((ax + bx) / 2.0, (ay + by) / 2.0);
-        let above = if len > 0.0 { -6.0 } else { 0.0 };
-        let (lx, ly) = (mx + nx * off * 1.5, my + ny * off * 1.5 + above);
-        let half = LABEL_CHAR_W * label.chars().count() as f64 / 2.0;
-        grow(lx - half, ly - 12.0);
-        grow(lx + half, ly + 4.0);
+        // Labels of a pair of opposite edges sit at different points along
+        // them (a third of the way from each one's start), not side by side.
+        let t = if both { 0.33 } else { 0.5 };
+        let (mx, my) = (ax + (bx - ax) * t, ay + (by - ay) * t);
+        // Beside a steep edge (on its own side when paired), above a flat one.
+        let steep = nx.abs() > 0.7;
+        let side = if both && nx < 0.0 { -1.0 } else { 1.0 };
+        let (lx, ly, anchor) = if steep {
+            (
+                mx + side * 8.0,
+                my + 4.0,
+                if side > 0.0 { "start" } else { "end" },
+            )
+        } else {
+            (mx + nx * off * 1.5, my + ny * off * 1.5 - 6.0, "middle")
+        };
+        let w = LABEL_CHAR_W * label.chars().count() as f64;
+        let (left, right) = match anchor {
+            "start" => (lx, lx + w),
+            "end" => (lx - w, lx),
+            _ => (lx - w / 2.0, lx + w / 2.0),
+        };
+        grow(left, ly - 12.0);
+        grow(right, ly + 4.0);
         let _ = write!(
             body,
-            "<text class=\"elabel\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\">{}<title>{}</title></text>",
+            "<text class=\"elabel\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">{}<title>{}</title></text>",
             esc(&label),
             esc(&e.label)
         );

@@ -99,21 +99,26 @@ fn svg(p: &mut String, t: &TraceOut, rows: &[&TraceGoroutineOut], idx: &Index) {
             None => p.push_str(&name),
         }
         let from = g.last_unblock.as_ref().map_or(0, |u| u.at_ns);
+        let since = match &g.last_unblock {
+            Some(u) => match u.by {
+                Some(by) => format!("{} (unblocked by goroutine {by})", ms(from)),
+                None => format!("{} (unblocked by the runtime)", ms(from)),
+            },
+            None => "the start of the trace".to_string(),
+        };
         let _ = write!(
             p,
-            "<rect class=\"tl-active\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"16\"><title>active from {} (last unblocked{}) to {}</title></rect>",
+            "<rect class=\"tl-active\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"16\"><title>active from {since} to {}</title></rect>",
             x(from),
             (x(g.since_ns) - x(from)).max(1.0),
-            ms(from),
-            g.last_unblock
-                .as_ref()
-                .map(|u| match u.by {
-                    Some(by) => format!(" by goroutine {by}"),
-                    None => " by the runtime".to_string(),
-                })
-                .unwrap_or_default(),
             ms(g.since_ns)
         );
+        // The reason reads beside the tick, on whichever side has room.
+        let (rx, anchor) = if x(g.since_ns) > WIDTH * 0.7 {
+            (x(g.since_ns) - 4.0, "end")
+        } else {
+            (x(g.since_ns) + 4.0, "start")
+        };
         let class = if g.state == "waiting" {
             "tl-blocked"
         } else {
@@ -123,7 +128,7 @@ fn svg(p: &mut String, t: &TraceOut, rows: &[&TraceGoroutineOut], idx: &Index) {
             p,
             "<rect class=\"{class}\" x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"16\"><title>{} ({}) from {}</title></rect>\
              <line class=\"tl-stuck\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>\
-             <text class=\"tl-reason\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+             <text class=\"tl-reason\" x=\"{rx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
             x(g.since_ns),
             (x(t.duration_ns) - x(g.since_ns)).max(1.0),
             esc(g.state),
@@ -133,7 +138,6 @@ fn svg(p: &mut String, t: &TraceOut, rows: &[&TraceGoroutineOut], idx: &Index) {
             x(g.since_ns),
             y - 2.0,
             y + 18.0,
-            x(g.since_ns) + 4.0,
             y + 12.0,
             esc(&g.reason),
         );

@@ -462,6 +462,32 @@ fn fetch_diagnoses_a_live_server_with_a_partial_deadlock() {
         "{err}"
     );
 
+    // The same as a self-contained HTML page, with the trace's timeline.
+    let page = tmp.join("report.html");
+    let out = gostuck(
+        &[
+            "fetch",
+            &url,
+            "--trace-seconds",
+            "1",
+            "-f",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+            "-s",
+            src.to_str().unwrap(),
+        ],
+        &tmp,
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<span class=\"kind\">lock-cycle</span>"));
+    if r.get("trace").is_some() {
+        assert!(html.contains("<section id=\"timeline\""));
+    }
+
     // Errors are exit status 2 with a message that says what to do.
     let bad = gostuck(
         &["fetch", &format!("http://127.0.0.1:{port}/nothing/here/")],

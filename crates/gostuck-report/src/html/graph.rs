@@ -350,7 +350,15 @@ fn layout(g: &mut Graph) {
     } else {
         let r = (ring.len() as f64 * 30.0).max(95.0);
         let ring_widest = ring.iter().map(|&i| g.nodes[i].w()).fold(0.0, f64::max);
-        (r + ring_widest * 0.3, r)
+        // Wide enough that the labels of two edges side by side on the ring
+        // (both at mid-height of its upper or lower half) do not meet.
+        let ring_label = g
+            .edges
+            .iter()
+            .filter(|e| cyclic[e.from] && cyclic[e.to])
+            .map(|e| LABEL_CHAR_W * short(&e.label).chars().count() as f64)
+            .fold(0.0, f64::max);
+        ((r * 1.3).max(ring_label + 30.0) + ring_widest * 0.3, r)
     };
     for (k, &i) in ring.iter().enumerate() {
         let a = -PI / 2.0 + 2.0 * PI * k as f64 / ring.len() as f64;

@@ -171,6 +171,28 @@ fn sarif_of_captured_scenarios_validates_against_the_sarif_2_1_0_schema() {
 }
 
 #[test]
+fn sarif_of_every_go1_27_capture_is_schema_valid() {
+    let validator = schema();
+    let dir = repo().join("testdata/captured/go1.27.3");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".txt") || name.ends_with(".pb.gz")) {
+            continue;
+        }
+        let sarif: Value = serde_json::from_str(&report(p.to_str().unwrap(), "sarif")).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        n += 1;
+    }
+    assert!(n >= 50, "only {n} captures");
+}
+
+#[test]
 fn sarif_schema_check_rejects_a_broken_log() {
     // The validator is not vacuous: a result without a message is refused.
     let mut sarif: Value = serde_json::from_str(&report(&captured("abba"), "sarif")).unwrap();

@@ -257,9 +257,13 @@ fn hostile_function_names_run_nothing_in_chromium() {
     let text = std::fs::read_to_string(repo().join("testdata/captured/go1.27.3/abba.txt")).unwrap();
     let hostile = "main.<script>document.title='pwned';document.body.setAttribute('data-pwned','1')</script>\
                    \"><img src=x onerror=document.body.setAttribute('data-pwned','2')>javascript:document.title='pwned'";
+    // The file path too: `"` and `<` end attributes and start elements.
+    let hostile_path =
+        "/tmp/x\"><svg onload=document.body.setAttribute('data-pwned','3')>/abba/main.go";
     let text = text
         .replace("main.transfer", hostile)
-        .replace("main.main.func1", "javascript:alert(1)//");
+        .replace("main.main.func1", "javascript:alert(1)//")
+        .replace("/work/main/testdata/scenarios/abba/main.go", hostile_path);
     let dump = tmp.join("hostile.txt");
     std::fs::write(&dump, text).unwrap();
     let html = tmp.join("hostile.html");

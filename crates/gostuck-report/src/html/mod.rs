@@ -23,6 +23,9 @@ use sha2::{Digest, Sha256};
 const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
+/// Findings linked from the verdict banner; the rest are one link away.
+const MAX_TOC: usize = 8;
+
 /// Goroutine IDs shown per group before folding the rest.
 const MAX_IDS: usize = 40;
 
@@ -155,13 +158,20 @@ fn header(p: &mut String, r: &Report) {
     p.push_str("</p>\n");
     if !r.findings.is_empty() {
         p.push_str("<nav class=\"toc\" aria-label=\"Findings\"><ol>");
-        for (i, f) in r.findings.iter().enumerate() {
+        for (i, f) in r.findings.iter().enumerate().take(MAX_TOC) {
             let _ = write!(
                 p,
                 "<li><a href=\"#finding-{i}\"><span class=\"fid\">{}</span> <span class=\"kind\">{}</span> {}</a></li>",
                 esc(&f.id),
                 esc(f.kind),
                 esc(&f.title)
+            );
+        }
+        if r.findings.len() > MAX_TOC {
+            let _ = write!(
+                p,
+                "<li><a class=\"more\" href=\"#finding-{MAX_TOC}\">and {} more</a></li>",
+                r.findings.len() - MAX_TOC
             );
         }
         p.push_str("</ol></nav>\n");

@@ -372,3 +372,85 @@ fn html_report_of_a_dump_and_its_trace_draws_a_timeline_of_the_finding_goroutine
     let page = gostuck(&["analyze", &format!("{t}/dumped.dump.txt"), "-f", "html"]);
     assert!(!page.contains("<section id=\"timeline\""));
 }
+
+/// The node boxes `(x, y, w, h)` of each wait-for graph in a page.
+fn graph_boxes(page: &str) -> Vec<Vec<[f64; 4]>> {
+    let num = |tag: &str, attr: &str| -> f64 {
+        let k = format!(" {attr}=\"");
+        let v = &tag[tag.find(&k).unwrap_or_else(|| panic!("no {attr} in {tag}")) + k.len()..];
+        v[..v.find('"').unwrap()].parse().unwrap()
+    };
+    page.split("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"wfg\"")
+        .skip(1)
+        .map(|svg| {
+            let svg = &svg[..svg.find("</svg>").unwrap()];
+            svg.split("<rect ")
+                .skip(1)
+                .map(|r| {
+                    let tag = format!(" {}", &r[..r.find('>').unwrap()]);
+                    [
+                        num(&tag, "x"),
+                        num(&tag, "y"),
+                        num(&tag, "width"),
+                        num(&tag, "height"),
+                    ]
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn wait_for_graphs_of_every_capture_have_no_overlapping_nodes() {
+    let dir = repo().join("testdata/captured/go1.27.3");
+    let mut graphs = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_none_or(|x| x != "txt") {
+            continue;
+        }
+        let page = gostuck(&[
+            "analyze",
+            p.to_str().unwrap(),
+            "--source",
+            "testdata/scenarios",
+            "-f",
+            "html",
+        ]);
+        for boxes in graph_boxes(&page) {
+            graphs += 1;
+            for (i, a) in boxes.iter().enumerate() {
+                for b in &boxes[i + 1..] {
+                    let apart = a[0] + a[2] <= b[0]
+                        || b[0] + b[2] <= a[0]
+                        || a[1] + a[3] <= b[1]
+                        || b[1] + b[3] <= a[1];
+                    assert!(apart, "{}: nodes {a:?} and {b:?} overlap", p.display());
+                }
+            }
+        }
+    }
+    assert!(graphs >= 40, "only {graphs} graphs drawn");
+}
+
+#[test]
+fn a_lock_cycle_is_drawn_as_a_ring_with_its_waiters_to_the_left() {
+    let page = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/abba.txt",
+        "--source",
+        "testdata/scenarios",
+        "-f",
+        "html",
+    ]);
+    // The centre x of the node labelled `label`.
+    let x = |label: &str| -> f64 {
+        let end = page.find(&format!(">{label}</text>")).unwrap();
+        let tag = &page[page[..end].rfind("<text").unwrap()..end];
+        let v = &tag[tag.find(" x=\"").unwrap() + 4..];
+        v[..v.find('"').unwrap()].parse().unwrap()
+    };
+    // main waits on the WaitGroup that the two transfers would release.
+    assert!(x("goroutine 1") < x("wg"));
+    assert!(x("wg") < x("goroutine 6").min(x("goroutine 7")));
+}

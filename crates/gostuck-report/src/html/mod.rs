@@ -60,7 +60,7 @@ fn csp_hash(s: &str) -> String {
 /// file's own style and script.
 pub(crate) fn csp() -> String {
     format!(
-        "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; form-action 'none'",
+        "default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'",
         csp_hash(CSS),
         csp_hash(JS)
     )

@@ -450,21 +450,25 @@ fn border(a: &Node, tx: f64, ty: f64) -> (f64, f64) {
     (a.x + dx * t, a.y + dy * t)
 }
 
-/// The SVG of finding number `i`, or `None` when there is nothing to draw.
-pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<String> {
-    let mut g = build(r, f, idx);
-    if g.nodes.is_empty() || g.nodes.len() > MAX_NODES {
-        return None;
+/// The drawing's extent, grown by everything drawn.
+struct Bounds {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Bounds {
+    fn grow(&mut self, x: f64, y: f64) {
+        self.x0 = self.x0.min(x);
+        self.y0 = self.y0.min(y);
+        self.x1 = self.x1.max(x);
+        self.y1 = self.y1.max(y);
     }
-    layout(&mut g);
-    let mut body = String::new();
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    let mut grow = |x: f64, y: f64| {
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    };
+}
+
+/// The edges with their labels (arrowheads use marker `arrow{i}`).
+fn draw_edges(g: &Graph, i: usize, body: &mut String, bounds: &mut Bounds) {
     for e in &g.edges {
         let (a, b) = (&g.nodes[e.from], &g.nodes[e.to]);
         // Two edges between the same pair are drawn apart.
@@ -505,8 +509,8 @@ pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<Stri
             "end" => (lx - w, lx),
             _ => (lx - w / 2.0, lx + w / 2.0),
         };
-        grow(left, ly - 12.0);
-        grow(right, ly + 4.0);
+        bounds.grow(left, ly - 12.0);
+        bounds.grow(right, ly + 4.0);
         let _ = write!(
             body,
             "<text class=\"elabel\" x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"{anchor}\">{}<title>{}</title></text>",
@@ -514,10 +518,14 @@ pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<Stri
             esc(&e.label)
         );
     }
+}
+
+/// The nodes; goroutine nodes link to their group.
+fn draw_nodes(g: &Graph, body: &mut String, bounds: &mut Bounds) {
     for n in &g.nodes {
         let (w, h) = (n.w(), n.h());
-        grow(n.x - w / 2.0, n.y - h / 2.0);
-        grow(n.x + w / 2.0, n.y + h / 2.0);
+        bounds.grow(n.x - w / 2.0, n.y - h / 2.0);
+        bounds.grow(n.x + w / 2.0, n.y + h / 2.0);
         let (class, rx) = match n.shape {
             Shape::Goroutine => ("node goroutine", 6.0),
             Shape::Resource => ("node resource", h / 2.0),
@@ -558,8 +566,31 @@ pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<Stri
             None => body.push_str(&shape),
         }
     }
+}
+
+/// The SVG of finding number `i`, or `None` when there is nothing to draw.
+pub(crate) fn svg(r: &Report, f: &Finding, i: usize, idx: &Index) -> Option<String> {
+    let mut g = build(r, f, idx);
+    if g.nodes.is_empty() || g.nodes.len() > MAX_NODES {
+        return None;
+    }
+    layout(&mut g);
+    let mut body = String::new();
+    let mut b = Bounds {
+        x0: f64::MAX,
+        y0: f64::MAX,
+        x1: f64::MIN,
+        y1: f64::MIN,
+    };
+    draw_edges(&g, i, &mut body, &mut b);
+    draw_nodes(&g, &mut body, &mut b);
     let m = 14.0;
-    let (vx, vy, vw, vh) = (x0 - m, y0 - m, x1 - x0 + 2.0 * m, y1 - y0 + 2.0 * m);
+    let (vx, vy, vw, vh) = (
+        b.x0 - m,
+        b.y0 - m,
+        b.x1 - b.x0 + 2.0 * m,
+        b.y1 - b.y0 + 2.0 * m,
+    );
     Some(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"wfg\" viewBox=\"{vx:.1} {vy:.1} {vw:.1} {vh:.1}\" width=\"{vw:.0}\" height=\"{vh:.0}\" role=\"img\" aria-label=\"Wait-for graph of {}\">\
          <defs><marker id=\"arrow{i}\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" class=\"arrowhead\"/></marker></defs>{body}</svg>",

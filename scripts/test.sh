@@ -10,6 +10,18 @@ GOSTUCK_GO="$(scripts/install-go.sh "$GO_VERSION")"
 export GOSTUCK_GO
 echo "go: $("$GOSTUCK_GO" version)"
 
+# The HTML report's browser test needs Chromium (Debian's package). Installed
+# only when absent, without questions; under CI the test fails without it.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium for the HTML report's browser test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "warning: chromium is missing and cannot be installed here (needs root and apt-get)" >&2
+  fi
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

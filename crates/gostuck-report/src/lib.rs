@@ -2,11 +2,15 @@
 //! know; they only lay it out.
 #![deny(missing_docs)]
 
+mod github;
 mod graph;
+mod html;
 mod json;
+mod sarif;
 mod style;
 mod text;
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use gostuck_engine::Report;
@@ -25,6 +29,24 @@ pub enum OutputFormat {
     Markdown,
     /// Graphviz DOT of the wait-for graph.
     Dot,
+    /// SARIF 2.1.0 for code scanning (GitHub and other SARIF viewers).
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
+    Github,
+    /// One self-contained HTML page (inline CSS, JS and SVG).
+    Html,
+}
+
+/// Where the files a dump names live in the repository, for the formats that
+/// point into it (SARIF, GitHub annotations). The caller finds the files; the
+/// renderers only look paths up.
+#[derive(Debug, Clone, Default)]
+pub struct RepoPaths {
+    /// The repository root as a `file://` URI ending in `/`.
+    pub root_uri: String,
+    /// A file as the dump printed it → its path relative to the root, with `/`
+    /// separators. Files not in the map are shown as printed.
+    pub files: HashMap<String, String>,
 }
 
 /// Why rendering failed.
@@ -46,6 +68,8 @@ pub struct RenderOptions {
     pub style: Style,
     /// Show every goroutine ID and every frame instead of folding (text only).
     pub verbose: bool,
+    /// Repository-relative paths (SARIF and GitHub annotations).
+    pub repo: Option<RepoPaths>,
 }
 
 /// Writes `report` in `format` to `w`.
@@ -59,6 +83,12 @@ pub fn render(
         OutputFormat::Text => text::render(report, opts, w)?,
         OutputFormat::Markdown => graph::markdown(report, w)?,
         OutputFormat::Dot => graph::dot(report, w)?,
+        OutputFormat::Sarif => {
+            sarif::write(report, opts.repo.as_ref(), w)?;
+            writeln!(w)?;
+        }
+        OutputFormat::Github => github::write(report, opts.repo.as_ref(), w)?,
+        OutputFormat::Html => html::write(report, w)?,
         OutputFormat::Json => {
             json::write(w, report)?;
             writeln!(w)?;

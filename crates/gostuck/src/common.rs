@@ -23,6 +23,12 @@ pub enum Fmt {
     Json,
     Markdown,
     Dot,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub Actions annotations (workflow commands).
+    Github,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// When to colour the text report.
@@ -510,10 +516,16 @@ pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
         Fmt::Json => OutputFormat::Json,
         Fmt::Markdown => OutputFormat::Markdown,
         Fmt::Dot => OutputFormat::Dot,
+        Fmt::Sarif => OutputFormat::Sarif,
+        Fmt::Github => OutputFormat::Github,
+        Fmt::Html => OutputFormat::Html,
     };
     let ropts = RenderOptions {
         style: Style { color },
         verbose: args.verbose,
+        repo: matches!(args.format, Fmt::Sarif | Fmt::Github)
+            .then(|| crate::repo_paths::find(report, &args.source))
+            .flatten(),
     };
     if let Some(path) = &args.output {
         let mut f = io::BufWriter::new(OutFile::create(path, Named::ByUser, args.force)?);

@@ -6,6 +6,7 @@ mod fetch;
 mod outfile;
 mod proc;
 mod record;
+mod repo_paths;
 mod run;
 mod trace;
 mod watch;

@@ -61,6 +61,11 @@ pub struct RunArgs {
     /// evidence to the report.
     #[arg(long)]
     pub schedtrace: bool,
+    /// Do not print GitHub Actions annotations (`::error file=…,line=…::…`) to
+    /// stdout; without this flag they are printed after the report when
+    /// GITHUB_ACTIONS=true.
+    #[arg(long)]
+    pub no_github_annotations: bool,
     #[command(flatten)]
     pub report: ReportArgs,
     /// The command and its arguments, after `--`.
@@ -427,6 +432,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
     }
     common::render(&report, &a.report, Dest::Stderr)?;
+    github_annotations(&report, &a)?;
     if common::is_stuck(&report) {
         return Ok(1);
     }
@@ -437,6 +443,29 @@ pub fn run(a: RunArgs) -> Result<u8> {
         ));
     }
     Ok(child_code)
+}
+
+/// In a GitHub Actions job (GITHUB_ACTIONS=true), the findings as workflow
+/// commands on stdout too, so the blocked lines are annotated on the job and
+/// the pull request, whatever format the report itself is in.
+fn github_annotations(report: &gostuck_engine::Report, a: &RunArgs) -> Result<()> {
+    let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let already = a.report.format == common::Fmt::Github && a.report.output.is_none();
+    if !in_actions || a.no_github_annotations || already || report.findings.is_empty() {
+        return Ok(());
+    }
+    let opts = gostuck_report::RenderOptions {
+        repo: crate::repo_paths::find(report, &a.report.source),
+        ..Default::default()
+    };
+    let mut out = std::io::stdout().lock();
+    gostuck_report::render(
+        report,
+        gostuck_report::OutputFormat::Github,
+        &opts,
+        &mut out,
+    )?;
+    Ok(())
 }
 
 /// Adds what `run` knows to a dump before analysis: the running tests and the notes.

@@ -55,7 +55,14 @@ impl Drop for Guard {
 
 /// Runs gostuck with a deadline; stdout and stderr are captured.
 fn gostuck(args: &[&str], dir: &Path, limit: Duration) -> Output {
+    gostuck_env(args, dir, limit, &[])
+}
+
+/// [`gostuck`] with extra environment variables (GITHUB_ACTIONS is unset
+/// unless given here).
+fn gostuck_env(args: &[&str], dir: &Path, limit: Duration, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gostuck"));
+    c.env_remove("GITHUB_ACTIONS").envs(env.iter().copied());
     go_env(&mut c)
         .args(args)
         .current_dir(dir)
@@ -155,6 +162,54 @@ fn run_catches_a_hung_go_test_and_passes_its_output_through_byte_for_byte() {
         r["inputs"][0]["running_tests"],
         serde_json::json!(["TestRefresh"])
     );
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
+fn run_in_github_actions_annotates_the_blocked_lines_besides_its_sarif_report() {
+    let Some(go) = go() else { return };
+    let tmp = tmpdir("gha");
+    let bin = build(&go, "abba", &tmp);
+    let sarif = tmp.join("hang.sarif");
+    let src = scenarios();
+    let args = [
+        "run",
+        "--stall",
+        "5s",
+        "-f",
+        "sarif",
+        "-o",
+        sarif.to_str().unwrap(),
+        "-s",
+        src.to_str().unwrap(),
+        "--",
+        bin.to_str().unwrap(),
+    ];
+    let gha = [("GITHUB_ACTIONS", "true")];
+    let out = gostuck_env(&args, &tmp, Duration::from_secs(60), &gha);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let annotations: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert!(
+        annotations
+            .iter()
+            .any(|l| l.starts_with("::error file=abba/main.go,line=28,title=gostuck lock-cycle")),
+        "{stdout}"
+    );
+    let log = json_file(&sarif);
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "lock-cycle");
+    // Off with the flag, and never outside GitHub Actions.
+    let mut quiet = args.to_vec();
+    quiet.insert(1, "--no-github-annotations");
+    for (args, env) in [(&quiet[..], &gha[..]), (&args[..], &[][..])] {
+        let out = gostuck_env(args, &tmp, Duration::from_secs(60), env);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            !text(&out.stdout).contains("::error"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
     std::fs::remove_dir_all(&tmp).ok();
 }
 
@@ -406,6 +461,32 @@ fn fetch_diagnoses_a_live_server_with_a_partial_deadlock() {
         leak || err.contains("goroutineleak?debug=2: HTTP 404"),
         "{err}"
     );
+
+    // The same as a self-contained HTML page, with the trace's timeline.
+    let page = tmp.join("report.html");
+    let out = gostuck(
+        &[
+            "fetch",
+            &url,
+            "--trace-seconds",
+            "1",
+            "-f",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+            "-s",
+            src.to_str().unwrap(),
+        ],
+        &tmp,
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<span class=\"kind\">lock-cycle</span>"));
+    if r.get("trace").is_some() {
+        assert!(html.contains("<section id=\"timeline\""));
+    }
 
     // Errors are exit status 2 with a message that says what to do.
     let bad = gostuck(

@@ -402,6 +402,8 @@ pub(crate) fn diagnose(
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
 
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
+    let mut leak_path_memo: rustc_hash::FxHashMap<(bool, Option<String>), bool> =
+        Default::default();
     for gi in 0..facts.len() {
         let f = &facts[gi];
         let Some(block) = f.block else { continue };
@@ -465,13 +467,18 @@ pub(crate) fn diagnose(
         // (The same for a channel slot: a semaphore acquire or a token taken
         // and a path that returns without giving it back.)
         let slot = matches!(block, Block::Send | Block::Recv);
+        // (Asked once per class: a big server has thousands of groups.)
         let leak_path = matches!(
             block,
             Block::Lock | Block::RLock | Block::Send | Block::Recv
         ) && !(slot && f.ranging)
-            && leaky_locks_for(slot, &user_files, f.class.as_deref(), src)
-                .iter()
-                .any(|(_, l)| l.exit != "hand-off");
+            && *leak_path_memo
+                .entry((slot, f.class.clone()))
+                .or_insert_with(|| {
+                    leaky_locks_for(slot, &user_files, f.class.as_deref(), src)
+                        .iter()
+                        .any(|(_, l)| l.exit != "hand-off")
+                });
         let kind = if slot && leak_path {
             "slot-never-released"
         } else {

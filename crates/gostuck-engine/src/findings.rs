@@ -62,6 +62,33 @@ fn complements_kind(block: Block, k: OpKind) -> bool {
     }
 }
 
+/// Whether `b` is parked, right now, on the operation that would complete
+/// `a`'s wait on a channel of the same class. The runtime pairs a parked
+/// sender with a receiver on the same channel the moment both are there
+/// (`runtime/chan.go`: a send first looks for a waiting receiver), so in one
+/// consistent snapshot both parked means two instances of that class — a
+/// reply channel made per call, a results channel of another request — and
+/// whatever `b` does with that expression later is done on its own instance.
+fn parked_on_another_instance(a: &Facts, b: &Facts) -> bool {
+    let Some(class) = a.class.as_deref() else {
+        return false;
+    };
+    let want_send = match a.block {
+        Some(Block::Recv) if !a.ranging => true,
+        Some(Block::Send) => false,
+        _ => return false,
+    };
+    match b.block {
+        Some(Block::Send) if want_send => b.class.as_deref().is_some_and(|c| same_class(c, class)),
+        Some(Block::Recv) if !want_send => b.class.as_deref().is_some_and(|c| same_class(c, class)),
+        Some(Block::Select) => b
+            .cases
+            .iter()
+            .any(|(send, c)| *send == want_send && same_class(c, class)),
+        _ => false,
+    }
+}
+
 /// Whether `j`'s future operation `k` is the release half of a slot it has
 /// not taken yet: a send (receive) on a channel that `j` first receives from
 /// (sends on) further ahead — `<-tokens … tokens <- t`, `slots <- x … <-slots`.
@@ -254,7 +281,10 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool], unknown: &[bool]) -> Graph 
                     .as_deref()
                     .zip(a.class.as_deref())
                     .is_some_and(|(x, y)| same_class(x, y));
-            if fellow || gives_back_only_what_it_takes(&facts[j], k) {
+            if fellow
+                || gives_back_only_what_it_takes(&facts[j], k)
+                || parked_on_another_instance(a, &facts[j])
+            {
                 continue;
             }
             if complements(a, f.kind, &f.class) {

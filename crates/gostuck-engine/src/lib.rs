@@ -5,6 +5,7 @@
 mod diagnose;
 mod facts;
 mod findings;
+mod fuse;
 mod instances;
 pub mod kinds;
 mod liveness;
@@ -18,6 +19,7 @@ use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;
 
 pub use facts::{uses_args, NoSources, Sources};
+pub use fuse::fuse_trace_findings;
 pub use report::*;
 pub use trace::{analyze_trace, trace_dump, trace_evidence, TraceInput};
 
@@ -132,19 +134,12 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
     by_state.sort_by(|a, b| b.count.cmp(&a.count).then(a.state.cmp(&b.state)));
 
     let runtime_deadlock = inputs.iter().any(|i| i.dump.runtime_reported_deadlock());
-    let verdict = if runtime_deadlock {
-        Verdict::GlobalDeadlock
-    } else if deadlocked {
-        Verdict::PartialDeadlock
-    } else if stuck {
-        Verdict::Stuck
-    } else if leaks {
-        Verdict::GoroutineLeak
-    } else if total > 0 {
-        Verdict::Healthy
-    } else {
-        Verdict::Unknown
-    };
+    debug_assert_eq!(
+        (deadlocked, stuck, leaks),
+        flags(&findings),
+        "the passes' flags are the findings' kinds"
+    );
+    let verdict = verdict_from(&findings, runtime_deadlock, total);
     for (k, f) in findings.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
     }
@@ -171,7 +166,38 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
     }
 }
 
-fn summarize(
+/// `(deadlocked, stuck, leaks)`: a cycle or orphaned wait (any kind but a
+/// leak or an unexplained wait), a `stuck-unexplained`, a `goroutine-leak`.
+fn flags(findings: &[Finding]) -> (bool, bool, bool) {
+    let deadlocked = findings
+        .iter()
+        .any(|f| f.kind != "goroutine-leak" && f.kind != "stuck-unexplained");
+    let stuck = findings.iter().any(|f| f.kind == "stuck-unexplained");
+    let leaks = findings.iter().any(|f| f.kind == "goroutine-leak");
+    (deadlocked, stuck, leaks)
+}
+
+/// The verdict, derived from the findings (never set by a pass): the
+/// runtime's own deadlock report first, then a deadlock, an unexplained
+/// wait, a leak; healthy when goroutines were read and nothing was found.
+pub(crate) fn verdict_from(findings: &[Finding], runtime_deadlock: bool, total: u64) -> Verdict {
+    let (deadlocked, stuck, leaks) = flags(findings);
+    if runtime_deadlock {
+        Verdict::GlobalDeadlock
+    } else if deadlocked {
+        Verdict::PartialDeadlock
+    } else if stuck {
+        Verdict::Stuck
+    } else if leaks {
+        Verdict::GoroutineLeak
+    } else if total > 0 {
+        Verdict::Healthy
+    } else {
+        Verdict::Unknown
+    }
+}
+
+pub(crate) fn summarize(
     verdict: Verdict,
     total: u64,
     blocked: u64,

@@ -463,8 +463,21 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
         _ => analyze(&got.inputs, args, stalled)?,
     };
     let skip = usize::from(got.inputs.is_empty());
+    let opts = Options {
+        exact: args.exact,
+        stalled,
+        why: None,
+    };
     for t in traces.iter().skip(skip) {
         gostuck_engine::trace_evidence(&mut report, t);
+        // What the trace shows alone survives beside the dump's findings.
+        let alone = if args.no_source {
+            gostuck_engine::analyze_trace(t, &opts, &mut gostuck_engine::NoSources)
+        } else {
+            let mut src = FsSources::new(&source_roots(args)?);
+            gostuck_engine::analyze_trace(t, &opts, &mut src)
+        };
+        gostuck_engine::fuse_trace_findings(&mut report, &alone);
     }
     Ok(report)
 }

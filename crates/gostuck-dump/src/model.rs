@@ -187,7 +187,13 @@ impl StackArena {
         if self.waiting.is_empty() {
             return;
         }
-        let chunk = Arc::new(std::mem::take(&mut self.open));
+        let mut open = std::mem::take(&mut self.open);
+        // The last chunk of a small dump is mostly empty: give the room back
+        // (a file of many one-goroutine dumps must not keep a chunk each).
+        if open.len() < open.capacity() / 2 {
+            open.shrink_to_fit();
+        }
+        let chunk = Arc::new(open);
         for (i, start, len) in self.waiting.drain(..) {
             gs[i].frames = Stack {
                 chunk: Some(chunk.clone()),

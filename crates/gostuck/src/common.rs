@@ -121,7 +121,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         }
         let mut sniff = SchedSniffer::new(io::Cursor::new(head).chain(stdin));
         let dumps = gostuck_dump::read(&mut sniff, opts);
-        let sched = sniff.finish();
+        let sched = sniff.finish_after(&dumps);
         return combine(dumps, sched).context("standard input");
     }
     let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
@@ -137,7 +137,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         Err(_) => {
             let mut sniff = SchedSniffer::new(io::BufReader::new(file));
             let dumps = gostuck_dump::read(&mut sniff, opts);
-            let sched = sniff.finish();
+            let sched = sniff.finish_after(&dumps);
             combine(dumps, sched).with_context(|| path.to_string())
         }
     }
@@ -169,6 +169,9 @@ fn read_mapped(map: &memmap2::Mmap, opts: &ReadOptions) -> Result<ReadResult> {
         release_pages(map, r);
     };
     let dumps = gostuck_dump::read_bytes_releasing(bytes, opts, &release);
+    if refused(&dumps) {
+        return combine(dumps, None);
+    }
     // Formats read without reporting ranges (profiles) are searched here.
     let has_trace = if seen.load(Ordering::Relaxed) >= bytes.len() {
         has_trace.into_inner()
@@ -216,6 +219,13 @@ pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<ReadResult> {
     combine(gostuck_dump::read_bytes(bytes, &opts), sched)
 }
 
+/// Whether the reader refused the input outright (binary data, a
+/// decompression bomb, corrupt counts…): then it is not searched for
+/// scheduler traces either, and a stream is not read on.
+fn refused(dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> bool {
+    matches!(dumps, Err(e) if !matches!(e, gostuck_dump::Error::NoDump))
+}
+
 fn combine(
     dumps: Result<Vec<Dump>, gostuck_dump::Error>,
     sched: Option<SchedLog>,
@@ -252,11 +262,24 @@ impl<R: BufRead> SchedSniffer<R> {
         feed_lines(&mut self.parser, &mut self.partial, bytes);
     }
 
+    /// The scheduler trace, unless the dump reader refused the input.
+    fn finish_after(self, dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> Option<SchedLog> {
+        if refused(dumps) {
+            return None;
+        }
+        self.finish()
+    }
+
     fn finish(mut self) -> Option<SchedLog> {
-        // Whatever the dump reader left unread still counts.
-        let mut rest = Vec::new();
-        if self.inner.read_to_end(&mut rest).is_ok() {
-            self.feed(&rest);
+        // Whatever the dump reader left unread still counts (read in blocks:
+        // the rest of a stream may be large).
+        let mut block = vec![0; 1 << 16];
+        while let Ok(n) = self.inner.read(&mut block) {
+            if n == 0 {
+                break;
+            }
+            let (parser, partial) = (&mut self.parser, &mut self.partial);
+            feed_lines(parser, partial, &block[..n]);
         }
         if !self.partial.is_empty() {
             let p = std::mem::take(&mut self.partial);

@@ -178,7 +178,7 @@ pub fn read_bytes_releasing(
             refuse_binary(head)?;
             let mut r = PprofTextReader::new();
             for_each_line(bytes, |l| r.push_line(l));
-            r.finish()
+            refuse_overflow(r.finish())?
         }
         Detected::Dump(_) => {
             refuse_binary(head)?;
@@ -203,6 +203,16 @@ fn read_gzip(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
         )),
         _ => read_bytes_releasing(&raw, opts, &|_| {}),
     }
+}
+
+/// Refuses profiles whose record counts add up past 2^64.
+fn refuse_overflow(dumps: Vec<Dump>) -> Result<Vec<Dump>, Error> {
+    if dumps.iter().any(|d| d.checked_total().is_none()) {
+        return Err(Error::Corrupt(
+            "the profile's record counts add up to more than 2^64 goroutines".into(),
+        ));
+    }
+    Ok(dumps)
 }
 
 /// Input whose first bytes are more than this share NUL is binary data.
@@ -290,7 +300,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             while read_line(&mut r, &mut line)? {
                 p.push_line(&line);
             }
-            p.finish()
+            refuse_overflow(p.finish())?
         }
         Detected::Dump(_) => {
             refuse_binary(&head[..head.len().min(8192)])?;

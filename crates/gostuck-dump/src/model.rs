@@ -456,7 +456,16 @@ impl Dump {
         self.strings.resolve(s)
     }
 
-    /// Total goroutines represented (sum of record counts).
+    /// The goroutine count, or `None` when the counts add up past 2^64
+    /// (corrupt input: the readers refuse it).
+    pub fn checked_total(&self) -> Option<u64> {
+        self.goroutines
+            .iter()
+            .try_fold(0u64, |n, g| n.checked_add(g.count))
+    }
+
+    /// Total goroutines represented (sum of record counts; the readers refuse
+    /// input where it overflows, see [`Dump::checked_total`]).
     pub fn total_goroutines(&self) -> u64 {
         self.goroutines
             .iter()

@@ -56,6 +56,28 @@ pub struct ReportArgs {
     /// Analyse from the stacks alone, without reading any source.
     #[arg(long, conflicts_with = "source")]
     pub no_source: bool,
+    /// Skip Go source files larger than this (bytes, or with a K, M or G
+    /// suffix); skipped files are named in a note.
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
+    pub max_source_size: u64,
+}
+
+/// Parses `8388608`, `512K`, `8M`, `1G` (powers of 1024; `KiB`/`MiB`/`GiB` too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (like 8M or 1048576)"))?;
+    let shift = match t[digits..].trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        other => return Err(format!("`{s}`: unknown unit `{other}` (use K, M or G)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Where a report goes when no `-o FILE` is given.
@@ -431,8 +453,10 @@ pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Rep
             &mut gostuck_engine::NoSources,
         ));
     }
-    let mut src = FsSources::new(&source_roots(args)?);
-    Ok(gostuck_engine::analyze(inputs, &opts, &mut src))
+    let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
+    let mut report = gostuck_engine::analyze(inputs, &opts, &mut src);
+    src.note_skipped(&mut report);
+    Ok(report)
 }
 
 /// Runs the engine over the dumps and adds the execution traces' evidence; a
@@ -457,8 +481,10 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
             if args.no_source {
                 gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources)
             } else {
-                let mut src = FsSources::new(&source_roots(args)?);
-                gostuck_engine::analyze_trace(first, &opts, &mut src)
+                let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
+                let mut report = gostuck_engine::analyze_trace(first, &opts, &mut src);
+                src.note_skipped(&mut report);
+                report
             }
         }
         _ => analyze(&got.inputs, args, stalled)?,
@@ -560,17 +586,36 @@ pub fn is_stuck(report: &Report) -> bool {
         )
 }
 
-/// Source files from disk: exact dump paths, then suffix matches under the roots.
+/// Source files from disk: exact dump paths, then suffix matches under the
+/// roots; only regular text files up to a size cap (others are skipped and
+/// named in a note, see [`FsSources::note_skipped`]).
 pub struct FsSources {
     resolver: gostuck_source::resolve::Resolver,
     cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
+    max_size: u64,
+    skipped: Vec<(PathBuf, gostuck_source::resolve::ReadError)>,
 }
 
 impl FsSources {
-    pub fn new(roots: &[PathBuf]) -> FsSources {
+    pub fn new(roots: &[PathBuf], max_size: u64) -> FsSources {
         FsSources {
             resolver: gostuck_source::resolve::Resolver::new(roots, true),
             cache: Default::default(),
+            max_size,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Names the source files that were found but not read, in a note of the
+    /// report's first input.
+    pub fn note_skipped(&self, report: &mut Report) {
+        let Some(first) = report.inputs.first_mut() else {
+            return;
+        };
+        for (path, why) in &self.skipped {
+            first
+                .notes
+                .push(format!("source file {} skipped: {why}", path.display()));
         }
     }
 }
@@ -578,11 +623,15 @@ impl FsSources {
 impl gostuck_engine::Sources for FsSources {
     fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
         if !self.cache.contains_key(dump_path) {
-            let parsed = self
-                .resolver
-                .find(dump_path)
-                .and_then(|p| std::fs::read(p).ok())
-                .and_then(|bytes| gostuck_source::SourceFile::parse(&bytes).ok());
+            let parsed = self.resolver.find(dump_path).and_then(|p| {
+                match gostuck_source::resolve::read_source(&p, self.max_size) {
+                    Ok(bytes) => gostuck_source::SourceFile::parse(&bytes).ok(),
+                    Err(e) => {
+                        self.skipped.push((p, e));
+                        None
+                    }
+                }
+            });
             self.cache.insert(dump_path.to_string(), parsed);
         }
         self.cache.get(dump_path).and_then(Option::as_ref)

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use gostuck_engine::Report;
 
-pub use style::Style;
+pub use style::{escape_controls, Style, TerminalSafe};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -420,7 +420,10 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         bail!("{}", failures.join("\ngostuck: "));
     }
     for f in &failures {
-        eprintln!("gostuck: warning: skipped {f}");
+        eprintln!(
+            "gostuck: warning: skipped {}",
+            gostuck_report::escape_controls(f)
+        );
     }
     Ok(got)
 }

@@ -169,7 +169,7 @@ fn plan(a: &RunArgs) -> Result<Plan> {
 }
 
 fn note(msg: &str) {
-    eprintln!("gostuck: {msg}");
+    eprintln!("gostuck: {}", gostuck_report::escape_controls(msg));
 }
 
 fn fmt_dur(d: Duration) -> String {

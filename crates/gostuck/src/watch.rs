@@ -129,7 +129,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             }
         );
         for n in &p.notes {
-            eprintln!("gostuck: {n}");
+            eprintln!("gostuck: {}", gostuck_report::escape_controls(n));
         }
         label = format!("{} (sample {} of {})", p.url, i + 1, a.samples);
         samples.push(d);

@@ -218,6 +218,19 @@ fn refuse_overflow(dumps: Vec<Dump>) -> Result<Vec<Dump>, Error> {
 /// Input whose first bytes are more than this share NUL is binary data.
 const MAX_NUL_SHARE: usize = 8;
 
+/// Refuses, from its first bytes alone, input that no reader accepts: binary
+/// data that is neither a gzip stream, a profile nor an execution trace. A
+/// caller reading a stream can ask before reading the rest of it.
+pub fn check_head(head: &[u8]) -> Result<(), Error> {
+    if inflate::is_gzip(head) || testjson::looks_like(&head[..head.len().min(64)]) {
+        return Ok(());
+    }
+    match detect(head) {
+        Detected::Dump(Format::Traceback | Format::PprofDebug1) => refuse_binary(head),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses input whose first bytes are mostly NUL: text dumps hold none, and
 /// reading a gigabyte of zeros as one endless line helps nobody.
 fn refuse_binary(head: &[u8]) -> Result<(), Error> {

@@ -133,6 +133,9 @@ fn for_size(opts: &ReadOptions, len: u64) -> ReadOptions {
 pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if path == "-" {
         let mut stdin = io::stdin().lock();
+        // Binary data is refused from its first block, before reading on.
+        let first = stdin.fill_buf().context("standard input")?;
+        gostuck_dump::check_head(&first[..first.len().min(8192)]).context("standard input")?;
         let mut head = Vec::new();
         (&mut stdin)
             .take(ALL_ARGS_MAX + 1)

@@ -32,8 +32,8 @@ impl Inflated {
     /// constant so that small inputs are never refused.
     pub fn cap(self, len: u64) -> u64 {
         let (ratio, base) = match self {
-            Inflated::Protobuf => (32, 64 << 20),
-            Inflated::Text => (128, 256 << 20),
+            Inflated::Protobuf => (32, 16 << 20),
+            Inflated::Text => (128, 64 << 20),
         };
         len.saturating_mul(ratio).saturating_add(base)
     }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
@@ -120,15 +120,7 @@ fn plan(a: &RunArgs) -> Result<Plan> {
     let mut trace_file = None;
     if a.trace {
         if kind == Kind::GoTest {
-            let dir = std::env::temp_dir().join(format!(
-                "gostuck-run-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis())
-            ));
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
+            let dir = private_temp_dir("gostuck-run")?;
             let f = dir.join("trace.out");
             let mut flag = OsString::from("-trace=");
             flag.push(&f);
@@ -197,6 +189,27 @@ fn kill(pid: i32, sig: i32) -> bool {
 fn exists(pid: i32) -> bool {
     rustix::process::Pid::from_raw(pid)
         .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+}
+
+/// Creates a new directory under the temp dir, readable by us only, with an
+/// unpredictable name: never one someone else created beforehand (with a
+/// symlink waiting inside). It is kept: the trace in it is for the user.
+fn private_temp_dir(prefix: &str) -> Result<PathBuf> {
+    use std::hash::{BuildHasher, Hasher};
+    use std::os::unix::fs::DirBuilderExt;
+    let base = std::env::temp_dir();
+    for _ in 0..16 {
+        // RandomState is seeded from the OS's random source.
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        let dir = base.join(format!("{prefix}-{:016x}", h.finish()));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot create", dir.display())),
+        }
+    }
+    bail!("{}: could not create a private directory", base.display())
 }
 
 /// How long what is left of the command's process group gets after the
@@ -630,5 +643,19 @@ mod tests {
         assert_eq!(p.notes.len(), 1);
         let p = plan_of(&["--", "/usr/bin/go", "-C", "dir", "run", "."]);
         assert_eq!(p.kind, Kind::GoRun);
+    }
+
+    #[test]
+    fn trace_directories_are_new_private_and_unpredictable() {
+        use std::os::unix::fs::PermissionsExt;
+        let a = private_temp_dir("gostuck-test").unwrap();
+        let b = private_temp_dir("gostuck-test").unwrap();
+        assert_ne!(a, b);
+        for d in [&a, &b] {
+            let m = std::fs::symlink_metadata(d).unwrap();
+            assert!(m.is_dir());
+            assert_eq!(m.permissions().mode() & 0o777, 0o700);
+            std::fs::remove_dir(d).unwrap();
+        }
     }
 }

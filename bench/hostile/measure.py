@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs gostuck on each input of bench/hostile/gen.py and prints a Markdown
 table: peak RSS (of the gostuck process, killed after TIMEOUT seconds), wall
-time, exit status and the first line of stderr.
+and CPU (user + system) time, exit status and the first line of stderr.
 
 Usage: bench/hostile/measure.py GOSTUCK_BINARY DIR [TIMEOUT_SECONDS]
 """
@@ -23,16 +23,18 @@ def measured(name, args, stdin=None):
         "try:\n _,err=p.communicate(timeout=%f); st=str(p.returncode)\n"
         "except subprocess.TimeoutExpired:\n p.kill(); _,err=p.communicate(); st='killed after %.0f s'\n"
         "w=time.monotonic()-t0\n"
-        "r=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss//1024\n"
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "r=u.ru_maxrss//1024\n"
+        "c=u.ru_utime+u.ru_stime\n"
         "l=next((l for l in err.decode(errors='replace').splitlines() if l.strip()),'')\n"
         "l=l.encode('unicode_escape').decode()[:100].replace('|','\\\\|')\n"
-        "print(f'| %s | {r} MB | {w:.2f} s | {st} | {l} |',flush=True)\n" % (T, T, name)
+        "print(f'| %s | {r} MB | {w:.2f} s | {c:.2f} s | {st} | {l} |',flush=True)\n" % (T, T, name)
     )
     subprocess.run([sys.executable, "-c", code, stdin or ""] + args)
 
 
-print("| input | peak RSS | wall | exit | stderr (first line) |")
-print("|---|---|---|---|---|")
+print("| input | peak RSS | wall | CPU | exit | stderr (first line) |")
+print("|---|---|---|---|---|---|")
 a = lambda *x: [BIN, "analyze", *x]
 f = lambda n: os.path.join(D, n)
 measured("amplified.pb.gz (225 B)", a("--no-source", f("amplified.pb.gz")))

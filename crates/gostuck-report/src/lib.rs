@@ -57,8 +57,9 @@ pub fn render(
 ) -> Result<(), RenderError> {
     match format {
         OutputFormat::Text => text::render(report, opts, w)?,
-        OutputFormat::Markdown => graph::markdown(report, w)?,
-        OutputFormat::Dot => graph::dot(report, w)?,
+        // No colour in these: the whole output is made terminal-safe at once.
+        OutputFormat::Markdown => graph::markdown(report, &mut TerminalSafe::new(w))?,
+        OutputFormat::Dot => graph::dot(report, &mut TerminalSafe::new(w))?,
         OutputFormat::Json => {
             json::write(w, report)?;
             writeln!(w)?;

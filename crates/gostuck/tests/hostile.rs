@@ -427,6 +427,20 @@ fn control_characters_in_untrusted_strings_are_escaped() {
         o.stdout
     );
 
+    for f in ["markdown", "dot", "json"] {
+        let o = gostuck(
+            &["analyze", "--no-source", "-f", f, "dump.txt"],
+            &d,
+            Stdin::Null,
+            Duration::from_secs(30),
+        );
+        assert!(
+            !o.stdout.contains('\x1b') && !o.stdout.contains('\x07'),
+            "{f}"
+        );
+        assert!(o.stdout.contains("main.evil"), "{f}: {}", o.stdout);
+    }
+
     // A server answering every request with an error body full of escapes.
     let body = "no such profile \x1b]0;pwned\x07\x1b[2J";
     let port = serve(move |_| (500, body.as_bytes().to_vec()));

@@ -81,6 +81,12 @@ def main():
     w("repeated-ids.txt", repeated_ids())
     w("error-body.txt", b"no such profile \x1b]0;pwned\x07\x1b[2J\n")
     gzip_zeros(os.path.join(d, "zeros-1g.pb.gz"), 1 << 30)
+    # A profile's first field (a string of 256 MiB), then 1 GiB of zeros:
+    # passes the sniffing, stops at the cap.
+    with open(os.path.join(d, "field-zeros-1g.pb.gz"), "wb") as f:
+        f.write(gzip.compress(b"\x32\xff\xff\xff\x7f"))
+    with open(os.path.join(d, "field-zeros-1g.pb.gz"), "ab") as f:
+        f.write(open(os.path.join(d, "zeros-1g.pb.gz"), "rb").read())
     if "--big" in sys.argv:
         gzip_zeros(os.path.join(d, "zeros-10g.pb.gz"), 10 << 30)
     src = os.path.join(d, "src-big")

@@ -41,6 +41,7 @@ measured("amplified.pb.gz (225 B)", a("--no-source", f("amplified.pb.gz")))
 measured("overflow.pb.gz (90 B)", a("--no-source", f("overflow.pb.gz")))
 measured("repeated-ids.txt (31 MB)", a("--no-source", f("repeated-ids.txt")))
 measured("zeros-1g.pb.gz (1 MB)", a("--no-source", f("zeros-1g.pb.gz")))
+measured("field-zeros-1g.pb.gz (1 MB)", a("--no-source", f("field-zeros-1g.pb.gz")))
 if os.path.exists(f("zeros-10g.pb.gz")):
     measured("zeros-10g.pb.gz (10 MB)", a("--no-source", f("zeros-10g.pb.gz")))
 measured("FIFO main.go", a("-s", f("src-fifo"), f("uses-main-go.txt")))

@@ -376,7 +376,7 @@ pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_du
         last.notes.insert(
             0,
             format!(
-                "the input holds {n} dumps; analysing the last one, from line {} (use --all-dumps for all)",
+                "{n} dumps read from the input; analysing the last one, from line {} (use --all-dumps for all)",
                 last.first_line
             ),
         );

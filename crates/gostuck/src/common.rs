@@ -599,7 +599,8 @@ pub struct FsSources {
     resolver: gostuck_source::resolve::Resolver,
     cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
     max_size: u64,
-    skipped: Vec<(PathBuf, gostuck_source::resolve::ReadError)>,
+    /// Files found but not read or not parsed, and why.
+    skipped: Vec<(PathBuf, String)>,
 }
 
 impl FsSources {
@@ -630,13 +631,10 @@ impl gostuck_engine::Sources for FsSources {
     fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
         if !self.cache.contains_key(dump_path) {
             let parsed = self.resolver.find(dump_path).and_then(|p| {
-                match gostuck_source::resolve::read_source(&p, self.max_size) {
-                    Ok(bytes) => gostuck_source::SourceFile::parse(&bytes).ok(),
-                    Err(e) => {
-                        self.skipped.push((p, e));
-                        None
-                    }
-                }
+                let parsed = gostuck_source::resolve::read_source(&p, self.max_size)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| gostuck_source::SourceFile::parse(&b).map_err(|e| e.to_string()));
+                parsed.map_err(|e| self.skipped.push((p, e))).ok()
             });
             self.cache.insert(dump_path.to_string(), parsed);
         }

@@ -383,6 +383,15 @@ fn devices_large_files_and_binary_are_not_read_as_source() {
             .collect();
         std::fs::write(p, bytes).unwrap();
     });
+    let deep = source_case("deep", |p| {
+        let n = 20_000;
+        let text = format!(
+            "package main\n\nfunc main() {{\n{}{}\n}}\n",
+            "{".repeat(n),
+            "}".repeat(n)
+        );
+        std::fs::write(p, text).unwrap();
+    });
     let small = source_case("small", |p| {
         std::fs::write(p, "package main\n\nfunc main() {\n\tselect {}\n}\n").unwrap()
     });
@@ -390,6 +399,7 @@ fn devices_large_files_and_binary_are_not_read_as_source() {
         (&zero, &[][..], "not a regular file (a character device)"),
         (&big, &[][..], "more than the 8388608-byte limit"),
         (&binary, &[][..], "not Go source text"),
+        (&deep, &[][..], "its syntax nests deeper than 512 levels"),
         (
             &small,
             &["--max-source-size", "16"][..],

@@ -68,6 +68,10 @@ seed() {
     fi
   done < <(find "$ROOT/testdata/captured" -type f ! -name '*.meta' -size -64k \
              ! -path '*/traces/*' ! -path '*/sched/*' -print0)
+  # Go source for the source target: the scenario programs (real Go, small).
+  while IFS= read -r -d '' f; do
+    put "$f" source
+  done < <(find "$ROOT/testdata/scenarios" -name '*.go' -size -16k -print0)
   # Execution traces (every captured Go version, Go's synthetic tests, and
   # the Go 1.21 traces the reader must refuse) for the trace reader.
   for f in "$HERE/seeds/trace"/*; do

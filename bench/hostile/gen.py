@@ -96,6 +96,11 @@ def main():
     bin_src = os.path.join(d, "src-binary")
     os.makedirs(bin_src, exist_ok=True)
     open(os.path.join(bin_src, "main.go"), "wb").write(os.urandom(5 << 20))
+    deep = os.path.join(d, "src-deep")
+    os.makedirs(deep, exist_ok=True)
+    n = 10_000
+    with open(os.path.join(deep, "main.go"), "w") as f:
+        f.write("package main\n\nfunc main() {\n" + "{" * n + "\n" + "}" * n + "\n}\n")
     for name in ("src-fifo", "src-zero"):
         os.makedirs(os.path.join(d, name), exist_ok=True)
     fifo = os.path.join(d, "src-fifo", "main.go")

@@ -23,6 +23,12 @@ mkdir -p target
 # Inputs up to 16 KiB: twice read()'s 8 KiB detection window, small enough to
 # keep executions fast (the readers work line by line; size adds little).
 MAX_LEN="${MAX_LEN:-16384}"
+# Memory is part of the contract (SECURITY.md: bounded in proportion to the
+# input): a 16 KiB input that needs more than this is a finding, not noise.
+# Inflating a gzip'd input is capped at 16 MiB + 32x (profiles) or 64 MiB +
+# 128x (text) its size: one buffer may reach 128 MiB.
+RSS_LIMIT_MB="${RSS_LIMIT_MB:-512}"
+MALLOC_LIMIT_MB="${MALLOC_LIMIT_MB:-256}"
 if [ ${#TARGETS[@]} -eq 0 ]; then
   mapfile -t TARGETS < <(cargo fuzz list)
 fi
@@ -62,6 +68,10 @@ seed() {
     fi
   done < <(find "$ROOT/testdata/captured" -type f ! -name '*.meta' -size -64k \
              ! -path '*/traces/*' ! -path '*/sched/*' -print0)
+  # Go source for the source target: the scenario programs (real Go, small).
+  while IFS= read -r -d '' f; do
+    put "$f" source
+  done < <(find "$ROOT/testdata/scenarios" -name '*.go' -size -16k -print0)
   # Execution traces (every captured Go version, Go's synthetic tests, and
   # the Go 1.21 traces the reader must refuse) for the trace reader.
   for f in "$HERE/seeds/trace"/*; do
@@ -79,12 +89,11 @@ for t in "${TARGETS[@]}"; do
   dict=()
   [ -f "dict/$t.dict" ] && dict=("-dict=dict/$t.dict")
   max_len="$MAX_LEN"
-  # Traces are binary and a few KiB at the least; a bounded allocation is
-  # part of the contract, so the trace target also runs under a malloc limit.
+  # Traces are binary and a few KiB at the least.
   extra=()
-  if [ "$t" = trace ]; then max_len="${TRACE_MAX_LEN:-65536}"; extra=(-malloc_limit_mb=256); fi
+  if [ "$t" = trace ]; then max_len="${TRACE_MAX_LEN:-65536}"; fi
   if ! cargo fuzz run "$t" "corpus/$t" -- \
-      -max_total_time="$SECS" -max_len="$max_len" -use_value_profile=1 -timeout=10 -rss_limit_mb=2048 \
+      -max_total_time="$SECS" -max_len="$max_len" -use_value_profile=1 -timeout=10 -rss_limit_mb="$RSS_LIMIT_MB" -malloc_limit_mb="$MALLOC_LIMIT_MB" \
       "${extra[@]}" \
       -print_final_stats=1 "${dict[@]}" \
       2>&1 | tee "target/fuzz-$t.log" | grep -E '^(#[0-9]+ +(INITED|DONE)|Done |stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|thread .* panicked|artifact_prefix|Test unit written)'

@@ -10,9 +10,23 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let opts = ReadOptions::default();
     let detected = detect(&data[..data.len().min(8192)]);
+    let gzip = gostuck_dump::inflate::is_gzip(data);
     let nlines = lines(data).len() as u64;
     let got = read_bytes(data, &opts);
     match (&got, detected) {
+        // gzip'd text is read as the text it inflates to (line numbers of
+        // that text, which the bytes here do not show).
+        (Ok(dumps), Detected::Dump(_)) if gzip => {
+            assert!(!dumps.is_empty(), "Ok with no dumps");
+            let (kind, raw) = gostuck_dump::inflate::gunzip(data).expect("read, so it inflates");
+            if kind == gostuck_dump::inflate::Inflated::Protobuf {
+                assert_eq!(dumps.len(), 1);
+                assert_eq!(dumps[0].format, Format::PprofProto);
+                check_dumps(dumps, 0);
+            } else {
+                check_dumps(dumps, lines(&raw).len() as u64);
+            }
+        }
         (Ok(dumps), Detected::Dump(format)) => {
             assert!(!dumps.is_empty(), "Ok with no dumps");
             for d in dumps {
@@ -28,8 +42,15 @@ fuzz_target!(|data: &[u8]| {
         (Ok(_), d) => panic!("{d:?} read as a dump"),
         (Err(Error::ExecutionTrace), d) => assert_eq!(d, Detected::ExecutionTrace),
         (Err(Error::NoDump), Detected::Dump(_)) => {}
-        (Err(Error::Protobuf(_) | Error::Gzip(_) | Error::NotGoroutineProfile(_)), Detected::Dump(f)) => {
+        (Err(Error::Protobuf(_) | Error::Gzip(_) | Error::NotGoroutineProfile(_) | Error::Inflate(_)), Detected::Dump(f)) => {
             assert_eq!(f, Format::PprofProto, "binary error from a text format");
+        }
+        // Mostly NUL: refused as binary, unless it is (or inflates to) a profile.
+        (Err(Error::Binary(_)), Detected::Dump(f)) => {
+            assert!(gzip || f != Format::PprofProto, "a profile refused as binary");
+        }
+        (Err(Error::Corrupt(_)), Detected::Dump(f)) => {
+            assert!(gzip || f != Format::Traceback, "tracebacks count one goroutine each");
         }
         (Err(e), d) => panic!("unexpected {e:?} for {d:?}"),
     }

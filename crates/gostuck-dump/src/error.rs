@@ -14,6 +14,16 @@ pub enum Error {
     /// A gzip stream that could not be inflated at all.
     #[error("gzip data could not be decompressed: {0}")]
     Gzip(String),
+    /// Compressed input that inflates to something no dump or profile is
+    /// (binary data), or to more than a real one of its size could.
+    #[error("refusing to decompress: {0}")]
+    Inflate(String),
+    /// Input that is binary data, not the text of a dump.
+    #[error("not a goroutine dump: {0}")]
+    Binary(String),
+    /// Input whose numbers cannot all be true (counts overflowing 64 bits).
+    #[error("corrupt input: {0}")]
+    Corrupt(String),
     /// A pprof protobuf that could not be decoded.
     #[error("not a valid pprof profile.proto: {0}")]
     Protobuf(String),

@@ -13,6 +13,7 @@ pub mod classify;
 mod error;
 pub mod group;
 mod idset;
+pub mod inflate;
 mod intern;
 mod lines;
 mod model;
@@ -158,6 +159,9 @@ pub fn read_bytes_releasing(
     opts: &ReadOptions,
     release: &(dyn Fn(Released) + Sync),
 ) -> Result<Vec<Dump>, Error> {
+    if inflate::is_gzip(bytes) {
+        return read_gzip(bytes, opts);
+    }
     if testjson::looks_like(&bytes[..bytes.len().min(64)]) {
         let dumps = testjson::read(bytes, opts.keep_args);
         return if dumps.is_empty() {
@@ -166,20 +170,82 @@ pub fn read_bytes_releasing(
             Ok(dumps)
         };
     }
-    let dumps = match detect(&bytes[..bytes.len().min(8192)]) {
+    let head = &bytes[..bytes.len().min(8192)];
+    let dumps = match detect(head) {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
         Detected::Dump(Format::PprofProto) => vec![pprof_proto::read(bytes)?],
         Detected::Dump(Format::PprofDebug1) => {
+            refuse_binary(head)?;
             let mut r = PprofTextReader::new();
             for_each_line(bytes, |l| r.push_line(l));
-            r.finish()
+            refuse_overflow(r.finish())?
         }
-        Detected::Dump(_) => read_traceback(bytes, opts.keep_args, release),
+        Detected::Dump(_) => {
+            refuse_binary(head)?;
+            read_traceback(bytes, opts.keep_args, release)
+        }
     };
     if dumps.is_empty() {
         return Err(Error::NoDump);
     }
     Ok(dumps)
+}
+
+/// A gzip'd profile or gzip'd dump text, inflated within its cap (see
+/// [`inflate::gunzip`]) and read like the same bytes uncompressed.
+fn read_gzip(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
+    let (kind, raw) = inflate::gunzip(bytes)?;
+    match kind {
+        inflate::Inflated::Protobuf => Ok(vec![pprof_proto::read(&raw)?]),
+        // One level only: a gzip stream inside another is not inflated again.
+        _ if inflate::is_gzip(&raw) => Err(Error::Inflate(
+            "the gzip stream holds another gzip stream".into(),
+        )),
+        _ => read_bytes_releasing(&raw, opts, &|_| {}),
+    }
+}
+
+/// Refuses profiles whose record counts add up past 2^64.
+fn refuse_overflow(dumps: Vec<Dump>) -> Result<Vec<Dump>, Error> {
+    if dumps.iter().any(|d| d.checked_total().is_none()) {
+        return Err(Error::Corrupt(
+            "the profile's record counts add up to more than 2^64 goroutines".into(),
+        ));
+    }
+    Ok(dumps)
+}
+
+/// Input whose first bytes are more than this share NUL is binary data.
+const MAX_NUL_SHARE: usize = 8;
+
+/// Refuses, from its first bytes alone, input that no reader accepts: binary
+/// data that is neither a gzip stream, a profile nor an execution trace. A
+/// caller reading a stream can ask before reading the rest of it.
+pub fn check_head(head: &[u8]) -> Result<(), Error> {
+    if inflate::is_gzip(head) || testjson::looks_like(&head[..head.len().min(64)]) {
+        return Ok(());
+    }
+    match detect(head) {
+        Detected::Dump(Format::Traceback | Format::PprofDebug1) => refuse_binary(head),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses input whose first bytes are mostly NUL: text dumps hold none, and
+/// reading a gigabyte of zeros as one endless line helps nobody.
+fn refuse_binary(head: &[u8]) -> Result<(), Error> {
+    let nul = bytecount_nul(head);
+    if nul > 0 && nul * MAX_NUL_SHARE >= head.len() {
+        return Err(Error::Binary(format!(
+            "{nul} of its first {} bytes are NUL (binary data)",
+            head.len()
+        )));
+    }
+    Ok(())
+}
+
+fn bytecount_nul(b: &[u8]) -> usize {
+    memchr::memchr_iter(0, b).count()
 }
 
 pub(crate) fn read_traceback(
@@ -212,7 +278,8 @@ pub fn read_traceback_in_pieces(
     traceback::read_in_pieces(bytes, keep_args.into(), pieces, &|_| {})
 }
 
-/// Reads every dump from a stream, line by line (binary profiles are buffered whole).
+/// Reads every dump from a stream, line by line (binary profiles are buffered
+/// whole; lines longer than 1 MiB are cut there).
 pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
     let head = r.fill_buf()?.to_vec();
     let detected = if head.len() < 8192 && !head.is_empty() {
@@ -226,7 +293,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     } else {
         detect(&head)
     };
-    if testjson::looks_like(&head) {
+    if inflate::is_gzip(&head) || testjson::looks_like(&head) {
         let mut all = head;
         r.consume(all.len());
         r.read_to_end(&mut all)?;
@@ -241,13 +308,15 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             vec![pprof_proto::read(&all)?]
         }
         Detected::Dump(Format::PprofDebug1) => {
+            refuse_binary(&head[..head.len().min(8192)])?;
             let mut p = PprofTextReader::new();
             while read_line(&mut r, &mut line)? {
                 p.push_line(&line);
             }
-            p.finish()
+            refuse_overflow(p.finish())?
         }
         Detected::Dump(_) => {
+            refuse_binary(&head[..head.len().min(8192)])?;
             let mut p = TracebackReader::new(opts.keep_args);
             while read_line(&mut r, &mut line)? {
                 p.push_line(&line);
@@ -261,15 +330,33 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     Ok(dumps)
 }
 
+/// Lines of a stream are kept up to this length; the rest of a longer line is
+/// skipped (no dump line comes near, and an endless "line" must not fill memory).
+const MAX_LINE: usize = 1 << 20;
+
+/// Reads one line (without its `\n`) into `buf`, at most [`MAX_LINE`] bytes of it.
 fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {
     buf.clear();
-    if r.read_until(b'\n', buf)? == 0 {
-        return Ok(false);
+    let mut any = false;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if avail.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        let nl = memchr::memchr(b'\n', avail);
+        let end = nl.unwrap_or(avail.len());
+        let room = MAX_LINE.saturating_sub(buf.len());
+        buf.extend_from_slice(&avail[..end.min(room)]);
+        r.consume(end + usize::from(nl.is_some()));
+        if nl.is_some() {
+            return Ok(true);
+        }
     }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-    }
-    Ok(true)
 }
 
 /// [`for_each_line`] over `bytes`, which start at offset `base` of the whole
@@ -367,5 +454,46 @@ mod tests {
         let dumps = read(std::io::BufReader::new(&text[..]), &ReadOptions::default()).unwrap();
         assert_eq!(dumps.len(), 1);
         assert_eq!(dumps[0].goroutines.len(), 1);
+    }
+
+    #[test]
+    fn a_repeated_goroutine_id_keeps_only_the_last_dumps() {
+        let g = b"goroutine 7 [chan receive]:\nmain.main()\n\t/app/main.go:5 +0x2d\n\n";
+        let text = g.repeat(2500);
+        let dumps = read_bytes(&text, &ReadOptions::default()).unwrap();
+        assert_eq!(dumps.len(), traceback::MAX_DUMPS);
+        let last = dumps.last().unwrap();
+        let w = &last.warnings.last().unwrap().message;
+        assert!(w.contains("holds 2500 dumps"), "{w}");
+        assert_eq!(dumps[0].first_line, 1500 * 4 + 1);
+        // The same through the streaming reader.
+        let streamed = read(std::io::BufReader::new(&text[..]), &ReadOptions::default()).unwrap();
+        assert_eq!(streamed.len(), traceback::MAX_DUMPS);
+    }
+
+    #[test]
+    fn binary_input_is_refused_from_its_first_bytes() {
+        let mut zeros = vec![0u8; 1 << 20];
+        zeros[..10].copy_from_slice(b"goroutine ");
+        let err = read_bytes(&zeros, &ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Binary(_)), "{err}");
+        let err = read(std::io::BufReader::new(&zeros[..]), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Binary(_)), "{err}");
+    }
+
+    #[test]
+    fn gzip_text_is_read_as_text_once() {
+        use std::io::Write;
+        let text = b"goroutine 1 [chan send]:\nmain.main()\n\t/app/main.go:5 +0x2d\n";
+        let gz = |b: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(b).unwrap();
+            e.finish().unwrap()
+        };
+        let dumps = read_bytes(&gz(text), &ReadOptions::default()).unwrap();
+        assert_eq!(dumps[0].goroutines.len(), 1);
+        // A gzip stream inside another is not inflated again.
+        let err = read_bytes(&gz(&gz(text)), &ReadOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Inflate(_) | Error::NoDump), "{err}");
     }
 }

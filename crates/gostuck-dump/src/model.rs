@@ -187,7 +187,13 @@ impl StackArena {
         if self.waiting.is_empty() {
             return;
         }
-        let chunk = Arc::new(std::mem::take(&mut self.open));
+        let mut open = std::mem::take(&mut self.open);
+        // The last chunk of a small dump is mostly empty: give the room back
+        // (a file of many one-goroutine dumps must not keep a chunk each).
+        if open.len() < open.capacity() / 2 {
+            open.shrink_to_fit();
+        }
+        let chunk = Arc::new(open);
         for (i, start, len) in self.waiting.drain(..) {
             gs[i].frames = Stack {
                 chunk: Some(chunk.clone()),
@@ -450,7 +456,16 @@ impl Dump {
         self.strings.resolve(s)
     }
 
-    /// Total goroutines represented (sum of record counts).
+    /// The goroutine count, or `None` when the counts add up past 2^64
+    /// (corrupt input: the readers refuse it).
+    pub fn checked_total(&self) -> Option<u64> {
+        self.goroutines
+            .iter()
+            .try_fold(0u64, |n, g| n.checked_add(g.count))
+    }
+
+    /// Total goroutines represented (sum of record counts; the readers refuse
+    /// input where it overflows, see [`Dump::checked_total`]).
     pub fn total_goroutines(&self) -> u64 {
         self.goroutines
             .iter()

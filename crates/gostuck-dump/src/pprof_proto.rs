@@ -3,8 +3,6 @@
 //! types below are the subset of that schema a count profile uses, written with
 //! prost's derive so no `protoc` is needed to build.
 
-use std::io::Read;
-
 use prost::Message;
 use rustc_hash::FxHashMap;
 
@@ -12,8 +10,14 @@ use crate::error::Error;
 use crate::intern::Sym;
 use crate::model::{Dump, Format, Frame, FrameKind, Goroutine, GoroutineFlags, Warning};
 
-/// Refuse to inflate profiles beyond this (a lying or hostile stream).
-const MAX_INFLATED: u64 = 4 << 30;
+/// A goroutine's stack is cut at this many frames. Go records at most 128
+/// locations per stack (`debug.profstackdepth`), each a few inlined lines at
+/// most: only a hostile profile comes near.
+const MAX_FRAMES_PER_SAMPLE: usize = 1024;
+
+/// Frames a profile may expand to beyond its own size: one location of many
+/// lines referenced by many samples must not multiply into billions of frames.
+const FRAME_BUDGET_BASE: usize = 1 << 20;
 
 #[derive(Clone, PartialEq, Message)]
 struct Profile {
@@ -85,17 +89,17 @@ struct Function {
     filename: i64,
 }
 
-/// Decodes a (possibly gzip-compressed) goroutine profile.
+/// Decodes a (possibly gzip-compressed) goroutine profile. Decompression is
+/// bounded (see [`crate::inflate::gunzip`]); so is the expansion of shared
+/// locations into frames (a warning says where stacks were cut).
 pub fn read(bytes: &[u8]) -> Result<Dump, Error> {
     let raw;
-    let data: &[u8] = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(MAX_INFLATED);
-        if let Err(e) = dec.read_to_end(&mut out) {
-            if out.is_empty() {
-                return Err(Error::Gzip(e.to_string()));
-            }
-            // Keep what inflated; decoding below reports where it stops making sense.
+    let data: &[u8] = if crate::inflate::is_gzip(bytes) {
+        let (kind, out) = crate::inflate::gunzip(bytes)?;
+        if kind != crate::inflate::Inflated::Protobuf {
+            return Err(Error::Protobuf(
+                "the gzip stream holds text, not a profile".into(),
+            ));
         }
         raw = out;
         &raw
@@ -118,6 +122,15 @@ fn elide_type_args(name: &str) -> std::borrow::Cow<'_, str> {
         }
         _ => name.into(),
     }
+}
+
+/// How many frames the stacks of `p` may expand to in all: a constant plus a
+/// few per location reference and per line the profile itself holds, so that
+/// memory stays proportional to the profile's size.
+fn frame_budget(p: &Profile) -> usize {
+    let refs: usize = p.sample.iter().map(|s| s.location_id.len()).sum();
+    let lines: usize = p.location.iter().map(|l| l.line.len()).sum();
+    FRAME_BUDGET_BASE.saturating_add(refs.saturating_add(lines).saturating_mul(4))
 }
 
 fn convert(p: &Profile) -> Result<Dump, Error> {
@@ -151,15 +164,26 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
     }
     let mut missing = 0usize;
     let mut total = 0u64;
+    let mut budget = frame_budget(p);
+    let mut cut = 0usize;
     for sample in &p.sample {
         let count = sample.value.first().copied().unwrap_or(1).max(0) as u64;
-        total = total.saturating_add(count);
+        total = total.checked_add(count).ok_or_else(|| {
+            Error::Corrupt(format!(
+                "the profile's sample counts add up to more than 2^64 goroutines (a sample of {count} after {total})"
+            ))
+        })?;
         let mut frames = Vec::new();
+        let room = budget.min(MAX_FRAMES_PER_SAMPLE);
         for id in &sample.location_id {
             let Some(loc) = locations.get(id) else {
                 missing += 1;
                 continue;
             };
+            if frames.len() + loc.line.len().max(1) > room {
+                cut += 1;
+                break;
+            }
             // Lines are innermost first; all but the last are inlined into it.
             let n = loc.line.len();
             for (i, ln) in loc.line.iter().enumerate() {
@@ -190,6 +214,7 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
                 });
             }
         }
+        budget -= frames.len();
         // runtime.goexit is the bottom of every goroutine; tracebacks hide it.
         if frames
             .last()
@@ -224,6 +249,17 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
             is_byte_offset: false,
             message: format!(
                 "{missing} stack entries name locations the profile does not define; skipped"
+            ),
+        });
+    }
+    if cut > 0 {
+        d.warnings.push(Warning {
+            position: 0,
+            is_byte_offset: false,
+            message: format!(
+                "{cut} stacks cut short: they expand to more than {MAX_FRAMES_PER_SAMPLE} frames each, \
+                 or to more frames in all than a profile of this size can hold (locations with many \
+                 lines referenced many times)"
             ),
         });
     }
@@ -265,13 +301,73 @@ mod tests {
     }
 
     #[test]
-    fn sample_counts_beyond_u64_saturate() {
-        // Three samples of i64::MAX goroutines each overflowed the profile total
+    fn sample_counts_beyond_u64_are_corrupt() {
+        // Three samples of i64::MAX goroutines each overflow the profile total
         // (seen while writing fuzz/'s invariants, confirmed with fuzz/pprof_proto).
         let bytes = b"\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x12\x0a\x10\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
-        let d = read(bytes).unwrap();
-        assert_eq!(d.goroutines.len(), 3);
-        assert_eq!(d.profile_total, Some(u64::MAX));
-        assert_eq!(d.total_goroutines(), u64::MAX);
+        let err = read(bytes).unwrap_err();
+        assert!(matches!(err, Error::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains("more than 2^64"), "{err}");
+        // Two of them still fit.
+        let d = read(&bytes[..24]).unwrap();
+        assert_eq!(d.profile_total, Some(2 * (i64::MAX as u64)));
+    }
+
+    fn varint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push(n as u8 | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    fn field(num: u64, payload: &[u8], out: &mut Vec<u8>) {
+        varint(num << 3 | 2, out);
+        varint(payload.len() as u64, out);
+        out.extend_from_slice(payload);
+    }
+
+    /// One location of `lines` lines, referenced `refs` times by each of `samples` samples.
+    fn amplified(lines: usize, refs: usize, samples: usize) -> Vec<u8> {
+        let mut p = Vec::new();
+        let mut ids = Vec::new();
+        for _ in 0..refs {
+            varint(1, &mut ids);
+        }
+        let mut sample = Vec::new();
+        field(1, &ids, &mut sample);
+        for _ in 0..samples {
+            field(2, &sample, &mut p);
+        }
+        let mut loc = vec![0x08, 0x01];
+        for _ in 0..lines {
+            field(4, &[0x08, 0x01, 0x10, 0x07], &mut loc);
+        }
+        field(4, &loc, &mut p);
+        field(5, &[0x08, 0x01, 0x10, 0x01], &mut p);
+        field(6, b"", &mut p);
+        field(6, b"main.f", &mut p);
+        p
+    }
+
+    #[test]
+    fn a_shared_location_does_not_multiply_into_frames() {
+        let d = read(&amplified(2000, 2000, 1)).unwrap();
+        assert_eq!(
+            d.goroutines[0].frames.len(),
+            0,
+            "a 2000-line location does not fit a stack"
+        );
+        // Samples of one 1000-line location each: the total budget binds.
+        let d = read(&amplified(1000, 1, 3000)).unwrap();
+        let frames: usize = d.goroutines.iter().map(|g| g.frames.len()).sum();
+        assert!(frames <= FRAME_BUDGET_BASE + 4 * (3000 + 1000), "{frames}");
+        let cut = 3000 - (FRAME_BUDGET_BASE + 4 * 4000) / 1000;
+        let w = &d.warnings[0].message;
+        assert!(w.contains(&format!("{cut} stacks cut short")), "{w}");
+        // Within the budget nothing is cut.
+        let d = read(&amplified(3, 5, 2)).unwrap();
+        assert_eq!(d.goroutines[0].frames.len(), 15);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     }
 }

@@ -212,14 +212,16 @@ mod tests {
     }
 
     #[test]
-    fn record_counts_beyond_u64_saturate() {
+    fn record_counts_beyond_u64_are_corrupt() {
         // The records' sum overflowed (seen while writing fuzz/'s invariants,
-        // confirmed with fuzz/pprof_debug1).
-        let d = &read(b"goroutine profile: total 1\n18446744073709551615 @ 0x1\n1 @ 0x1\n")[0];
+        // confirmed with fuzz/pprof_debug1): the reader says so, and reading
+        // the input refuses it rather than report 2^64-1 goroutines.
+        let text = b"goroutine profile: total 1\n18446744073709551615 @ 0x1\n1 @ 0x1\n";
+        let d = &read(text)[0];
         assert_eq!(d.goroutines.len(), 2);
-        assert_eq!(d.total_goroutines(), u64::MAX);
-        assert!(d.warnings[0]
-            .message
-            .contains("add up to 18446744073709551615"));
+        assert_eq!(d.checked_total(), None);
+        let err = crate::read_bytes(text, &Default::default()).unwrap_err();
+        assert!(matches!(err, crate::Error::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains("more than 2^64"), "{err}");
     }
 }

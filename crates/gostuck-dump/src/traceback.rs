@@ -52,11 +52,19 @@ pub struct TracebackReader {
     /// checked against the line's bytes, so it can only save work.
     /// Symbols of the current dump; cleared when a new dump starts.
     file_cache: Vec<FileSlot>,
+    /// Which dump the valid slots of `file_cache` belong to: a new dump
+    /// invalidates them all at once (a file of a million one-goroutine dumps
+    /// must not refill the cache per dump).
+    file_gen: u32,
+    /// Dumps dropped from `done` to keep at most [`MAX_DUMPS`].
+    dropped: u64,
 }
 
 /// One entry of [`TracebackReader`]'s file-line cache.
 #[derive(Debug, Clone, Default)]
 struct FileSlot {
+    /// The dump (`TracebackReader::file_gen`) whose symbols the slot holds.
+    gen: u32,
     function: Sym,
     file: Sym,
     line: u32,
@@ -119,6 +127,8 @@ impl TracebackReader {
             frames: Vec::new(),
             stacks: StackArena::default(),
             file_cache: Vec::new(),
+            file_gen: 1,
+            dropped: 0,
         }
     }
 
@@ -407,18 +417,18 @@ impl TracebackReader {
             self.file_cache = vec![FileSlot::default(); FILE_CACHE_MASK + 1];
         }
         let slot = &self.file_cache[function.index() & FILE_CACHE_MASK];
-        if slot.function == function && slot.raw == line {
+        let same = slot.gen == self.file_gen && slot.function == function;
+        if same && slot.raw == line {
             return Some((slot.file, slot.line));
         }
         let (file, ln) = lines::file_line(line)?;
-        let sym = if slot.function == function
-            && self.cur.strings.resolve(slot.file).as_bytes() == file
-        {
+        let sym = if same && self.cur.strings.resolve(slot.file).as_bytes() == file {
             slot.file
         } else {
             self.cur.strings.intern_bytes(file)
         };
         let slot = &mut self.file_cache[function.index() & FILE_CACHE_MASK];
+        slot.gen = self.file_gen;
         slot.function = function;
         slot.file = sym;
         slot.line = ln;
@@ -447,7 +457,11 @@ impl TracebackReader {
     }
 
     fn rotate(&mut self) {
-        self.file_cache.clear();
+        self.file_gen = self.file_gen.wrapping_add(1);
+        if self.file_gen == 0 {
+            self.file_cache.clear();
+            self.file_gen = 1;
+        }
         self.stacks.close(&mut self.cur.goroutines);
         self.stacks.forget();
         self.args_wanted.clear();
@@ -455,6 +469,13 @@ impl TracebackReader {
         next.first_line = self.lineno;
         let prev = std::mem::replace(&mut self.cur, next);
         self.done.push(prev);
+        // Many dumps in one input (a goroutine ID repeated over and over):
+        // only the last ones are kept, dropped in batches.
+        if self.done.len() >= 2 * MAX_DUMPS {
+            let n = self.done.len() - MAX_DUMPS;
+            self.done.drain(..n);
+            self.dropped += n as u64;
+        }
         self.seen.clear();
         self.crash_sections = false;
     }
@@ -566,7 +587,7 @@ impl TracebackReader {
     /// Ends the input and returns every dump found, oldest first.
     pub fn finish(mut self) -> Vec<Dump> {
         self.end_input();
-        finish_dumps(self.done, self.cur)
+        finish_dumps(self.done, self.cur, self.dropped)
     }
 
     /// Whether the reader is in the state a new reader starts in, apart from
@@ -591,6 +612,7 @@ impl TracebackReader {
             clean_end,
             lineno: self.lineno,
             done: self.done,
+            dropped: self.dropped,
             cur: self.cur,
             seen: self.seen,
             stacks: self.stacks,
@@ -622,9 +644,33 @@ impl TracebackReader {
     }
 }
 
-fn finish_dumps(mut dumps: Vec<Dump>, cur: Dump) -> Vec<Dump> {
+/// A reader keeps at most this many dumps of one input, the last ones: each
+/// costs a few KiB, and an input of one goroutine whose ID repeats
+/// half a million times is half a million dumps.
+pub(crate) const MAX_DUMPS: usize = 1000;
+
+fn finish_dumps(mut dumps: Vec<Dump>, cur: Dump, mut dropped: u64) -> Vec<Dump> {
     dumps.push(cur);
     dumps.retain(|d| !d.goroutines.is_empty() || d.fatal_error.is_some() || !d.panics.is_empty());
+    if dumps.len() > MAX_DUMPS {
+        let n = dumps.len() - MAX_DUMPS;
+        dumps.drain(..n);
+        dropped += n as u64;
+    }
+    if dropped > 0 {
+        let total = dropped + dumps.len() as u64;
+        let first = dumps.first().map_or(0, |d| d.first_line);
+        if let Some(last) = dumps.last_mut() {
+            last.warnings.push(Warning {
+                position: first,
+                is_byte_offset: false,
+                message: format!(
+                    "the input holds {total} dumps (a goroutine ID seen again starts a new one); \
+                     only the last {MAX_DUMPS}, from line {first}, are kept"
+                ),
+            });
+        }
+    }
     for d in &mut dumps {
         finalize(d);
     }
@@ -639,6 +685,8 @@ pub(crate) struct Part {
     /// Lines read.
     lineno: u64,
     done: Vec<Dump>,
+    /// Dumps dropped from `done` (see [`MAX_DUMPS`]).
+    dropped: u64,
     cur: Dump,
     seen: IdSet,
     /// Where the stacks of `cur` are (all closed).
@@ -729,7 +777,7 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
         acc.lineno += lineno;
         acc.clean_end = clean_end;
     }
-    Some(finish_dumps(acc.done, acc.cur))
+    Some(finish_dumps(acc.done, acc.cur, acc.dropped))
 }
 
 /// Reads traceback text on `pieces` threads: splits it at goroutine headers that

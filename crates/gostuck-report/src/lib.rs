@@ -15,7 +15,7 @@ use std::io::Write;
 
 use gostuck_engine::Report;
 
-pub use style::Style;
+pub use style::{escape_controls, Style, TerminalSafe};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +81,11 @@ pub fn render(
 ) -> Result<(), RenderError> {
     match format {
         OutputFormat::Text => text::render(report, opts, w)?,
-        OutputFormat::Markdown => graph::markdown(report, w)?,
-        OutputFormat::Dot => graph::dot(report, w)?,
+        // No colour in these: the whole output is made terminal-safe at once.
+        OutputFormat::Markdown => graph::markdown(report, &mut TerminalSafe::new(w))?,
+        OutputFormat::Dot => graph::dot(report, &mut TerminalSafe::new(w))?,
+        // Machine formats keep the exact strings, escaped by their own rules
+        // (JSON, SARIF's JSON, workflow-command escapes, HTML entities).
         OutputFormat::Sarif => {
             sarif::write(report, opts.repo.as_ref(), w)?;
             writeln!(w)?;

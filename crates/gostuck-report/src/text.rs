@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use gostuck_engine::{FrameOut, GroupOut, Report, Verdict};
 
+use crate::style::escape_controls as e;
 use crate::RenderOptions;
 
 const MAX_IDS: usize = 12;
@@ -19,7 +20,7 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         Verdict::Healthy => s.green("HEALTHY"),
         Verdict::Unknown => s.bold("NO VERDICT"),
     };
-    writeln!(w, "{verdict}  {}", r.summary)?;
+    writeln!(w, "{verdict}  {}", e(&r.summary))?;
     writeln!(w)?;
 
     for i in &r.inputs {
@@ -39,26 +40,26 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
             w,
             "{} {}  {}",
             s.bold("input"),
-            i.path,
+            e(&i.path),
             s.dim(&facts.join(" · "))
         )?;
         if let Some(sig) = &i.signal {
-            writeln!(w, "  signal: {sig}")?;
+            writeln!(w, "  signal: {}", e(sig))?;
         }
         for p in &i.panics {
-            writeln!(w, "  panic: {p}")?;
+            writeln!(w, "  panic: {}", e(p))?;
         }
         if let Some(f) = &i.fatal_error {
-            writeln!(w, "  fatal error: {f}")?;
+            writeln!(w, "  fatal error: {}", e(f))?;
         }
         if !i.running_tests.is_empty() {
-            writeln!(w, "  running tests: {}", i.running_tests.join(", "))?;
+            writeln!(w, "  running tests: {}", e(&i.running_tests.join(", ")))?;
         }
         for warn in &i.warnings {
-            writeln!(w, "  {} {warn}", s.yellow("warning:"))?;
+            writeln!(w, "  {} {}", s.yellow("warning:"), e(warn))?;
         }
         for note in &i.notes {
-            writeln!(w, "  {} {note}", s.dim("note:"))?;
+            writeln!(w, "  {} {}", s.dim("note:"), e(note))?;
         }
     }
     writeln!(w)?;
@@ -77,7 +78,7 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         g.blocked
     )?;
     if !states.is_empty() {
-        write!(w, " ({})", states.join(", "))?;
+        write!(w, " ({})", e(&states.join(", ")))?;
     }
     writeln!(w, ", {} group{}", g.groups, plural(g.groups as u64))?;
 
@@ -91,7 +92,7 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
             format_conf(f.confidence),
             s.bold(&f.title)
         )?;
-        writeln!(w, "  {}", f.explanation)?;
+        writeln!(w, "  {}", e(&f.explanation))?;
         for sn in &f.snippets {
             writeln!(
                 w,
@@ -126,11 +127,11 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
                     s.dim(&format!("{:>13}", l.role)),
                     s.cyan(&l.file),
                     l.line,
-                    l.function
+                    e(&l.function)
                 )?;
             }
         }
-        writeln!(w, "  {} {}", s.green("fix:"), f.fix)?;
+        writeln!(w, "  {} {}", s.green("fix:"), e(&f.fix))?;
     }
     if let Some(why) = &r.why {
         render_why(why, opts, w)?;
@@ -245,7 +246,7 @@ fn render_group(
     writeln!(w)?;
     if !grp.labels.is_empty() {
         let l: Vec<String> = grp.labels.iter().map(|[k, v]| format!("{k}={v}")).collect();
-        writeln!(w, "    labels: {}", l.join(", "))?;
+        writeln!(w, "    labels: {}", e(&l.join(", ")))?;
     }
     let width = grp
         .frames
@@ -265,7 +266,7 @@ fn render_group(
                 };
                 let loc = format!("{}:{}", display_path(f), f.line);
                 let loc = if f.std { s.dim(&loc) } else { s.cyan(&loc) };
-                writeln!(w, "  {marker} {:<width$}  {loc}", f.function)?;
+                writeln!(w, "  {marker} {:<width$}  {loc}", e(&f.function))?;
             }
             Shown::Folded(n) => {
                 writeln!(
@@ -289,7 +290,7 @@ fn render_group(
         writeln!(
             w,
             "    created by {}{parent} at {}",
-            c.function,
+            e(&c.function),
             s.cyan(&format!("{}:{}", c.file, c.line))
         )?;
     }

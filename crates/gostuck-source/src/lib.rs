@@ -18,6 +18,10 @@ pub enum Error {
     /// tree-sitter refused the input (it normally recovers from syntax errors).
     #[error("tree-sitter could not parse the file")]
     Parse,
+    /// The syntax tree nests deeper than [`MAX_DEPTH`] (real Go code stays far
+    /// below it; the queries walk the tree recursively).
+    #[error("its syntax nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
     /// The grammar and the tree-sitter runtime do not fit together.
     #[error("tree-sitter-go grammar could not be loaded: {0}")]
     Language(String),
@@ -76,14 +80,44 @@ pub struct Held {
     pub deferred_unlock: bool,
 }
 
+/// The deepest syntax tree a file may have: the walks over it are recursive,
+/// and a file of ten thousand nested blocks would overflow the stack.
+pub const MAX_DEPTH: usize = 512;
+
+/// Whether the tree under `root` is deeper than `max` (walked with a cursor,
+/// without recursion).
+fn deeper_than(root: tree_sitter::Node<'_>, max: usize) -> bool {
+    let mut c = root.walk();
+    let mut depth = 0;
+    loop {
+        if c.goto_first_child() {
+            depth += 1;
+            if depth > max {
+                return true;
+            }
+            continue;
+        }
+        while !c.goto_next_sibling() {
+            if !c.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 impl SourceFile {
-    /// Parses Go source.
+    /// Parses Go source. Errors: [`Error::TooDeep`] for a tree deeper than
+    /// [`MAX_DEPTH`].
     pub fn parse(text: &[u8]) -> Result<SourceFile, Error> {
         let mut parser = tree_sitter::Parser::new();
         parser
             .set_language(&tree_sitter_go::LANGUAGE.into())
             .map_err(|e| Error::Language(e.to_string()))?;
         let tree = parser.parse(text, None).ok_or(Error::Parse)?;
+        if deeper_than(tree.root_node(), MAX_DEPTH) {
+            return Err(Error::TooDeep);
+        }
         let structs = ops::struct_types(&tree, text);
         let functions = ops::collect(&tree, text, &structs);
         let globals = ops::package_var_types(&tree, text);

@@ -3,6 +3,7 @@
 //! the longest suffix with it. Dumps come from CI machines and containers
 //! (`/app/…`, `/go/src/…`, `/home/runner/work/…`), so suffix matching is the rule.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
@@ -103,4 +104,112 @@ pub fn common_suffix(a: &str, b: &str) -> usize {
         .zip(b.split('/').rev())
         .take_while(|(x, y)| x == y && !x.is_empty())
         .count()
+}
+
+/// Source files larger than this are not read unless the caller says otherwise
+/// (the largest Go files, generated tables, are a few MiB).
+pub const DEFAULT_MAX_SOURCE_SIZE: u64 = 8 << 20;
+
+/// Why a source file was not read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// A FIFO, device, socket or directory: reading it could block forever
+    /// or never end.
+    #[error("not a regular file ({0})")]
+    NotRegular(&'static str),
+    /// Larger than the size cap.
+    #[error("{size} bytes, more than the {max}-byte limit (see --max-source-size)")]
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The cap.
+        max: u64,
+    },
+    /// Not Go source text: a NUL byte or invalid UTF-8 (the Go compiler refuses both).
+    #[error("not Go source text ({0})")]
+    NotText(&'static str),
+    /// Opening or reading failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads a source file: a regular file (after following symlinks) of at most
+/// `max` bytes holding text. Never blocks on a FIFO or reads a device: the
+/// file is opened non-blocking and checked after opening, and at most `max`
+/// bytes are read even if it grows meanwhile.
+pub fn read_source(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        return Err(ReadError::NotRegular(kind_of(&ft)));
+    }
+    if meta.len() > max {
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            max,
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+            max,
+        });
+    }
+    if bytes.contains(&0) {
+        return Err(ReadError::NotText("it holds NUL bytes"));
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(ReadError::NotText("invalid UTF-8"));
+    }
+    Ok(bytes)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    // O_NONBLOCK: opening a FIFO for reading does not wait for a writer;
+    // O_NOCTTY: a terminal device does not become ours. Both are no-ops for
+    // the regular files read afterwards.
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+#[cfg(unix)]
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
 }

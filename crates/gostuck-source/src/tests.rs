@@ -500,3 +500,26 @@ func f(d *Store) {
     );
     assert_eq!(f.type_of(14, "p"), None, "two Pick methods disagree");
 }
+
+#[test]
+fn deeply_nested_source_is_refused_not_a_stack_overflow() {
+    // Ten thousand nested blocks overflowed the stack of the recursive walks.
+    let n = 10_000;
+    let text = format!(
+        "package main\n\nfunc main() {{\n{}{}\n}}\n",
+        "{".repeat(n),
+        "}".repeat(n)
+    );
+    assert!(matches!(
+        SourceFile::parse(text.as_bytes()),
+        Err(Error::TooDeep)
+    ));
+    // Nesting real code uses is fine.
+    let n = 40;
+    let text = format!(
+        "package main\n\nfunc main() {{\n{}{}\n}}\n",
+        "{".repeat(n),
+        "}".repeat(n)
+    );
+    assert!(SourceFile::parse(text.as_bytes()).is_ok());
+}

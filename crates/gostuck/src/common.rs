@@ -72,6 +72,28 @@ pub struct ReportArgs {
     /// wait, and why each is ruled in or out.
     #[arg(long, value_name = "N")]
     pub why: Option<u64>,
+    /// Skip Go source files larger than this (bytes, or with a K, M or G
+    /// suffix); skipped files are named in a note.
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = parse_size)]
+    pub max_source_size: u64,
+}
+
+/// Parses `8388608`, `512K`, `8M`, `1G` (powers of 1024; `KiB`/`MiB`/`GiB` too).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (like 8M or 1048576)"))?;
+    let shift = match t[digits..].trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        other => return Err(format!("`{s}`: unknown unit `{other}` (use K, M or G)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Where a report goes when no `-o FILE` is given.
@@ -127,6 +149,9 @@ fn for_size(opts: &ReadOptions, len: u64) -> ReadOptions {
 pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     if path == "-" {
         let mut stdin = io::stdin().lock();
+        // Binary data is refused from its first block, before reading on.
+        let first = stdin.fill_buf().context("standard input")?;
+        gostuck_dump::check_head(&first[..first.len().min(8192)]).context("standard input")?;
         let mut head = Vec::new();
         (&mut stdin)
             .take(ALL_ARGS_MAX + 1)
@@ -137,7 +162,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         }
         let mut sniff = SchedSniffer::new(io::Cursor::new(head).chain(stdin));
         let dumps = gostuck_dump::read(&mut sniff, opts);
-        let sched = sniff.finish();
+        let sched = sniff.finish_after(&dumps);
         return combine(dumps, sched).context("standard input");
     }
     let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
@@ -153,7 +178,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         Err(_) => {
             let mut sniff = SchedSniffer::new(io::BufReader::new(file));
             let dumps = gostuck_dump::read(&mut sniff, opts);
-            let sched = sniff.finish();
+            let sched = sniff.finish_after(&dumps);
             combine(dumps, sched).with_context(|| path.to_string())
         }
     }
@@ -185,6 +210,9 @@ fn read_mapped(map: &memmap2::Mmap, opts: &ReadOptions) -> Result<ReadResult> {
         release_pages(map, r);
     };
     let dumps = gostuck_dump::read_bytes_releasing(bytes, opts, &release);
+    if refused(&dumps) {
+        return combine(dumps, None);
+    }
     // Formats read without reporting ranges (profiles) are searched here.
     let has_trace = if seen.load(Ordering::Relaxed) >= bytes.len() {
         has_trace.into_inner()
@@ -232,6 +260,13 @@ pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<ReadResult> {
     combine(gostuck_dump::read_bytes(bytes, &opts), sched)
 }
 
+/// Whether the reader refused the input outright (binary data, a
+/// decompression bomb, corrupt counts…): then it is not searched for
+/// scheduler traces either, and a stream is not read on.
+fn refused(dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> bool {
+    matches!(dumps, Err(e) if !matches!(e, gostuck_dump::Error::NoDump))
+}
+
 fn combine(
     dumps: Result<Vec<Dump>, gostuck_dump::Error>,
     sched: Option<SchedLog>,
@@ -268,11 +303,24 @@ impl<R: BufRead> SchedSniffer<R> {
         feed_lines(&mut self.parser, &mut self.partial, bytes);
     }
 
+    /// The scheduler trace, unless the dump reader refused the input.
+    fn finish_after(self, dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> Option<SchedLog> {
+        if refused(dumps) {
+            return None;
+        }
+        self.finish()
+    }
+
     fn finish(mut self) -> Option<SchedLog> {
-        // Whatever the dump reader left unread still counts.
-        let mut rest = Vec::new();
-        if self.inner.read_to_end(&mut rest).is_ok() {
-            self.feed(&rest);
+        // Whatever the dump reader left unread still counts (read in blocks:
+        // the rest of a stream may be large).
+        let mut block = vec![0; 1 << 16];
+        while let Ok(n) = self.inner.read(&mut block) {
+            if n == 0 {
+                break;
+            }
+            let (parser, partial) = (&mut self.parser, &mut self.partial);
+            feed_lines(parser, partial, &block[..n]);
         }
         if !self.partial.is_empty() {
             let p = std::mem::take(&mut self.partial);
@@ -344,7 +392,7 @@ pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_du
         last.notes.insert(
             0,
             format!(
-                "the input holds {n} dumps; analysing the last one, from line {} (use --all-dumps for all)",
+                "{n} dumps read from the input; analysing the last one, from line {} (use --all-dumps for all)",
                 last.first_line
             ),
         );
@@ -391,7 +439,10 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         bail!("{}", failures.join("\ngostuck: "));
     }
     for f in &failures {
-        eprintln!("gostuck: warning: skipped {f}");
+        eprintln!(
+            "gostuck: warning: skipped {}",
+            gostuck_report::escape_controls(f)
+        );
     }
     Ok(got)
 }
@@ -425,8 +476,9 @@ pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Rep
             &mut gostuck_engine::NoSources,
         ));
     }
-    let mut src = FsSources::new(&source_roots(args)?);
-    let report = gostuck_engine::analyze(inputs, &opts, &mut src);
+    let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
+    let mut report = gostuck_engine::analyze(inputs, &opts, &mut src);
+    src.note_skipped(&mut report);
     if let (Some(n), None) = (args.why, &report.why) {
         eprintln!("gostuck: --why {n}: the input has no goroutine {n}");
     }
@@ -456,8 +508,10 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
             if args.no_source {
                 gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources)
             } else {
-                let mut src = FsSources::new(&source_roots(args)?);
-                gostuck_engine::analyze_trace(first, &opts, &mut src)
+                let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
+                let mut report = gostuck_engine::analyze_trace(first, &opts, &mut src);
+                src.note_skipped(&mut report);
+                report
             }
         }
         _ => analyze(&got.inputs, args, stalled)?,
@@ -474,7 +528,7 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
         let alone = if args.no_source {
             gostuck_engine::analyze_trace(t, &opts, &mut gostuck_engine::NoSources)
         } else {
-            let mut src = FsSources::new(&source_roots(args)?);
+            let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
             gostuck_engine::analyze_trace(t, &opts, &mut src)
         };
         gostuck_engine::fuse_trace_findings(&mut report, &alone);
@@ -579,17 +633,37 @@ pub fn is_stuck(report: &Report) -> bool {
         )
 }
 
-/// Source files from disk: exact dump paths, then suffix matches under the roots.
+/// Source files from disk: exact dump paths, then suffix matches under the
+/// roots; only regular text files up to a size cap (others are skipped and
+/// named in a note, see [`FsSources::note_skipped`]).
 pub struct FsSources {
     resolver: gostuck_source::resolve::Resolver,
     cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
+    max_size: u64,
+    /// Files found but not read or not parsed, and why.
+    skipped: Vec<(PathBuf, String)>,
 }
 
 impl FsSources {
-    pub fn new(roots: &[PathBuf]) -> FsSources {
+    pub fn new(roots: &[PathBuf], max_size: u64) -> FsSources {
         FsSources {
             resolver: gostuck_source::resolve::Resolver::new(roots, true),
             cache: Default::default(),
+            max_size,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Names the source files that were found but not read, in a note of the
+    /// report's first input.
+    pub fn note_skipped(&self, report: &mut Report) {
+        let Some(first) = report.inputs.first_mut() else {
+            return;
+        };
+        for (path, why) in &self.skipped {
+            first
+                .notes
+                .push(format!("source file {} skipped: {why}", path.display()));
         }
     }
 }
@@ -597,11 +671,12 @@ impl FsSources {
 impl gostuck_engine::Sources for FsSources {
     fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
         if !self.cache.contains_key(dump_path) {
-            let parsed = self
-                .resolver
-                .find(dump_path)
-                .and_then(|p| std::fs::read(p).ok())
-                .and_then(|bytes| gostuck_source::SourceFile::parse(&bytes).ok());
+            let parsed = self.resolver.find(dump_path).and_then(|p| {
+                let parsed = gostuck_source::resolve::read_source(&p, self.max_size)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| gostuck_source::SourceFile::parse(&b).map_err(|e| e.to_string()));
+                parsed.map_err(|e| self.skipped.push((p, e))).ok()
+            });
             self.cache.insert(dump_path.to_string(), parsed);
         }
         self.cache.get(dump_path).and_then(Option::as_ref)

@@ -286,7 +286,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
     let client = Client::new(a.timeout);
     let g = fetch_goroutines(&client, &ep)?;
     for n in &g.notes {
-        eprintln!("gostuck: {n}");
+        eprintln!("gostuck: {}", gostuck_report::escape_controls(n));
     }
     if let Some(dir) = &a.save {
         save(dir, g.file, &g.body, a.report.force)?;
@@ -352,7 +352,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
         }
     }
     for n in &extra {
-        eprintln!("gostuck: {n}");
+        eprintln!("gostuck: {}", gostuck_report::escape_controls(n));
         dump.notes.push(n.clone());
     }
     let inputs = vec![gostuck_engine::Input { path: label, dump }];

@@ -113,7 +113,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("gostuck: {e:#}");
+            // Errors quote files, dumps and server answers: nothing of theirs reaches
+            // the terminal unescaped.
+            let msg = format!("{e:#}");
+            let lines: Vec<_> = msg
+                .split('\n')
+                .map(gostuck_report::escape_controls)
+                .collect();
+            eprintln!("gostuck: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }

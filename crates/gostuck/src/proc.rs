@@ -6,6 +6,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rustix::process::Pid;
+
 /// One process, from `/proc/<pid>/stat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proc {
@@ -82,12 +84,9 @@ pub fn tree(root: i32, all: &[Proc]) -> Vec<Proc> {
 
 /// Clock ticks per second (`USER_HZ`).
 pub fn ticks_per_second() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 {
-        t as u64
-    } else {
-        100
+    match rustix::param::clock_ticks_per_second() {
+        0 => 100,
+        t => t,
     }
 }
 
@@ -275,40 +274,144 @@ impl Progress {
 
 /// Hands the terminal to the child's process group while it runs.
 pub struct Terminal {
-    ours: libc::pid_t,
+    ours: Pid,
 }
 
 impl Terminal {
-    pub fn give(child_pgrp: libc::pid_t) -> Option<Terminal> {
-        // SAFETY: plain libc calls on fd 0 and our own process group.
-        unsafe {
-            if libc::isatty(0) != 1 {
-                return None;
-            }
-            let ours = libc::getpgrp();
-            if libc::tcgetpgrp(0) != ours {
-                return None;
-            }
-            with_ttou_ignored(|| libc::tcsetpgrp(0, child_pgrp));
-            Some(Terminal { ours })
+    pub fn give(child_pgrp: i32) -> Option<Terminal> {
+        let stdin = std::io::stdin();
+        if !rustix::termios::isatty(&stdin) {
+            return None;
         }
+        let ours = rustix::process::getpgrp();
+        if rustix::termios::tcgetpgrp(&stdin).ok() != Some(ours) {
+            return None;
+        }
+        let child = Pid::from_raw(child_pgrp)?;
+        with_ttou_ignored(|| rustix::termios::tcsetpgrp(&stdin, child));
+        Some(Terminal { ours })
     }
 }
 
 impl Drop for Terminal {
     fn drop(&mut self) {
-        // SAFETY: as above; we take the terminal back for our own group.
-        unsafe {
-            with_ttou_ignored(|| libc::tcsetpgrp(0, self.ours));
-        }
+        // We take the terminal back for our own group.
+        with_ttou_ignored(|| rustix::termios::tcsetpgrp(std::io::stdin(), self.ours));
     }
 }
 
 /// Runs `f` with SIGTTOU ignored (tcsetpgrp from a background group raises it).
-unsafe fn with_ttou_ignored(f: impl FnOnce() -> libc::c_int) {
-    let old = libc::signal(libc::SIGTTOU, libc::SIG_IGN);
-    f();
-    libc::signal(libc::SIGTTOU, old);
+fn with_ttou_ignored(f: impl FnOnce() -> rustix::io::Result<()>) {
+    // SAFETY: SIG_IGN and the handler read back from the first call are the
+    // only dispositions installed; no Rust handler runs and no memory is
+    // shared with one. (rustix offers no safe wrapper for signal(2).)
+    let old = unsafe { libc::signal(libc::SIGTTOU, libc::SIG_IGN) };
+    let _ = f();
+    // SAFETY: as above: restores the disposition that was in place.
+    unsafe { libc::signal(libc::SIGTTOU, old) };
+}
+
+/// The process group a command runs in (its own, led by the child): when
+/// dropped — the command exited, gostuck failed or panicked — whatever is left
+/// of the group is ended (SIGTERM, then SIGKILL after a grace period).
+pub struct Group {
+    pgid: Pid,
+    /// Ended already (by [`Group::end`]).
+    ended: bool,
+}
+
+/// What [`Group::end`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// Processes of the group still running when the command exited.
+    pub left: usize,
+    /// SIGKILL was needed after SIGTERM.
+    pub killed: bool,
+}
+
+impl Group {
+    /// The group led by `pgid` (a child spawned with `process_group(0)`).
+    pub fn new(pgid: i32) -> Option<Group> {
+        Some(Group {
+            pgid: Pid::from_raw(pgid)?,
+            ended: false,
+        })
+    }
+
+    /// Sends `sig` (a raw signal number) to the whole group.
+    pub fn signal(&self, sig: i32) {
+        if let Some(sig) = rustix::process::Signal::from_named_raw(sig) {
+            let _ = rustix::process::kill_process_group(self.pgid, sig);
+        }
+    }
+
+    /// Whether any process of the group is still alive (zombies included).
+    pub fn alive(&self) -> bool {
+        rustix::process::test_kill_process_group(self.pgid).is_ok()
+    }
+
+    /// Ends what is left of the group once its leader has exited: waits up to
+    /// `grace` for the rest to exit by themselves, then SIGTERM, and SIGKILL
+    /// for whatever is still there after another `grace`. `None` when nothing
+    /// was left.
+    pub fn end(&mut self, grace: Duration) -> Option<Ended> {
+        self.ended = true;
+        let left = if self.alive() {
+            members(self.pgid.as_raw_pid())
+        } else {
+            0
+        };
+        if left == 0 || wait_gone(self, grace) {
+            return None;
+        }
+        let _ = rustix::process::kill_process_group(self.pgid, rustix::process::Signal::TERM);
+        let killed = !wait_gone(self, grace);
+        if killed {
+            let _ = rustix::process::kill_process_group(self.pgid, rustix::process::Signal::KILL);
+        }
+        Some(Ended { left, killed })
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if !self.ended {
+            // An error or a panic in gostuck: end the group without waiting
+            // long (the command itself may still run: it goes too).
+            let _ = rustix::process::kill_process_group(self.pgid, rustix::process::Signal::TERM);
+            if !wait_gone(self, Duration::from_millis(500)) {
+                let _ =
+                    rustix::process::kill_process_group(self.pgid, rustix::process::Signal::KILL);
+            }
+        }
+    }
+}
+
+/// Polls until no process of the group is left (true) or `limit` passed.
+/// Exited children of gostuck's own are not in the group any more once reaped;
+/// zombies of the group's own members are reaped by init, as they are orphans.
+fn wait_gone(g: &Group, limit: Duration) -> bool {
+    let until = Instant::now() + limit;
+    loop {
+        if !g.alive() || members(g.pgid.as_raw_pid()) == 0 {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Live (not zombie) processes of process group `pgid`, from /proc.
+fn members(pgid: i32) -> usize {
+    scan()
+        .map(|all| {
+            all.iter()
+                .filter(|p| p.pgrp == pgid && p.state != b'Z')
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ The command's stdout and stderr pass through unchanged (and are recorded: the fi
 
 On a stall it sends SIGQUIT to the Go program(s) in the tree — the test binary or the program `go run` built, never the `go` command itself — so the runtime prints every goroutine's stack and exits. Then it analyses everything the command printed and writes the report to stderr (or -o FILE), keeping the command's stdout clean.
 
-Ctrl-C, SIGTERM and SIGHUP reach the command; Ctrl-\\ (SIGQUIT) asks for a dump at once. The command runs in its own process group (and gets the terminal when gostuck has it).
+Ctrl-C, SIGTERM and SIGHUP reach the command; Ctrl-\\ (SIGQUIT) asks for a dump at once. The command runs in its own process group (and gets the terminal when gostuck has it). When the command exits, whatever it left running in that group gets a second, then SIGTERM, then SIGKILL a second later, and gostuck says so; an error in gostuck ends the group too.
 
 Exit status: 1 when findings were reported, otherwise the command's own exit status (128+N when it died of signal N); 2 when gostuck itself could not run it.";
 
@@ -168,7 +168,7 @@ fn plan(a: &RunArgs) -> Result<Plan> {
 }
 
 fn note(msg: &str) {
-    eprintln!("gostuck: {msg}");
+    eprintln!("gostuck: {}", gostuck_report::escape_controls(msg));
 }
 
 fn fmt_dur(d: Duration) -> String {
@@ -183,9 +183,24 @@ fn fmt_dur(d: Duration) -> String {
 }
 
 fn kill(pid: i32, sig: i32) -> bool {
-    // SAFETY: sending a signal has no memory-safety preconditions.
-    unsafe { libc::kill(pid, sig) == 0 }
+    let (Some(pid), Some(sig)) = (
+        rustix::process::Pid::from_raw(pid),
+        rustix::process::Signal::from_named_raw(sig),
+    ) else {
+        return false;
+    };
+    rustix::process::kill_process(pid, sig).is_ok()
 }
+
+/// Whether process `pid` exists (signal 0).
+fn exists(pid: i32) -> bool {
+    rustix::process::Pid::from_raw(pid)
+        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
+}
+
+/// How long what is left of the command's process group gets after the
+/// command exits, and again after SIGTERM.
+const GROUP_GRACE: Duration = Duration::from_secs(1);
 
 fn exe_name(pid: i32) -> String {
     proc::exe(pid)
@@ -231,6 +246,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
         )
     })?;
     let pid = child.id() as i32;
+    // From here on, every way out of this function (an error, a panic) ends
+    // the command's process group.
+    let mut group = proc::Group::new(pid).context("the command's process ID")?;
     let terminal = proc::Terminal::give(pid);
 
     let shared = Arc::new(Mutex::new(Shared::new()));
@@ -273,11 +291,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 continue;
             }
             forwarded += 1;
-            // SAFETY: signalling our child's process group.
-            unsafe { libc::killpg(pid, sig) };
+            group.signal(sig);
             if forwarded >= 3 && sig != libc::SIGHUP {
                 note("third interrupt: killing the command");
-                unsafe { libc::killpg(pid, libc::SIGKILL) };
+                group.signal(libc::SIGKILL);
             }
         }
         if let Some(st) = child.try_wait().context("waiting for the command")? {
@@ -331,7 +348,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         if let Some(t) = quit_at {
             if now.duration_since(t) > Duration::from_secs(10)
-                && signaled.iter().any(|&p| kill(p, 0))
+                && signaled.iter().any(|&p| exists(p))
             {
                 note("the program did not exit 10s after SIGQUIT; waiting for the command (Ctrl-C to stop)");
                 quit_at = None;
@@ -340,6 +357,23 @@ pub fn run(a: RunArgs) -> Result<u8> {
         std::thread::sleep(Duration::from_millis(50));
     };
     drop(terminal);
+    // Helpers the command started and left behind in its process group would
+    // outlive us (and may hold the output pipes open): end them.
+    if let Some(e) = group.end(GROUP_GRACE) {
+        let how = if e.killed {
+            "SIGTERM, then SIGKILL"
+        } else {
+            "SIGTERM"
+        };
+        let m = format!(
+            "the command exited leaving {} process{} of its process group running; ended {} with {how}",
+            e.left,
+            if e.left == 1 { "" } else { "es" },
+            if e.left == 1 { "it" } else { "them" },
+        );
+        note(&m);
+        notes.push(m);
+    }
     // Output still buffered in the pipes belongs to the report; grandchildren
     // holding the pipes open must not hold us forever.
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -261,7 +261,12 @@ pub fn trace(a: TraceArgs) -> Result<u8> {
             TraceFmt::Json => serde_json::to_writer_pretty(&mut out, &doc)
                 .map_err(io::Error::from)
                 .and_then(|_| writeln!(out)),
-            TraceFmt::Text => text(&mut out, &doc, &t.analysis, a.goroutines),
+            TraceFmt::Text => text(
+                &mut gostuck_report::TerminalSafe::new(&mut out),
+                &doc,
+                &t.analysis,
+                a.goroutines,
+            ),
         };
         res.and_then(|_| out.flush())
     };

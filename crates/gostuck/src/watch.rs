@@ -129,7 +129,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             }
         );
         for n in &p.notes {
-            eprintln!("gostuck: {n}");
+            eprintln!("gostuck: {}", gostuck_report::escape_controls(n));
         }
         label = format!("{} (sample {} of {})", p.url, i + 1, a.samples);
         samples.push(d);
@@ -152,8 +152,11 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             &mut gostuck_engine::NoSources,
         )
     } else {
-        let mut src = common::FsSources::new(&common::source_roots(&a.report)?);
-        gostuck_engine::watch::analyze(&samples, &label, &span, &opts, &mut src)
+        let roots = common::source_roots(&a.report)?;
+        let mut src = common::FsSources::new(&roots, a.report.max_source_size);
+        let mut report = gostuck_engine::watch::analyze(&samples, &label, &span, &opts, &mut src);
+        src.note_skipped(&mut report);
+        report
     };
     common::render(&report, &a.report, Dest::Stdout)?;
     Ok(if common::is_stuck(&report) { 1 } else { 0 })

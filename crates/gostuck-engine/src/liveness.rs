@@ -233,11 +233,13 @@ fn is_dump_routine(function: &str) -> bool {
 /// goroutine, first). A SIGQUIT dump's first goroutine is whichever was
 /// running when the signal came: not a dumper.
 pub(crate) fn dumping_goroutine(d: &Dump) -> Option<usize> {
-    if let Some(i) = d
-        .goroutines
-        .iter()
-        .position(|g| g.frames.iter().any(|f| is_dump_routine(d.str(f.function))))
-    {
+    // (Only a running goroutine can be writing the dump — or one whose state
+    // a profile without headers left to inference: a million parked ones
+    // need not have their frames looked at.)
+    if let Some(i) = d.goroutines.iter().position(|g| {
+        (g.wait_reason == WaitReason::Running || g.state_inferred)
+            && g.frames.iter().any(|f| is_dump_routine(d.str(f.function)))
+    }) {
         return Some(i);
     }
     if d.signal.is_some() {

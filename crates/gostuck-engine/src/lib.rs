@@ -106,7 +106,11 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             go_version: d.go_version.clone(),
             goroutines: n,
             warnings: d.warnings.iter().map(|w| w.to_string()).collect(),
-            notes: d.notes.clone(),
+            notes: {
+                let mut notes = d.notes.clone();
+                notes.extend(missing_test_goroutine(d));
+                notes
+            },
             missing_source: missing.last().cloned().unwrap_or_default(),
             fatal_error: d.fatal_error.clone(),
             panics: d.panics.clone(),
@@ -164,6 +168,37 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         trace: Vec::new(),
         why,
     }
+}
+
+/// A `go test` timeout whose dump shows the tests that were running only as
+/// the harness waiting for them (`t.Run`, `m.Run`): the running test's own
+/// goroutine is not in the dump (pasted in part, or cut at the runtime's
+/// limit). Says which test that was, rather than pointing at the harness.
+fn missing_test_goroutine(d: &Dump) -> Option<String> {
+    let running = d.running_tests.last()?;
+    let test_goroutines = d.goroutines.iter().filter(|g| {
+        g.frames
+            .iter()
+            .any(|f| d.str(f.function) == "testing.tRunner")
+    });
+    let mut any = false;
+    for g in test_goroutines {
+        any = true;
+        let waits_for_subtest = g.frames.iter().any(|f| {
+            matches!(
+                d.str(f.function),
+                "testing.(*T).Run" | "testing.(*T).Parallel" | "testing.tRunner.func1"
+            )
+        });
+        if !waits_for_subtest {
+            return None;
+        }
+    }
+    Some(if any {
+        format!("the test running when it timed out, {running}, has no goroutine of its own in this dump: only the testing harness waiting for it; the dump may be incomplete (pasted in part?)")
+    } else {
+        format!("the test running when it timed out, {running}, has no goroutine in this dump; the dump may be incomplete (pasted in part?)")
+    })
 }
 
 /// `(deadlocked, stuck, leaks)`: a cycle or orphaned wait (any kind but a

@@ -729,3 +729,49 @@ fn a_stuck_copy_among_healthy_ones_is_found_by_address() {
         );
     }
 }
+
+#[test]
+fn a_timeout_dump_without_the_running_tests_goroutine_names_that_test() {
+    // A real go test -timeout capture with the running subtest's goroutine
+    // cut out, as a dump pasted in part arrives: the harness waiting in t.Run
+    // and m.Run is not a finding, and the note says which test is missing.
+    let full =
+        std::fs::read_to_string(repo().join("testdata/captured/go1.27.3/gotest-subtest-chan.txt"))
+            .unwrap();
+    let partial: Vec<&str> = full
+        .split("\n\n")
+        .filter(|s| !s.contains("pool.go:43"))
+        .collect();
+    assert!(partial.len() < full.split("\n\n").count());
+    let dir = std::env::temp_dir().join(format!("gostuck-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("partial.txt");
+    std::fs::write(&p, partial.join("\n\n")).unwrap();
+    let (code, out, _) = gostuck(&[
+        "analyze",
+        p.to_str().unwrap(),
+        "--source",
+        "testdata/scenarios",
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 0, "{out}");
+    assert!(r["findings"].as_array().unwrap().is_empty(), "{out}");
+    let notes = r["inputs"][0]["notes"].to_string();
+    assert!(
+        notes.contains("TestMap/errors/negative") && notes.contains("no goroutine of its own"),
+        "{notes}"
+    );
+    // With the goroutine there, no such note.
+    let (_, out, _) = gostuck(&[
+        "analyze",
+        "testdata/captured/go1.27.3/gotest-subtest-chan.txt",
+        "--source",
+        "testdata/scenarios",
+        "--format",
+        "json",
+    ]);
+    assert!(!out.contains("no goroutine of its own"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -50,13 +50,7 @@ pub fn fuse_trace_findings(report: &mut Report, trace_alone: &Report) {
     if report.verdict != Verdict::GlobalDeadlock {
         report.verdict = crate::verdict_from(&report.findings, false, report.goroutines.total);
     }
-    report.summary = crate::summarize(
-        report.verdict,
-        report.goroutines.total,
-        report.goroutines.blocked,
-        &report.groups,
-        &report.findings,
-    );
+    crate::resummarize(report);
 }
 
 /// IDs of the goroutines the dumps show waiting at a user line, or `None`

@@ -232,6 +232,18 @@ pub(crate) fn verdict_from(findings: &[Finding], runtime_deadlock: bool, total: 
     }
 }
 
+/// Writes the report's summary again from its verdict, counts, groups and
+/// findings (after a pass outside [`analyze`] changed them).
+pub(crate) fn resummarize(report: &mut Report) {
+    report.summary = summarize(
+        report.verdict,
+        report.goroutines.total,
+        report.goroutines.blocked,
+        &report.groups,
+        &report.findings,
+    );
+}
+
 pub(crate) fn summarize(
     verdict: Verdict,
     total: u64,

@@ -593,13 +593,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
     {
         report.verdict = Verdict::Stuck;
     }
-    report.summary = crate::summarize(
-        report.verdict,
-        report.goroutines.total,
-        report.goroutines.blocked,
-        &report.groups,
-        &report.findings,
-    );
+    crate::resummarize(&mut report);
     report.summary = format!("From an execution trace: {}", report.summary);
 
     let listed = a

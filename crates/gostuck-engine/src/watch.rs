@@ -436,13 +436,7 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
             report.verdict = Verdict::Stuck;
         }
     }
-    report.summary = crate::summarize(
-        report.verdict,
-        report.goroutines.total,
-        report.goroutines.blocked,
-        &report.groups,
-        &report.findings,
-    );
+    crate::resummarize(report);
     if let Some(first) = report.inputs.first_mut() {
         first.notes.push(format!(
             "watch: {n} samples over {span}; goroutines per sample: {}; {} goroutine{} made no progress",

@@ -9,6 +9,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod carrier;
 pub mod classify;
 mod error;
 pub mod group;
@@ -158,7 +159,26 @@ pub fn read_bytes_releasing(
     opts: &ReadOptions,
     release: &(dyn Fn(Released) + Sync),
 ) -> Result<Vec<Dump>, Error> {
-    if testjson::looks_like(&bytes[..bytes.len().min(64)]) {
+    match carrier::unwrap(bytes)? {
+        // The unwrapped text is a copy: no range of `bytes` is reported.
+        Some(u) => {
+            let mut dumps = read_plain(&u.text, opts, &|_| {})?;
+            for d in &mut dumps {
+                d.notes.splice(0..0, u.notes.iter().cloned());
+            }
+            Ok(dumps)
+        }
+        None => read_plain(bytes, opts, release),
+    }
+}
+
+/// [`read_bytes_releasing`] of text without a carrier.
+fn read_plain(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    release: &(dyn Fn(Released) + Sync),
+) -> Result<Vec<Dump>, Error> {
+    if testjson::looks_like(&bytes[..bytes.len().min(4096)]) {
         let dumps = testjson::read(bytes, opts.keep_args);
         return if dumps.is_empty() {
             Err(Error::NoDump)
@@ -226,7 +246,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
     } else {
         detect(&head)
     };
-    if testjson::looks_like(&head) {
+    if testjson::looks_like(&head) || carrier::needs_whole(&head) {
         let mut all = head;
         r.consume(all.len());
         r.read_to_end(&mut all)?;

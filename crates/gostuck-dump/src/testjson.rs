@@ -21,10 +21,13 @@ struct Event<'a> {
     output: Option<Cow<'a, str>>,
 }
 
-/// Whether the input starts like `go test -json` output.
+/// Whether the input starts like `go test -json` output: one of its first
+/// lines is an event (a few lines of prose may come first, as in a paste).
 pub(crate) fn looks_like(head: &[u8]) -> bool {
-    let head = head.trim_ascii_start();
-    head.starts_with(b"{\"Time\":\"") || head.starts_with(b"{\"Action\":\"")
+    head.split(|&c| c == b'\n').take(8).any(|l| {
+        let l = l.trim_ascii_start();
+        l.starts_with(b"{\"Time\":\"") || l.starts_with(b"{\"Action\":\"")
+    })
 }
 
 /// The dumps in `go test -json` output. Lines that are not events (stderr of

@@ -145,6 +145,10 @@ impl TracebackReader {
                     return (&raw[tab..], Known::Nothing);
                 }
             }
+            // A line of a record whose first line only had the prefix (klog).
+            if let Some(known) = dump_line(raw).filter(|_| !raw.starts_with(b" ")) {
+                return (raw, known);
+            }
             if raw.len() <= k && lines::trim(raw).len() + 1 >= raw.len().min(k) {
                 // A prefix followed by nothing: an empty log line.
                 return (&[], Known::Nothing);
@@ -169,6 +173,9 @@ impl TracebackReader {
                 let cand = &raw[k..];
                 let ok = if pat == b"goroutine " {
                     lines::header(cand).is_some()
+                } else if raw[..k].iter().all(u8::is_ascii_whitespace) {
+                    // An indented line (`\tpanic: …` of a nested panic), not a prefix.
+                    false
                 } else {
                     raw[k - 1] == b' ' || raw[k - 1] == b']' || raw[k - 1] == b':'
                 };
@@ -179,7 +186,11 @@ impl TracebackReader {
                 from = k + 1;
             }
         }
-        (raw, Known::Nothing)
+        match self.prefix {
+            // Another line behind the prefix (`running tests:`, `-----`).
+            Some(k) if raw.len() > k => (&raw[k..], Known::Nothing),
+            _ => (raw, Known::Nothing),
+        }
     }
 
     fn process(&mut self, line: &[u8], known: Known<'_>) {
@@ -211,13 +222,20 @@ impl TracebackReader {
                     return;
                 }
             }
-            self.warn(
-                format!(
-                    "frame `{}` has no file line after it; dropped",
-                    truncate(&String::from_utf8_lossy(line), 80)
-                ),
-                self.lineno - 1,
-            );
+            if lines::trim(line).is_empty() {
+                self.warn_cut_frame(function, self.lineno - 1);
+            } else {
+                let g = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
+                self.warn(
+                    format!(
+                        "frame `{}` of goroutine {g} has no file line after it (line {} is `{}`); dropped",
+                        self.cur.strings.resolve(function),
+                        self.lineno,
+                        truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
+                    ),
+                    self.lineno - 1,
+                );
+            }
         }
 
         if line.is_empty() || lines::trim(line).is_empty() {
@@ -327,7 +345,8 @@ impl TracebackReader {
         }
         if self.in_running_tests {
             let t = lines::trim(line);
-            if line.starts_with(b"\t\t") || line.starts_with(b"    ") {
+            // `\t\tTestX (2s)` (one tab before Go 1.23), or spaces in a paste.
+            if t.len() < line.len() {
                 let name = t.split(|&c| c == b' ').next().unwrap_or(t);
                 self.cur
                     .running_tests
@@ -354,7 +373,7 @@ impl TracebackReader {
                 .push(String::from_utf8_lossy(msg).into_owned());
             return true;
         }
-        if let Some(msg) = t.strip_prefix(b"\tpanic: ") {
+        if let Some(msg) = nested_panic(t) {
             self.cur
                 .panics
                 .push(String::from_utf8_lossy(msg).into_owned());
@@ -537,15 +556,20 @@ impl TracebackReader {
 
     fn end_goroutine(&mut self) {
         self.in_ancestor = false;
-        if let Some(p) = self.pending.take() {
-            let _ = p;
-            self.warn(
-                "input ends a frame without its file line (truncated dump?)".into(),
-                self.lineno,
-            );
+        if let Some(Pending::Frame { function, .. } | Pending::CreatedBy { function, .. }) =
+            self.pending.take()
+        {
+            self.warn_cut_frame(function, self.lineno);
         }
         let skipping = std::mem::replace(&mut self.skipping_duplicate, false);
         if let Some(g) = self.g.take() {
+            if !skipping && self.frames.is_empty() && !g.flags.stack_unavailable {
+                let id = g.id.unwrap_or(0);
+                self.warn(
+                    format!("goroutine {id} has a header and no stack (truncated dump?)"),
+                    g.line,
+                );
+            }
             if !skipping {
                 let gs = &mut self.cur.goroutines;
                 gs.push(g);
@@ -553,6 +577,17 @@ impl TracebackReader {
             }
         }
         self.frames.clear();
+    }
+
+    /// The stack of the current goroutine ends (a blank line, the end of
+    /// the input) right after the function line of a frame.
+    fn warn_cut_frame(&mut self, function: Sym, position: u64) {
+        let id = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
+        let message = format!(
+            "the stack of goroutine {id} ends inside frame `{}`, without its file line (truncated dump?); the frame is dropped",
+            self.cur.strings.resolve(function)
+        );
+        self.warn(message, position);
     }
 
     fn warn(&mut self, message: String, position: u64) {
@@ -599,23 +634,10 @@ impl TracebackReader {
 
     /// Warnings about a goroutine cut off by the end of the input, and its end.
     fn end_input(&mut self) {
-        if self.pending.is_some() {
-            let id = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
-            self.pending = None;
-            self.warn(
-                format!("input ends inside the stack of goroutine {id} (truncated dump?); its last frame is incomplete"),
-                self.lineno,
-            );
-        } else if let Some(g) = &self.g {
-            if self.frames.is_empty() && !g.flags.stack_unavailable && !self.skipping_duplicate {
-                let id = g.id.unwrap_or(0);
-                self.warn(
-                    format!(
-                        "input ends right after the header of goroutine {id} (truncated dump?)"
-                    ),
-                    self.lineno,
-                );
-            }
+        if let Some(Pending::Frame { function, .. } | Pending::CreatedBy { function, .. }) =
+            self.pending.take()
+        {
+            self.warn_cut_frame(function, self.lineno);
         }
         self.end_goroutine();
         self.stacks.close(&mut self.cur.goroutines);
@@ -907,6 +929,7 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
     match l.first() {
         None => Some(Known::Nothing),
         Some(b'\t') => Some(Known::Nothing),
+        Some(b' ') => lines::file_line(l).map(|_| Known::Nothing),
         // `goroutine 1 [running]:`, or a function of a package starting with g
         // (`github.com/…`, `golang.org/…`): both are dump lines.
         Some(b'g') => lines::header(l).map(Known::Header).or_else(|| call(l)),
@@ -919,6 +942,15 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
         _ => call(l),
     }
+}
+
+/// `\tpanic: …`: a panic raised while panicking (indented by any whitespace).
+fn nested_panic(line: &[u8]) -> Option<&[u8]> {
+    let t = trim_start(line);
+    if t.len() == line.len() {
+        return None;
+    }
+    t.strip_prefix(b"panic: ")
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {

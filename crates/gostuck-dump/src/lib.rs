@@ -17,6 +17,7 @@ mod idset;
 mod intern;
 mod lines;
 mod model;
+mod notdump;
 pub mod par;
 pub mod pprof_proto;
 mod pprof_text;
@@ -162,13 +163,21 @@ pub fn read_bytes_releasing(
     match carrier::unwrap(bytes)? {
         // The unwrapped text is a copy: no range of `bytes` is reported.
         Some(u) => {
-            let mut dumps = read_plain(&u.text, opts, &|_| {})?;
+            let mut dumps = match read_plain(&u.text, opts, &|_| {}) {
+                Ok(dumps) => notdump::refuse_empty(dumps, &u.text)?,
+                Err(Error::NoDump) => notdump::refuse_empty(Vec::new(), &u.text)?,
+                Err(e) => return Err(e),
+            };
             for d in &mut dumps {
                 d.notes.splice(0..0, u.notes.iter().cloned());
             }
             Ok(dumps)
         }
-        None => read_plain(bytes, opts, release),
+        None => match read_plain(bytes, opts, release) {
+            Ok(dumps) => notdump::refuse_empty(dumps, bytes),
+            Err(Error::NoDump) => notdump::refuse_empty(Vec::new(), bytes),
+            Err(e) => Err(e),
+        },
     }
 }
 
@@ -275,10 +284,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             p.finish()
         }
     };
-    if dumps.is_empty() {
-        return Err(Error::NoDump);
-    }
-    Ok(dumps)
+    notdump::refuse_empty(dumps, &head)
 }
 
 fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {

@@ -369,21 +369,20 @@ fn records(text: &[u8]) -> Option<(Vec<u8>, String)> {
         _ => fields(text, &rec),
     };
     let first = 1 + memchr::memchr_iter(b'\n', &text[..start]).count();
-    let kind = match &rec {
-        Record::Json(key) => format!("JSON log record (key `{}`)", String::from_utf8_lossy(key)),
-        Record::Quoted(key) if key == b"msg" && memchr::memmem::find(line, b"level=").is_some() => {
-            "logrus record".to_string()
+    let key = |k: &[u8]| format!(" (key `{}`)", String::from_utf8_lossy(k));
+    let (kind, detail) = match &rec {
+        Record::Json(k) => ("JSON log record", key(k)),
+        Record::Quoted(k) if k == b"msg" && memchr::memmem::find(line, b"level=").is_some() => {
+            ("logrus record", String::new())
         }
-        Record::Quoted(key) if klog_header(line) => {
-            format!("klog record (key `{}`)", String::from_utf8_lossy(key))
-        }
-        Record::Quoted(key) => format!("log record (key `{}`)", String::from_utf8_lossy(key)),
-        Record::Journald => "journald export record (`MESSAGE=`)".to_string(),
+        Record::Quoted(k) if klog_header(line) => ("klog record", key(k)),
+        Record::Quoted(k) => ("log record", key(k)),
+        Record::Journald => ("journald export record", " (`MESSAGE=`)".to_string()),
     };
     let note = if count == 1 {
-        format!("unwrapped from a {kind} (escaped newlines) at line {first}")
+        format!("unwrapped from a {kind}{detail} (escaped newlines) at line {first}")
     } else {
-        format!("unwrapped from {count} lines of {kind}s, the first at line {first}")
+        format!("unwrapped from {count} {kind}s{detail}, one per line, the first at line {first}")
     };
     Some((out, note))
 }

@@ -297,7 +297,7 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
   ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle
   helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle
-  fast-path-return leaked-rlock queued-writer-cycle getter-lock-channel)
+  fast-path-return leaked-rlock queued-writer-cycle getter-lock-channel deep-recursion)
 SELFDUMPS=(leak-timeout healthy-pool timer-drain stuck-copy-lock shared-mutex-copies stuck-copy-closure waitgroup-copies)
 # Self-dumping scenarios that write the goroutineleak profile: Go 1.27+ only
 # (always registered there; 1.26 needs a GOEXPERIMENT).

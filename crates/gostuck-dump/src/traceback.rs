@@ -228,9 +228,8 @@ impl TracebackReader {
                 let g = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
                 self.warn(
                     format!(
-                        "frame `{}` of goroutine {g} has no file line after it (line {} is `{}`); dropped",
+                        "frame `{}` of goroutine {g} has no file line after it (the next line is `{}`); dropped",
                         self.cur.strings.resolve(function),
-                        self.lineno,
                         truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
                     ),
                     self.lineno - 1,

@@ -334,8 +334,16 @@ impl TracebackReader {
             }
             // Anything else inside a goroutine block is either a top-level line
             // (a new panic) or output interleaved with the dump: ignore it and keep
-            // reading frames.
-            self.top_level(line);
+            // reading frames, but say so when it looks like a frame gone wrong.
+            if !self.top_level(line) && broken_frame(line) {
+                self.warn(
+                    format!(
+                        "`{}` looks like a frame line but cannot be read; ignored",
+                        truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
+                    ),
+                    self.lineno,
+                );
+            }
             return;
         }
 
@@ -941,6 +949,27 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
         _ => call(l),
     }
+}
+
+/// Whether a line that is neither a frame nor anything else the reader knows
+/// looks like a frame line gone wrong: a function line cut before its `)`
+/// (`main.worker(0xc000`) or an indented path without a line number.
+fn broken_frame(line: &[u8]) -> bool {
+    let t = lines::trim(line);
+    if trim_start(line).len() < line.len() {
+        return (t.starts_with(b"/") || t.get(1..3) == Some(b":/"))
+            && memchr::memmem::find(t, b".go").is_some();
+    }
+    let Some(open) = memchr::memchr(b'(', t) else {
+        return false;
+    };
+    let name = &t[..open];
+    !name.is_empty()
+        && name.contains(&b'.')
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._/*[]-".contains(c))
+        && !t.ends_with(b")")
 }
 
 /// `\tpanic: …`: a panic raised while panicking (indented by any whitespace).

@@ -13,6 +13,7 @@
 #                              exit, stream, and goroutines=<N> where an
 #                              independent count is known
 #   testprog/<Name>.txt/.meta  the runtime's own $GOROOT/src/runtime/testdata/testprog
+#   testprogcgo/<Name>.txt/.meta  and testprogcgo (needs a C compiler)
 #
 # Needs only bash, coreutils and curl (plus python3 once, to install Go with
 # scripts/install-go.sh). No network: servers listen on 127.0.0.1 only.
@@ -276,6 +277,29 @@ capture_testprog() {
   done
 }
 
+# The runtime's cgo test program: a crash inside C with a cgo traceback and
+# symbolizer registered, so the dump has `non-Go function` frames.
+capture_testprogcgo() {
+  local goroot src t rc
+  goroot="$("$GO" env GOROOT)"
+  src="$goroot/src/runtime/testdata/testprogcgo"
+  if [ ! -d "$src" ]; then warn "go$VER: no $src"; return; fi
+  if ! (cd "$src" && CGO_ENABLED=1 "$GO" build -o "$BIN/testprogcgo" .) >"$TMP/build.log" 2>&1; then
+    warn "go$VER: building testprogcgo failed (needs a C compiler): $(head -c 400 "$TMP/build.log")"
+    return
+  fi
+  mkdir -p "$OUT/testprogcgo"
+  for t in CrashTraceback; do
+    log "testprogcgo $t"
+    timeout 20s "$BIN/testprogcgo" "$t" >"$OUT/testprogcgo/$t.txt" 2>&1
+    rc=$?
+    write_meta "$OUT/testprogcgo/$t.meta" "scenario=testprogcgo" "variant=$t" \
+      "command=\$GOROOT/src/runtime/testdata/testprogcgo/testprogcgo $t" \
+      "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
+    check "$OUT/testprogcgo/$t.txt" none "$rc"
+  done
+}
+
 capture_gotest() {
   local base v
   for v in "" "-v" "-json"; do
@@ -317,6 +341,8 @@ for VER in "${VERSIONS[@]}"; do
     for s in $ONLY; do
       if [ "$s" = gotest ]; then
         capture_gotest
+      elif [ "$s" = testprogcgo ]; then
+        capture_testprogcgo
       elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
         build "$s" && run_capture "$s" "$s" exit0 ""
       elif [[ " ${LEAKDUMPS[*]} " == *" $s "* ]]; then
@@ -374,6 +400,7 @@ for VER in "${VERSIONS[@]}"; do
   fi
   capture_gotest
   capture_testprog
+  capture_testprogcgo
 done
 
 echo >&2

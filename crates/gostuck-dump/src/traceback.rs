@@ -161,12 +161,7 @@ impl TracebackReader {
             return (raw, known);
         }
         // Look for a header, fatal error or panic behind a prefix.
-        for pat in [
-            &b"goroutine "[..],
-            b"fatal error: ",
-            b"panic: ",
-            b"SIGQUIT: ",
-        ] {
+        for pat in [&b"goroutine "[..], b"fatal error: ", b"panic: ", b"SIG"] {
             let mut from = 1;
             while let Some(pos) = memchr::memmem::find(&raw[from.min(raw.len())..], pat) {
                 let k = from + pos;
@@ -175,6 +170,8 @@ impl TracebackReader {
                     lines::header(cand).is_some()
                 } else if raw[..k].iter().all(u8::is_ascii_whitespace) {
                     // An indented line (`\tpanic: …` of a nested panic), not a prefix.
+                    false
+                } else if pat == b"SIG" && !signal_line(cand) {
                     false
                 } else {
                     raw[k - 1] == b' ' || raw[k - 1] == b']' || raw[k - 1] == b':'
@@ -949,6 +946,12 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
         _ => call(l),
     }
+}
+
+/// `SIGQUIT: quit`, `SIGSEGV: segmentation violation`: the signal line of a crash.
+fn signal_line(t: &[u8]) -> bool {
+    let name = t[3..].iter().take_while(|c| c.is_ascii_uppercase()).count();
+    name > 0 && t[3 + name..].starts_with(b": ")
 }
 
 /// Whether a line that is neither a frame nor anything else the reader knows

@@ -18,6 +18,11 @@ pub(crate) struct Unwrapped {
     pub notes: Vec<String>,
 }
 
+/// How far into the text carriers are looked for: the first dump line must
+/// start within it. A stream is read this far before it is read on line by
+/// line, so it is judged exactly like the same bytes in memory.
+pub(crate) const WINDOW: usize = 1 << 20;
+
 /// Inflated gzip'd text is cut at this many times the compressed size, plus
 /// [`INFLATE_SLACK`].
 const INFLATE_RATIO: u64 = 64;
@@ -134,11 +139,12 @@ fn line_ends(text: &[u8]) -> Option<(Vec<u8>, String)> {
 /// Where a goroutine header (or a pprof `goroutine profile: total N` line)
 /// first starts: (line start, header start).
 fn first_anchor(text: &[u8]) -> Option<(usize, usize)> {
-    let header = memchr::memmem::find_iter(text, b"goroutine ")
+    let window = &text[..text.len().min(WINDOW)];
+    let header = memchr::memmem::find_iter(window, b"goroutine ")
         .find(|&pos| header_at(&text[pos..line_end(text, pos)]))
         .map(|pos| (line_start(text, pos), pos));
     // A profile header counts only before the first goroutine header.
-    let end = header.map_or(text.len(), |h| h.1);
+    let end = header.map_or(window.len(), |h| h.1);
     let profile = memchr::memmem::find_iter(&text[..end], b" profile: total ").find_map(|pos| {
         let start = line_start(text, pos);
         let name = text[start..pos]
@@ -266,7 +272,7 @@ fn list_marker(s: &[u8]) -> usize {
 /// of any width, judged from the line of the first goroutine header.
 fn markdown(text: &[u8]) -> Option<(Vec<u8>, String)> {
     let anchor = first_anchor(text);
-    let opening = first_opening_line(text, anchor.map_or(text.len(), |a| a.0));
+    let opening = first_opening_line(text, anchor.map_or(text.len().min(WINDOW), |a| a.0));
     // Behind a log prefix, only fences are taken off.
     let header = anchor.map(|(s, p)| (s, margin(&text[s..p]).unwrap_or_default()));
     let (start, m) = opening.or(header)?;
@@ -391,7 +397,7 @@ fn records(text: &[u8]) -> Option<(Vec<u8>, String)> {
 /// `panic: `) is, wherever it stands on its line: (line start, position).
 fn record_anchor(text: &[u8]) -> Option<(usize, usize)> {
     let header = first_anchor(text);
-    let end = header.map_or(text.len(), |h| h.1);
+    let end = header.map_or(text.len().min(WINDOW), |h| h.1);
     let crash = [&b"fatal error: "[..], b"panic: "]
         .iter()
         .filter_map(|pat| memchr::memmem::find(&text[..end], pat))

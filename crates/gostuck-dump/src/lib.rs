@@ -26,7 +26,7 @@ mod testjson;
 mod traceback;
 mod waitreason;
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 pub use error::Error;
 pub use group::{group, Group, GroupOptions, Rank};
@@ -241,26 +241,23 @@ pub fn read_traceback_in_pieces(
     traceback::read_in_pieces(bytes, keep_args.into(), pieces, &|_| {})
 }
 
-/// Reads every dump from a stream, line by line (binary profiles are buffered whole).
+/// Reads every dump from a stream, line by line (binary profiles are buffered
+/// whole). The first MiB is read first: an input that ends within it, or that
+/// needs a carrier taken off (see [`read_bytes`]), is read in memory.
 pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
-    let head = r.fill_buf()?.to_vec();
-    let detected = if head.len() < 8192 && !head.is_empty() {
-        // Short first read: gather a little more for detection.
-        let mut more = head;
-        r.consume(more.len());
-        let mut buf = Vec::new();
-        r.read_to_end(&mut buf)?;
-        more.extend_from_slice(&buf);
-        return read_bytes(&more, opts);
-    } else {
-        detect(&head)
-    };
-    if testjson::looks_like(&head) || carrier::needs_whole(&head) {
-        let mut all = head;
-        r.consume(all.len());
-        r.read_to_end(&mut all)?;
-        return read_bytes(&all, opts);
+    let mut head = Vec::new();
+    (&mut r)
+        .take(carrier::WINDOW as u64)
+        .read_to_end(&mut head)?;
+    if head.len() < carrier::WINDOW
+        || testjson::looks_like(&head[..4096])
+        || carrier::needs_whole(&head)
+    {
+        r.read_to_end(&mut head)?;
+        return read_bytes(&head, opts);
     }
+    let detected = detect(&head[..8192]);
+    let mut r = std::io::Cursor::new(head).chain(r);
     let mut line = Vec::new();
     let dumps = match detected {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
@@ -284,7 +281,15 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             p.finish()
         }
     };
+    let head = r.into_inner().0.into_inner();
     notdump::refuse_empty(dumps, &head)
+}
+
+/// The text `bytes` holds once every carrier (encoding, markdown, log
+/// record…) is taken off, when there is one. For tests and fuzz targets.
+#[doc(hidden)]
+pub fn unwrap_carriers(bytes: &[u8]) -> Option<Vec<u8>> {
+    carrier::unwrap(bytes).ok().flatten().map(|u| u.text)
 }
 
 fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<bool, Error> {

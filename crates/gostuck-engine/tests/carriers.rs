@@ -411,3 +411,37 @@ fn a_dump_cut_at_a_random_line_keeps_every_goroutine_before_the_cut() {
     eprintln!("{checked} captures cut and carried");
     assert!(checked > 250, "{checked}");
 }
+
+#[test]
+fn a_stream_past_the_first_mib_is_unwrapped_like_the_same_bytes_in_memory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured/go1.27.3");
+    let one = std::fs::read_to_string(root.join("sigquit-all.txt")).unwrap();
+    // Several dumps of one process in a row, as a log holds them: past 1 MiB.
+    let many = one.repeat((5 << 18) / one.len() + 1);
+    let opts = ReadOptions::default();
+    // One carrier of each kind (the test is about the stream path, not them).
+    let kinds = [
+        "indent 4",
+        "markdown quote",
+        "JSON log record per line",
+        "UTF-16 LE",
+        "gzip",
+        "CR alone",
+    ];
+    for (name, _, mangle) in carriers() {
+        if !kinds.iter().any(|k| name.starts_with(k)) {
+            continue;
+        }
+        let bytes = mangle(&many);
+        let memory = read_bytes(&bytes, &opts).map(report);
+        let stream = gostuck_dump::read(std::io::BufReader::new(&bytes[..]), &opts).map(report);
+        match (memory, stream) {
+            (Ok(a), Ok(b)) => assert!(a == b, "{name}: {}", first_difference(&a, &b)),
+            (a, b) => panic!("{name}: memory {:?}, stream {:?}", a.err(), b.err()),
+        }
+    }
+    // And the plain text, read on line by line past the first MiB.
+    let memory = report(read_bytes(many.as_bytes(), &opts).unwrap());
+    let stream = report(gostuck_dump::read(many.as_bytes(), &opts).unwrap());
+    assert!(memory == stream);
+}

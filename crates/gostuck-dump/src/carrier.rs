@@ -33,6 +33,10 @@ const INFLATE_SLACK: u64 = 64 << 20;
 pub(crate) fn unwrap(bytes: &[u8]) -> Result<Option<Unwrapped>, Error> {
     let mut notes = Vec::new();
     let mut owned: Option<Vec<u8>> = decode(bytes, &mut notes)?;
+    if owned.is_none() && crate::binary(bytes) {
+        // A profile.proto: no text carrier applies.
+        return Ok(None);
+    }
     type Step = fn(&[u8]) -> Option<(Vec<u8>, String)>;
     for step in [
         line_ends as Step,
@@ -175,10 +179,10 @@ fn first_opening_line(text: &[u8], end: usize) -> Option<(usize, Margin)> {
     ]
     .iter()
     .filter_map(|pat| {
-        memchr::memmem::find_iter(text, pat).find_map(|pos| {
-            let start = line_start(text, pos);
-            margin(&text[start..pos]).map(|m| (start, m))
-        })
+        // The first one only: a later `\tpanic: ` is a nested panic, not a margin.
+        let pos = memchr::memmem::find(text, pat)?;
+        let start = line_start(text, pos);
+        margin(&text[start..pos]).map(|m| (start, m))
     })
     .min_by_key(|a| a.0)
 }

@@ -100,6 +100,10 @@ pub fn detect(head: &[u8]) -> Detected {
     if head.first() == Some(&0x0a) && memchr::memchr(0, &head[..head.len().min(64)]).is_some() {
         return Detected::Dump(Format::PprofProto);
     }
+    // `go test -json` output carries tracebacks, whatever its events hold.
+    if testjson::looks_like(&head[..head.len().min(4096)]) {
+        return Detected::Dump(Format::Traceback);
+    }
     for line in head.split(|&c| c == b'\n').take(50) {
         let line = lines::trim(line);
         if line.is_empty() {
@@ -169,16 +173,21 @@ pub fn read_bytes_releasing(
                 Err(e) => return Err(e),
             };
             for d in &mut dumps {
-                d.notes.splice(0..0, u.notes.iter().cloned());
+                d.notes.extend(u.notes.iter().cloned());
             }
             Ok(dumps)
         }
         None => match read_plain(bytes, opts, release) {
             Ok(dumps) => notdump::refuse_empty(dumps, bytes),
-            Err(Error::NoDump) => notdump::refuse_empty(Vec::new(), bytes),
+            Err(Error::NoDump) if !binary(bytes) => notdump::refuse_empty(Vec::new(), bytes),
             Err(e) => Err(e),
         },
     }
+}
+
+/// Whether the input is a profile.proto (gzip'd or not) rather than text.
+fn binary(bytes: &[u8]) -> bool {
+    detect(&bytes[..bytes.len().min(8192)]) == Detected::Dump(Format::PprofProto)
 }
 
 /// [`read_bytes_releasing`] of text without a carrier.

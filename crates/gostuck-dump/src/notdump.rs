@@ -3,7 +3,7 @@
 //! a dump of zero goroutines would give a verdict about nothing; it is
 //! refused with a sentence that says what the text looks like.
 
-use crate::model::Dump;
+use crate::model::{Dump, Format};
 use crate::Error;
 
 /// `dumps` unless none has a goroutine; then what the text looks like. The
@@ -16,7 +16,12 @@ pub(crate) fn refuse_empty(dumps: Vec<Dump>, text: &[u8]) -> Result<Vec<Dump>, E
             .as_deref()
             .is_some_and(|m| m.starts_with("no goroutines (main called runtime.Goexit)"))
     });
+    // A profile.proto is not text: only what it lacks can be said.
+    let binary = dumps.iter().any(|d| d.format == Format::PprofProto);
     if dumps.is_empty() || (empty && !goexit) {
+        if binary {
+            return Err(Error::NoDump);
+        }
         return Err(match looks_like(&text[..text.len().min(1 << 20)]) {
             Some(what) => Error::NotADump(what.to_string()),
             None => Error::NoDump,

@@ -100,6 +100,9 @@ check() {
       [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2" ;;
     sigquit)
       grep -q '^SIGQUIT: quit' "$f" || warn "go$VER: $(basename "$f"): no SIGQUIT header" ;;
+    sigsegv)
+      grep -q '^SIGSEGV: segmentation violation' "$f" || warn "go$VER: $(basename "$f"): no SIGSEGV header"
+      [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2" ;;
   esac
   local sz
   sz=$(wc -c <"$f")
@@ -343,6 +346,8 @@ for VER in "${VERSIONS[@]}"; do
         capture_gotest
       elif [ "$s" = testprogcgo ]; then
         capture_testprogcgo
+      elif [ "$s" = cgo-crash ]; then
+        CGO_ENABLED=1 build cgo-crash && NOCOUNT=1 run_capture cgo-crash cgo-crash sigsegv ""
       elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
         build "$s" && run_capture "$s" "$s" exit0 ""
       elif [[ " ${LEAKDUMPS[*]} " == *" $s "* ]]; then
@@ -397,6 +402,10 @@ for VER in "${VERSIONS[@]}"; do
   if build server-partial-deadlock; then
     sigquit_capture server-partial-deadlock server-partial-deadlock-sigquit ""
     capture_pprof_http
+  fi
+  # A crash in C with a cgo symbolizer that names C frames `??` (needs a C compiler).
+  if CGO_ENABLED=1 build cgo-crash; then
+    NOCOUNT=1 run_capture cgo-crash cgo-crash sigsegv ""
   fi
   capture_gotest
   capture_testprog

@@ -88,6 +88,11 @@ enum Pending {
         function: Sym,
         parent: Option<u64>,
     },
+    /// A bare name that may be a C frame named by a cgo symbolizer (printed
+    /// without parentheses: `??`, `cFunction`), if a `file:line pc=…` follows.
+    CFrame {
+        function: Sym,
+    },
 }
 
 impl Default for TracebackReader {
@@ -192,45 +197,8 @@ impl TracebackReader {
 
     fn process(&mut self, line: &[u8], known: Known<'_>) {
         if let Some(p) = self.pending.take() {
-            let function = match p {
-                Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => function,
-            };
-            if let Some((file, ln)) = self.file_line_of(function, line) {
-                self.complete_pending(p, file, ln);
+            if self.complete_with(p, line) {
                 return;
-            }
-            if let Pending::Frame {
-                kind: FrameKind::NonGo,
-                function,
-                args,
-            } = p
-            {
-                // `non-Go function` is followed by `\tpc=0x…` when unsymbolized.
-                if trim_start(line).starts_with(b"pc=") {
-                    self.complete_pending(
-                        Pending::Frame {
-                            function,
-                            args,
-                            kind: FrameKind::NonGo,
-                        },
-                        Sym::EMPTY,
-                        0,
-                    );
-                    return;
-                }
-            }
-            if lines::trim(line).is_empty() {
-                self.warn_cut_frame(function, self.lineno - 1);
-            } else {
-                let g = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
-                self.warn(
-                    format!(
-                        "frame `{}` of goroutine {g} has no file line after it (the next line is `{}`); dropped",
-                        self.cur.strings.resolve(function),
-                        truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
-                    ),
-                    self.lineno - 1,
-                );
             }
         }
 
@@ -329,6 +297,11 @@ impl TracebackReader {
                 });
                 return;
             }
+            if c_function(t) {
+                let function = self.cur.strings.intern_bytes(t);
+                self.pending = Some(Pending::CFrame { function });
+                return;
+            }
             // Anything else inside a goroutine block is either a top-level line
             // (a new panic) or output interleaved with the dump: ignore it and keep
             // reading frames, but say so when it looks like a frame gone wrong.
@@ -360,6 +333,56 @@ impl TracebackReader {
             self.in_running_tests = false;
         }
         self.top_level(line);
+    }
+
+    /// Completes the frame waiting for its file line with `line`; whether
+    /// `line` was that file line. Otherwise says what was dropped (a C
+    /// function name that is not followed by its file line was no frame:
+    /// nothing is said).
+    fn complete_with(&mut self, p: Pending, line: &[u8]) -> bool {
+        let function = match p {
+            Pending::CFrame { .. } => {
+                // `\t??:0 pc=0x…`: a cgo symbolizer's frame always ends with its pc.
+                let file = lines::file_line(line)
+                    .filter(|_| memchr::memmem::find(line, b" pc=").is_some());
+                if let Some((file, ln)) = file {
+                    let file = self.cur.strings.intern_bytes(file);
+                    self.complete_pending(p, file, ln);
+                    return true;
+                }
+                return false;
+            }
+            Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => function,
+        };
+        if let Some((file, ln)) = self.file_line_of(function, line) {
+            self.complete_pending(p, file, ln);
+            return true;
+        }
+        if let Pending::Frame {
+            kind: FrameKind::NonGo,
+            ..
+        } = p
+        {
+            // `non-Go function` is followed by `\tpc=0x…` when unsymbolized.
+            if trim_start(line).starts_with(b"pc=") {
+                self.complete_pending(p, Sym::EMPTY, 0);
+                return true;
+            }
+        }
+        if lines::trim(line).is_empty() {
+            self.warn_cut_frame(function, self.lineno - 1);
+        } else {
+            let g = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
+            self.warn(
+                format!(
+                    "frame `{}` of goroutine {g} has no file line after it (the next line is `{}`); dropped",
+                    self.cur.strings.resolve(function),
+                    truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
+                ),
+                self.lineno - 1,
+            );
+        }
+        false
     }
 
     /// Lines outside goroutine blocks. Returns whether the line was recognised.
@@ -532,6 +555,13 @@ impl TracebackReader {
                     kind,
                 });
             }
+            Pending::CFrame { function } => self.push_frame(Frame {
+                function,
+                args: Sym::EMPTY,
+                file,
+                line,
+                kind: FrameKind::NonGo,
+            }),
             Pending::CreatedBy { function, parent } => {
                 let c = CreatedBy {
                     function,
@@ -946,6 +976,15 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
         _ => call(l),
     }
+}
+
+/// A name a cgo symbolizer may give a C frame: one word, no parentheses.
+fn c_function(t: &[u8]) -> bool {
+    !t.is_empty()
+        && t.len() <= 512
+        && !t
+            .iter()
+            .any(|&c| c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'[' | b'{' | b'='))
 }
 
 /// `SIGQUIT: quit`, `SIGSEGV: segmentation violation`: the signal line of a crash.

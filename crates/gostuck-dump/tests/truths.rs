@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gostuck_dump::{read_bytes, Dump, ReadOptions};
+use gostuck_dump::{read_bytes, Dump, FrameKind, ReadOptions};
 
 fn abba() -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/captured/go1.27.3/abba.txt");
@@ -73,5 +73,29 @@ fn damaged_frame_lines_are_named_in_warnings() {
     // No warning prints an empty name.
     for d in [read(&broken.join("\n")), read(&cut.join("\n"))] {
         assert!(d.warnings.iter().all(|w| !w.to_string().contains("``")));
+    }
+}
+
+#[test]
+fn c_frames_named_by_a_cgo_symbolizer_are_kept_with_any_line_ends() {
+    for v in ["go1.21.13", "go1.22.10", "go1.24.11", "go1.27.3"] {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/captured")
+            .join(v)
+            .join("cgo-crash.txt");
+        let text = std::fs::read_to_string(p).unwrap();
+        for text in [text.clone(), text.replace('\n', "\r\n")] {
+            let d = read(&text);
+            let g = d.goroutines.iter().find(|g| g.id == Some(1)).unwrap();
+            let c: Vec<(&str, &str, u32, FrameKind)> = g
+                .frames
+                .iter()
+                .take(2)
+                .map(|f| (d.str(f.function), d.str(f.file), f.line, f.kind))
+                .collect();
+            assert_eq!(c, [("??", "??", 0, FrameKind::NonGo); 2], "{v}");
+            assert_eq!(d.str(g.frames[2].function), "runtime.cgocall", "{v}");
+            assert!(d.warnings.is_empty(), "{v}: {:?}", d.warnings);
+        }
     }
 }

@@ -13,6 +13,7 @@
 #                              exit, stream, and goroutines=<N> where an
 #                              independent count is known
 #   testprog/<Name>.txt/.meta  the runtime's own $GOROOT/src/runtime/testdata/testprog
+#   testprogcgo/<Name>.txt/.meta  and testprogcgo (needs a C compiler)
 #
 # Needs only bash, coreutils and curl (plus python3 once, to install Go with
 # scripts/install-go.sh). No network: servers listen on 127.0.0.1 only.
@@ -102,6 +103,9 @@ check() {
       [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2" ;;
     sigquit)
       grep -q '^SIGQUIT: quit' "$f" || warn "go$VER: $(basename "$f"): no SIGQUIT header" ;;
+    sigsegv)
+      grep -q '^SIGSEGV: segmentation violation' "$f" || warn "go$VER: $(basename "$f"): no SIGSEGV header"
+      [ "$exit" = 2 ] || warn "go$VER: $(basename "$f"): exit $exit, expected 2" ;;
   esac
   local sz
   sz=$(wc -c <"$f")
@@ -388,6 +392,29 @@ capture_testprog() {
   done
 }
 
+# The runtime's cgo test program: a crash inside C with a cgo traceback and
+# symbolizer registered, so the dump has `non-Go function` frames.
+capture_testprogcgo() {
+  local goroot src t rc
+  goroot="$("$GO" env GOROOT)"
+  src="$goroot/src/runtime/testdata/testprogcgo"
+  if [ ! -d "$src" ]; then warn "go$VER: no $src"; return; fi
+  if ! (cd "$src" && CGO_ENABLED=1 "$GO" build -o "$BIN/testprogcgo" .) >"$TMP/build.log" 2>&1; then
+    warn "go$VER: building testprogcgo failed (needs a C compiler): $(head -c 400 "$TMP/build.log")"
+    return
+  fi
+  mkdir -p "$OUT/testprogcgo"
+  for t in CrashTraceback; do
+    log "testprogcgo $t"
+    timeout 20s "$BIN/testprogcgo" "$t" >"$OUT/testprogcgo/$t.txt" 2>&1
+    rc=$?
+    write_meta "$OUT/testprogcgo/$t.meta" "scenario=testprogcgo" "variant=$t" \
+      "command=\$GOROOT/src/runtime/testdata/testprogcgo/testprogcgo $t" \
+      "go=$GOVERSION" "exit=$rc" "stream=stdout+stderr"
+    check "$OUT/testprogcgo/$t.txt" none "$rc"
+  done
+}
+
 capture_gotest() {
   local base v
   for v in "" "-v" "-json"; do
@@ -409,7 +436,7 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
   early-return-unlock wait-before-drain recursive-lock lock-in-caller
   ring-of-mutexes generic-inline embedded-lock-leak continue-skips-unlock typed-fields-cycle
   helper-methods lock-handoff cond-under-lock unlock-in-helper relock-with-waiters once-cycle
-  fast-path-return leaked-rlock queued-writer-cycle getter-lock-channel)
+  fast-path-return leaked-rlock queued-writer-cycle getter-lock-channel deep-recursion)
 SELFDUMPS=(leak-timeout healthy-pool timer-drain stuck-copy-lock shared-mutex-copies stuck-copy-closure waitgroup-copies)
 # Self-dumping scenarios that write the goroutineleak profile: Go 1.27+ only
 # (always registered there; 1.26 needs a GOEXPERIMENT).
@@ -448,6 +475,10 @@ for VER in "${VERSIONS[@]}"; do
         capture_gotest
       elif capture_live "$s"; then
         :
+      elif [ "$s" = testprogcgo ]; then
+        capture_testprogcgo
+      elif [ "$s" = cgo-crash ]; then
+        CGO_ENABLED=1 build cgo-crash && NOCOUNT=1 run_capture cgo-crash cgo-crash sigsegv ""
       elif [[ " ${SELFDUMPS[*]} " == *" $s "* ]]; then
         build "$s" && run_capture "$s" "$s" exit0 ""
       elif [[ " ${LEAKDUMPS[*]} " == *" $s "* ]]; then
@@ -507,8 +538,13 @@ for VER in "${VERSIONS[@]}"; do
            "${USR1_DUMPS[@]}" "${GOTEST_HANGS[@]}" "${TESTMAIN_WATCHDOGS[@]}"; do
     capture_live "$s"
   done
+  # A crash in C with a cgo symbolizer that names C frames `??` (needs a C compiler).
+  if CGO_ENABLED=1 build cgo-crash; then
+    NOCOUNT=1 run_capture cgo-crash cgo-crash sigsegv ""
+  fi
   capture_gotest
   capture_testprog
+  capture_testprogcgo
 done
 
 echo >&2

@@ -3,15 +3,19 @@
 
 use std::io::BufReader;
 
-use gostuck_dump::{detect, read, read_bytes, Detected, Error, Format, ReadOptions};
+use gostuck_dump::{detect, read, read_bytes, unwrap_carriers, Detected, Error, Format, ReadOptions};
 use gostuck_fuzz::{check_dumps, describe, lines};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let opts = ReadOptions::default();
-    let detected = detect(&data[..data.len().min(8192)]);
+    // Carriers (encodings, markdown, log records) are taken off first: the
+    // readers see that text, its format and its lines.
+    let text = unwrap_carriers(data);
+    let text = text.as_deref().unwrap_or(data);
+    let detected = detect(&text[..text.len().min(8192)]);
+    let nlines = lines(text).len() as u64;
     let gzip = gostuck_dump::inflate::is_gzip(data);
-    let nlines = lines(data).len() as u64;
     let got = read_bytes(data, &opts);
     match (&got, detected) {
         // gzip'd text is read as the text it inflates to (line numbers of
@@ -42,6 +46,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok(_), d) => panic!("{d:?} read as a dump"),
         (Err(Error::ExecutionTrace), d) => assert_eq!(d, Detected::ExecutionTrace),
         (Err(Error::NoDump), Detected::Dump(_)) => {}
+        (Err(Error::NotADump(what)), Detected::Dump(f)) => {
+            assert_ne!(f, Format::PprofProto, "a profile.proto refused as text");
+            assert!(!what.is_empty());
+        }
         (Err(Error::Protobuf(_) | Error::Gzip(_) | Error::NotGoroutineProfile(_) | Error::Inflate(_)), Detected::Dump(f)) => {
             assert_eq!(f, Format::PprofProto, "binary error from a text format");
         }

@@ -75,6 +75,11 @@ pub fn is_std_frame(function: &str, file: &str) -> bool {
     if matches!(function, "panic" | "non-Go function") {
         return true;
     }
+    // Every Go function is qualified by its package (`main.f`); a name
+    // without a dot is a C frame named by a cgo symbolizer (`??`, `cFunction`).
+    if !function.contains('.') {
+        return true;
+    }
     // `go test` generates package main in _testmain.go: harness, not user code.
     if file.ends_with("_testmain.go") {
         return true;

@@ -11,6 +11,10 @@ pub enum Error {
     /// The input holds no goroutine dump of any known form.
     #[error("no goroutine dump found (expected lines like `goroutine 1 [running]:`, `goroutine profile: total N`, or a gzip'd pprof profile)")]
     NoDump,
+    /// Text with the words of a dump but no goroutine stacks (a log line
+    /// quoting a crash, another tool's report); says what it looks like.
+    #[error("no goroutine dump: this looks like {0}")]
+    NotADump(String),
     /// A gzip stream that could not be inflated at all.
     #[error("gzip data could not be decompressed: {0}")]
     Gzip(String),

@@ -95,6 +95,13 @@ fn sniff(head: &[u8]) -> Result<Inflated, Error> {
     if head.is_empty() {
         return Err(Error::Inflate("the gzip stream inflates to nothing".into()));
     }
+    // Text first: a dump's head is all printable bytes, tabs and line ends,
+    // and may well start with a byte that reads as a profile field's key
+    // (`2026/12/06 …` is field 6, wire type 2). A profile's head is full of
+    // small lengths and varints: control bytes.
+    if looks_like_text(head) {
+        return Ok(Inflated::Text);
+    }
     if first_field_is_profile(head) {
         return Ok(Inflated::Protobuf);
     }
@@ -107,6 +114,13 @@ fn sniff(head: &[u8]) -> Result<Inflated, Error> {
          neither a profile nor a dump",
         head.len()
     )))
+}
+
+/// Printable bytes (any byte from 0x20 up but DEL, so UTF-8 too), tabs and
+/// line ends only.
+pub(crate) fn looks_like_text(head: &[u8]) -> bool {
+    head.iter()
+        .all(|&c| (c >= 0x20 && c != 0x7f) || matches!(c, b'\t' | b'\n' | b'\r'))
 }
 
 /// Whether `head` starts with the key of a `profile.proto` field (numbers 1 to

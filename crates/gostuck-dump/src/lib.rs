@@ -9,6 +9,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod carrier;
 pub mod classify;
 mod error;
 pub mod group;
@@ -17,6 +18,7 @@ pub mod inflate;
 mod intern;
 mod lines;
 mod model;
+mod notdump;
 pub mod par;
 pub mod pprof_proto;
 mod pprof_text;
@@ -25,7 +27,7 @@ mod testjson;
 mod traceback;
 mod waitreason;
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 pub use error::Error;
 pub use group::{group, Group, GroupOptions, Rank};
@@ -99,6 +101,10 @@ pub fn detect(head: &[u8]) -> Detected {
     if head.first() == Some(&0x0a) && memchr::memchr(0, &head[..head.len().min(64)]).is_some() {
         return Detected::Dump(Format::PprofProto);
     }
+    // `go test -json` output carries tracebacks, whatever its events hold.
+    if testjson::looks_like(&head[..head.len().min(4096)]) {
+        return Detected::Dump(Format::Traceback);
+    }
     for line in head.split(|&c| c == b'\n').take(50) {
         let line = lines::trim(line);
         if line.is_empty() {
@@ -159,10 +165,44 @@ pub fn read_bytes_releasing(
     opts: &ReadOptions,
     release: &(dyn Fn(Released) + Sync),
 ) -> Result<Vec<Dump>, Error> {
+    match carrier::unwrap(bytes)? {
+        // The unwrapped text is a copy: no range of `bytes` is reported.
+        Some(u) => {
+            let mut dumps = match read_plain(&u.text, opts, &|_| {}) {
+                Ok(dumps) => notdump::refuse_empty(dumps, &u.text)?,
+                Err(Error::NoDump) => notdump::refuse_empty(Vec::new(), &u.text)?,
+                Err(e) => return Err(e),
+            };
+            for d in &mut dumps {
+                d.notes.extend(u.notes.iter().cloned());
+            }
+            Ok(dumps)
+        }
+        None => match read_plain(bytes, opts, release) {
+            Ok(dumps) => notdump::refuse_empty(dumps, bytes),
+            Err(Error::NoDump) if !binary(bytes) => notdump::refuse_empty(Vec::new(), bytes),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Whether the input is a profile.proto (gzip'd or not) rather than text.
+fn binary(bytes: &[u8]) -> bool {
+    detect(&bytes[..bytes.len().min(8192)]) == Detected::Dump(Format::PprofProto)
+}
+
+/// [`read_bytes_releasing`] of text without a carrier.
+fn read_plain(
+    bytes: &[u8],
+    opts: &ReadOptions,
+    release: &(dyn Fn(Released) + Sync),
+) -> Result<Vec<Dump>, Error> {
+    // A gzip stream the carrier layer did not take for text: a profile
+    // (or refused), inflated within its cap.
     if inflate::is_gzip(bytes) {
         return read_gzip(bytes, opts);
     }
-    if testjson::looks_like(&bytes[..bytes.len().min(64)]) {
+    if testjson::looks_like(&bytes[..bytes.len().min(4096)]) {
         let dumps = testjson::read(bytes, opts.keep_args);
         return if dumps.is_empty() {
             Err(Error::NoDump)
@@ -279,26 +319,26 @@ pub fn read_traceback_in_pieces(
 }
 
 /// Reads every dump from a stream, line by line (binary profiles are buffered
-/// whole; lines longer than 1 MiB are cut there).
+/// whole). The first MiB is read first: an input that ends within it, or that
+/// needs a carrier taken off (see [`read_bytes`]), is read in memory.
 pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error> {
-    let head = r.fill_buf()?.to_vec();
-    let detected = if head.len() < 8192 && !head.is_empty() {
-        // Short first read: gather a little more for detection.
-        let mut more = head;
-        r.consume(more.len());
-        let mut buf = Vec::new();
-        r.read_to_end(&mut buf)?;
-        more.extend_from_slice(&buf);
-        return read_bytes(&more, opts);
-    } else {
-        detect(&head)
-    };
-    if inflate::is_gzip(&head) || testjson::looks_like(&head) {
-        let mut all = head;
-        r.consume(all.len());
-        r.read_to_end(&mut all)?;
-        return read_bytes(&all, opts);
+    let mut head = Vec::new();
+    (&mut r)
+        .take(carrier::WINDOW as u64)
+        .read_to_end(&mut head)?;
+    if head.len() < carrier::WINDOW
+        || testjson::looks_like(&head[..4096])
+        || carrier::needs_whole(&head)
+        || inflate::is_gzip(&head)
+    {
+        r.read_to_end(&mut head)?;
+        return read_bytes(&head, opts);
     }
+    let detected = detect(&head[..8192]);
+    if matches!(detected, Detected::Dump(f) if f != Format::PprofProto) {
+        refuse_binary(&head[..8192])?;
+    }
+    let mut r = std::io::Cursor::new(head).chain(r);
     let mut line = Vec::new();
     let dumps = match detected {
         Detected::ExecutionTrace => return Err(Error::ExecutionTrace),
@@ -308,7 +348,6 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             vec![pprof_proto::read(&all)?]
         }
         Detected::Dump(Format::PprofDebug1) => {
-            refuse_binary(&head[..head.len().min(8192)])?;
             let mut p = PprofTextReader::new();
             while read_line(&mut r, &mut line)? {
                 p.push_line(&line);
@@ -316,7 +355,6 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             refuse_overflow(p.finish())?
         }
         Detected::Dump(_) => {
-            refuse_binary(&head[..head.len().min(8192)])?;
             let mut p = TracebackReader::new(opts.keep_args);
             while read_line(&mut r, &mut line)? {
                 p.push_line(&line);
@@ -324,10 +362,15 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
             p.finish()
         }
     };
-    if dumps.is_empty() {
-        return Err(Error::NoDump);
-    }
-    Ok(dumps)
+    let head = r.into_inner().0.into_inner();
+    notdump::refuse_empty(dumps, &head)
+}
+
+/// The text `bytes` holds once every carrier (encoding, markdown, log
+/// record…) is taken off, when there is one. For tests and fuzz targets.
+#[doc(hidden)]
+pub fn unwrap_carriers(bytes: &[u8]) -> Option<Vec<u8>> {
+    carrier::unwrap(bytes).ok().flatten().map(|u| u.text)
 }
 
 /// Lines of a stream are kept up to this length; the rest of a longer line is

@@ -59,10 +59,10 @@ pub(crate) fn function_call(line: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// A file line: `\t/path/file.go:12 +0x1d` with optional ` fp=… sp=… pc=…`.
-/// Returns (file, line).
+/// Returns (file, line). Recognised from content, not from the tab: pasted
+/// dumps often carry spaces (of any number) instead, or nothing.
 pub(crate) fn file_line(line: &[u8]) -> Option<(&[u8], u32)> {
-    let rest = line.strip_prefix(b"\t")?;
-    let rest = trim_end(rest);
+    let rest = trim(line);
     // The path may contain spaces (Windows "Program Files"), so cut at the first
     // of the known suffixes ` +0x`, ` fp=`, ` pc=`.
     let end = memchr::memchr_iter(b' ', rest)
@@ -268,6 +268,11 @@ mod tests {
             Some((&b"/app/main.go"[..], 19))
         );
         assert_eq!(file_line(b"\tpc=0x4567"), None);
+        for indent in [&b""[..], b"  ", b"    ", b"        ", b" \t  "] {
+            let line = [indent, b"/app/main.go:19 +0x1d"].concat();
+            assert_eq!(file_line(&line), Some((&b"/app/main.go"[..], 19)));
+        }
+        assert_eq!(file_line(b"main.main()"), None);
     }
 
     #[test]

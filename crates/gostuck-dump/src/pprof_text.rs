@@ -91,9 +91,8 @@ impl PprofTextReader {
                     .push(warn(n, "frame line outside a record; ignored"));
                 return;
             }
-            let mut fields = rest.split(|&c| c == b'\t').filter(|f| !f.is_empty());
-            let _pc = fields.next();
-            let Some(func) = fields.next() else {
+            let (func, loc) = frame_fields(rest);
+            let Some(func) = func else {
                 // An unsymbolized PC: keep a placeholder so the depth stays right.
                 let f = d.strings.intern("?");
                 self.frames.push(Frame {
@@ -109,7 +108,7 @@ impl PprofTextReader {
                 Some(p) => &func[..p],
                 None => func,
             };
-            let (file, ln) = match fields.next().and_then(|loc| {
+            let (file, ln) = match loc.and_then(|loc| {
                 let loc = lines::trim_end(loc);
                 let c = memchr::memrchr(b':', loc)?;
                 Some((&loc[..c], lines::parse_u64(&loc[c + 1..])?))
@@ -189,6 +188,34 @@ impl PprofTextReader {
         }
         self.dumps
     }
+}
+
+/// The function and location fields of a frame line after its `#`:
+/// `\t0x47e4a4\tmain.worker+0x44\t/tmp/x/main.go:12`. A paste may have turned
+/// the tabs into spaces: then fields are split at runs of whitespace, and the
+/// location (which may hold spaces) is the rest of the line.
+fn frame_fields(rest: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    if memchr::memchr(b'\t', rest).is_some() {
+        let mut fields = rest
+            .split(|&c| c == b'\t')
+            .map(lines::trim)
+            .filter(|f| !f.is_empty());
+        let _pc = fields.next();
+        return (fields.next(), fields.next());
+    }
+    let mut rest = lines::trim(rest);
+    let mut next = || {
+        let end = rest
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .unwrap_or(rest.len());
+        let field = &rest[..end];
+        rest = lines::trim(&rest[end..]);
+        (!field.is_empty()).then_some(field)
+    };
+    let _pc = next();
+    let func = next();
+    (func, Some(rest).filter(|r| !r.is_empty()))
 }
 
 fn warn(line: u64, msg: &str) -> Warning {

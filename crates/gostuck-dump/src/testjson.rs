@@ -21,10 +21,24 @@ struct Event<'a> {
     output: Option<Cow<'a, str>>,
 }
 
-/// Whether the input starts like `go test -json` output.
+/// Whether the input starts like `go test -json` output: one of its first
+/// lines is an event (a few lines of prose may come first, as in a paste).
 pub(crate) fn looks_like(head: &[u8]) -> bool {
-    let head = head.trim_ascii_start();
-    head.starts_with(b"{\"Time\":\"") || head.starts_with(b"{\"Action\":\"")
+    for l in head.split(|&c| c == b'\n').take(8) {
+        let l = l.trim_ascii();
+        if l.starts_with(b"{\"Time\":\"") || l.starts_with(b"{\"Action\":\"") {
+            return true;
+        }
+        // A dump's own first lines (or binary data) come before any event:
+        // it is not `go test -json`.
+        if crate::lines::header(l).is_some()
+            || crate::pprof_text::profile_header(l).is_some()
+            || l.iter().any(|&c| c < 0x20 && c != b'\t')
+        {
+            return false;
+        }
+    }
+    false
 }
 
 /// The dumps in `go test -json` output. Lines that are not events (stderr of

@@ -96,6 +96,11 @@ enum Pending {
         function: Sym,
         parent: Option<u64>,
     },
+    /// A bare name that may be a C frame named by a cgo symbolizer (printed
+    /// without parentheses: `??`, `cFunction`), if a `file:line pc=…` follows.
+    CFrame {
+        function: Sym,
+    },
 }
 
 impl Default for TracebackReader {
@@ -155,6 +160,10 @@ impl TracebackReader {
                     return (&raw[tab..], Known::Nothing);
                 }
             }
+            // A line of a record whose first line only had the prefix (klog).
+            if let Some(known) = dump_line(raw).filter(|_| !raw.starts_with(b" ")) {
+                return (raw, known);
+            }
             if raw.len() <= k && lines::trim(raw).len() + 1 >= raw.len().min(k) {
                 // A prefix followed by nothing: an empty log line.
                 return (&[], Known::Nothing);
@@ -167,18 +176,18 @@ impl TracebackReader {
             return (raw, known);
         }
         // Look for a header, fatal error or panic behind a prefix.
-        for pat in [
-            &b"goroutine "[..],
-            b"fatal error: ",
-            b"panic: ",
-            b"SIGQUIT: ",
-        ] {
+        for pat in [&b"goroutine "[..], b"fatal error: ", b"panic: ", b"SIG"] {
             let mut from = 1;
             while let Some(pos) = memchr::memmem::find(&raw[from.min(raw.len())..], pat) {
                 let k = from + pos;
                 let cand = &raw[k..];
                 let ok = if pat == b"goroutine " {
                     lines::header(cand).is_some()
+                } else if raw[..k].iter().all(u8::is_ascii_whitespace) {
+                    // An indented line (`\tpanic: …` of a nested panic), not a prefix.
+                    false
+                } else if pat == b"SIG" && !signal_line(cand) {
+                    false
                 } else {
                     raw[k - 1] == b' ' || raw[k - 1] == b']' || raw[k - 1] == b':'
                 };
@@ -189,45 +198,18 @@ impl TracebackReader {
                 from = k + 1;
             }
         }
-        (raw, Known::Nothing)
+        match self.prefix {
+            // Another line behind the prefix (`running tests:`, `-----`).
+            Some(k) if raw.len() > k => (&raw[k..], Known::Nothing),
+            _ => (raw, Known::Nothing),
+        }
     }
 
     fn process(&mut self, line: &[u8], known: Known<'_>) {
         if let Some(p) = self.pending.take() {
-            let function = match p {
-                Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => function,
-            };
-            if let Some((file, ln)) = self.file_line_of(function, line) {
-                self.complete_pending(p, file, ln);
+            if self.complete_with(p, line) {
                 return;
             }
-            if let Pending::Frame {
-                kind: FrameKind::NonGo,
-                function,
-                args,
-            } = p
-            {
-                // `non-Go function` is followed by `\tpc=0x…` when unsymbolized.
-                if trim_start(line).starts_with(b"pc=") {
-                    self.complete_pending(
-                        Pending::Frame {
-                            function,
-                            args,
-                            kind: FrameKind::NonGo,
-                        },
-                        Sym::EMPTY,
-                        0,
-                    );
-                    return;
-                }
-            }
-            self.warn(
-                format!(
-                    "frame `{}` has no file line after it; dropped",
-                    truncate(&String::from_utf8_lossy(line), 80)
-                ),
-                self.lineno - 1,
-            );
         }
 
         if line.is_empty() || lines::trim(line).is_empty() {
@@ -325,10 +307,23 @@ impl TracebackReader {
                 });
                 return;
             }
+            if c_function(t) {
+                let function = self.cur.strings.intern_bytes(t);
+                self.pending = Some(Pending::CFrame { function });
+                return;
+            }
             // Anything else inside a goroutine block is either a top-level line
             // (a new panic) or output interleaved with the dump: ignore it and keep
-            // reading frames.
-            self.top_level(line);
+            // reading frames, but say so when it looks like a frame gone wrong.
+            if !self.top_level(line) && broken_frame(line) {
+                self.warn(
+                    format!(
+                        "`{}` looks like a frame line but cannot be read; ignored",
+                        truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
+                    ),
+                    self.lineno,
+                );
+            }
             return;
         }
 
@@ -337,7 +332,8 @@ impl TracebackReader {
         }
         if self.in_running_tests {
             let t = lines::trim(line);
-            if line.starts_with(b"\t\t") || line.starts_with(b"    ") {
+            // `\t\tTestX (2s)` (one tab before Go 1.23), or spaces in a paste.
+            if t.len() < line.len() {
                 let name = t.split(|&c| c == b' ').next().unwrap_or(t);
                 self.cur
                     .running_tests
@@ -347,6 +343,56 @@ impl TracebackReader {
             self.in_running_tests = false;
         }
         self.top_level(line);
+    }
+
+    /// Completes the frame waiting for its file line with `line`; whether
+    /// `line` was that file line. Otherwise says what was dropped (a C
+    /// function name that is not followed by its file line was no frame:
+    /// nothing is said).
+    fn complete_with(&mut self, p: Pending, line: &[u8]) -> bool {
+        let function = match p {
+            Pending::CFrame { .. } => {
+                // `\t??:0 pc=0x…`: a cgo symbolizer's frame always ends with its pc.
+                let file = lines::file_line(line)
+                    .filter(|_| memchr::memmem::find(line, b" pc=").is_some());
+                if let Some((file, ln)) = file {
+                    let file = self.cur.strings.intern_bytes(file);
+                    self.complete_pending(p, file, ln);
+                    return true;
+                }
+                return false;
+            }
+            Pending::Frame { function, .. } | Pending::CreatedBy { function, .. } => function,
+        };
+        if let Some((file, ln)) = self.file_line_of(function, line) {
+            self.complete_pending(p, file, ln);
+            return true;
+        }
+        if let Pending::Frame {
+            kind: FrameKind::NonGo,
+            ..
+        } = p
+        {
+            // `non-Go function` is followed by `\tpc=0x…` when unsymbolized.
+            if trim_start(line).starts_with(b"pc=") {
+                self.complete_pending(p, Sym::EMPTY, 0);
+                return true;
+            }
+        }
+        if lines::trim(line).is_empty() {
+            self.warn_cut_frame(function, self.lineno - 1);
+        } else {
+            let g = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
+            self.warn(
+                format!(
+                    "frame `{}` of goroutine {g} has no file line after it (the next line is `{}`); dropped",
+                    self.cur.strings.resolve(function),
+                    truncate(&String::from_utf8_lossy(lines::trim(line)), 80)
+                ),
+                self.lineno - 1,
+            );
+        }
+        false
     }
 
     /// Lines outside goroutine blocks. Returns whether the line was recognised.
@@ -364,7 +410,7 @@ impl TracebackReader {
                 .push(String::from_utf8_lossy(msg).into_owned());
             return true;
         }
-        if let Some(msg) = t.strip_prefix(b"\tpanic: ") {
+        if let Some(msg) = nested_panic(t) {
             self.cur
                 .panics
                 .push(String::from_utf8_lossy(msg).into_owned());
@@ -530,6 +576,13 @@ impl TracebackReader {
                     kind,
                 });
             }
+            Pending::CFrame { function } => self.push_frame(Frame {
+                function,
+                args: Sym::EMPTY,
+                file,
+                line,
+                kind: FrameKind::NonGo,
+            }),
             Pending::CreatedBy { function, parent } => {
                 let c = CreatedBy {
                     function,
@@ -558,15 +611,20 @@ impl TracebackReader {
 
     fn end_goroutine(&mut self) {
         self.in_ancestor = false;
-        if let Some(p) = self.pending.take() {
-            let _ = p;
-            self.warn(
-                "input ends a frame without its file line (truncated dump?)".into(),
-                self.lineno,
-            );
+        if let Some(Pending::Frame { function, .. } | Pending::CreatedBy { function, .. }) =
+            self.pending.take()
+        {
+            self.warn_cut_frame(function, self.lineno);
         }
         let skipping = std::mem::replace(&mut self.skipping_duplicate, false);
         if let Some(g) = self.g.take() {
+            if !skipping && self.frames.is_empty() && !g.flags.stack_unavailable {
+                let id = g.id.unwrap_or(0);
+                self.warn(
+                    format!("goroutine {id} has a header and no stack (truncated dump?)"),
+                    g.line,
+                );
+            }
             if !skipping {
                 let gs = &mut self.cur.goroutines;
                 gs.push(g);
@@ -574,6 +632,17 @@ impl TracebackReader {
             }
         }
         self.frames.clear();
+    }
+
+    /// The stack of the current goroutine ends (a blank line, the end of
+    /// the input) right after the function line of a frame.
+    fn warn_cut_frame(&mut self, function: Sym, position: u64) {
+        let id = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
+        let message = format!(
+            "the stack of goroutine {id} ends inside frame `{}`, without its file line (truncated dump?); the frame is dropped",
+            self.cur.strings.resolve(function)
+        );
+        self.warn(message, position);
     }
 
     fn warn(&mut self, message: String, position: u64) {
@@ -621,23 +690,10 @@ impl TracebackReader {
 
     /// Warnings about a goroutine cut off by the end of the input, and its end.
     fn end_input(&mut self) {
-        if self.pending.is_some() {
-            let id = self.g.as_ref().and_then(|g| g.id).unwrap_or(0);
-            self.pending = None;
-            self.warn(
-                format!("input ends inside the stack of goroutine {id} (truncated dump?); its last frame is incomplete"),
-                self.lineno,
-            );
-        } else if let Some(g) = &self.g {
-            if self.frames.is_empty() && !g.flags.stack_unavailable && !self.skipping_duplicate {
-                let id = g.id.unwrap_or(0);
-                self.warn(
-                    format!(
-                        "input ends right after the header of goroutine {id} (truncated dump?)"
-                    ),
-                    self.lineno,
-                );
-            }
+        if let Some(Pending::Frame { function, .. } | Pending::CreatedBy { function, .. }) =
+            self.pending.take()
+        {
+            self.warn_cut_frame(function, self.lineno);
         }
         self.end_goroutine();
         self.stacks.close(&mut self.cur.goroutines);
@@ -955,6 +1011,7 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
     match l.first() {
         None => Some(Known::Nothing),
         Some(b'\t') => Some(Known::Nothing),
+        Some(b' ') => lines::file_line(l).map(|_| Known::Nothing),
         // `goroutine 1 [running]:`, or a function of a package starting with g
         // (`github.com/…`, `golang.org/…`): both are dump lines.
         Some(b'g') => lines::header(l).map(Known::Header).or_else(|| call(l)),
@@ -967,6 +1024,51 @@ fn dump_line(l: &[u8]) -> Option<Known<'_>> {
         Some(b'f') if l.starts_with(b"fatal error: ") => Some(Known::Nothing),
         _ => call(l),
     }
+}
+
+/// A name a cgo symbolizer may give a C frame: one word, no parentheses.
+fn c_function(t: &[u8]) -> bool {
+    !t.is_empty()
+        && t.len() <= 512
+        && !t
+            .iter()
+            .any(|&c| c.is_ascii_whitespace() || matches!(c, b'(' | b')' | b'[' | b'{' | b'='))
+}
+
+/// `SIGQUIT: quit`, `SIGSEGV: segmentation violation`: the signal line of a crash.
+fn signal_line(t: &[u8]) -> bool {
+    let name = t[3..].iter().take_while(|c| c.is_ascii_uppercase()).count();
+    name > 0 && t[3 + name..].starts_with(b": ")
+}
+
+/// Whether a line that is neither a frame nor anything else the reader knows
+/// looks like a frame line gone wrong: a function line cut before its `)`
+/// (`main.worker(0xc000`) or an indented path without a line number.
+fn broken_frame(line: &[u8]) -> bool {
+    let t = lines::trim(line);
+    if trim_start(line).len() < line.len() {
+        return (t.starts_with(b"/") || t.get(1..3) == Some(b":/"))
+            && memchr::memmem::find(t, b".go").is_some();
+    }
+    let Some(open) = memchr::memchr(b'(', t) else {
+        return false;
+    };
+    let name = &t[..open];
+    !name.is_empty()
+        && name.contains(&b'.')
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"._/*[]-".contains(c))
+        && !t.ends_with(b")")
+}
+
+/// `\tpanic: …`: a panic raised while panicking (indented by any whitespace).
+fn nested_panic(line: &[u8]) -> Option<&[u8]> {
+    let t = trim_start(line);
+    if t.len() == line.len() {
+        return None;
+    }
+    t.strip_prefix(b"panic: ")
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {

@@ -311,6 +311,7 @@ fn every_frame_has_the_file_line_printed_under_it() {
                     let end = loc
                         .find(" +0x")
                         .or_else(|| loc.find(" fp="))
+                        .or_else(|| loc.find(" pc="))
                         .unwrap_or(loc.len());
                     let (file, line) = loc[..end].trim_end().rsplit_once(':').unwrap();
                     assert_eq!(

@@ -275,7 +275,17 @@ pub(crate) fn summarize(
             .unwrap_or_default();
         return format!("{lead}{} [{}]{at}{more}.", f.title, f.kind);
     }
-    let worst = groups.first().filter(|g| g.user_frame.is_some());
+    // Profiles without headers (pprof debug=0/1) have no wait states to rank
+    // groups by: there the top group is the largest.
+    let worst = if groups.iter().all(|g| g.state_inferred) {
+        groups
+            .iter()
+            .filter(|g| g.user_frame.is_some())
+            .rev()
+            .max_by_key(|g| g.count)
+    } else {
+        groups.first().filter(|g| g.user_frame.is_some())
+    };
     let at = worst
         .and_then(|g| g.user_frame.map(|i| (g, &g.frames[i])))
         .map(|(g, f)| {
@@ -328,12 +338,7 @@ fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group, ids: &[u64]) -> 
                 std: gostuck_dump::classify::is_std_frame(d.str(f.function), d.str(f.file)),
             })
             .collect(),
-        created_by: first.created_by.map(|c| CreatedByOut {
-            function: d.str(c.function).to_string(),
-            file: d.str(c.file).to_string(),
-            line: c.line,
-            goroutine: c.parent,
-        }),
+        created_by: first.created_by.map(|c| created_by_out(d, c)),
         input,
         user_frame: grp.top_user_frame,
         leaked: first.flags.leaked,
@@ -343,7 +348,65 @@ fn group_out(d: &Dump, input: usize, grp: &gostuck_dump::Group, ids: &[u64]) -> 
             .iter()
             .map(|&(k, v)| [d.str(k).to_string(), d.str(v).to_string()])
             .collect(),
+        creators: creators(d, grp),
+        locked_to_thread: grp
+            .members
+            .iter()
+            .map(|&i| &d.goroutines[i])
+            .filter(|g| g.flags.locked_to_thread)
+            .filter_map(|g| g.id)
+            .collect(),
+        elided: first.elided.map(|e| match e {
+            gostuck_dump::Elided::Additional => ElidedOut {
+                kind: "additional",
+                frames: None,
+            },
+            gostuck_dump::Elided::Middle(n) => ElidedOut {
+                kind: "middle",
+                frames: Some(n),
+            },
+        }),
     }
+}
+
+fn created_by_out(d: &Dump, c: gostuck_dump::CreatedBy) -> CreatedByOut {
+    CreatedByOut {
+        function: d.str(c.function).to_string(),
+        file: d.str(c.file).to_string(),
+        line: c.line,
+        goroutine: c.parent,
+    }
+}
+
+/// Each creator of a group's members with the members it created, in order
+/// of first appearance; empty when one creator made them all.
+fn creators(d: &Dump, grp: &gostuck_dump::Group) -> Vec<CreatorOut> {
+    let first = d.goroutines[grp.members[0]].created_by;
+    if grp
+        .members
+        .iter()
+        .all(|&i| d.goroutines[i].created_by == first)
+    {
+        return Vec::new();
+    }
+    let mut out: Vec<(Option<gostuck_dump::CreatedBy>, Vec<u64>)> = Vec::new();
+    let mut index: FxHashMap<Option<gostuck_dump::CreatedBy>, usize> = FxHashMap::default();
+    for &i in &grp.members {
+        let g = &d.goroutines[i];
+        let k = *index.entry(g.created_by).or_insert_with(|| {
+            out.push((g.created_by, Vec::new()));
+            out.len() - 1
+        });
+        out[k].1.extend(g.id);
+    }
+    out.into_iter()
+        .filter_map(|(c, goroutines)| {
+            Some(CreatorOut {
+                created_by: created_by_out(d, c?),
+                goroutines,
+            })
+        })
+        .collect()
 }
 
 /// Whether a wait reason counts as blocked (re-exported for renderers).

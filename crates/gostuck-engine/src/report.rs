@@ -291,6 +291,36 @@ pub struct GroupOut {
     /// pprof labels of the first member (additive to v1).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<[String; 2]>,
+    /// Each creator of the members, when they were not all created at one
+    /// `go` statement by one goroutine (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub creators: Vec<CreatorOut>,
+    /// IDs of the members `locked to thread` (additive to v1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locked_to_thread: Vec<u64>,
+    /// The runtime did not print the whole stack (additive to v1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elided: Option<ElidedOut>,
+}
+
+/// One creator of some members of a group (additive to v1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CreatorOut {
+    /// Where they were created.
+    #[serde(flatten)]
+    pub created_by: CreatedByOut,
+    /// The members it created.
+    pub goroutines: Vec<u64>,
+}
+
+/// Frames the runtime left out of a stack (additive to v1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ElidedOut {
+    /// `additional` (`...additional frames elided...`: the stack goes on past
+    /// the 100 frames printed) or `middle` (`...N frames elided...`).
+    pub kind: &'static str,
+    /// For `middle`: how many.
+    pub frames: Option<u32>,
 }
 
 /// A frame.

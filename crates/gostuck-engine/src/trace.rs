@@ -408,7 +408,8 @@ fn input_summary(t: &TraceInput<'_>, goroutines: u64, warnings: Vec<String>) -> 
         go_version: None,
         goroutines,
         warnings,
-        notes: Vec::new(),
+        // What the trace covers is information, not a problem.
+        notes: vec![overview(t)],
         missing_source: Vec::new(),
         fatal_error: None,
         panics: Vec::new(),
@@ -468,7 +469,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
         opts,
         src,
     );
-    let mut warnings = vec![overview(t)];
+    let mut warnings = Vec::new();
     if let Some(e) = t.error {
         warnings.push(format!("the trace could not be read to the end: {e}"));
     }
@@ -655,7 +656,7 @@ fn same_site(trace: Option<&SharedStack>, dump: &Option<(String, u32)>) -> Optio
 pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
     let a = t.analysis;
     let dumped = dump_goroutines(report);
-    let mut warnings = vec![overview(t)];
+    let mut warnings = Vec::new();
     if let Some(e) = t.error {
         warnings.push(format!("the trace could not be read to the end: {e}"));
     }

@@ -2,10 +2,10 @@
 
 use std::io::{self, Write};
 
-use gostuck_engine::{FrameOut, GroupOut, Report, Verdict};
+use gostuck_engine::{CreatedByOut, FrameOut, GroupOut, Report, Verdict};
 
 use crate::style::escape_controls as e;
-use crate::RenderOptions;
+use crate::{RenderOptions, Style};
 
 const MAX_IDS: usize = 12;
 const MAX_FRAMES: usize = 14;
@@ -227,6 +227,11 @@ fn render_group(
     if grp.leaked {
         head.push_str(", leaked");
     }
+    match grp.locked_to_thread.len() {
+        0 => {}
+        n if n == grp.goroutines.len() => head.push_str(", locked to thread"),
+        n => head.push_str(&format!(", {n} locked to thread")),
+    }
     head.push(']');
     write!(w, "{}", s.bold(&head))?;
     if !grp.goroutines.is_empty() {
@@ -282,16 +287,72 @@ fn render_group(
             )?,
         }
     }
+    if let Some(e) = &grp.elided {
+        let what = match e.frames {
+            Some(n) => format!(
+                "… {n} frame{} elided by the runtime (mid-stack) …",
+                plural(u64::from(n))
+            ),
+            None => "… additional frames elided by the runtime …".to_string(),
+        };
+        writeln!(w, "    {}", s.dim(&what))?;
+    }
+    if !grp.creators.is_empty() {
+        return render_creators(grp, opts, w);
+    }
     if let Some(c) = &grp.created_by {
-        let parent = c
-            .goroutine
-            .map(|g| format!(" in goroutine {g}"))
-            .unwrap_or_default();
+        writeln!(w, "    {}", created_by_line(c, s))?;
+    }
+    Ok(())
+}
+
+fn created_by_line(c: &CreatedByOut, s: Style) -> String {
+    let parent = c
+        .goroutine
+        .map(|g| format!(" in goroutine {g}"))
+        .unwrap_or_default();
+    format!(
+        "created by {}{parent} at {}",
+        e(&c.function),
+        s.cyan(&format!("{}:{}", e(&c.file), c.line))
+    )
+}
+
+/// Members created by different goroutines or `go` statements: each creator
+/// with the members it created.
+fn render_creators(grp: &GroupOut, opts: &RenderOptions, w: &mut dyn Write) -> io::Result<()> {
+    const MAX_CREATORS: usize = 5;
+    let shown = if opts.verbose {
+        grp.creators.len()
+    } else {
+        grp.creators.len().min(MAX_CREATORS)
+    };
+    for c in &grp.creators[..shown] {
+        let n = c.goroutines.len();
+        let cap = if opts.verbose { n } else { MAX_IDS };
+        let ids: Vec<String> = c.goroutines.iter().take(cap).map(u64::to_string).collect();
+        let more = if n > MAX_IDS && !opts.verbose {
+            format!(" … +{} more", n - MAX_IDS)
+        } else {
+            String::new()
+        };
         writeln!(
             w,
-            "    created by {}{parent} at {}",
-            e(&c.function),
-            s.cyan(&format!("{}:{}", c.file, c.line))
+            "    {}: goroutine{} {}{more}",
+            created_by_line(&c.created_by, opts.style),
+            plural(n as u64),
+            ids.join(" ")
+        )?;
+    }
+    if shown < grp.creators.len() {
+        let rest = grp.creators.len() - shown;
+        writeln!(
+            w,
+            "    {}",
+            opts.style.dim(&format!(
+                "… {rest} more creator{} (-v shows all)",
+                plural(rest as u64)
+            ))
         )?;
     }
     Ok(())

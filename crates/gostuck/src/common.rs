@@ -537,14 +537,15 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
 }
 
 /// Adds a scheduler/GC trace to the report as an input whose warnings are the
-/// trace's evidence. Appended after the engine ran: the engine sees dumps only.
+/// trace's evidence and whose note says what the trace covers (information,
+/// not a warning). Appended after the engine ran: the engine sees dumps only.
 pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
-    let mut notes = vec![format!("schedtrace: {}", log.summary())];
-    notes.extend(
-        log.evidence()
-            .into_iter()
-            .map(|e| format!("schedtrace [{}]: {}", e.kind.as_str(), e.message)),
-    );
+    let notes = vec![format!("schedtrace: {}", log.summary())];
+    let evidence = log
+        .evidence()
+        .into_iter()
+        .map(|e| format!("schedtrace [{}]: {}", e.kind.as_str(), e.message))
+        .collect();
     if report.goroutines.total == 0 && report.verdict == Verdict::Unknown {
         report.summary = "No goroutine dump in the input: the scheduler trace's evidence is below; a dump of the same process (SIGQUIT, or `gostuck run`) shows what each goroutine waits on.".to_string();
     }
@@ -553,8 +554,8 @@ pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
         format: "schedtrace",
         go_version: None,
         goroutines: log.goroutines().map_or(0, u64::from),
-        warnings: notes,
-        notes: Vec::new(),
+        warnings: evidence,
+        notes,
         missing_source: Vec::new(),
         fatal_error: None,
         panics: Vec::new(),

@@ -1,0 +1,3 @@
+module gostuck.test/cgo-crash
+
+go 1.21

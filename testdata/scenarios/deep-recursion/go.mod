@@ -1,0 +1,3 @@
+module gostuck.test/deep-recursion
+
+go 1.21

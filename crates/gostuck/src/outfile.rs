@@ -71,9 +71,20 @@ impl OutFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        // The mode a plain `create` would give (0666 less the umask), or
+        // the replaced file's own: a report is not made private by the way
+        // it is written.
+        let mode = fs::metadata(target)
+            .ok()
+            .filter(|m| m.is_file())
+            .map_or_else(new_file_mode, |m| {
+                use std::os::unix::fs::PermissionsExt;
+                m.permissions().mode() & 0o7777
+            });
         let tmp = tempfile::Builder::new()
             .prefix(".gostuck-")
             .suffix(".part")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
             .tempfile_in(&dir)
             .with_context(|| {
                 format!("{}: cannot create a file in this directory", dir.display())
@@ -202,6 +213,18 @@ fn check(dest: &Path, named: Named, force: bool) -> Result<(bool, Option<PathBuf
     }
 }
 
+/// 0666 less the process's umask, as `open(O_CREAT, 0666)` would make a new
+/// file (read from /proc/self/status: asking the kernel for the umask
+/// means setting it, racy in a threaded program); 0644 when unknown.
+fn new_file_mode() -> u32 {
+    let umask = fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+    });
+    0o666 & !umask.unwrap_or(0o022)
+}
+
 /// A character device or FIFO (`/dev/null`, a named pipe): written in place.
 fn is_special(ft: &fs::FileType) -> bool {
     use std::os::unix::fs::FileTypeExt;
@@ -298,6 +321,28 @@ mod tests {
             .unwrap()
             .file_type()
             .is_symlink());
+    }
+
+    #[test]
+    fn a_new_report_gets_the_usual_mode_and_a_replaced_one_keeps_its_own() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = dir();
+        let p = d.path().join("new.json");
+        OutFile::write_all(&p, Named::ByUser, false, b"x").unwrap();
+        let mode = fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, new_file_mode(), "{mode:o}");
+        // Not the private 0600 of a temporary file, unless the umask says so.
+        if new_file_mode() & 0o044 != 0 {
+            assert_ne!(mode & 0o044, 0, "{mode:o}");
+        }
+        let q = d.path().join("kept.json");
+        fs::write(&q, b"old").unwrap();
+        fs::set_permissions(&q, fs::Permissions::from_mode(0o640)).unwrap();
+        OutFile::write_all(&q, Named::ByUser, false, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&q).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
 
     #[test]

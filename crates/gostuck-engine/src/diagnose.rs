@@ -3,12 +3,13 @@
 //! orphaned waits, chains behind them, and leaks.
 
 use gostuck_dump::{Dump, Group};
-use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
 use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
-use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
-use crate::liveness::{Acts, Liveness};
+use crate::findings::{build, finding, sccs, EdgeWhy, Graph, LEAK_MIN};
+use crate::liveness::{Acts, Liveness, Model};
+use crate::narrate::{ids_text, op_word, orphan_text, partner_role, push_behind, who};
+use crate::passes::{self, add_members, group_index, leaky_locks_for, typed_class, Cx, State};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
 pub(crate) struct Diagnosis {
@@ -32,153 +33,36 @@ pub(crate) fn diagnose(
     src: &mut dyn Sources,
     opts: &crate::Options,
 ) -> Diagnosis {
-    let global = d.runtime_reported_deadlock();
-    // `go test -timeout` fired: the running test did not finish, so its blocked
-    // goroutines are suspects even though the process was alive.
-    // The user (or `gostuck run` after seeing no progress) vouches that the
-    // program was stalled: the same evidence, weaker than the runtime's word.
-    let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
-
-    // One representative per group: members share every frame and line.
-    let sites = CallSites::from_stacks(d, groups.iter().map(|g| g.members[0]));
-    let facts: Vec<Facts> = groups
-        .iter()
-        .map(|g| gather(d, g.members[0], src, &sites))
-        .collect();
+    let facts = gather_facts(d, groups, src);
     let mut missing: Vec<String> = facts
         .iter()
         .flat_map(|f| f.missing.iter().cloned())
         .collect();
     missing.sort();
     missing.dedup();
-
-    let count = |gi: usize| groups[gi].count;
-    let members = |gi: usize| groups[gi].members.as_slice();
-    // Members of one group are distinct instances unless they all wait on one address.
-    // (Stops at the first member with no address or another address than the first's.)
-    let distinct_addresses = |gi: usize| -> bool {
-        let upto = facts[gi].user_frame.unwrap_or(0);
-        let mut first = None;
-        for &m in &groups[gi].members {
-            match wait_address(d, &d.goroutines[m], upto) {
-                None => return true,
-                Some(a) if *first.get_or_insert(a) != a => return true,
-                Some(_) => {}
-            }
-        }
-        groups[gi].members.len() == 1 && groups[gi].count > 1
-    };
-    // Asked once per group, however many edges it has to itself.
-    let mut distinct_memo: Vec<Option<bool>> = vec![None; groups.len()];
-
     if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
         for f in &facts {
             eprintln!("{f:?}");
         }
     }
     let model = crate::liveness::Model::new(d, groups, &facts);
-    let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
-    let mut graph = build(&facts, &multi, &model.unknown);
-    // A group may wait on itself only when its members are distinct instances.
-    graph.edges.retain(|e| {
-        if e.from != e.to {
-            return true;
-        }
-        count(e.from) > 1
-            && match e.why {
-                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => {
-                    *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
-                }
-                EdgeWhy::Partner { .. } => true,
-            }
-    });
-    // The goroutineleak profile (Go 1.26+) marks goroutines whose wait no
-    // goroutine outside the leaked set can ever end: the collector found the
-    // resource unreachable from every goroutine it did not mark, so none of
-    // those holds the lock or could complete the operation. An edge from a
-    // leaked group to a live one joins two instances of the same code that
-    // share only the class (many copies of a component, one of them stuck).
-    // (Groups never mix leaked and live goroutines.)
-    let leaked_group = |g: usize| d.goroutines[groups[g].members[0]].flags.leaked;
-    graph
-        .edges
-        .retain(|e| !leaked_group(e.from) || leaked_group(e.to));
-    let reps: Vec<usize> = groups.iter().map(|g| g.members[0]).collect();
-    let ctx = Ctx {
-        d,
-        facts: &facts,
-        reps,
-        global,
-    };
-    let mut out: Vec<Finding> = Vec::new();
-    let mut explained = vec![None::<usize>; facts.len()];
+    let graph = wait_graph(d, groups, &facts, &model);
+    let cx = Cx::new(d, groups, ids, &facts, &model, &graph, opts);
+    let mut st = State::new(facts.len());
+    passes::self_locks::run(&cx, &mut st);
 
-    // 1. Locks a goroutine already holds.
-    for &(gi, hi) in &graph.self_locks {
-        if explained[gi].is_some() {
-            continue;
-        }
-        let f = &facts[gi];
-        let h = &f.held[hi];
-        let waited = f.expr.clone().unwrap_or_default();
-        let (kind, title, fix) = if h.read && f.block == Some(Block::Lock) {
-            (
-                "rwmutex-upgrade",
-                format!("`{waited}` read-locked, then write-locked by the same goroutine"),
-                "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
-            )
-        } else if h.read && f.block == Some(Block::RLock) {
-            (
-                "recursive-lock",
-                format!("`{waited}` read-locked again while a writer waits for it"),
-                "A pending Lock blocks new RLocks, so a goroutine that read-locks an RWMutex twice deadlocks with any writer in between: pass the state down instead of locking again (e.g. a `fooLocked` helper that expects the read lock held).",
-            )
-        } else {
-            (
-                "recursive-lock",
-                format!("`{waited}` locked again by the goroutine that holds it"),
-                "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
-            )
-        };
-        let why = if h.read && f.block == Some(Block::RLock) {
-            "a writer queued on the same RWMutex blocks the second read lock and waits for the first, so neither can proceed"
-        } else {
-            "nobody else can release it, so it waits for itself forever"
-        };
-        let expl = format!(
-            "{} holds `{}` (acquired at {}) and {} at {}; {why}.",
-            ctx.name(gi),
-            h.expr,
-            ctx.at(gi, h.frame, h.line),
-            ctx.what(gi),
-            ctx.blocked_at(gi)
-        );
-        let mut fi = finding(
-            kind,
-            if ctx.global {
-                Confidence::Certain
-            } else {
-                Confidence::Likely
-            },
-            title,
-            expl,
-            fix,
-        );
-        fi.resources.push(ctx.resource(gi));
-        fi.locations.extend(ctx.blocked_loc(gi));
-        fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-        add_members(&mut fi, &ids[gi], count(gi));
-        explained[gi] = Some(out.len());
-        out.push(fi);
-    }
-
-    // Each group's edges, in edge order (walking all edges per group was
-    // quadratic on dumps with thousands of groups).
-    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
-    for (k, e) in graph.edges.iter().enumerate() {
-        out_edges[e.from].push(k);
-    }
-    let edges_from = |gi: usize| out_edges[gi].iter().map(|&k| &graph.edges[k]);
+    let State {
+        out,
+        explained,
+        reported_in_part,
+        part_finding,
+    } = &mut st;
+    let global = cx.global;
+    let timed_out = cx.timed_out;
+    let ctx = &cx.ctx;
+    let count = |gi: usize| cx.count(gi);
+    let members = |gi: usize| cx.members(gi);
+    let edges_from = |gi: usize| cx.edges_from(gi);
 
     // 2. Cycles.
     let comps = sccs(facts.len(), &graph.edges);
@@ -206,7 +90,7 @@ pub(crate) fn diagnose(
         let mut resources = Vec::new();
         for &gi in &comp {
             let f = &facts[gi];
-            let mut s = who(&ctx, gi, count(gi), members(gi));
+            let mut s = cx.who(gi);
 
             for h in &f.held {
                 let holds = if h.once { "is running" } else { "holds" };
@@ -340,14 +224,7 @@ pub(crate) fn diagnose(
         if waiters >= 2 && addrs.len() >= 2 {
             let parts: Vec<String> = blind
                 .iter()
-                .map(|&gi| {
-                    format!(
-                        "{} {} ({})",
-                        who(&ctx, gi, count(gi), members(gi)),
-                        ctx.what(gi),
-                        ctx.blocked_at(gi)
-                    )
-                })
+                .map(|&gi| format!("{} {} ({})", cx.who(gi), ctx.what(gi), ctx.blocked_at(gi)))
                 .collect();
             let mut fi = finding(
                 "lock-cycle",
@@ -369,18 +246,7 @@ pub(crate) fn diagnose(
         }
     }
 
-    // Files of user frames, for searches that look beyond the stacks.
-    let mut user_files: Vec<String> = Vec::new();
-    for g in groups {
-        for f in &d.goroutines[g.members[0]].frames {
-            let file = d.str(f.file);
-            if !gostuck_dump::classify::is_std_frame(d.str(f.function), file)
-                && !user_files.iter().any(|u| u == file)
-            {
-                user_files.push(file.to_string());
-            }
-        }
-    }
+    let user_files = &cx.user_files;
 
     // No goroutine that may still run can start others: the set of goroutines
     // is closed, so partners can only be among them.
@@ -389,16 +255,9 @@ pub(crate) fn diagnose(
         .enumerate()
         .all(|(gi, f)| explained[gi].is_some() || !model.opens_world(gi, f));
 
-    // Edges per group, once (the loop below asked for every group).
-    let mut waits_on_someone = vec![false; groups.len()];
-    let mut waited_on_by_others = vec![false; groups.len()];
-    let mut in_edges: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (k, e) in graph.edges.iter().enumerate() {
-        waits_on_someone[e.from] = true;
-        waited_on_by_others[e.to] |= e.from != e.to;
-        in_edges[e.to].push(k);
-    }
-    let edges_to = |gi: usize| in_edges[gi].iter().map(|&k| &graph.edges[k]);
+    let waits_on_someone = &cx.waits_on_someone;
+    let waited_on_by_others = &cx.waited_on_by_others;
+    let edges_to = |gi: usize| cx.edges_to(gi);
     // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
 
     let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
@@ -416,7 +275,7 @@ pub(crate) fn diagnose(
             continue;
         }
         let rep = groups[gi].members[0];
-        let leaked = d.goroutines[rep].flags.leaked;
+        let leaked = cx.d.goroutines[rep].flags.leaked;
         let (kind, certain_alone) = match block {
             Block::NilSend | Block::NilRecv => ("nil-channel", true),
             Block::SelectEmpty => ("select-no-cases", false),
@@ -475,7 +334,7 @@ pub(crate) fn diagnose(
             && *leak_path_memo
                 .entry((slot, f.class.clone()))
                 .or_insert_with(|| {
-                    leaky_locks_for(slot, &user_files, f.class.as_deref(), src)
+                    leaky_locks_for(slot, user_files, f.class.as_deref(), src)
                         .iter()
                         .any(|(_, l)| l.exit != "hand-off")
                 });
@@ -523,7 +382,7 @@ pub(crate) fn diagnose(
             let fi = &mut out[fidx];
             fi.explanation.push_str(&format!(
                 " Also: {} {} at {}.",
-                who(&ctx, gi, count(gi), members(gi)),
+                cx.who(gi),
                 ctx.what(gi),
                 ctx.blocked_at(gi)
             ));
@@ -533,8 +392,8 @@ pub(crate) fn diagnose(
             continue;
         }
         orphan_of.push((kind, key, out.len()));
-        let who = who(&ctx, gi, count(gi), members(gi));
-        let (title, why, fix) = orphan_text(kind, &ctx, gi, count(gi));
+        let who = cx.who(gi);
+        let (title, why, fix) = orphan_text(kind, ctx, gi, count(gi));
         let expl = format!(
             "{who} {} at {}{evidence}; {why}",
             ctx.what(gi),
@@ -604,7 +463,7 @@ pub(crate) fn diagnose(
             } else {
                 ("locked", "never unlocks it", "leaves it locked")
             };
-            for (file, leak) in leaky_locks_for(slot, &user_files, f.class.as_deref(), src) {
+            for (file, leak) in leaky_locks_for(slot, user_files, f.class.as_deref(), src) {
                 // A waiter's own Lock call is not a hand-off of the lock (a
                 // return or break path past it is, even on a waiter's line).
                 if leak.exit == "hand-off"
@@ -651,11 +510,6 @@ pub(crate) fn diagnose(
     let candidates: Vec<usize> = (0..facts.len())
         .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
         .collect();
-    // Members of groups that a finding covers only in part.
-    // (Per group the members reported, and the finding of each: looked up
-    // per member, so sets and a map rather than lists.)
-    let mut reported_in_part: Vec<FxHashSet<usize>> = vec![FxHashSet::default(); facts.len()];
-    let mut part_finding: rustc_hash::FxHashMap<usize, usize> = Default::default();
     let copies = crate::instances::orphaned_copies(d, groups, &facts, &model, &candidates, src);
     // Goroutine → group and ID → goroutine, only when there is something to
     // report (a million-goroutine dump seldom has).
@@ -675,7 +529,7 @@ pub(crate) fn diagnose(
         // A write lock of this very class (`T.mu` by the type of the
         // expression's root where the lock is taken), left held by a return.
         let leaks: Vec<(String, gostuck_source::LeakyLock)> =
-            leaky_locks_for(false, &user_files, Some(&o.class), src)
+            leaky_locks_for(false, user_files, Some(&o.class), src)
                 .into_iter()
                 .filter(|(file, l)| {
                     l.exit != "hand-off"
@@ -694,7 +548,7 @@ pub(crate) fn diagnose(
         for (gi, ms) in &o.groups {
             parts.push(format!(
                 "{} {} at {}",
-                who(&ctx, *gi, ms.len() as u64, ms),
+                who(ctx, *gi, ms.len() as u64, ms),
                 ctx.what(*gi),
                 ctx.blocked_at(*gi)
             ));
@@ -785,7 +639,7 @@ pub(crate) fn diagnose(
                 .map(|(pg, ps)| {
                     format!(
                         "{} {} at {}",
-                        who(&ctx, *pg, ps.len() as u64, ps),
+                        who(ctx, *pg, ps.len() as u64, ps),
                         ctx.what(*pg),
                         ctx.blocked_at(*pg)
                     )
@@ -845,7 +699,7 @@ pub(crate) fn diagnose(
             }
 
             let fi = &mut out[fidx];
-            push_behind(fi, &ctx, gi, who(&ctx, gi, count(gi), members(gi)), "");
+            push_behind(fi, ctx, gi, cx.who(gi), "");
             for e in edges_from(gi) {
                 fi.edges.push(ctx.wait_edge(e, groups, ids));
             }
@@ -931,7 +785,7 @@ pub(crate) fn diagnose(
         } else {
             ", for goroutines each started"
         };
-        push_behind(fi, &ctx, gi, who(&ctx, gi, ms.len() as u64, &ms), tail);
+        push_behind(fi, ctx, gi, who(ctx, gi, ms.len() as u64, &ms), tail);
         let gids: Vec<u64> = ms.iter().filter_map(|&m| d.goroutines[m].id).collect();
         add_members(fi, &gids, ms.len() as u64);
         if ms.len() == members(gi).len() {
@@ -1034,7 +888,7 @@ pub(crate) fn diagnose(
             if n == 0 {
                 continue;
             }
-            let subject = who(&ctx, gi, n, &rest);
+            let subject = who(ctx, gi, n, &rest);
             let title = if n == 1 {
                 subject.clone()
             } else {
@@ -1067,171 +921,20 @@ pub(crate) fn diagnose(
         f.locations.dedup();
         attach_snippets(f, src);
     }
-    let why = opts.why.and_then(|id| {
+    let why = cx.opts.why.and_then(|id| {
         let finding_of: Vec<Option<String>> = explained
             .iter()
             .map(|e| e.map(|k| out[k].id.clone()))
             .collect();
-        crate::why::explain(&ctx, groups, &model, &graph, &finding_of, id)
+        crate::why::explain(ctx, cx.groups, cx.model, cx.graph, &finding_of, id)
     });
     Diagnosis {
-        findings: out,
+        findings: std::mem::take(out),
         missing,
         deadlocked,
         stuck,
         leaks,
         why,
-    }
-}
-
-fn ids_text(d: &Dump, members: &[usize]) -> String {
-    let ids: Vec<String> = members
-        .iter()
-        .filter_map(|&m| d.goroutines[m].id)
-        .map(|i| i.to_string())
-        .take(8)
-        .collect();
-    let more = members.len().saturating_sub(8);
-    if more > 0 {
-        format!("{} …", ids.join(", "))
-    } else {
-        ids.join(", ")
-    }
-}
-
-/// Adds a group's members (their IDs, `ids`) to a finding.
-/// Tells in `fi` that `subject` (members of group `gi`) is blocked behind
-/// it: "Blocked behind it: … waits … (where){tail}." ("Also behind it:" after
-/// the first), with the group's blocked location.
-fn push_behind(fi: &mut Finding, ctx: &Ctx, gi: usize, subject: String, tail: &str) {
-    let lead = if fi.explanation.contains(" Blocked behind it: ") {
-        " Also behind it:"
-    } else {
-        " Blocked behind it:"
-    };
-    fi.explanation.push_str(&format!(
-        "{lead} {subject} {} ({}){tail}.",
-        ctx.what(gi),
-        ctx.blocked_at(gi)
-    ));
-    if let Some(l) = ctx.blocked_loc(gi) {
-        fi.locations.push(l);
-    }
-}
-
-/// Goroutine → the index of its group (`usize::MAX`: in none).
-fn group_index(d: &Dump, groups: &[Group]) -> Vec<usize> {
-    let mut group_of = vec![usize::MAX; d.goroutines.len()];
-    for (gi, g) in groups.iter().enumerate() {
-        for &m in &g.members {
-            group_of[m] = gi;
-        }
-    }
-    group_of
-}
-
-fn add_members(fi: &mut Finding, ids: &[u64], count: u64) {
-    fi.goroutines.extend_from_slice(ids);
-    fi.count += count;
-}
-
-pub(crate) fn op_word(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Send => "a send",
-        OpKind::Recv => "a receive",
-        OpKind::Range => "a range receive",
-        OpKind::Close => "a close",
-        OpKind::Done => "Done",
-        OpKind::Add => "Add",
-        OpKind::Signal => "Signal",
-        OpKind::Broadcast => "Broadcast",
-        OpKind::Unlock | OpKind::RUnlock => "an unlock",
-        _ => "the operation",
-    }
-}
-
-fn partner_role(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Send | OpKind::Close => "would-send",
-        OpKind::Recv | OpKind::Range => "would-receive",
-        _ => "would-release",
-    }
-}
-
-fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static str, &'static str) {
-    let f = &ctx.facts[gi];
-    if let (true, Some(t)) = (kind == "channel-no-partner", &f.stopped_timer) {
-        return (
-            format!("timer `{t}` already fired: receiving from `{t}.C` blocks forever"),
-            "the receive runs only because Stop returned false: the timer had fired, and its value was received already (by another receive on the channel), so nothing is sent again until a Reset.",
-            "Do not drain the channel after Stop when its value may have been received: since Go 1.23 Stop and Reset need no draining; before, drain without blocking (`select { case <-t.C: default: }`).",
-        );
-    }
-    let e = match (&f.expr, f.cases.is_empty()) {
-        (Some(e), _) => format!("`{e}`"),
-        (None, false) => {
-            let names: Vec<String> = f.cases.iter().map(|c| format!("`{}`", c.1)).collect();
-            names.join(", ")
-        }
-        (None, true) => match f.block {
-            Some(Block::Lock | Block::RLock) => "a mutex".into(),
-            Some(Block::WgWait) => "a WaitGroup".into(),
-            Some(Block::CondWait) => "a Cond".into(),
-            _ => "a channel".into(),
-        },
-    };
-    match kind {
-
-        "nil-channel" => (
-            format!("operation on a nil channel {e}"),
-            "a nil channel blocks forever: it was never made with make(chan …).",
-            "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
-        ),
-        "select-no-cases" => (
-            "`select {}` blocks forever".into(),
-            "an empty select never returns, and nothing else is left to run.",
-            "Replace `select {}` with a wait on a real signal (a done channel, context, or signal.NotifyContext).",
-        ),
-        "lock-never-released" => (
-            format!("{e} is locked and no live goroutine holds it"),
-            "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
-            "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
-        ),
-        "slot-never-released" => (
-            format!("every slot of {e} was taken and never given back"),
-            "the channel is used as a semaphore or token pool, and the goroutines that took its slots returned without giving them back — an early `return` skipped the release — so every later taker waits for ever (none of the waiters holds a slot).",
-            "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
-        ),
-        "waitgroup-never-done" => (
-            format!("WaitGroup {e} never reaches zero"),
-            "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
-            "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
-        ),
-        "cond-wait-forever" => (
-            format!("Cond {e} is never signalled"),
-            "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
-            "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
-        ),
-        "channel-never-closed" => (
-            format!("range over {e} never ends"),
-            "no live goroutine will send on or close the channel.",
-            "Close the channel in the goroutine that owns the sending side once all sends are done (e.g. after wg.Wait() of the producers).",
-        ),
-        "goroutine-leak" => (
-            format!("{n} goroutines parked at {}", ctx.blocked_at(gi)),
-            "no live goroutine can complete their operation while the program keeps running: they leak.",
-            "Give the operation a way out: a buffered channel of size 1 for a result nobody may read, or select on ctx.Done()/a done channel.",
-        ),
-        "channel-no-partner" => (
-            format!("no goroutine can complete the operation on {e}"),
-            "no live goroutine will ever perform the matching send or receive.",
-            "Make sure a receiver (or sender) exists for every operation, use a buffered channel when the partner may be gone, or select with a done channel/context.",
-        ),
-        _ => (
-            "blocked forever".into(),
-            "nothing can wake it.",
-            "Check which goroutine should wake this one.",
-        ),
     }
 }
 
@@ -1259,68 +962,59 @@ fn attach_snippets(f: &mut Finding, src: &mut dyn Sources) {
     }
 }
 
-/// `goroutine 7`, or `each of 4 goroutines (4, 5, 6, 7)` for a group, so the
-/// verb that follows stays singular.
-fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
-    if count > 1 {
-        let ids = ids_text(ctx.d, members);
-        if ids.is_empty() {
-            format!("each of {count} goroutines")
-        } else {
-            format!("each of {count} goroutines ({ids})")
-        }
-    } else {
-        // One member: name it, not the group (it may not be the group's
-        // representative when a finding covers a group only in part).
-        match members {
-            [only] => ctx.d.goroutines[*only]
-                .id
-                .map_or_else(|| ctx.name(gi), |id| format!("goroutine {id}")),
-            _ => ctx.name(gi),
-        }
-    }
+/// The facts of each group, read off its first member: members share every
+/// frame and line.
+pub(crate) fn gather_facts(d: &Dump, groups: &[Group], src: &mut dyn Sources) -> Vec<Facts> {
+    let sites = CallSites::from_stacks(d, groups.iter().map(|g| g.members[0]));
+    groups
+        .iter()
+        .map(|g| gather(d, g.members[0], src, &sites))
+        .collect()
 }
 
-/// Leaky locks (a `return` that leaves them held) of the given class in the
-/// user files of the dump.
-/// Paths in `files` that leave a lock (`slot` false) or a channel slot
-/// (`slot` true) of `class` taken.
-fn leaky_locks_for(
-    slot: bool,
-    files: &[String],
-    class: Option<&str>,
-    src: &mut dyn Sources,
-) -> Vec<(String, gostuck_source::LeakyLock)> {
-    let Some(class) = class else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for file in files {
-        if let Some(sf) = src.file(file) {
-            for l in sf.leaky_locks().iter().filter(|l| l.slot == slot) {
-                let mut c = gostuck_source::class_of(&l.expr).to_string();
-                if gostuck_source::root_ident(&l.expr) == Some(c.as_str()) {
-                    if let Some(t) = sf.type_of(l.lock_line, &c) {
-                        c = format!("type:{t}");
-                    }
-                }
-                if gostuck_source::same_class(&c, class) {
-                    out.push((file.clone(), l.clone()));
-                }
+/// The wait-for graph between groups, without the edges no instance can have.
+pub(crate) fn wait_graph(d: &Dump, groups: &[Group], facts: &[Facts], model: &Model) -> Graph {
+    // Members of one group are distinct instances unless they all wait on one address.
+    // (Stops at the first member with no address or another address than the first's.)
+    let distinct_addresses = |gi: usize| -> bool {
+        let upto = facts[gi].user_frame.unwrap_or(0);
+        let mut first = None;
+        for &m in &groups[gi].members {
+            match wait_address(d, &d.goroutines[m], upto) {
+                None => return true,
+                Some(a) if *first.get_or_insert(a) != a => return true,
+                Some(_) => {}
             }
         }
-    }
-    out
-}
-
-/// `T.field` for a one-level `root.field` whose root has the named type `T`
-/// at `line` of `file` (a receiver, parameter, local or package variable).
-fn typed_class(src: &mut dyn Sources, file: &str, line: u32, expr: &str) -> Option<String> {
-    let root = gostuck_source::root_ident(expr)?;
-    let field = expr.trim().strip_prefix(root)?.strip_prefix('.')?;
-    if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return None;
-    }
-    let t = src.file(file)?.type_of(line, root)?;
-    Some(format!("{t}.{field}"))
+        groups[gi].members.len() == 1 && groups[gi].count > 1
+    };
+    // Asked once per group, however many edges it has to itself.
+    let mut distinct_memo: Vec<Option<bool>> = vec![None; groups.len()];
+    let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
+    let mut graph = build(facts, &multi, &model.unknown);
+    // A group may wait on itself only when its members are distinct instances.
+    graph.edges.retain(|e| {
+        if e.from != e.to {
+            return true;
+        }
+        groups[e.from].count > 1
+            && match e.why {
+                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => {
+                    *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
+                }
+                EdgeWhy::Partner { .. } => true,
+            }
+    });
+    // The goroutineleak profile (Go 1.26+) marks goroutines whose wait no
+    // goroutine outside the leaked set can ever end: the collector found the
+    // resource unreachable from every goroutine it did not mark, so none of
+    // those holds the lock or could complete the operation. An edge from a
+    // leaked group to a live one joins two instances of the same code that
+    // share only the class (many copies of a component, one of them stuck).
+    // (Groups never mix leaked and live goroutines.)
+    let leaked_group = |g: usize| d.goroutines[groups[g].members[0]].flags.leaked;
+    graph
+        .edges
+        .retain(|e| !leaked_group(e.from) || leaked_group(e.to));
+    graph
 }

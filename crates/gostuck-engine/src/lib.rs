@@ -8,6 +8,8 @@ mod findings;
 mod instances;
 pub mod kinds;
 mod liveness;
+mod narrate;
+mod passes;
 mod why;
 
 pub mod report;

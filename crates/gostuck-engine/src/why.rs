@@ -48,7 +48,7 @@ pub(crate) fn explain(
                     kind, line, frame, ..
                 } => format!(
                     "may still perform {} at {}",
-                    crate::diagnose::op_word(*kind),
+                    crate::narrate::op_word(*kind),
                     ctx.at(e.to, *frame, *line)
                 ),
             };

@@ -6,9 +6,9 @@ use gostuck_dump::{Dump, Group};
 use rustc_hash::FxHashSet;
 
 use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
-use crate::findings::{build, finding, sccs, EdgeWhy, Graph, LEAK_MIN};
+use crate::findings::{build, finding, EdgeWhy, Graph, LEAK_MIN};
 use crate::liveness::{Acts, Liveness, Model};
-use crate::narrate::{ids_text, op_word, orphan_text, partner_role, push_behind, who};
+use crate::narrate::{ids_text, orphan_text, push_behind, who};
 use crate::passes::{self, add_members, group_index, leaky_locks_for, typed_class, Cx, State};
 use crate::report::{Confidence, Finding, Location, Snippet};
 
@@ -50,6 +50,8 @@ pub(crate) fn diagnose(
     let cx = Cx::new(d, groups, ids, &facts, &model, &graph, opts);
     let mut st = State::new(facts.len());
     passes::self_locks::run(&cx, &mut st);
+    passes::cycles::run(&cx, &mut st);
+    passes::cycles::blind(&cx, &mut st);
 
     let State {
         out,
@@ -63,188 +65,6 @@ pub(crate) fn diagnose(
     let count = |gi: usize| cx.count(gi);
     let members = |gi: usize| cx.members(gi);
     let edges_from = |gi: usize| cx.edges_from(gi);
-
-    // 2. Cycles.
-    let comps = sccs(facts.len(), &graph.edges);
-    for comp in comps {
-        let cyclic = comp.len() > 1 || edges_from(comp[0]).any(|e| e.to == comp[0]);
-        if !cyclic || comp.iter().any(|&g| explained[g].is_some()) {
-            continue;
-        }
-        let in_comp = |g: usize| comp.contains(&g);
-        let edges: Vec<_> = graph
-            .edges
-            .iter()
-            .filter(|e| in_comp(e.from) && in_comp(e.to))
-            .collect();
-        let all_locks = edges
-            .iter()
-            .all(|e| matches!(e.why, EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. }));
-        let kind = if all_locks {
-            "lock-cycle"
-        } else {
-            "wait-cycle"
-        };
-        let mut parts = Vec::new();
-        let mut locs: Vec<Location> = Vec::new();
-        let mut resources = Vec::new();
-        for &gi in &comp {
-            let f = &facts[gi];
-            let mut s = cx.who(gi);
-
-            for h in &f.held {
-                let holds = if h.once { "is running" } else { "holds" };
-                s.push_str(&format!(
-                    " {holds} `{}` ({})",
-                    h.shown(),
-                    ctx.at(gi, h.frame, h.line)
-                ));
-                s.push_str(" and");
-                locs.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-            }
-            s.push_str(&format!(" {} ({})", ctx.what(gi), ctx.blocked_at(gi)));
-            // The first edge out of each member narrates the chain.
-            if let Some(e) = edges.iter().find(|e| e.from == gi) {
-                let whom = if e.to == gi {
-                    "another goroutine of the same group".to_string()
-                } else {
-                    ctx.name(e.to)
-                };
-                match &e.why {
-                    EdgeWhy::Holds { expr, .. } => {
-                        if facts[e.to].held.iter().any(|h| h.once && h.expr == *expr) {
-                            s.push_str(&format!(", which {whom} is running"))
-                        } else {
-                            s.push_str(&format!(", which {whom} holds as `{expr}`"))
-                        }
-                    }
-                    EdgeWhy::Queued { expr, .. } => s.push_str(&format!(
-                        ", behind {whom}, which waits to write-lock it as `{expr}` (a pending Lock blocks new readers)"
-                    )),
-                    EdgeWhy::Partner {
-                        kind,
-                        line,
-                        frame,
-                        function,
-                    } => {
-                        let role = partner_role(*kind);
-                        s.push_str(&format!(
-                            ", which only {whom} would complete ({} at {})",
-                            op_word(*kind),
-                            ctx.at_in(e.to, *frame, *line, function.as_deref())
-                        ));
-                        locs.push(ctx.loc_in(e.to, *frame, *line, function.as_deref(), role));
-                    }
-                }
-            }
-            parts.push(s);
-            locs.extend(ctx.blocked_loc(gi));
-            resources.push(ctx.resource(gi));
-        }
-        let wait_edges: Vec<_> = edges
-            .iter()
-            .map(|e| ctx.wait_edge(e, groups, ids))
-            .collect();
-        let total: u64 = comp.iter().map(|&g| count(g)).sum();
-        let queued = edges
-            .iter()
-            .any(|e| matches!(e.why, EdgeWhy::Queued { .. }));
-        let title = if all_locks && queued {
-            // The queued writer holds nothing: it waits its turn.
-            format!(
-                "{total} goroutines wait for each other's locks (a read-lock queued behind a pending writer)"
-            )
-        } else if all_locks {
-            format!("{total} goroutines each hold a lock the next one waits for")
-        } else {
-            format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
-        };
-        // A sync.Once in the cycle: its Do is the "lock" one side holds.
-        let held = || comp.iter().flat_map(|&g| facts[g].held.iter());
-        let once_fix = held()
-            .find(|h| h.once)
-            .zip(held().find(|h| !h.once))
-            .map(|(o, m)| {
-                let (o, m) = (o.shown(), m.shown());
-                format!(
-                    "`{o}` keeps the Once locked while its function runs, and every other caller waits until the function returns: do not call `{o}` while holding `{m}` if the function needs `{m}` too; call `{o}` before locking `{m}`, or release `{m}` first."
-                )
-            });
-        let fix = match &once_fix {
-            Some(f) if all_locks => f.as_str(),
-            _ if all_locks => "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time.",
-            _ => "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting.",
-        };
-        // The goroutineleak detector (Go 1.26+) proves the members can never run.
-        let proven = comp.iter().all(|&g| {
-            groups[g]
-                .members
-                .iter()
-                .all(|&m| d.goroutines[m].flags.leaked)
-        });
-        let conf = if ctx.global || proven {
-            Confidence::Certain
-        } else {
-            Confidence::Likely
-        };
-        let mut fi = finding(kind, conf, title, format!("{}.", parts.join("; ")), fix);
-        fi.resources = resources;
-        fi.edges = wait_edges;
-        fi.locations = locs;
-        for &gi in &comp {
-            add_members(&mut fi, &ids[gi], count(gi));
-            explained[gi] = Some(out.len());
-        }
-        out.push(fi);
-    }
-
-    // 3a. Without source, lock waits in a global deadlock can only be judged by
-    // their addresses: several goroutines waiting on different mutexes while
-    // nothing else runs is most likely a lock cycle.
-    if global {
-        let blind: Vec<usize> = (0..facts.len())
-            .filter(|&gi| {
-                explained[gi].is_none()
-                    && facts[gi].block.is_some_and(Block::is_lock)
-                    && facts[gi].expr.is_none()
-                    && facts[gi].user_frame.is_some()
-            })
-            .collect();
-        let waiters: u64 = blind.iter().map(|&gi| count(gi)).sum();
-        let addrs: FxHashSet<Option<&str>> = blind
-            .iter()
-            .flat_map(|&gi| {
-                let upto = facts[gi].user_frame.unwrap_or(0);
-                groups[gi]
-                    .members
-                    .iter()
-                    .map(move |&m| wait_address(d, &d.goroutines[m], upto))
-            })
-            .collect();
-        if waiters >= 2 && addrs.len() >= 2 {
-            let parts: Vec<String> = blind
-                .iter()
-                .map(|&gi| format!("{} {} ({})", cx.who(gi), ctx.what(gi), ctx.blocked_at(gi)))
-                .collect();
-            let mut fi = finding(
-                "lock-cycle",
-                Confidence::Possible,
-                format!("{waiters} goroutines wait on different mutexes while nothing else runs"),
-                format!(
-                    "{}. Without the source, gostuck cannot see which locks they hold; pass --source DIR to confirm the cycle.",
-                    parts.join("; ")
-                ),
-                "Acquire these locks in one global order everywhere, or hold only one at a time.",
-            );
-            for &gi in &blind {
-                fi.resources.push(ctx.resource(gi));
-                fi.locations.extend(ctx.blocked_loc(gi));
-                add_members(&mut fi, &ids[gi], count(gi));
-                explained[gi] = Some(out.len());
-            }
-            out.push(fi);
-        }
-    }
 
     let user_files = &cx.user_files;
 

@@ -212,3 +212,29 @@ pub(crate) fn self_lock(read: bool, block: Option<Block>, waited: &str) -> SelfL
         why,
     }
 }
+
+/// The title of a cycle of `total` goroutines.
+pub(crate) fn cycle_title(total: u64, all_locks: bool, queued: bool) -> String {
+    if all_locks && queued {
+        // The queued writer holds nothing: it waits its turn.
+        format!(
+            "{total} goroutines wait for each other's locks (a read-lock queued behind a pending writer)"
+        )
+    } else if all_locks {
+        format!("{total} goroutines each hold a lock the next one waits for")
+    } else {
+        format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
+    }
+}
+
+/// The fix of a cycle; `once`: a `sync.Once` in it (shown as called) and a
+/// lock it holds.
+pub(crate) fn cycle_fix(all_locks: bool, once: Option<(String, String)>) -> String {
+    match once {
+        Some((o, m)) if all_locks => format!(
+            "`{o}` keeps the Once locked while its function runs, and every other caller waits until the function returns: do not call `{o}` while holding `{m}` if the function needs `{m}` too; call `{o}` before locking `{m}`, or release `{m}` first."
+        ),
+        _ if all_locks => "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time.".into(),
+        _ => "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting.".into(),
+    }
+}

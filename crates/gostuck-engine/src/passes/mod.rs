@@ -29,6 +29,7 @@ use crate::findings::{Ctx, Edge, Graph};
 use crate::liveness::Model;
 use crate::report::Finding;
 
+pub(crate) mod cycles;
 pub(crate) mod self_locks;
 
 /// What every pass reads: one dump and everything derived from it before the

@@ -30,6 +30,7 @@ use crate::liveness::Model;
 use crate::report::Finding;
 
 pub(crate) mod cycles;
+pub(crate) mod orphans;
 pub(crate) mod self_locks;
 
 /// What every pass reads: one dump and everything derived from it before the
@@ -309,6 +310,7 @@ pub(crate) mod testing {
         pub model: Model,
         pub graph: Graph,
         pub opts: crate::Options,
+        src: Option<Box<dyn Sources>>,
     }
 
     impl Fixture {
@@ -350,6 +352,7 @@ pub(crate) mod testing {
                 model,
                 graph,
                 opts: crate::Options::default(),
+                src: Some(src),
             }
         }
 
@@ -365,6 +368,12 @@ pub(crate) mod testing {
                 &self.opts,
             );
             (cx, State::new(self.groups.len()))
+        }
+
+        /// The source the facts were read with, for the passes that read
+        /// more of it (once).
+        pub(crate) fn take_src(&mut self) -> Box<dyn Sources> {
+            self.src.take().unwrap()
         }
 
         /// The group of goroutine `id`.

@@ -9,8 +9,8 @@ use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
 use crate::findings::{build, finding, EdgeWhy, Graph};
 use crate::liveness::{Acts, Liveness, Model};
 use crate::narrate::{ids_text, push_behind, who};
-use crate::passes::{self, add_members, group_index, leaky_locks_for, typed_class, Cx, State};
-use crate::report::{Confidence, Finding, Location, Snippet};
+use crate::passes::{self, add_members, group_index, Cx, State};
+use crate::report::{Confidence, Finding, Snippet};
 
 pub(crate) struct Diagnosis {
     pub findings: Vec<Finding>,
@@ -53,6 +53,7 @@ pub(crate) fn diagnose(
     passes::cycles::run(&cx, &mut st);
     passes::cycles::blind(&cx, &mut st);
     passes::orphans::run(&cx, &mut st, src);
+    passes::copies::run(&cx, &mut st, src);
 
     let State {
         out,
@@ -66,186 +67,6 @@ pub(crate) fn diagnose(
     let count = |gi: usize| cx.count(gi);
     let members = |gi: usize| cx.members(gi);
     let edges_from = |gi: usize| cx.edges_from(gi);
-
-    let user_files = &cx.user_files;
-    let waits_on_someone = &cx.waits_on_someone;
-
-    // 3c. Copies of one component: lock waiters that the graph joined, by
-    // class, to holders of other copies, while by address nobody holds their
-    // mutex (see `instances`). Reported only with the code's own evidence: a
-    // `return` (or `break`) that leaves a lock of the class held.
-    let candidates: Vec<usize> = (0..facts.len())
-        .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
-        .collect();
-    let copies = crate::instances::orphaned_copies(d, groups, &facts, &model, &candidates, src);
-    // Goroutine → group and ID → goroutine, only when there is something to
-    // report (a million-goroutine dump seldom has).
-    let (group_of, index_of_id) = if copies.is_empty() {
-        (Vec::new(), rustc_hash::FxHashMap::default())
-    } else {
-        let group_of = group_index(d, groups);
-        let ids: rustc_hash::FxHashMap<u64, usize> = d
-            .goroutines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, g)| g.id.map(|id| (id, i)))
-            .collect();
-        (group_of, ids)
-    };
-    for o in copies {
-        // A write lock of this very class (`T.mu` by the type of the
-        // expression's root where the lock is taken), left held by a return.
-        let leaks: Vec<(String, gostuck_source::LeakyLock)> =
-            leaky_locks_for(false, user_files, Some(&o.class), src)
-                .into_iter()
-                .filter(|(file, l)| {
-                    l.exit != "hand-off"
-                        && !l.read
-                        && typed_class(src, file, l.lock_line, &l.expr).as_deref()
-                            == Some(o.class.as_str())
-                })
-                .collect();
-        if leaks.is_empty() {
-            continue;
-        }
-        let n: usize = o.groups.iter().map(|(_, m)| m.len()).sum();
-        let mut parts = Vec::new();
-        let mut locations = Vec::new();
-        let mut gids: Vec<u64> = Vec::new();
-        for (gi, ms) in &o.groups {
-            parts.push(format!(
-                "{} {} at {}",
-                who(ctx, *gi, ms.len() as u64, ms),
-                ctx.what(*gi),
-                ctx.blocked_at(*gi)
-            ));
-            locations.extend(ctx.blocked_loc(*gi));
-            gids.extend(ms.iter().filter_map(|&m| d.goroutines[m].id));
-        }
-        let shown: Vec<String> = o
-            .addresses
-            .iter()
-            .take(4)
-            .map(|a| format!("{a:#x}"))
-            .collect();
-        let more = if o.addresses.len() > 4 { ", …" } else { "" };
-        let first = &o.groups[0].0;
-        let expr = facts[*first].expr.clone().unwrap_or_default();
-        let mut expl = format!(
-            "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
-            parts.join("; "),
-            if o.addresses.len() == 1 { "this one" } else { "these" },
-            shown.join(", "),
-            if o.addresses.len() == 1 { "it was" } else { "they were" },
-        );
-        for (file, leak) in &leaks {
-            let at = format!("{}:{}", crate::short_path(file), leak.lock_line);
-            expl.push_str(&format!(
-                " `{}` is locked at {at} in {} and a `{}` at line {} leaves it locked.",
-                leak.expr, leak.function, leak.exit, leak.exit_line
-            ));
-            locations.push(Location {
-                goroutine: None,
-                function: leak.function.clone(),
-                file: file.clone(),
-                line: leak.lock_line,
-                role: "acquired",
-            });
-        }
-        let title = format!(
-            "`{expr}` of {} {} locked and no goroutine holds {}",
-            if o.addresses.len() == 1 {
-                "one copy"
-            } else {
-                "some copies"
-            },
-            if o.addresses.len() == 1 { "is" } else { "are" },
-            if o.addresses.len() == 1 { "it" } else { "them" },
-        );
-        // The goroutine that started a stuck one, blocked where the graph
-        // (by class) has it wait for the stuck one's group: it waits for its
-        // own child (e.g. for the `close(done)` after the child's loop).
-        let orphaned: FxHashSet<usize> = o
-            .groups
-            .iter()
-            .flat_map(|(_, ms)| ms.iter().copied())
-            .collect();
-        let mut behind: Vec<(usize, usize)> = Vec::new(); // (group, goroutine)
-        for (gi, ms) in &o.groups {
-            for &m in ms {
-                let Some(parent) = d.goroutines[m].created_by.as_ref().and_then(|c| c.parent)
-                else {
-                    continue;
-                };
-                let Some(&p) = index_of_id.get(&parent) else {
-                    continue;
-                };
-                let pg = group_of[p];
-                if pg == usize::MAX
-                    || orphaned.contains(&p)
-                    || behind.iter().any(|&(_, q)| q == p)
-                    || facts[pg].block.is_none()
-                    || !edges_from(pg).any(|e| e.to == *gi)
-                {
-                    continue;
-                }
-                behind.push((pg, p));
-            }
-        }
-        let mut n = n as u64;
-        if !behind.is_empty() {
-            let mut by_group: Vec<(usize, Vec<usize>)> = Vec::new();
-            for &(pg, p) in &behind {
-                match by_group.iter_mut().find(|(g, _)| *g == pg) {
-                    Some((_, v)) => v.push(p),
-                    None => by_group.push((pg, vec![p])),
-                }
-            }
-            let told: Vec<String> = by_group
-                .iter()
-                .map(|(pg, ps)| {
-                    format!(
-                        "{} {} at {}",
-                        who(ctx, *pg, ps.len() as u64, ps),
-                        ctx.what(*pg),
-                        ctx.blocked_at(*pg)
-                    )
-                })
-                .collect();
-            expl.push_str(&format!(
-                " Blocked behind them (each waits for a goroutine it started): {}.",
-                told.join("; ")
-            ));
-            for (pg, ps) in &by_group {
-                locations.extend(ctx.blocked_loc(*pg));
-                gids.extend(ps.iter().filter_map(|&p| d.goroutines[p].id));
-                n += ps.len() as u64;
-            }
-        }
-        let mut fi = finding(
-            "lock-never-released",
-            Confidence::Likely,
-            title,
-            expl,
-            "Pair every Lock with `defer Unlock()`, or make every return path unlock.",
-        );
-        fi.resources.push(ctx.resource(*first));
-        fi.locations = locations;
-        fi.goroutines = gids;
-        fi.count = n;
-        // A group all of whose members are reported is explained (a group
-        // with live members too stays open to the other passes, for the
-        // members not reported here).
-        for (gi, ms) in &o.groups {
-            if ms.len() == groups[*gi].members.len() && groups[*gi].count == ms.len() as u64 {
-                explained[*gi] = Some(out.len());
-            } else {
-                reported_in_part[*gi].extend(ms.iter().copied());
-                part_finding.extend(ms.iter().map(|&m| (m, out.len())));
-            }
-        }
-        out.push(fi);
-    }
 
     // 4. Chains: goroutines blocked only behind goroutines already explained.
     loop {

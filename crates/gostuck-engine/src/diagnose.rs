@@ -5,11 +5,11 @@
 use gostuck_dump::{Dump, Group};
 use rustc_hash::FxHashSet;
 
-use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
+use crate::facts::{gather, wait_address, CallSites, Facts, Sources};
 use crate::findings::{build, finding, EdgeWhy, Graph};
 use crate::liveness::{Acts, Liveness, Model};
-use crate::narrate::{ids_text, push_behind, who};
-use crate::passes::{self, add_members, group_index, Cx, State};
+use crate::narrate::{ids_text, who};
+use crate::passes::{self, add_members, Cx, State};
 use crate::report::{Confidence, Finding, Snippet};
 
 pub(crate) struct Diagnosis {
@@ -54,12 +54,14 @@ pub(crate) fn diagnose(
     passes::cycles::blind(&cx, &mut st);
     passes::orphans::run(&cx, &mut st, src);
     passes::copies::run(&cx, &mut st, src);
+    passes::chains::run(&cx, &mut st);
+    passes::chains::waitgroup_parents(&cx, &mut st);
 
     let State {
         out,
         explained,
         reported_in_part,
-        part_finding,
+        part_finding: _,
     } = &mut st;
     let global = cx.global;
     let timed_out = cx.timed_out;
@@ -67,122 +69,6 @@ pub(crate) fn diagnose(
     let count = |gi: usize| cx.count(gi);
     let members = |gi: usize| cx.members(gi);
     let edges_from = |gi: usize| cx.edges_from(gi);
-
-    // 4. Chains: goroutines blocked only behind goroutines already explained.
-    loop {
-        let mut changed = false;
-        for gi in 0..facts.len() {
-            if explained[gi].is_some() || facts[gi].block.is_none() {
-                continue;
-            }
-            let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
-            if targets.is_empty() || graph.unknown_partner[gi] {
-                continue;
-            }
-            let Some(fidx) = targets.iter().find_map(|&t| explained[t]) else {
-                continue;
-            };
-            if !targets.iter().all(|&t| explained[t].is_some()) {
-                continue;
-            }
-
-            let fi = &mut out[fidx];
-            push_behind(fi, ctx, gi, cx.who(gi), "");
-            for e in edges_from(gi) {
-                fi.edges.push(ctx.wait_edge(e, groups, ids));
-            }
-            add_members(fi, &ids[gi], count(gi));
-            explained[gi] = Some(fidx);
-            changed = true;
-        }
-        if !changed {
-            break;
-        }
-    }
-
-    // 4b. WaitGroup waiters of several copies of a component, some copies
-    // stuck and some live: the group as a whole waits for explained and
-    // unexplained workers alike, but each waiter waits for the workers it
-    // started (`created by … in goroutine N`). A waiter whose own workers
-    // are all in findings is blocked behind them.
-    // (goroutine → group, parent ID → children)
-    type Parentage = (Vec<usize>, rustc_hash::FxHashMap<u64, Vec<usize>>);
-    let mut by_parent: Option<Parentage> = None;
-    for gi in 0..facts.len() {
-        if explained[gi].is_some()
-            || facts[gi].block != Some(Block::WgWait)
-            || graph.unknown_partner[gi]
-            || (members(gi).len() as u64) < count(gi)
-        {
-            continue;
-        }
-        let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
-        if !targets
-            .iter()
-            .any(|&t| explained[t].is_some() || !reported_in_part[t].is_empty())
-        {
-            continue;
-        }
-        // Computed once, when needed.
-        let (group_of, children) = by_parent.get_or_insert_with(|| {
-            let group_of = group_index(d, groups);
-            let mut children: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
-            for (i, g) in d.goroutines.iter().enumerate() {
-                if let Some(p) = g.created_by.as_ref().and_then(|c| c.parent) {
-                    children.entry(p).or_default().push(i);
-                }
-            }
-            (group_of, children)
-        });
-        let mut behind: Vec<(usize, usize)> = Vec::new(); // (member, finding)
-        for &m in members(gi) {
-            let Some(kids) = d.goroutines[m].id.and_then(|id| children.get(&id)) else {
-                continue;
-            };
-            let mut finding_of = None;
-            let mut all = true;
-            for &k in kids {
-                let kg = group_of[k];
-                if kg == usize::MAX || !targets.contains(&kg) {
-                    continue;
-                }
-                let f = explained[kg].or_else(|| part_finding.get(&k).copied());
-                match f {
-                    Some(f) => {
-                        finding_of.get_or_insert(f);
-                    }
-                    None => all = false,
-                }
-            }
-            if let (true, Some(f)) = (all, finding_of) {
-                behind.push((m, f));
-            }
-        }
-        if behind.is_empty() {
-            continue;
-        }
-        let fidx = behind[0].1;
-        let ms: Vec<usize> = behind
-            .iter()
-            .filter(|&&(_, f)| f == fidx)
-            .map(|&(m, _)| m)
-            .collect();
-        let fi = &mut out[fidx];
-        let tail = if ms.len() == 1 {
-            ", for goroutines it started"
-        } else {
-            ", for goroutines each started"
-        };
-        push_behind(fi, ctx, gi, who(ctx, gi, ms.len() as u64, &ms), tail);
-        let gids: Vec<u64> = ms.iter().filter_map(|&m| d.goroutines[m].id).collect();
-        add_members(fi, &gids, ms.len() as u64);
-        if ms.len() == members(gi).len() {
-            explained[gi] = Some(fidx);
-        } else {
-            part_finding.extend(ms.iter().map(|&m| (m, fidx)));
-            reported_in_part[gi].extend(ms);
-        }
-    }
 
     // 5. In a global deadlock every blocked user goroutine deserves an answer.
     let why_stuck = if global {

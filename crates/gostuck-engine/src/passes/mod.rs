@@ -29,6 +29,7 @@ use crate::findings::{Ctx, Edge, Graph};
 use crate::liveness::Model;
 use crate::report::Finding;
 
+pub(crate) mod chains;
 pub(crate) mod copies;
 pub(crate) mod cycles;
 pub(crate) mod orphans;

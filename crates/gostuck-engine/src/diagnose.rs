@@ -1,16 +1,16 @@
-//! From a dump (and its source) to findings: build facts per group of
-//! identical stacks, the wait-for graph between groups, cycles, self-locks,
-//! orphaned waits, chains behind them, and leaks.
+//! From a dump (and its source) to findings: facts per group of identical
+//! stacks (all source queries), the liveness model, the wait-for graph
+//! between groups, then the passes of `crate::passes` in order, and the
+//! verdict flags derived from their findings.
 
 use gostuck_dump::{Dump, Group};
 use rustc_hash::FxHashSet;
 
 use crate::facts::{gather, wait_address, CallSites, Facts, Sources};
-use crate::findings::{build, finding, EdgeWhy, Graph};
-use crate::liveness::{Acts, Liveness, Model};
-use crate::narrate::{ids_text, who};
-use crate::passes::{self, add_members, Cx, State};
-use crate::report::{Confidence, Finding, Snippet};
+use crate::findings::{build, EdgeWhy, Graph};
+use crate::liveness::Model;
+use crate::passes::{self, Cx, State};
+use crate::report::{Finding, Snippet};
 
 pub(crate) struct Diagnosis {
     pub findings: Vec<Finding>,
@@ -56,133 +56,16 @@ pub(crate) fn diagnose(
     passes::copies::run(&cx, &mut st, src);
     passes::chains::run(&cx, &mut st);
     passes::chains::waitgroup_parents(&cx, &mut st);
+    passes::unexplained::run(&cx, &mut st, src);
+    finish(&cx, st, src, missing)
+}
 
+/// The verdict flags, finding IDs and snippets, and `--why`, from what the
+/// passes found.
+fn finish(cx: &Cx, st: State, src: &mut dyn Sources, missing: Vec<String>) -> Diagnosis {
     let State {
-        out,
-        explained,
-        reported_in_part,
-        part_finding: _,
-    } = &mut st;
-    let global = cx.global;
-    let timed_out = cx.timed_out;
-    let ctx = &cx.ctx;
-    let count = |gi: usize| cx.count(gi);
-    let members = |gi: usize| cx.members(gi);
-    let edges_from = |gi: usize| cx.edges_from(gi);
-
-    // 5. In a global deadlock every blocked user goroutine deserves an answer.
-    let why_stuck = if global {
-        "the runtime says it can never wake up"
-    } else if d.panics.iter().any(|p| p.starts_with("test timed out")) {
-        "was still waiting when the test timed out"
-    } else {
-        "was still waiting while the program made no progress"
-    };
-    if global || timed_out {
-        for gi in 0..facts.len() {
-            let f = &facts[gi];
-            if explained[gi].is_some()
-                || f.block.is_none()
-                || f.user_frame.is_none()
-                || model.of[gi] == Liveness::Harness
-            {
-                continue;
-            }
-
-            // A partner the graph found that is not blocked on anything
-            // gostuck follows (it sleeps, runs, is in a syscall): say who.
-            let live_partner = edges_from(gi).find(|e| e.to != gi && facts[e.to].block.is_none());
-            // A test that timed out may be slow, not stuck: a goroutine whose
-            // partner may still act (and is not the dumper) is waiting on
-            // work in progress, as the same state dumped before the deadline
-            // shows. Only a program known to have stalled (`--stalled`, `run
-            // --stall`) vouches that the partner makes no progress either.
-            if !global
-                && !opts.stalled
-                && edges_from(gi).any(|e| {
-                    e.to != gi && matches!(model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper)
-                })
-            {
-                continue;
-            }
-            let missing_note = if let Some(e) = live_partner {
-                let t = e.to;
-                let state = d.str(d.goroutines[groups[t].members[0]].state);
-                let (one, many) = (count(gi) == 1, count(t) > 1);
-                let partner = if many {
-                    let ids = ids_text(ctx.d, members(t));
-                    if ids.is_empty() {
-                        format!("{} goroutines", count(t))
-                    } else {
-                        format!("goroutines {ids}")
-                    }
-                } else {
-                    ctx.name(t)
-                };
-                let holds = match &e.why {
-                    EdgeWhy::Holds { expr, .. } => {
-                        format!(
-                            ", which {} `{expr}` and",
-                            if many { "hold" } else { "holds" }
-                        )
-                    }
-                    _ => ", which".to_string(),
-                };
-                format!(
-                    "{} for {partner} [{state}] at {}{holds} {} not blocked on anything gostuck can follow",
-                    if one { "it waits" } else { "they wait" },
-                    ctx.blocked_at(t),
-                    if many { "are" } else { "is" },
-                )
-            } else if !src.looks_for_source() {
-                "source was not read (--no-source), so its partner could not be looked for"
-                    .to_string()
-            } else if f.missing.is_empty() {
-                "its partner could not be identified from the source".to_string()
-            } else {
-                format!(
-                    "source not found for {}; pass --source DIR",
-                    f.missing.join(", ")
-                )
-            };
-            // Members another finding already reports are left out.
-            let part = &reported_in_part[gi];
-            let (rest, n, rest_ids): (Vec<usize>, u64, Vec<u64>) = if part.is_empty() {
-                (members(gi).to_vec(), count(gi), ids[gi].clone())
-            } else {
-                let rest: Vec<usize> = members(gi)
-                    .iter()
-                    .copied()
-                    .filter(|m| !part.contains(m))
-                    .collect();
-                let rest_ids = rest.iter().filter_map(|&m| d.goroutines[m].id).collect();
-                let n = rest.len() as u64;
-                (rest, n, rest_ids)
-            };
-            if n == 0 {
-                continue;
-            }
-            let subject = who(ctx, gi, n, &rest);
-            let title = if n == 1 {
-                subject.clone()
-            } else {
-                format!("{n} goroutines")
-            };
-            let mut fi = finding(
-                "stuck-unexplained",
-                Confidence::Possible,
-                format!("{title} blocked, cause not determined"),
-                format!("{subject} {} ({}) and {}; {missing_note}.", ctx.what(gi), ctx.blocked_at(gi), why_stuck),
-                "Look at who should complete this operation; gostuck could not find them in the dump.",
-            );
-            fi.resources.push(ctx.resource(gi));
-            fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(&mut fi, &rest_ids, n);
-            explained[gi] = Some(out.len());
-            out.push(fi);
-        }
-    }
-
+        mut out, explained, ..
+    } = st;
     // A goroutine blocked for a reason gostuck could not determine is stuck,
     // not deadlocked: that needs a cycle or an orphaned wait.
     let deadlocked = out
@@ -200,10 +83,10 @@ pub(crate) fn diagnose(
             .iter()
             .map(|e| e.map(|k| out[k].id.clone()))
             .collect();
-        crate::why::explain(ctx, cx.groups, cx.model, cx.graph, &finding_of, id)
+        crate::why::explain(&cx.ctx, cx.groups, cx.model, cx.graph, &finding_of, id)
     });
     Diagnosis {
-        findings: std::mem::take(out),
+        findings: out,
         missing,
         deadlocked,
         stuck,

@@ -34,6 +34,7 @@ pub(crate) mod copies;
 pub(crate) mod cycles;
 pub(crate) mod orphans;
 pub(crate) mod self_locks;
+pub(crate) mod unexplained;
 
 /// What every pass reads: one dump and everything derived from it before the
 /// passes run.

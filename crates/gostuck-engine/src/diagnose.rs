@@ -8,6 +8,7 @@ use rustc_hash::FxHashSet;
 
 use crate::facts::{gather, wait_address, CallSites, Facts, Sources};
 use crate::findings::{build, EdgeWhy, Graph};
+use crate::kinds::Kind;
 use crate::liveness::Model;
 use crate::passes::{self, Cx, State};
 use crate::report::{Finding, Snippet};
@@ -68,11 +69,13 @@ fn finish(cx: &Cx, st: State, src: &mut dyn Sources, missing: Vec<String>) -> Di
     } = st;
     // A goroutine blocked for a reason gostuck could not determine is stuck,
     // not deadlocked: that needs a cycle or an orphaned wait.
-    let deadlocked = out
-        .iter()
-        .any(|f| f.kind != "goroutine-leak" && f.kind != "stuck-unexplained");
-    let leaks = out.iter().any(|f| f.kind == "goroutine-leak");
-    let stuck = out.iter().any(|f| f.kind == "stuck-unexplained");
+    let (leak, unexplained) = (
+        Kind::GoroutineLeak.as_str(),
+        Kind::StuckUnexplained.as_str(),
+    );
+    let deadlocked = out.iter().any(|f| f.kind != leak && f.kind != unexplained);
+    let leaks = out.iter().any(|f| f.kind == leak);
+    let stuck = out.iter().any(|f| f.kind == unexplained);
     for (k, f) in out.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
         f.locations.dedup();

@@ -5,6 +5,7 @@ use gostuck_source::{same_class, OpKind};
 use rustc_hash::FxHashMap;
 
 use crate::facts::{Block, Facts};
+use crate::kinds::{Kind, Role};
 use crate::report::{Confidence, Finding, Location, Resource};
 
 /// Groups of at least this many goroutines parked at one site in a live
@@ -501,19 +502,19 @@ impl Ctx<'_> {
     pub(crate) fn frame(&self, gi: usize, k: usize) -> &Frame {
         &self.d.goroutines[self.reps[gi]].frames[k]
     }
-    pub(crate) fn loc(&self, i: usize, k: usize, line: u32, role: &'static str) -> Location {
+    pub(crate) fn loc(&self, i: usize, k: usize, line: u32, role: Role) -> Location {
         let f = self.frame(i, k);
         Location {
             goroutine: self.gid(i),
             function: self.d.str(f.function).to_string(),
             file: self.d.str(f.file).to_string(),
             line,
-            role,
+            role: role.as_str(),
         }
     }
     pub(crate) fn blocked_loc(&self, i: usize) -> Option<Location> {
         let k = self.facts[i].user_frame?;
-        Some(self.loc(i, k, self.frame(i, k).line, "blocked"))
+        Some(self.loc(i, k, self.frame(i, k).line, Role::Blocked))
     }
     /// [`Ctx::loc`] for an operation in `callee`, a function frame `k` calls
     /// (declared name, `(*Manager).syncOnce`), when there is one.
@@ -523,7 +524,7 @@ impl Ctx<'_> {
         k: usize,
         line: u32,
         callee: Option<&str>,
-        role: &'static str,
+        role: Role,
     ) -> Location {
         let mut l = self.loc(i, k, line, role);
         if let Some(c) = callee {
@@ -660,11 +661,7 @@ impl Ctx<'_> {
                 // (A queued writer is reported as `holds`, as before the
                 // variant existed: the JSON relation values are a contract.)
                 EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => "holds",
-                EdgeWhy::Partner { kind, .. } => match kind {
-                    OpKind::Send | OpKind::Close => "would-send",
-                    OpKind::Recv | OpKind::Range => "would-receive",
-                    _ => "would-release",
-                },
+                EdgeWhy::Partner { kind, .. } => Role::of_partner(*kind).as_str(),
             },
         }
     }
@@ -680,7 +677,7 @@ pub(crate) fn short_fn(f: &str) -> &str {
 }
 
 pub(crate) fn finding(
-    kind: &'static str,
+    kind: Kind,
     confidence: Confidence,
     title: String,
     explanation: String,
@@ -688,7 +685,7 @@ pub(crate) fn finding(
 ) -> Finding {
     Finding {
         id: String::new(),
-        kind,
+        kind: kind.as_str(),
         confidence,
         title,
         explanation,

@@ -6,6 +6,7 @@ use gostuck_source::OpKind;
 
 use crate::facts::Block;
 use crate::findings::Ctx;
+use crate::kinds::Kind;
 use crate::report::Finding;
 
 /// `goroutine 7`, or `each of 4 goroutines (4, 5, 6, 7)` for a group, so the
@@ -79,23 +80,15 @@ pub(crate) fn op_word(k: OpKind) -> &'static str {
     }
 }
 
-pub(crate) fn partner_role(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Send | OpKind::Close => "would-send",
-        OpKind::Recv | OpKind::Range => "would-receive",
-        _ => "would-release",
-    }
-}
-
 /// Title, why and fix of an orphaned wait of `kind` (group `gi`, `n` goroutines).
 pub(crate) fn orphan_text(
-    kind: &str,
+    kind: Kind,
     ctx: &Ctx,
     gi: usize,
     n: u64,
 ) -> (String, &'static str, &'static str) {
     let f = &ctx.facts[gi];
-    if let (true, Some(t)) = (kind == "channel-no-partner", &f.stopped_timer) {
+    if let (true, Some(t)) = (kind == Kind::ChannelNoPartner, &f.stopped_timer) {
         return (
             format!("timer `{t}` already fired: receiving from `{t}.C` blocks forever"),
             "the receive runs only because Stop returned false: the timer had fired, and its value was received already (by another receive on the channel), so nothing is sent again until a Reset.",
@@ -117,47 +110,47 @@ pub(crate) fn orphan_text(
     };
     match kind {
 
-        "nil-channel" => (
+        Kind::NilChannel => (
             format!("operation on a nil channel {e}"),
             "a nil channel blocks forever: it was never made with make(chan …).",
             "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
         ),
-        "select-no-cases" => (
+        Kind::SelectNoCases => (
             "`select {}` blocks forever".into(),
             "an empty select never returns, and nothing else is left to run.",
             "Replace `select {}` with a wait on a real signal (a done channel, context, or signal.NotifyContext).",
         ),
-        "lock-never-released" => (
+        Kind::LockNeverReleased => (
             format!("{e} is locked and no live goroutine holds it"),
             "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
             "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
         ),
-        "slot-never-released" => (
+        Kind::SlotNeverReleased => (
             format!("every slot of {e} was taken and never given back"),
             "the channel is used as a semaphore or token pool, and the goroutines that took its slots returned without giving them back — an early `return` skipped the release — so every later taker waits for ever (none of the waiters holds a slot).",
             "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
         ),
-        "waitgroup-never-done" => (
+        Kind::WaitgroupNeverDone => (
             format!("WaitGroup {e} never reaches zero"),
             "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
             "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
         ),
-        "cond-wait-forever" => (
+        Kind::CondWaitForever => (
             format!("Cond {e} is never signalled"),
             "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
             "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
         ),
-        "channel-never-closed" => (
+        Kind::ChannelNeverClosed => (
             format!("range over {e} never ends"),
             "no live goroutine will send on or close the channel.",
             "Close the channel in the goroutine that owns the sending side once all sends are done (e.g. after wg.Wait() of the producers).",
         ),
-        "goroutine-leak" => (
+        Kind::GoroutineLeak => (
             format!("{n} goroutines parked at {}", ctx.blocked_at(gi)),
             "no live goroutine can complete their operation while the program keeps running: they leak.",
             "Give the operation a way out: a buffered channel of size 1 for a result nobody may read, or select on ctx.Done()/a done channel.",
         ),
-        "channel-no-partner" => (
+        Kind::ChannelNoPartner => (
             format!("no goroutine can complete the operation on {e}"),
             "no live goroutine will ever perform the matching send or receive.",
             "Make sure a receiver (or sender) exists for every operation, use a buffered channel when the partner may be gone, or select with a done channel/context.",
@@ -172,7 +165,7 @@ pub(crate) fn orphan_text(
 
 /// The words of a self-lock finding.
 pub(crate) struct SelfLock {
-    pub kind: &'static str,
+    pub kind: Kind,
     pub title: String,
     pub fix: &'static str,
     /// Why it can never proceed (ends the explanation).
@@ -183,19 +176,19 @@ pub(crate) struct SelfLock {
 pub(crate) fn self_lock(read: bool, block: Option<Block>, waited: &str) -> SelfLock {
     let (kind, title, fix) = if read && block == Some(Block::Lock) {
         (
-            "rwmutex-upgrade",
+            Kind::RwmutexUpgrade,
             format!("`{waited}` read-locked, then write-locked by the same goroutine"),
             "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
         )
     } else if read && block == Some(Block::RLock) {
         (
-            "recursive-lock",
+            Kind::RecursiveLock,
             format!("`{waited}` read-locked again while a writer waits for it"),
             "A pending Lock blocks new RLocks, so a goroutine that read-locks an RWMutex twice deadlocks with any writer in between: pass the state down instead of locking again (e.g. a `fooLocked` helper that expects the read lock held).",
         )
     } else {
         (
-            "recursive-lock",
+            Kind::RecursiveLock,
             format!("`{waited}` locked again by the goroutine that holds it"),
             "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
         )

@@ -11,7 +11,7 @@
 use gostuck_dump::{classify, Dump, Goroutine, WaitReason};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::kinds::kind_doc;
+use crate::kinds::{kind_doc, Kind, Role};
 use crate::{
     Confidence, CreatedByOut, Finding, FrameOut, Input, Location, Options, Report, Resource,
     Snippet, Sources, Verdict,
@@ -281,14 +281,14 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
             counts_text(&gr.counts)
         );
         let existing = report.findings.iter_mut().find(|f| {
-            f.locations
-                .iter()
-                .any(|l| l.role == "blocked" && l.function == at.function && l.line == at.line)
+            f.locations.iter().any(|l| {
+                l.role == Role::Blocked.as_str() && l.function == at.function && l.line == at.line
+            })
         });
         if let Some(f) = existing {
             f.explanation.push(' ');
             f.explanation.push_str(&grew);
-            if f.kind == "goroutine-leak" && f.confidence > Confidence::Likely {
+            if f.kind == Kind::GoroutineLeak.as_str() && f.confidence > Confidence::Likely {
                 f.confidence = Confidence::Likely;
             }
             continue;
@@ -325,8 +325,8 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
         snippets(&mut f, src);
         added.push(f);
     }
-    let leaks = added.iter().any(|f| f.kind == "goroutine-leak");
-    let stuck = added.iter().any(|f| f.kind != "goroutine-leak");
+    let leaks = added.iter().any(|f| f.kind == Kind::GoroutineLeak.as_str());
+    let stuck = added.iter().any(|f| f.kind != Kind::GoroutineLeak.as_str());
     report.findings.extend(added);
     for (k, f) in report.findings.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
@@ -365,7 +365,7 @@ fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding 
         function: at.function.clone(),
         file: at.file.clone(),
         line: at.line,
-        role: "blocked",
+        role: Role::Blocked.as_str(),
     }];
     let mut made_by = String::new();
     if let Some(c) = &gr.created_by {
@@ -374,7 +374,7 @@ fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding 
             function: c.function.clone(),
             file: c.file.clone(),
             line: c.line,
-            role: "created",
+            role: Role::Created.as_str(),
         });
         made_by = format!(
             " Each was started by `{}` ({}:{}) and none of them finished.",
@@ -385,7 +385,7 @@ fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding 
     }
     Finding {
         id: String::new(),
-        kind: "goroutine-leak",
+        kind: Kind::GoroutineLeak.as_str(),
         confidence: if steady {
             Confidence::Likely
         } else {
@@ -400,7 +400,7 @@ fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding 
         explanation: format!(
             "{grew}{made_by} Goroutines that pile up at one site while the program runs are a leak the runtime never reports."
         ),
-        fix: kind_doc("goroutine-leak").map_or_else(String::new, |k| k.fix.to_string()),
+        fix: kind_doc(Kind::GoroutineLeak.as_str()).map_or_else(String::new, |k| k.fix.to_string()),
         goroutines: gr.goroutines.clone(),
         count: last,
         resources: vec![Resource {
@@ -432,7 +432,7 @@ fn stuck_unexplained(u: &Unchanged, ids: Vec<u64>, n: usize, span: &str) -> Find
     };
     Finding {
         id: String::new(),
-        kind: "stuck-unexplained",
+        kind: Kind::StuckUnexplained.as_str(),
         confidence: Confidence::Possible,
         title: format!(
             "{who} made no progress in `{}` across {n} samples",
@@ -445,7 +445,7 @@ fn stuck_unexplained(u: &Unchanged, ids: Vec<u64>, n: usize, span: &str) -> Find
             short(&u.at.file),
             u.at.line
         ),
-        fix: kind_doc("stuck-unexplained").map_or_else(String::new, |k| k.fix.to_string()),
+        fix: kind_doc(Kind::StuckUnexplained.as_str()).map_or_else(String::new, |k| k.fix.to_string()),
         count: ids.len() as u64,
         goroutines: ids,
         resources: vec![Resource {
@@ -458,7 +458,7 @@ fn stuck_unexplained(u: &Unchanged, ids: Vec<u64>, n: usize, span: &str) -> Find
             function: u.at.function.clone(),
             file: u.at.file.clone(),
             line: u.at.line,
-            role: "blocked",
+            role: Role::Blocked.as_str(),
         }],
         snippets: Vec::new(),
         edges: Vec::new(),

@@ -22,6 +22,7 @@ use super::{group_index, leaky_locks_for, typed_class, Cx, State};
 use crate::facts::Sources;
 use crate::findings::finding;
 use crate::instances::Orphans;
+use crate::kinds::{Kind, Role};
 use crate::narrate::who;
 use crate::report::{Confidence, Finding, Location};
 
@@ -129,7 +130,7 @@ fn copies_finding(cx: &Cx, o: &Orphans, leaks: &LeakyLocks) -> Finding {
             function: leak.function.clone(),
             file: file.clone(),
             line: leak.lock_line,
-            role: "acquired",
+            role: Role::Acquired.as_str(),
         });
     }
     let title = format!(
@@ -139,7 +140,7 @@ fn copies_finding(cx: &Cx, o: &Orphans, leaks: &LeakyLocks) -> Finding {
         if one { "it" } else { "them" },
     );
     let mut fi = finding(
-        "lock-never-released",
+        Kind::LockNeverReleased,
         Confidence::Likely,
         title,
         expl,

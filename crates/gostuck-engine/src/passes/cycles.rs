@@ -20,7 +20,8 @@ use rustc_hash::FxHashSet;
 use super::{Cx, State};
 use crate::facts::{wait_address, Block};
 use crate::findings::{finding, sccs, Edge, EdgeWhy};
-use crate::narrate::{op_word, partner_role};
+use crate::kinds::{Kind, Role};
+use crate::narrate::op_word;
 use crate::report::{Confidence, Finding, Location};
 
 /// Adds a finding per cycle of the graph none of whose groups is explained.
@@ -52,9 +53,9 @@ fn cycle(cx: &Cx, comp: &[usize]) -> Finding {
         .iter()
         .all(|e| matches!(e.why, EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. }));
     let kind = if all_locks {
-        "lock-cycle"
+        Kind::LockCycle
     } else {
-        "wait-cycle"
+        Kind::WaitCycle
     };
     let mut parts = Vec::new();
     let mut locs: Vec<Location> = Vec::new();
@@ -112,7 +113,7 @@ fn member(cx: &Cx, gi: usize, edges: &[&Edge], locs: &mut Vec<Location>) -> Stri
             ctx.at(gi, h.frame, h.line)
         ));
         s.push_str(" and");
-        locs.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        locs.push(ctx.loc(gi, h.frame, h.line, Role::Acquired));
     }
     s.push_str(&format!(" {} ({})", ctx.what(gi), ctx.blocked_at(gi)));
     // The first edge out of each member narrates the chain.
@@ -141,7 +142,7 @@ fn member(cx: &Cx, gi: usize, edges: &[&Edge], locs: &mut Vec<Location>) -> Stri
             frame,
             function,
         } => {
-            let role = partner_role(*kind);
+            let role = Role::of_partner(*kind);
             s.push_str(&format!(
                 ", which only {whom} would complete ({} at {})",
                 op_word(*kind),
@@ -186,7 +187,7 @@ pub(crate) fn blind(cx: &Cx, st: &mut State) {
         .map(|&gi| format!("{} {} ({})", cx.who(gi), ctx.what(gi), ctx.blocked_at(gi)))
         .collect();
     let mut fi = finding(
-        "lock-cycle",
+        Kind::LockCycle,
         Confidence::Possible,
         format!("{waiters} goroutines wait on different mutexes while nothing else runs"),
         format!(

@@ -35,6 +35,7 @@ use rustc_hash::FxHashMap;
 use super::{leaky_locks_for, Cx, State};
 use crate::facts::{Block, HeldLock, Sources};
 use crate::findings::{finding, EdgeWhy, LEAK_MIN};
+use crate::kinds::{Kind, Role};
 use crate::liveness::{Acts, Liveness};
 use crate::narrate::orphan_text;
 use crate::report::{Confidence, Finding, Location};
@@ -53,7 +54,7 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
         .enumerate()
         .all(|(gi, f)| st.explained[gi].is_some() || !cx.model.opens_world(gi, f));
     // (kind, resource key, finding)
-    let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
+    let mut orphan_of: Vec<(Kind, String, usize)> = Vec::new();
     let mut memo = LeakPathMemo::default();
     for gi in 0..cx.facts.len() {
         let Some((kind, conf)) = judge(cx, st, gi, closed_world, &mut memo, src) else {
@@ -94,7 +95,7 @@ fn judge(
     closed_world: bool,
     memo: &mut LeakPathMemo,
     src: &mut dyn Sources,
-) -> Option<(&'static str, Confidence)> {
+) -> Option<(Kind, Confidence)> {
     let (ctx, graph) = (&cx.ctx, cx.graph);
     let f = &cx.facts[gi];
     let block = f.block?;
@@ -109,14 +110,14 @@ fn judge(
     let rep = cx.members(gi)[0];
     let leaked = cx.d.goroutines[rep].flags.leaked;
     let (kind, certain_alone) = match block {
-        Block::NilSend | Block::NilRecv => ("nil-channel", true),
-        Block::SelectEmpty => ("select-no-cases", false),
-        Block::Lock | Block::RLock => ("lock-never-released", false),
-        Block::WgWait => ("waitgroup-never-done", false),
-        Block::CondWait => ("cond-wait-forever", false),
-        Block::Recv if f.ranging => ("channel-never-closed", false),
-        Block::Send | Block::Recv | Block::Select => ("channel-no-partner", false),
-        Block::Other => ("stuck-unexplained", false),
+        Block::NilSend | Block::NilRecv => (Kind::NilChannel, true),
+        Block::SelectEmpty => (Kind::SelectNoCases, false),
+        Block::Lock | Block::RLock => (Kind::LockNeverReleased, false),
+        Block::WgWait => (Kind::WaitgroupNeverDone, false),
+        Block::CondWait => (Kind::CondWaitForever, false),
+        Block::Recv if f.ranging => (Kind::ChannelNeverClosed, false),
+        Block::Send | Block::Recv | Block::Select => (Kind::ChannelNoPartner, false),
+        Block::Other => (Kind::StuckUnexplained, false),
     };
     // In a live program an orphaned wait is reported when others are
     // blocked behind it: a partial deadlock, not an idle worker.
@@ -169,7 +170,7 @@ fn judge(
                 .any(|(_, l)| l.exit != "hand-off")
         });
     let kind = if slot && leak_path {
-        "slot-never-released"
+        Kind::SlotNeverReleased
     } else {
         kind
     };
@@ -186,7 +187,7 @@ fn judge(
         return None;
     }
     f.user_frame?;
-    let kind = if live_leak { "goroutine-leak" } else { kind };
+    let kind = if live_leak { Kind::GoroutineLeak } else { kind };
     let known = f.has_source && !graph.unknown_partner[gi];
     let conf = if certain_alone || ((ctx.global || leaked) && known) {
         Confidence::Certain
@@ -199,13 +200,7 @@ fn judge(
 }
 
 /// The finding for orphaned wait `gi`, with its members.
-fn orphan(
-    cx: &Cx,
-    gi: usize,
-    kind: &'static str,
-    conf: Confidence,
-    src: &mut dyn Sources,
-) -> Finding {
+fn orphan(cx: &Cx, gi: usize, kind: Kind, conf: Confidence, src: &mut dyn Sources) -> Finding {
     let ctx = &cx.ctx;
     let f = &cx.facts[gi];
     let evidence = if f.has_source {
@@ -224,11 +219,12 @@ fn orphan(
     fi.resources.push(ctx.resource(gi));
     fi.locations.extend(ctx.blocked_loc(gi));
     for h in &f.held {
-        fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        fi.locations
+            .push(ctx.loc(gi, h.frame, h.line, Role::Acquired));
     }
     blocking_while_holding(cx, gi, &mut fi);
-    if kind == "lock-never-released" || kind == "slot-never-released" {
-        leaking_paths(cx, gi, kind == "slot-never-released", &mut fi, src);
+    if matches!(kind, Kind::LockNeverReleased | Kind::SlotNeverReleased) {
+        leaking_paths(cx, gi, kind == Kind::SlotNeverReleased, &mut fi, src);
     }
     cx.add_group(&mut fi, gi);
     fi
@@ -335,7 +331,7 @@ fn leaking_paths(cx: &Cx, gi: usize, slot: bool, fi: &mut Finding, src: &mut dyn
             function: leak.function.clone(),
             file: file.clone(),
             line: leak.lock_line,
-            role: "acquired",
+            role: Role::Acquired.as_str(),
         });
     }
 }

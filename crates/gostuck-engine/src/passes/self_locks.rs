@@ -12,6 +12,7 @@
 //! where it blocks, and where it acquired the lock (`acquired`).
 
 use super::{Cx, State};
+use crate::kinds::Role;
 use crate::report::{Confidence, Finding};
 
 /// Adds the self-lock findings.
@@ -42,7 +43,8 @@ pub(crate) fn run(cx: &Cx, st: &mut State) {
         let mut fi: Finding = crate::findings::finding(t.kind, conf, t.title, expl, t.fix);
         fi.resources.push(ctx.resource(gi));
         fi.locations.extend(ctx.blocked_loc(gi));
-        fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
+        fi.locations
+            .push(ctx.loc(gi, h.frame, h.line, Role::Acquired));
         cx.add_group(&mut fi, gi);
         st.push(fi, &[gi]);
     }

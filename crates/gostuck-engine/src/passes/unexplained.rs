@@ -18,6 +18,7 @@
 use super::{Cx, State};
 use crate::facts::Sources;
 use crate::findings::{finding, Edge, EdgeWhy};
+use crate::kinds::Kind;
 use crate::liveness::{Acts, Liveness};
 use crate::narrate::{ids_text, who};
 use crate::report::Confidence;
@@ -100,7 +101,7 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &dyn Sources) {
             format!("{n} goroutines")
         };
         let mut fi = finding(
-            "stuck-unexplained",
+            Kind::StuckUnexplained,
             Confidence::Possible,
             format!("{title} blocked, cause not determined"),
             format!(

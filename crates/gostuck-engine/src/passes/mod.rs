@@ -25,8 +25,9 @@ use gostuck_dump::{Dump, Group};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::facts::{Facts, Sources};
-use crate::findings::{Ctx, Edge, Graph};
+use crate::findings::{Edge, Graph};
 use crate::liveness::Model;
+use crate::narrate::Ctx;
 use crate::report::Finding;
 
 pub(crate) mod chains;

@@ -46,7 +46,7 @@ pub(crate) fn diagnose(
             eprintln!("{f:?}");
         }
     }
-    let model = crate::liveness::Model::new(d, groups, &facts);
+    let model = Model::new(d, groups, &facts);
     let graph = wait_graph(d, groups, &facts, &model);
     let cx = Cx::new(d, groups, ids, &facts, &model, &graph, opts);
     let mut st = State::new(facts.len());

@@ -119,8 +119,8 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &dyn Sources) {
     }
 }
 
-/// "it waits for goroutine 9 [sleep] at …, which is not blocked on anything
-/// gostuck can follow": group `gi`'s partner along `e`.
+/// `it waits for goroutine 9 [sleep] at …, which is not blocked on anything
+/// gostuck can follow`: group `gi`'s partner along `e`.
 fn partner_note(cx: &Cx, gi: usize, e: &Edge) -> String {
     let (d, ctx) = (cx.d, &cx.ctx);
     let t = e.to;

@@ -1,15 +1,17 @@
-//! From a dump (and its source) to findings: build facts per group of
-//! identical stacks, the wait-for graph between groups, cycles, self-locks,
-//! orphaned waits, chains behind them, and leaks.
+//! From a dump (and its source) to findings: facts per group of identical
+//! stacks (all source queries), the liveness model, the wait-for graph
+//! between groups, then the passes of `crate::passes` in order, and the
+//! verdict flags derived from their findings.
 
 use gostuck_dump::{Dump, Group};
-use gostuck_source::OpKind;
 use rustc_hash::FxHashSet;
 
-use crate::facts::{gather, wait_address, Block, CallSites, Facts, Sources};
-use crate::findings::{build, finding, sccs, Ctx, EdgeWhy, LEAK_MIN};
-use crate::liveness::{Acts, Liveness};
-use crate::report::{Confidence, Finding, Location, Snippet};
+use crate::facts::{gather, wait_address, CallSites, Facts, Sources};
+use crate::findings::{build, EdgeWhy, Graph};
+use crate::kinds::Kind;
+use crate::liveness::Model;
+use crate::passes::{self, Cx, State};
+use crate::report::{Finding, Snippet};
 
 pub(crate) struct Diagnosis {
     pub findings: Vec<Finding>,
@@ -32,1047 +34,59 @@ pub(crate) fn diagnose(
     src: &mut dyn Sources,
     opts: &crate::Options,
 ) -> Diagnosis {
-    let global = d.runtime_reported_deadlock();
-    // `go test -timeout` fired: the running test did not finish, so its blocked
-    // goroutines are suspects even though the process was alive.
-    // The user (or `gostuck run` after seeing no progress) vouches that the
-    // program was stalled: the same evidence, weaker than the runtime's word.
-    let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
-
-    // One representative per group: members share every frame and line.
-    let sites = CallSites::from_stacks(d, groups.iter().map(|g| g.members[0]));
-    let facts: Vec<Facts> = groups
-        .iter()
-        .map(|g| gather(d, g.members[0], src, &sites))
-        .collect();
+    let facts = gather_facts(d, groups, src);
     let mut missing: Vec<String> = facts
         .iter()
         .flat_map(|f| f.missing.iter().cloned())
         .collect();
     missing.sort();
     missing.dedup();
-
-    let count = |gi: usize| groups[gi].count;
-    let members = |gi: usize| groups[gi].members.as_slice();
-    // Members of one group are distinct instances unless they all wait on one address.
-    // (Stops at the first member with no address or another address than the first's.)
-    let distinct_addresses = |gi: usize| -> bool {
-        let upto = facts[gi].user_frame.unwrap_or(0);
-        let mut first = None;
-        for &m in &groups[gi].members {
-            match wait_address(d, &d.goroutines[m], upto) {
-                None => return true,
-                Some(a) if *first.get_or_insert(a) != a => return true,
-                Some(_) => {}
-            }
-        }
-        groups[gi].members.len() == 1 && groups[gi].count > 1
-    };
-    // Asked once per group, however many edges it has to itself.
-    let mut distinct_memo: Vec<Option<bool>> = vec![None; groups.len()];
-
     if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
         for f in &facts {
             eprintln!("{f:?}");
         }
     }
-    let model = crate::liveness::Model::new(d, groups, &facts);
-    let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
-    let mut graph = build(&facts, &multi, &model.unknown);
-    // A group may wait on itself only when its members are distinct instances.
-    graph.edges.retain(|e| {
-        if e.from != e.to {
-            return true;
-        }
-        count(e.from) > 1
-            && match e.why {
-                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => {
-                    *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
-                }
-                EdgeWhy::Partner { .. } => true,
-            }
-    });
-    // The goroutineleak profile (Go 1.26+) marks goroutines whose wait no
-    // goroutine outside the leaked set can ever end: the collector found the
-    // resource unreachable from every goroutine it did not mark, so none of
-    // those holds the lock or could complete the operation. An edge from a
-    // leaked group to a live one joins two instances of the same code that
-    // share only the class (many copies of a component, one of them stuck).
-    // (Groups never mix leaked and live goroutines.)
-    let leaked_group = |g: usize| d.goroutines[groups[g].members[0]].flags.leaked;
-    graph
-        .edges
-        .retain(|e| !leaked_group(e.from) || leaked_group(e.to));
-    let reps: Vec<usize> = groups.iter().map(|g| g.members[0]).collect();
-    let ctx = Ctx {
-        d,
-        facts: &facts,
-        reps,
-        global,
-    };
-    let mut out: Vec<Finding> = Vec::new();
-    let mut explained = vec![None::<usize>; facts.len()];
+    let model = Model::new(d, groups, &facts);
+    let graph = wait_graph(d, groups, &facts, &model);
+    let cx = Cx::new(d, groups, ids, &facts, &model, &graph, opts);
+    let mut st = State::new(facts.len());
+    passes::self_locks::run(&cx, &mut st);
+    passes::cycles::run(&cx, &mut st);
+    passes::cycles::blind(&cx, &mut st);
+    passes::orphans::run(&cx, &mut st, src);
+    passes::copies::run(&cx, &mut st, src);
+    passes::chains::run(&cx, &mut st);
+    passes::chains::waitgroup_parents(&cx, &mut st);
+    passes::unexplained::run(&cx, &mut st, src);
+    finish(&cx, st, src, missing)
+}
 
-    // 1. Locks a goroutine already holds.
-    for &(gi, hi) in &graph.self_locks {
-        if explained[gi].is_some() {
-            continue;
-        }
-        let f = &facts[gi];
-        let h = &f.held[hi];
-        let waited = f.expr.clone().unwrap_or_default();
-        let (kind, title, fix) = if h.read && f.block == Some(Block::Lock) {
-            (
-                "rwmutex-upgrade",
-                format!("`{waited}` read-locked, then write-locked by the same goroutine"),
-                "RWMutex cannot be upgraded: release the RLock before calling Lock (and re-check the state after), or take Lock from the start.",
-            )
-        } else if h.read && f.block == Some(Block::RLock) {
-            (
-                "recursive-lock",
-                format!("`{waited}` read-locked again while a writer waits for it"),
-                "A pending Lock blocks new RLocks, so a goroutine that read-locks an RWMutex twice deadlocks with any writer in between: pass the state down instead of locking again (e.g. a `fooLocked` helper that expects the read lock held).",
-            )
-        } else {
-            (
-                "recursive-lock",
-                format!("`{waited}` locked again by the goroutine that holds it"),
-                "Go mutexes are not reentrant: split the method into a locked public entry point and an unexported helper that expects the lock held (e.g. `fooLocked`), and call the helper.",
-            )
-        };
-        let why = if h.read && f.block == Some(Block::RLock) {
-            "a writer queued on the same RWMutex blocks the second read lock and waits for the first, so neither can proceed"
-        } else {
-            "nobody else can release it, so it waits for itself forever"
-        };
-        let expl = format!(
-            "{} holds `{}` (acquired at {}) and {} at {}; {why}.",
-            ctx.name(gi),
-            h.expr,
-            ctx.at(gi, h.frame, h.line),
-            ctx.what(gi),
-            ctx.blocked_at(gi)
-        );
-        let mut fi = finding(
-            kind,
-            if ctx.global {
-                Confidence::Certain
-            } else {
-                Confidence::Likely
-            },
-            title,
-            expl,
-            fix,
-        );
-        fi.resources.push(ctx.resource(gi));
-        fi.locations.extend(ctx.blocked_loc(gi));
-        fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-        add_members(&mut fi, &ids[gi], count(gi));
-        explained[gi] = Some(out.len());
-        out.push(fi);
-    }
-
-    // Each group's edges, in edge order (walking all edges per group was
-    // quadratic on dumps with thousands of groups).
-    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); facts.len()];
-    for (k, e) in graph.edges.iter().enumerate() {
-        out_edges[e.from].push(k);
-    }
-    let edges_from = |gi: usize| out_edges[gi].iter().map(|&k| &graph.edges[k]);
-
-    // 2. Cycles.
-    let comps = sccs(facts.len(), &graph.edges);
-    for comp in comps {
-        let cyclic = comp.len() > 1 || edges_from(comp[0]).any(|e| e.to == comp[0]);
-        if !cyclic || comp.iter().any(|&g| explained[g].is_some()) {
-            continue;
-        }
-        let in_comp = |g: usize| comp.contains(&g);
-        let edges: Vec<_> = graph
-            .edges
-            .iter()
-            .filter(|e| in_comp(e.from) && in_comp(e.to))
-            .collect();
-        let all_locks = edges
-            .iter()
-            .all(|e| matches!(e.why, EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. }));
-        let kind = if all_locks {
-            "lock-cycle"
-        } else {
-            "wait-cycle"
-        };
-        let mut parts = Vec::new();
-        let mut locs: Vec<Location> = Vec::new();
-        let mut resources = Vec::new();
-        for &gi in &comp {
-            let f = &facts[gi];
-            let mut s = who(&ctx, gi, count(gi), members(gi));
-
-            for h in &f.held {
-                let holds = if h.once { "is running" } else { "holds" };
-                s.push_str(&format!(
-                    " {holds} `{}` ({})",
-                    h.shown(),
-                    ctx.at(gi, h.frame, h.line)
-                ));
-                s.push_str(" and");
-                locs.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-            }
-            s.push_str(&format!(" {} ({})", ctx.what(gi), ctx.blocked_at(gi)));
-            // The first edge out of each member narrates the chain.
-            if let Some(e) = edges.iter().find(|e| e.from == gi) {
-                let whom = if e.to == gi {
-                    "another goroutine of the same group".to_string()
-                } else {
-                    ctx.name(e.to)
-                };
-                match &e.why {
-                    EdgeWhy::Holds { expr, .. } => {
-                        if facts[e.to].held.iter().any(|h| h.once && h.expr == *expr) {
-                            s.push_str(&format!(", which {whom} is running"))
-                        } else {
-                            s.push_str(&format!(", which {whom} holds as `{expr}`"))
-                        }
-                    }
-                    EdgeWhy::Queued { expr, .. } => s.push_str(&format!(
-                        ", behind {whom}, which waits to write-lock it as `{expr}` (a pending Lock blocks new readers)"
-                    )),
-                    EdgeWhy::Partner {
-                        kind,
-                        line,
-                        frame,
-                        function,
-                    } => {
-                        let role = partner_role(*kind);
-                        s.push_str(&format!(
-                            ", which only {whom} would complete ({} at {})",
-                            op_word(*kind),
-                            ctx.at_in(e.to, *frame, *line, function.as_deref())
-                        ));
-                        locs.push(ctx.loc_in(e.to, *frame, *line, function.as_deref(), role));
-                    }
-                }
-            }
-            parts.push(s);
-            locs.extend(ctx.blocked_loc(gi));
-            resources.push(ctx.resource(gi));
-        }
-        let wait_edges: Vec<_> = edges
-            .iter()
-            .map(|e| ctx.wait_edge(e, groups, ids))
-            .collect();
-        let total: u64 = comp.iter().map(|&g| count(g)).sum();
-        let queued = edges
-            .iter()
-            .any(|e| matches!(e.why, EdgeWhy::Queued { .. }));
-        let title = if all_locks && queued {
-            // The queued writer holds nothing: it waits its turn.
-            format!(
-                "{total} goroutines wait for each other's locks (a read-lock queued behind a pending writer)"
-            )
-        } else if all_locks {
-            format!("{total} goroutines each hold a lock the next one waits for")
-        } else {
-            format!("{total} goroutines wait for each other through locks, channels or WaitGroups")
-        };
-        // A sync.Once in the cycle: its Do is the "lock" one side holds.
-        let held = || comp.iter().flat_map(|&g| facts[g].held.iter());
-        let once_fix = held()
-            .find(|h| h.once)
-            .zip(held().find(|h| !h.once))
-            .map(|(o, m)| {
-                let (o, m) = (o.shown(), m.shown());
-                format!(
-                    "`{o}` keeps the Once locked while its function runs, and every other caller waits until the function returns: do not call `{o}` while holding `{m}` if the function needs `{m}` too; call `{o}` before locking `{m}`, or release `{m}` first."
-                )
-            });
-        let fix = match &once_fix {
-            Some(f) if all_locks => f.as_str(),
-            _ if all_locks => "Acquire these locks in one global order everywhere (e.g. by account ID or address), or hold only one at a time.",
-            _ => "Break the cycle: do not block on a channel or WaitGroup while holding a lock the partner needs (release it first, or use a buffered channel / separate goroutine for the send), and drain results before waiting.",
-        };
-        // The goroutineleak detector (Go 1.26+) proves the members can never run.
-        let proven = comp.iter().all(|&g| {
-            groups[g]
-                .members
-                .iter()
-                .all(|&m| d.goroutines[m].flags.leaked)
-        });
-        let conf = if ctx.global || proven {
-            Confidence::Certain
-        } else {
-            Confidence::Likely
-        };
-        let mut fi = finding(kind, conf, title, format!("{}.", parts.join("; ")), fix);
-        fi.resources = resources;
-        fi.edges = wait_edges;
-        fi.locations = locs;
-        for &gi in &comp {
-            add_members(&mut fi, &ids[gi], count(gi));
-            explained[gi] = Some(out.len());
-        }
-        out.push(fi);
-    }
-
-    // 3a. Without source, lock waits in a global deadlock can only be judged by
-    // their addresses: several goroutines waiting on different mutexes while
-    // nothing else runs is most likely a lock cycle.
-    if global {
-        let blind: Vec<usize> = (0..facts.len())
-            .filter(|&gi| {
-                explained[gi].is_none()
-                    && facts[gi].block.is_some_and(Block::is_lock)
-                    && facts[gi].expr.is_none()
-                    && facts[gi].user_frame.is_some()
-            })
-            .collect();
-        let waiters: u64 = blind.iter().map(|&gi| count(gi)).sum();
-        let addrs: FxHashSet<Option<&str>> = blind
-            .iter()
-            .flat_map(|&gi| {
-                let upto = facts[gi].user_frame.unwrap_or(0);
-                groups[gi]
-                    .members
-                    .iter()
-                    .map(move |&m| wait_address(d, &d.goroutines[m], upto))
-            })
-            .collect();
-        if waiters >= 2 && addrs.len() >= 2 {
-            let parts: Vec<String> = blind
-                .iter()
-                .map(|&gi| {
-                    format!(
-                        "{} {} ({})",
-                        who(&ctx, gi, count(gi), members(gi)),
-                        ctx.what(gi),
-                        ctx.blocked_at(gi)
-                    )
-                })
-                .collect();
-            let mut fi = finding(
-                "lock-cycle",
-                Confidence::Possible,
-                format!("{waiters} goroutines wait on different mutexes while nothing else runs"),
-                format!(
-                    "{}. Without the source, gostuck cannot see which locks they hold; pass --source DIR to confirm the cycle.",
-                    parts.join("; ")
-                ),
-                "Acquire these locks in one global order everywhere, or hold only one at a time.",
-            );
-            for &gi in &blind {
-                fi.resources.push(ctx.resource(gi));
-                fi.locations.extend(ctx.blocked_loc(gi));
-                add_members(&mut fi, &ids[gi], count(gi));
-                explained[gi] = Some(out.len());
-            }
-            out.push(fi);
-        }
-    }
-
-    // Files of user frames, for searches that look beyond the stacks.
-    let mut user_files: Vec<String> = Vec::new();
-    for g in groups {
-        for f in &d.goroutines[g.members[0]].frames {
-            let file = d.str(f.file);
-            if !gostuck_dump::classify::is_std_frame(d.str(f.function), file)
-                && !user_files.iter().any(|u| u == file)
-            {
-                user_files.push(file.to_string());
-            }
-        }
-    }
-
-    // No goroutine that may still run can start others: the set of goroutines
-    // is closed, so partners can only be among them.
-    let closed_world = facts
-        .iter()
-        .enumerate()
-        .all(|(gi, f)| explained[gi].is_some() || !model.opens_world(gi, f));
-
-    // Edges per group, once (the loop below asked for every group).
-    let mut waits_on_someone = vec![false; groups.len()];
-    let mut waited_on_by_others = vec![false; groups.len()];
-    let mut in_edges: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-    for (k, e) in graph.edges.iter().enumerate() {
-        waits_on_someone[e.from] = true;
-        waited_on_by_others[e.to] |= e.from != e.to;
-        in_edges[e.to].push(k);
-    }
-    let edges_to = |gi: usize| in_edges[gi].iter().map(|&k| &graph.edges[k]);
-    // 3b. Orphaned waits: nobody holds the lock, nobody can complete the operation.
-
-    let mut orphan_of: Vec<(&'static str, String, usize)> = Vec::new();
-    let mut leak_path_memo: rustc_hash::FxHashMap<(bool, Option<String>), bool> =
-        Default::default();
-    for gi in 0..facts.len() {
-        let f = &facts[gi];
-        let Some(block) = f.block else { continue };
-        // In a global deadlock nothing runs, so a partner could only be a
-        // blocked goroutine with known code; elsewhere an unknown one may exist.
-        if explained[gi].is_some()
-            || waits_on_someone[gi]
-            || (graph.unknown_partner[gi] && !ctx.global)
-        {
-            continue;
-        }
-        let rep = groups[gi].members[0];
-        let leaked = d.goroutines[rep].flags.leaked;
-        let (kind, certain_alone) = match block {
-            Block::NilSend | Block::NilRecv => ("nil-channel", true),
-            Block::SelectEmpty => ("select-no-cases", false),
-            Block::Lock | Block::RLock => ("lock-never-released", false),
-            Block::WgWait => ("waitgroup-never-done", false),
-            Block::CondWait => ("cond-wait-forever", false),
-            Block::Recv if f.ranging => ("channel-never-closed", false),
-            Block::Send | Block::Recv | Block::Select => ("channel-no-partner", false),
-            Block::Other => ("stuck-unexplained", false),
-        };
-        // In a live program an orphaned wait is reported when others are
-        // blocked behind it: a partial deadlock, not an idle worker.
-        let dependents = waited_on_by_others[gi];
-        // A large parked group that nobody else waits for is a leak; one that
-        // others are blocked behind keeps its specific kind (the root of a
-        // partial deadlock).
-        let live_leak = !ctx.global
-            && !dependents
-            && count(gi) >= LEAK_MIN
-            && matches!(block, Block::Send | Block::Recv | Block::Select);
-        // Or when nothing alive can start new goroutines (no `go` statement
-        // ahead in any live goroutine's code, no accept loop): then no future
-        // goroutine can become its partner.
-        // Timers, tickers and contexts are fed from outside the goroutines: a
-        // wait on them is never orphaned in a program that still runs (the
-        // liveness model: not under the runtime's proof of a deadlock or a
-        // leak, nor a timer drained after Stop returned false).
-        if matches!(
-            model.of[gi],
-            Liveness::MayAct(Acts::Timer) | Liveness::Harness
-        ) {
-            continue;
-        }
-        // A daemon's park: `select {}` while other goroutines work is how a
-        // server or a broker waits for ever by design; only a program with
-        // nothing else to do is stuck there.
-        if block == Block::SelectEmpty
-            && !ctx.global
-            && !timed_out
-            && !leaked
-            && model.someone_works()
-        {
-            continue;
-        }
-        let closed = closed_world;
-        // The source shows a path that returns (or breaks) with this lock
-        // held: the lock leaked, whoever else may still run.
-        // (The same for a channel slot: a semaphore acquire or a token taken
-        // and a path that returns without giving it back.)
-        let slot = matches!(block, Block::Send | Block::Recv);
-        // (Asked once per class: a big server has thousands of groups.)
-        let leak_path = matches!(
-            block,
-            Block::Lock | Block::RLock | Block::Send | Block::Recv
-        ) && !(slot && f.ranging)
-            && *leak_path_memo
-                .entry((slot, f.class.clone()))
-                .or_insert_with(|| {
-                    leaky_locks_for(slot, &user_files, f.class.as_deref(), src)
-                        .iter()
-                        .any(|(_, l)| l.exit != "hand-off")
-                });
-        let kind = if slot && leak_path {
-            "slot-never-released"
-        } else {
-            kind
-        };
-
-        if !(ctx.global
-            || timed_out
-            || leaked
-            || certain_alone
-            || live_leak
-            || dependents
-            || closed
-            || leak_path)
-        {
-            continue;
-        }
-        if f.user_frame.is_none() {
-            continue;
-        }
-        let kind = if live_leak { "goroutine-leak" } else { kind };
-        let evidence = if f.has_source {
-            ""
-        } else {
-            " (no source for this frame: judged from the stack alone)"
-        };
-        let known = f.has_source && !graph.unknown_partner[gi];
-        let conf = if certain_alone || ((ctx.global || leaked) && known) {
-            Confidence::Certain
-        } else if ctx.global || leaked || timed_out || (leak_path && known) {
-            Confidence::Likely
-        } else {
-            Confidence::Possible
-        };
-        // The same orphaned resource waited on from several sites is one finding.
-        let key = f
-            .class
-            .clone()
-            .or_else(|| f.address.clone())
-            .unwrap_or_else(|| format!("#{gi}"));
-        if let Some(&(_, _, fidx)) = orphan_of.iter().find(|(k, c, _)| *k == kind && *c == key) {
-            let fi = &mut out[fidx];
-            fi.explanation.push_str(&format!(
-                " Also: {} {} at {}.",
-                who(&ctx, gi, count(gi), members(gi)),
-                ctx.what(gi),
-                ctx.blocked_at(gi)
-            ));
-            fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(fi, &ids[gi], count(gi));
-            explained[gi] = Some(fidx);
-            continue;
-        }
-        orphan_of.push((kind, key, out.len()));
-        let who = who(&ctx, gi, count(gi), members(gi));
-        let (title, why, fix) = orphan_text(kind, &ctx, gi, count(gi));
-        let expl = format!(
-            "{who} {} at {}{evidence}; {why}",
-            ctx.what(gi),
-            ctx.blocked_at(gi)
-        );
-        let mut fi = finding(kind, conf, title, expl, fix);
-        fi.resources.push(ctx.resource(gi));
-        fi.locations.extend(ctx.blocked_loc(gi));
-        for h in &f.held {
-            fi.locations.push(ctx.loc(gi, h.frame, h.line, "acquired"));
-        }
-        // Locks it holds while it waits, that others wait for: whatever wakes
-        // it, blocking while holding them is the second half of the bug.
-        // (A reader queued behind a pending writer is a `Queued` edge: the
-        // writer holds nothing.)
-        let mut held_waited: Vec<&crate::facts::HeldLock> = Vec::new();
-        let mut behind: Vec<usize> = Vec::new();
-        for e in edges_to(gi).filter(|e| e.from != gi) {
-            let EdgeWhy::Holds { expr, line, frame } = &e.why else {
-                continue;
-            };
-            let Some(h) = f
-                .held
-                .iter()
-                .find(|h| h.expr == *expr && h.line == *line && h.frame == *frame)
-            else {
-                continue;
-            };
-            if !held_waited.iter().any(|x| std::ptr::eq(*x, h)) {
-                held_waited.push(h);
-            }
-            if !behind.contains(&e.from) {
-                behind.push(e.from);
-            }
-        }
-        if !held_waited.is_empty() {
-            let locks: Vec<String> = held_waited
-                .iter()
-                .map(|h| {
-                    let how = if h.once { "called" } else { "locked" };
-                    format!("`{}` ({how} at {})", h.shown(), ctx.at(gi, h.frame, h.line))
-                })
-                .collect();
-            let n = behind.iter().fold(0u64, |n, &b| n.saturating_add(count(b)));
-            let it = if held_waited.len() == 1 { "it" } else { "them" };
-            let (they, wait) = if n == 1 {
-                ("goroutine", "waits")
-            } else {
-                ("goroutines", "wait")
-            };
-            let inside = if held_waited.iter().all(|h| h.once) {
-                "inside"
-            } else {
-                "while holding"
-            };
-            fi.fix.push_str(&format!(
-                " And do not block here {inside} {}: release {it} first, or block outside the critical section ({n} {they} {wait} for {it}).",
-                locks.join(" and ")
-            ));
-        }
-        if kind == "lock-never-released" || kind == "slot-never-released" {
-            // The goroutine that locked it is gone; its code may still show the
-            // path that returned with the lock held.
-            let slot = kind == "slot-never-released";
-            let (locked, never_unlocks, leaves) = if slot {
-                ("taken", "never gives it back", "leaves it taken")
-            } else {
-                ("locked", "never unlocks it", "leaves it locked")
-            };
-            for (file, leak) in leaky_locks_for(slot, &user_files, f.class.as_deref(), src) {
-                // A waiter's own Lock call is not a hand-off of the lock (a
-                // return or break path past it is, even on a waiter's line).
-                if leak.exit == "hand-off"
-                    && groups.iter().any(|g| {
-                        d.goroutines[g.members[0]]
-                            .frames
-                            .iter()
-                            .any(|fr| d.str(fr.file) == file && fr.line == leak.lock_line)
-                    })
-                {
-                    continue;
-                }
-                let at = format!("{}:{}", crate::short_path(&file), leak.lock_line);
-                fi.explanation.push_str(&if leak.exit == "hand-off" {
-                    format!(
-                        " `{}` is {locked} at {at} in {}, which {never_unlocks}: whoever called it had to, and did not.",
-                        leak.expr, leak.function
-                    )
-                } else {
-                    format!(
-                        " `{}` is {locked} at {at} in {} and a `{}` at line {} {leaves}.",
-                        leak.expr, leak.function, leak.exit, leak.exit_line
-                    )
-                });
-                fi.locations.push(Location {
-                    goroutine: None,
-                    function: leak.function.clone(),
-                    file: file.clone(),
-                    line: leak.lock_line,
-                    role: "acquired",
-                });
-            }
-        }
-
-        add_members(&mut fi, &ids[gi], count(gi));
-        explained[gi] = Some(out.len());
-        out.push(fi);
-    }
-
-    // 3c. Copies of one component: lock waiters that the graph joined, by
-    // class, to holders of other copies, while by address nobody holds their
-    // mutex (see `instances`). Reported only with the code's own evidence: a
-    // `return` (or `break`) that leaves a lock of the class held.
-    let candidates: Vec<usize> = (0..facts.len())
-        .filter(|&gi| explained[gi].is_none() && waits_on_someone[gi])
-        .collect();
-    // Members of groups that a finding covers only in part.
-    // (Per group the members reported, and the finding of each: looked up
-    // per member, so sets and a map rather than lists.)
-    let mut reported_in_part: Vec<FxHashSet<usize>> = vec![FxHashSet::default(); facts.len()];
-    let mut part_finding: rustc_hash::FxHashMap<usize, usize> = Default::default();
-    let copies = crate::instances::orphaned_copies(d, groups, &facts, &model, &candidates, src);
-    // Goroutine → group and ID → goroutine, only when there is something to
-    // report (a million-goroutine dump seldom has).
-    let (group_of, index_of_id) = if copies.is_empty() {
-        (Vec::new(), rustc_hash::FxHashMap::default())
-    } else {
-        let group_of = group_index(d, groups);
-        let ids: rustc_hash::FxHashMap<u64, usize> = d
-            .goroutines
-            .iter()
-            .enumerate()
-            .filter_map(|(i, g)| g.id.map(|id| (id, i)))
-            .collect();
-        (group_of, ids)
-    };
-    for o in copies {
-        // A write lock of this very class (`T.mu` by the type of the
-        // expression's root where the lock is taken), left held by a return.
-        let leaks: Vec<(String, gostuck_source::LeakyLock)> =
-            leaky_locks_for(false, &user_files, Some(&o.class), src)
-                .into_iter()
-                .filter(|(file, l)| {
-                    l.exit != "hand-off"
-                        && !l.read
-                        && typed_class(src, file, l.lock_line, &l.expr).as_deref()
-                            == Some(o.class.as_str())
-                })
-                .collect();
-        if leaks.is_empty() {
-            continue;
-        }
-        let n: usize = o.groups.iter().map(|(_, m)| m.len()).sum();
-        let mut parts = Vec::new();
-        let mut locations = Vec::new();
-        let mut gids: Vec<u64> = Vec::new();
-        for (gi, ms) in &o.groups {
-            parts.push(format!(
-                "{} {} at {}",
-                who(&ctx, *gi, ms.len() as u64, ms),
-                ctx.what(*gi),
-                ctx.blocked_at(*gi)
-            ));
-            locations.extend(ctx.blocked_loc(*gi));
-            gids.extend(ms.iter().filter_map(|&m| d.goroutines[m].id));
-        }
-        let shown: Vec<String> = o
-            .addresses
-            .iter()
-            .take(4)
-            .map(|a| format!("{a:#x}"))
-            .collect();
-        let more = if o.addresses.len() > 4 { ", …" } else { "" };
-        let first = &o.groups[0].0;
-        let expr = facts[*first].expr.clone().unwrap_or_default();
-        let mut expl = format!(
-            "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
-            parts.join("; "),
-            if o.addresses.len() == 1 { "this one" } else { "these" },
-            shown.join(", "),
-            if o.addresses.len() == 1 { "it was" } else { "they were" },
-        );
-        for (file, leak) in &leaks {
-            let at = format!("{}:{}", crate::short_path(file), leak.lock_line);
-            expl.push_str(&format!(
-                " `{}` is locked at {at} in {} and a `{}` at line {} leaves it locked.",
-                leak.expr, leak.function, leak.exit, leak.exit_line
-            ));
-            locations.push(Location {
-                goroutine: None,
-                function: leak.function.clone(),
-                file: file.clone(),
-                line: leak.lock_line,
-                role: "acquired",
-            });
-        }
-        let title = format!(
-            "`{expr}` of {} {} locked and no goroutine holds {}",
-            if o.addresses.len() == 1 {
-                "one copy"
-            } else {
-                "some copies"
-            },
-            if o.addresses.len() == 1 { "is" } else { "are" },
-            if o.addresses.len() == 1 { "it" } else { "them" },
-        );
-        // The goroutine that started a stuck one, blocked where the graph
-        // (by class) has it wait for the stuck one's group: it waits for its
-        // own child (e.g. for the `close(done)` after the child's loop).
-        let orphaned: FxHashSet<usize> = o
-            .groups
-            .iter()
-            .flat_map(|(_, ms)| ms.iter().copied())
-            .collect();
-        let mut behind: Vec<(usize, usize)> = Vec::new(); // (group, goroutine)
-        for (gi, ms) in &o.groups {
-            for &m in ms {
-                let Some(parent) = d.goroutines[m].created_by.as_ref().and_then(|c| c.parent)
-                else {
-                    continue;
-                };
-                let Some(&p) = index_of_id.get(&parent) else {
-                    continue;
-                };
-                let pg = group_of[p];
-                if pg == usize::MAX
-                    || orphaned.contains(&p)
-                    || behind.iter().any(|&(_, q)| q == p)
-                    || facts[pg].block.is_none()
-                    || !edges_from(pg).any(|e| e.to == *gi)
-                {
-                    continue;
-                }
-                behind.push((pg, p));
-            }
-        }
-        let mut n = n as u64;
-        if !behind.is_empty() {
-            let mut by_group: Vec<(usize, Vec<usize>)> = Vec::new();
-            for &(pg, p) in &behind {
-                match by_group.iter_mut().find(|(g, _)| *g == pg) {
-                    Some((_, v)) => v.push(p),
-                    None => by_group.push((pg, vec![p])),
-                }
-            }
-            let told: Vec<String> = by_group
-                .iter()
-                .map(|(pg, ps)| {
-                    format!(
-                        "{} {} at {}",
-                        who(&ctx, *pg, ps.len() as u64, ps),
-                        ctx.what(*pg),
-                        ctx.blocked_at(*pg)
-                    )
-                })
-                .collect();
-            expl.push_str(&format!(
-                " Blocked behind them (each waits for a goroutine it started): {}.",
-                told.join("; ")
-            ));
-            for (pg, ps) in &by_group {
-                locations.extend(ctx.blocked_loc(*pg));
-                gids.extend(ps.iter().filter_map(|&p| d.goroutines[p].id));
-                n += ps.len() as u64;
-            }
-        }
-        let mut fi = finding(
-            "lock-never-released",
-            Confidence::Likely,
-            title,
-            expl,
-            "Pair every Lock with `defer Unlock()`, or make every return path unlock.",
-        );
-        fi.resources.push(ctx.resource(*first));
-        fi.locations = locations;
-        fi.goroutines = gids;
-        fi.count = n;
-        // A group all of whose members are reported is explained (a group
-        // with live members too stays open to the other passes, for the
-        // members not reported here).
-        for (gi, ms) in &o.groups {
-            if ms.len() == groups[*gi].members.len() && groups[*gi].count == ms.len() as u64 {
-                explained[*gi] = Some(out.len());
-            } else {
-                reported_in_part[*gi].extend(ms.iter().copied());
-                part_finding.extend(ms.iter().map(|&m| (m, out.len())));
-            }
-        }
-        out.push(fi);
-    }
-
-    // 4. Chains: goroutines blocked only behind goroutines already explained.
-    loop {
-        let mut changed = false;
-        for gi in 0..facts.len() {
-            if explained[gi].is_some() || facts[gi].block.is_none() {
-                continue;
-            }
-            let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
-            if targets.is_empty() || graph.unknown_partner[gi] {
-                continue;
-            }
-            let Some(fidx) = targets.iter().find_map(|&t| explained[t]) else {
-                continue;
-            };
-            if !targets.iter().all(|&t| explained[t].is_some()) {
-                continue;
-            }
-
-            let fi = &mut out[fidx];
-            push_behind(fi, &ctx, gi, who(&ctx, gi, count(gi), members(gi)), "");
-            for e in edges_from(gi) {
-                fi.edges.push(ctx.wait_edge(e, groups, ids));
-            }
-            add_members(fi, &ids[gi], count(gi));
-            explained[gi] = Some(fidx);
-            changed = true;
-        }
-        if !changed {
-            break;
-        }
-    }
-
-    // 4b. WaitGroup waiters of several copies of a component, some copies
-    // stuck and some live: the group as a whole waits for explained and
-    // unexplained workers alike, but each waiter waits for the workers it
-    // started (`created by … in goroutine N`). A waiter whose own workers
-    // are all in findings is blocked behind them.
-    // (goroutine → group, parent ID → children)
-    type Parentage = (Vec<usize>, rustc_hash::FxHashMap<u64, Vec<usize>>);
-    let mut by_parent: Option<Parentage> = None;
-    for gi in 0..facts.len() {
-        if explained[gi].is_some()
-            || facts[gi].block != Some(Block::WgWait)
-            || graph.unknown_partner[gi]
-            || (members(gi).len() as u64) < count(gi)
-        {
-            continue;
-        }
-        let targets: Vec<usize> = edges_from(gi).map(|e| e.to).collect();
-        if !targets
-            .iter()
-            .any(|&t| explained[t].is_some() || !reported_in_part[t].is_empty())
-        {
-            continue;
-        }
-        // Computed once, when needed.
-        let (group_of, children) = by_parent.get_or_insert_with(|| {
-            let group_of = group_index(d, groups);
-            let mut children: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
-            for (i, g) in d.goroutines.iter().enumerate() {
-                if let Some(p) = g.created_by.as_ref().and_then(|c| c.parent) {
-                    children.entry(p).or_default().push(i);
-                }
-            }
-            (group_of, children)
-        });
-        let mut behind: Vec<(usize, usize)> = Vec::new(); // (member, finding)
-        for &m in members(gi) {
-            let Some(kids) = d.goroutines[m].id.and_then(|id| children.get(&id)) else {
-                continue;
-            };
-            let mut finding_of = None;
-            let mut all = true;
-            for &k in kids {
-                let kg = group_of[k];
-                if kg == usize::MAX || !targets.contains(&kg) {
-                    continue;
-                }
-                let f = explained[kg].or_else(|| part_finding.get(&k).copied());
-                match f {
-                    Some(f) => {
-                        finding_of.get_or_insert(f);
-                    }
-                    None => all = false,
-                }
-            }
-            if let (true, Some(f)) = (all, finding_of) {
-                behind.push((m, f));
-            }
-        }
-        if behind.is_empty() {
-            continue;
-        }
-        let fidx = behind[0].1;
-        let ms: Vec<usize> = behind
-            .iter()
-            .filter(|&&(_, f)| f == fidx)
-            .map(|&(m, _)| m)
-            .collect();
-        let fi = &mut out[fidx];
-        let tail = if ms.len() == 1 {
-            ", for goroutines it started"
-        } else {
-            ", for goroutines each started"
-        };
-        push_behind(fi, &ctx, gi, who(&ctx, gi, ms.len() as u64, &ms), tail);
-        let gids: Vec<u64> = ms.iter().filter_map(|&m| d.goroutines[m].id).collect();
-        add_members(fi, &gids, ms.len() as u64);
-        if ms.len() == members(gi).len() {
-            explained[gi] = Some(fidx);
-        } else {
-            part_finding.extend(ms.iter().map(|&m| (m, fidx)));
-            reported_in_part[gi].extend(ms);
-        }
-    }
-
-    // 5. In a global deadlock every blocked user goroutine deserves an answer.
-    let why_stuck = if global {
-        "the runtime says it can never wake up"
-    } else if d.panics.iter().any(|p| p.starts_with("test timed out")) {
-        "was still waiting when the test timed out"
-    } else {
-        "was still waiting while the program made no progress"
-    };
-    if global || timed_out {
-        for gi in 0..facts.len() {
-            let f = &facts[gi];
-            if explained[gi].is_some()
-                || f.block.is_none()
-                || f.user_frame.is_none()
-                || model.of[gi] == Liveness::Harness
-            {
-                continue;
-            }
-
-            // A partner the graph found that is not blocked on anything
-            // gostuck follows (it sleeps, runs, is in a syscall): say who.
-            let live_partner = edges_from(gi).find(|e| e.to != gi && facts[e.to].block.is_none());
-            // A test that timed out may be slow, not stuck: a goroutine whose
-            // partner may still act (and is not the dumper) is waiting on
-            // work in progress, as the same state dumped before the deadline
-            // shows. Only a program known to have stalled (`--stalled`, `run
-            // --stall`) vouches that the partner makes no progress either.
-            if !global
-                && !opts.stalled
-                && edges_from(gi).any(|e| {
-                    e.to != gi && matches!(model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper)
-                })
-            {
-                continue;
-            }
-            let missing_note = if let Some(e) = live_partner {
-                let t = e.to;
-                let state = d.str(d.goroutines[groups[t].members[0]].state);
-                let (one, many) = (count(gi) == 1, count(t) > 1);
-                let partner = if many {
-                    let ids = ids_text(ctx.d, members(t));
-                    if ids.is_empty() {
-                        format!("{} goroutines", count(t))
-                    } else {
-                        format!("goroutines {ids}")
-                    }
-                } else {
-                    ctx.name(t)
-                };
-                let holds = match &e.why {
-                    EdgeWhy::Holds { expr, .. } => {
-                        format!(
-                            ", which {} `{expr}` and",
-                            if many { "hold" } else { "holds" }
-                        )
-                    }
-                    _ => ", which".to_string(),
-                };
-                format!(
-                    "{} for {partner} [{state}] at {}{holds} {} not blocked on anything gostuck can follow",
-                    if one { "it waits" } else { "they wait" },
-                    ctx.blocked_at(t),
-                    if many { "are" } else { "is" },
-                )
-            } else if !src.looks_for_source() {
-                "source was not read (--no-source), so its partner could not be looked for"
-                    .to_string()
-            } else if f.missing.is_empty() {
-                "its partner could not be identified from the source".to_string()
-            } else {
-                format!(
-                    "source not found for {}; pass --source DIR",
-                    f.missing.join(", ")
-                )
-            };
-            // Members another finding already reports are left out.
-            let part = &reported_in_part[gi];
-            let (rest, n, rest_ids): (Vec<usize>, u64, Vec<u64>) = if part.is_empty() {
-                (members(gi).to_vec(), count(gi), ids[gi].clone())
-            } else {
-                let rest: Vec<usize> = members(gi)
-                    .iter()
-                    .copied()
-                    .filter(|m| !part.contains(m))
-                    .collect();
-                let rest_ids = rest.iter().filter_map(|&m| d.goroutines[m].id).collect();
-                let n = rest.len() as u64;
-                (rest, n, rest_ids)
-            };
-            if n == 0 {
-                continue;
-            }
-            let subject = who(&ctx, gi, n, &rest);
-            let title = if n == 1 {
-                subject.clone()
-            } else {
-                format!("{n} goroutines")
-            };
-            let mut fi = finding(
-                "stuck-unexplained",
-                Confidence::Possible,
-                format!("{title} blocked, cause not determined"),
-                format!("{subject} {} ({}) and {}; {missing_note}.", ctx.what(gi), ctx.blocked_at(gi), why_stuck),
-                "Look at who should complete this operation; gostuck could not find them in the dump.",
-            );
-            fi.resources.push(ctx.resource(gi));
-            fi.locations.extend(ctx.blocked_loc(gi));
-            add_members(&mut fi, &rest_ids, n);
-            explained[gi] = Some(out.len());
-            out.push(fi);
-        }
-    }
-
+/// The verdict flags, finding IDs and snippets, and `--why`, from what the
+/// passes found.
+fn finish(cx: &Cx, st: State, src: &mut dyn Sources, missing: Vec<String>) -> Diagnosis {
+    let State {
+        mut out, explained, ..
+    } = st;
     // A goroutine blocked for a reason gostuck could not determine is stuck,
     // not deadlocked: that needs a cycle or an orphaned wait.
-    let deadlocked = out
-        .iter()
-        .any(|f| f.kind != "goroutine-leak" && f.kind != "stuck-unexplained");
-    let leaks = out.iter().any(|f| f.kind == "goroutine-leak");
-    let stuck = out.iter().any(|f| f.kind == "stuck-unexplained");
+    let (leak, unexplained) = (
+        Kind::GoroutineLeak.as_str(),
+        Kind::StuckUnexplained.as_str(),
+    );
+    let deadlocked = out.iter().any(|f| f.kind != leak && f.kind != unexplained);
+    let leaks = out.iter().any(|f| f.kind == leak);
+    let stuck = out.iter().any(|f| f.kind == unexplained);
     for (k, f) in out.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
         f.locations.dedup();
         attach_snippets(f, src);
     }
-    let why = opts.why.and_then(|id| {
+    let why = cx.opts.why.and_then(|id| {
         let finding_of: Vec<Option<String>> = explained
             .iter()
             .map(|e| e.map(|k| out[k].id.clone()))
             .collect();
-        crate::why::explain(&ctx, groups, &model, &graph, &finding_of, id)
+        crate::why::explain(&cx.ctx, cx.groups, cx.model, cx.graph, &finding_of, id)
     });
     Diagnosis {
         findings: out,
@@ -1081,157 +95,6 @@ pub(crate) fn diagnose(
         stuck,
         leaks,
         why,
-    }
-}
-
-fn ids_text(d: &Dump, members: &[usize]) -> String {
-    let ids: Vec<String> = members
-        .iter()
-        .filter_map(|&m| d.goroutines[m].id)
-        .map(|i| i.to_string())
-        .take(8)
-        .collect();
-    let more = members.len().saturating_sub(8);
-    if more > 0 {
-        format!("{} …", ids.join(", "))
-    } else {
-        ids.join(", ")
-    }
-}
-
-/// Adds a group's members (their IDs, `ids`) to a finding.
-/// Tells in `fi` that `subject` (members of group `gi`) is blocked behind
-/// it: "Blocked behind it: … waits … (where){tail}." ("Also behind it:" after
-/// the first), with the group's blocked location.
-fn push_behind(fi: &mut Finding, ctx: &Ctx, gi: usize, subject: String, tail: &str) {
-    let lead = if fi.explanation.contains(" Blocked behind it: ") {
-        " Also behind it:"
-    } else {
-        " Blocked behind it:"
-    };
-    fi.explanation.push_str(&format!(
-        "{lead} {subject} {} ({}){tail}.",
-        ctx.what(gi),
-        ctx.blocked_at(gi)
-    ));
-    if let Some(l) = ctx.blocked_loc(gi) {
-        fi.locations.push(l);
-    }
-}
-
-/// Goroutine → the index of its group (`usize::MAX`: in none).
-fn group_index(d: &Dump, groups: &[Group]) -> Vec<usize> {
-    let mut group_of = vec![usize::MAX; d.goroutines.len()];
-    for (gi, g) in groups.iter().enumerate() {
-        for &m in &g.members {
-            group_of[m] = gi;
-        }
-    }
-    group_of
-}
-
-fn add_members(fi: &mut Finding, ids: &[u64], count: u64) {
-    fi.goroutines.extend_from_slice(ids);
-    fi.count += count;
-}
-
-pub(crate) fn op_word(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Send => "a send",
-        OpKind::Recv => "a receive",
-        OpKind::Range => "a range receive",
-        OpKind::Close => "a close",
-        OpKind::Done => "Done",
-        OpKind::Add => "Add",
-        OpKind::Signal => "Signal",
-        OpKind::Broadcast => "Broadcast",
-        OpKind::Unlock | OpKind::RUnlock => "an unlock",
-        _ => "the operation",
-    }
-}
-
-fn partner_role(k: OpKind) -> &'static str {
-    match k {
-        OpKind::Send | OpKind::Close => "would-send",
-        OpKind::Recv | OpKind::Range => "would-receive",
-        _ => "would-release",
-    }
-}
-
-fn orphan_text(kind: &str, ctx: &Ctx, gi: usize, n: u64) -> (String, &'static str, &'static str) {
-    let f = &ctx.facts[gi];
-    if let (true, Some(t)) = (kind == "channel-no-partner", &f.stopped_timer) {
-        return (
-            format!("timer `{t}` already fired: receiving from `{t}.C` blocks forever"),
-            "the receive runs only because Stop returned false: the timer had fired, and its value was received already (by another receive on the channel), so nothing is sent again until a Reset.",
-            "Do not drain the channel after Stop when its value may have been received: since Go 1.23 Stop and Reset need no draining; before, drain without blocking (`select { case <-t.C: default: }`).",
-        );
-    }
-    let e = match (&f.expr, f.cases.is_empty()) {
-        (Some(e), _) => format!("`{e}`"),
-        (None, false) => {
-            let names: Vec<String> = f.cases.iter().map(|c| format!("`{}`", c.1)).collect();
-            names.join(", ")
-        }
-        (None, true) => match f.block {
-            Some(Block::Lock | Block::RLock) => "a mutex".into(),
-            Some(Block::WgWait) => "a WaitGroup".into(),
-            Some(Block::CondWait) => "a Cond".into(),
-            _ => "a channel".into(),
-        },
-    };
-    match kind {
-
-        "nil-channel" => (
-            format!("operation on a nil channel {e}"),
-            "a nil channel blocks forever: it was never made with make(chan …).",
-            "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
-        ),
-        "select-no-cases" => (
-            "`select {}` blocks forever".into(),
-            "an empty select never returns, and nothing else is left to run.",
-            "Replace `select {}` with a wait on a real signal (a done channel, context, or signal.NotifyContext).",
-        ),
-        "lock-never-released" => (
-            format!("{e} is locked and no live goroutine holds it"),
-            "the lock was taken earlier and never unlocked — typically an early `return` or a panic path that skips Unlock.",
-            "Use `mu.Lock(); defer mu.Unlock()` right after acquiring, or make every return path unlock.",
-        ),
-        "slot-never-released" => (
-            format!("every slot of {e} was taken and never given back"),
-            "the channel is used as a semaphore or token pool, and the goroutines that took its slots returned without giving them back — an early `return` skipped the release — so every later taker waits for ever (none of the waiters holds a slot).",
-            "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
-        ),
-        "waitgroup-never-done" => (
-            format!("WaitGroup {e} never reaches zero"),
-            "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
-            "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
-        ),
-        "cond-wait-forever" => (
-            format!("Cond {e} is never signalled"),
-            "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
-            "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
-        ),
-        "channel-never-closed" => (
-            format!("range over {e} never ends"),
-            "no live goroutine will send on or close the channel.",
-            "Close the channel in the goroutine that owns the sending side once all sends are done (e.g. after wg.Wait() of the producers).",
-        ),
-        "goroutine-leak" => (
-            format!("{n} goroutines parked at {}", ctx.blocked_at(gi)),
-            "no live goroutine can complete their operation while the program keeps running: they leak.",
-            "Give the operation a way out: a buffered channel of size 1 for a result nobody may read, or select on ctx.Done()/a done channel.",
-        ),
-        "channel-no-partner" => (
-            format!("no goroutine can complete the operation on {e}"),
-            "no live goroutine will ever perform the matching send or receive.",
-            "Make sure a receiver (or sender) exists for every operation, use a buffered channel when the partner may be gone, or select with a done channel/context.",
-        ),
-        _ => (
-            "blocked forever".into(),
-            "nothing can wake it.",
-            "Check which goroutine should wake this one.",
-        ),
     }
 }
 
@@ -1259,68 +122,59 @@ fn attach_snippets(f: &mut Finding, src: &mut dyn Sources) {
     }
 }
 
-/// `goroutine 7`, or `each of 4 goroutines (4, 5, 6, 7)` for a group, so the
-/// verb that follows stays singular.
-fn who(ctx: &Ctx, gi: usize, count: u64, members: &[usize]) -> String {
-    if count > 1 {
-        let ids = ids_text(ctx.d, members);
-        if ids.is_empty() {
-            format!("each of {count} goroutines")
-        } else {
-            format!("each of {count} goroutines ({ids})")
-        }
-    } else {
-        // One member: name it, not the group (it may not be the group's
-        // representative when a finding covers a group only in part).
-        match members {
-            [only] => ctx.d.goroutines[*only]
-                .id
-                .map_or_else(|| ctx.name(gi), |id| format!("goroutine {id}")),
-            _ => ctx.name(gi),
-        }
-    }
+/// The facts of each group, read off its first member: members share every
+/// frame and line.
+pub(crate) fn gather_facts(d: &Dump, groups: &[Group], src: &mut dyn Sources) -> Vec<Facts> {
+    let sites = CallSites::from_stacks(d, groups.iter().map(|g| g.members[0]));
+    groups
+        .iter()
+        .map(|g| gather(d, g.members[0], src, &sites))
+        .collect()
 }
 
-/// Leaky locks (a `return` that leaves them held) of the given class in the
-/// user files of the dump.
-/// Paths in `files` that leave a lock (`slot` false) or a channel slot
-/// (`slot` true) of `class` taken.
-fn leaky_locks_for(
-    slot: bool,
-    files: &[String],
-    class: Option<&str>,
-    src: &mut dyn Sources,
-) -> Vec<(String, gostuck_source::LeakyLock)> {
-    let Some(class) = class else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for file in files {
-        if let Some(sf) = src.file(file) {
-            for l in sf.leaky_locks().iter().filter(|l| l.slot == slot) {
-                let mut c = gostuck_source::class_of(&l.expr).to_string();
-                if gostuck_source::root_ident(&l.expr) == Some(c.as_str()) {
-                    if let Some(t) = sf.type_of(l.lock_line, &c) {
-                        c = format!("type:{t}");
-                    }
-                }
-                if gostuck_source::same_class(&c, class) {
-                    out.push((file.clone(), l.clone()));
-                }
+/// The wait-for graph between groups, without the edges no instance can have.
+pub(crate) fn wait_graph(d: &Dump, groups: &[Group], facts: &[Facts], model: &Model) -> Graph {
+    // Members of one group are distinct instances unless they all wait on one address.
+    // (Stops at the first member with no address or another address than the first's.)
+    let distinct_addresses = |gi: usize| -> bool {
+        let upto = facts[gi].user_frame.unwrap_or(0);
+        let mut first = None;
+        for &m in &groups[gi].members {
+            match wait_address(d, &d.goroutines[m], upto) {
+                None => return true,
+                Some(a) if *first.get_or_insert(a) != a => return true,
+                Some(_) => {}
             }
         }
-    }
-    out
-}
-
-/// `T.field` for a one-level `root.field` whose root has the named type `T`
-/// at `line` of `file` (a receiver, parameter, local or package variable).
-fn typed_class(src: &mut dyn Sources, file: &str, line: u32, expr: &str) -> Option<String> {
-    let root = gostuck_source::root_ident(expr)?;
-    let field = expr.trim().strip_prefix(root)?.strip_prefix('.')?;
-    if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return None;
-    }
-    let t = src.file(file)?.type_of(line, root)?;
-    Some(format!("{t}.{field}"))
+        groups[gi].members.len() == 1 && groups[gi].count > 1
+    };
+    // Asked once per group, however many edges it has to itself.
+    let mut distinct_memo: Vec<Option<bool>> = vec![None; groups.len()];
+    let multi: Vec<bool> = groups.iter().map(|g| g.count > 1).collect();
+    let mut graph = build(facts, &multi, &model.unknown);
+    // A group may wait on itself only when its members are distinct instances.
+    graph.edges.retain(|e| {
+        if e.from != e.to {
+            return true;
+        }
+        groups[e.from].count > 1
+            && match e.why {
+                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => {
+                    *distinct_memo[e.from].get_or_insert_with(|| distinct_addresses(e.from))
+                }
+                EdgeWhy::Partner { .. } => true,
+            }
+    });
+    // The goroutineleak profile (Go 1.26+) marks goroutines whose wait no
+    // goroutine outside the leaked set can ever end: the collector found the
+    // resource unreachable from every goroutine it did not mark, so none of
+    // those holds the lock or could complete the operation. An edge from a
+    // leaked group to a live one joins two instances of the same code that
+    // share only the class (many copies of a component, one of them stuck).
+    // (Groups never mix leaked and live goroutines.)
+    let leaked_group = |g: usize| d.goroutines[groups[g].members[0]].flags.leaked;
+    graph
+        .edges
+        .retain(|e| !leaked_group(e.from) || leaked_group(e.to));
+    graph
 }

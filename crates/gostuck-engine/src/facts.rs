@@ -425,7 +425,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         .iter()
         .position(|f| !is_std_frame(d.str(f.function), d.str(f.file)));
     let upto = user_frame.unwrap_or(g.frames.len());
-    let (mut block, rw) = block_of(d, g, upto);
+    let (block, rw) = block_of(d, g, upto);
     let address = wait_address(d, g, upto).map(str::to_string);
     let mut facts = Facts {
         block,
@@ -466,66 +466,8 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             }
             continue;
         };
-        if k == uf && block.is_none() && g.state_inferred && d.str(g.state) == "unknown" {
-            // pprof debug=1 hides the runtime frames that say what a goroutine
-            // waits for; the operation on its top user line says it instead.
-            let ops = sf.ops_at(f.line);
-            block = ops
-                .iter()
-                .filter(|o| !o.deferred)
-                .find_map(|o| match o.kind {
-                    OpKind::Send => Some(Block::Send),
-                    OpKind::Recv | OpKind::Range => Some(Block::Recv),
-                    OpKind::Select => Some(Block::Select),
-                    OpKind::SelectEmpty => Some(Block::SelectEmpty),
-                    OpKind::Lock => Some(Block::Lock),
-                    OpKind::RLock => Some(Block::RLock),
-                    _ => None,
-                });
-            facts.block = block;
-        }
         if k == uf {
-            if let Some(b) = block {
-                let ops = sf.ops_at(f.line);
-                let want: &[OpKind] = match b {
-                    Block::Lock => &[OpKind::Lock],
-                    Block::RLock => &[OpKind::RLock],
-                    Block::Send | Block::NilSend => &[OpKind::Send],
-                    Block::Recv | Block::NilRecv => &[OpKind::Recv, OpKind::Range],
-                    Block::WgWait | Block::CondWait => &[OpKind::Wait],
-                    Block::Select => &[OpKind::Send, OpKind::Recv],
-                    _ => &[],
-                };
-                if b == Block::Select {
-                    // The select statement starts on this line; its cases follow.
-                    for o in sf.select_cases(f.line) {
-                        facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
-                        facts.signal_fed |= o.kind == OpKind::Recv && sf.signal_notified(&o.expr);
-                    }
-                } else if let Some(once) = (b == Block::Lock && in_once_do(d, g, k))
-                    .then(|| sf.do_call_at(f.line))
-                    .flatten()
-                {
-                    // Waiting for another goroutine's `once.Do` to finish:
-                    // the Once's mutex, which that goroutine holds.
-                    facts.expr = Some(once.to_string());
-                    facts.once = true;
-                } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred)
-                {
-                    facts.expr = Some(op.expr.clone());
-                    facts.ranging = op.kind == OpKind::Range;
-                    facts.escaped = matches!(op.kind, OpKind::Send | OpKind::Recv | OpKind::Range)
-                        && sf.escapes(f.line, &op.expr);
-                    facts.signal_fed = matches!(op.kind, OpKind::Recv | OpKind::Range)
-                        && sf.signal_notified(&op.expr);
-                    if op.kind == OpKind::Recv {
-                        let timer = op.expr.strip_suffix(".C");
-                        if timer.is_some() && timer == sf.stop_guard(f.line) {
-                            facts.stopped_timer = timer.map(str::to_string);
-                        }
-                    }
-                }
-            }
+            waited_op(d, g, f, sf, &mut facts);
         }
         // `c.L.Lock()` locks whatever the Cond was made over.
         let lock_of = |h: gostuck_source::Held| -> HeldLock {
@@ -597,6 +539,87 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             inline_call(src, sites, &file, c, k, 0, &mut visited, &mut facts.future);
         }
     }
+    resolve_classes(d, g, uf, &mut facts, &mut released, src);
+    facts
+}
+
+/// What the goroutine waits on, read off the line of its top user frame
+/// `f` (frame `uf`) in `sf`: the blocking operation when pprof debug=1 hid
+/// it, then the waited expression (or select cases, or the Once), whether it
+/// ranges, escapes or is fed by a signal, and a timer drained after Stop.
+fn waited_op(d: &Dump, g: &Goroutine, f: &gostuck_dump::Frame, sf: &SourceFile, facts: &mut Facts) {
+    let uf = facts.user_frame.unwrap_or(0);
+    if facts.block.is_none() && g.state_inferred && d.str(g.state) == "unknown" {
+        // pprof debug=1 hides the runtime frames that say what a goroutine
+        // waits for; the operation on its top user line says it instead.
+        let ops = sf.ops_at(f.line);
+        facts.block = ops
+            .iter()
+            .filter(|o| !o.deferred)
+            .find_map(|o| match o.kind {
+                OpKind::Send => Some(Block::Send),
+                OpKind::Recv | OpKind::Range => Some(Block::Recv),
+                OpKind::Select => Some(Block::Select),
+                OpKind::SelectEmpty => Some(Block::SelectEmpty),
+                OpKind::Lock => Some(Block::Lock),
+                OpKind::RLock => Some(Block::RLock),
+                _ => None,
+            });
+    }
+    let Some(b) = facts.block else {
+        return;
+    };
+    let ops = sf.ops_at(f.line);
+    let want: &[OpKind] = match b {
+        Block::Lock => &[OpKind::Lock],
+        Block::RLock => &[OpKind::RLock],
+        Block::Send | Block::NilSend => &[OpKind::Send],
+        Block::Recv | Block::NilRecv => &[OpKind::Recv, OpKind::Range],
+        Block::WgWait | Block::CondWait => &[OpKind::Wait],
+        Block::Select => &[OpKind::Send, OpKind::Recv],
+        _ => &[],
+    };
+    if b == Block::Select {
+        // The select statement starts on this line; its cases follow.
+        for o in sf.select_cases(f.line) {
+            facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
+            facts.signal_fed |= o.kind == OpKind::Recv && sf.signal_notified(&o.expr);
+        }
+    } else if let Some(once) = (b == Block::Lock && in_once_do(d, g, uf))
+        .then(|| sf.do_call_at(f.line))
+        .flatten()
+    {
+        // Waiting for another goroutine's `once.Do` to finish:
+        // the Once's mutex, which that goroutine holds.
+        facts.expr = Some(once.to_string());
+        facts.once = true;
+    } else if let Some(op) = ops.iter().find(|o| want.contains(&o.kind) && !o.deferred) {
+        facts.expr = Some(op.expr.clone());
+        facts.ranging = op.kind == OpKind::Range;
+        facts.escaped = matches!(op.kind, OpKind::Send | OpKind::Recv | OpKind::Range)
+            && sf.escapes(f.line, &op.expr);
+        facts.signal_fed =
+            matches!(op.kind, OpKind::Recv | OpKind::Range) && sf.signal_notified(&op.expr);
+        if op.kind == OpKind::Recv {
+            let timer = op.expr.strip_suffix(".C");
+            if timer.is_some() && timer == sf.stop_guard(f.line) {
+                facts.stopped_timer = timer.map(str::to_string);
+            }
+        }
+    }
+}
+
+/// The classes of the waited expression, the select cases, the locks held
+/// and released and the future operations, with released locks taken off
+/// the held ones.
+fn resolve_classes(
+    d: &Dump,
+    g: &Goroutine,
+    uf: usize,
+    facts: &mut Facts,
+    released: &mut [HeldLock],
+    src: &mut dyn Sources,
+) {
     // Follow parameters to the arguments their callers passed, so `left` in
     // philosopher(…, left, …) and `&forks[i]` in main meet as `forks`.
     facts.class = facts
@@ -606,13 +629,13 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
     for c in &mut facts.cases {
         c.1 = resolve_class(d, g, uf, &c.1, src);
     }
-    for h in facts.held.iter_mut().chain(&mut released) {
+    for h in facts.held.iter_mut().chain(released.iter_mut()) {
         h.class = resolve_class(d, g, h.frame, &h.expr, src);
     }
     // A lock a caller took and a called function (a deeper frame) unlocked
     // before the current point is not held now: each release frees the
     // nearest caller's hold of its class.
-    for r in &released {
+    for r in released.iter() {
         if let Some(i) = facts
             .held
             .iter()
@@ -627,7 +650,6 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
     for f in &mut facts.future {
         f.class = resolve_class(d, g, f.frame, &f.class, src);
     }
-    facts
 }
 
 /// Whether frame `k` called `sync.(*Once).Do`: the next frames inward are

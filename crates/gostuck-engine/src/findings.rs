@@ -1,11 +1,12 @@
-//! The wait-for graph between goroutines and the findings read off it.
+//! The wait-for graph between groups of goroutines (edges, self-locks,
+//! unknown partners, strongly connected parts), and the finding constructor.
 
-use gostuck_dump::{Dump, Frame};
 use gostuck_source::{same_class, OpKind};
 use rustc_hash::FxHashMap;
 
 use crate::facts::{Block, Facts};
-use crate::report::{Confidence, Finding, Location, Resource};
+use crate::kinds::Kind;
+use crate::report::{Confidence, Finding};
 
 /// Groups of at least this many goroutines parked at one site in a live
 /// program are reported as a leak.
@@ -481,209 +482,8 @@ pub(crate) fn sccs(n: usize, edges: &[Edge]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Context shared by finding builders.
-pub(crate) struct Ctx<'a> {
-    pub d: &'a Dump,
-    /// Facts per group.
-    pub facts: &'a [Facts],
-    /// The representative goroutine of each group.
-    pub reps: Vec<usize>,
-    pub global: bool,
-}
-
-impl Ctx<'_> {
-    pub(crate) fn gid(&self, gi: usize) -> Option<u64> {
-        self.d.goroutines[self.reps[gi]].id
-    }
-    pub(crate) fn name(&self, gi: usize) -> String {
-        match self.gid(gi) {
-            Some(id) => format!("goroutine {id}"),
-            None => format!("{} goroutine(s)", self.d.goroutines[self.reps[gi]].count),
-        }
-    }
-    pub(crate) fn frame(&self, gi: usize, k: usize) -> &Frame {
-        &self.d.goroutines[self.reps[gi]].frames[k]
-    }
-    pub(crate) fn loc(&self, i: usize, k: usize, line: u32, role: &'static str) -> Location {
-        let f = self.frame(i, k);
-        Location {
-            goroutine: self.gid(i),
-            function: self.d.str(f.function).to_string(),
-            file: self.d.str(f.file).to_string(),
-            line,
-            role,
-        }
-    }
-    pub(crate) fn blocked_loc(&self, i: usize) -> Option<Location> {
-        let k = self.facts[i].user_frame?;
-        Some(self.loc(i, k, self.frame(i, k).line, "blocked"))
-    }
-    /// [`Ctx::loc`] for an operation in `callee`, a function frame `k` calls
-    /// (declared name, `(*Manager).syncOnce`), when there is one.
-    pub(crate) fn loc_in(
-        &self,
-        i: usize,
-        k: usize,
-        line: u32,
-        callee: Option<&str>,
-        role: &'static str,
-    ) -> Location {
-        let mut l = self.loc(i, k, line, role);
-        if let Some(c) = callee {
-            l.function = format!("{}.{c}", gostuck_dump::classify::package_of(&l.function));
-        }
-        l
-    }
-    /// [`Ctx::at`] for an operation in `callee` (see [`Ctx::loc_in`]).
-    pub(crate) fn at_in(&self, i: usize, k: usize, line: u32, callee: Option<&str>) -> String {
-        match callee {
-            Some(c) => format!(
-                "{c}, {}:{line}",
-                crate::short_path(self.d.str(self.frame(i, k).file))
-            ),
-            None => self.at(i, k, line),
-        }
-    }
-    /// `main.transfer, main.go:19`
-    pub(crate) fn at(&self, i: usize, k: usize, line: u32) -> String {
-        let f = self.frame(i, k);
-        format!(
-            "{}, {}:{}",
-            short_fn(self.d.str(f.function)),
-            crate::short_path(self.d.str(f.file)),
-            line
-        )
-    }
-    pub(crate) fn blocked_at(&self, i: usize) -> String {
-        match self.facts[i].user_frame {
-            Some(k) => self.at(i, k, self.frame(i, k).line),
-            None => "runtime code".into(),
-        }
-    }
-    pub(crate) fn resource(&self, i: usize) -> Resource {
-        let f = &self.facts[i];
-        let b = f.block.unwrap_or(Block::Other);
-        Resource {
-            kind: b.resource_kind(f.rw),
-            name: f.expr.clone().or_else(|| {
-                (!f.cases.is_empty()).then(|| {
-                    f.cases
-                        .iter()
-                        .map(|c| c.1.clone())
-                        .collect::<Vec<_>>()
-                        .join("|")
-                })
-            }),
-            address: f.address.clone(),
-        }
-    }
-    pub(crate) fn what(&self, i: usize) -> String {
-        let f = &self.facts[i];
-        let e = f.expr.as_deref().map(|e| format!("`{e}`"));
-        let b = f.block.unwrap_or(Block::Other);
-        match (b, e) {
-            (Block::Lock, Some(_)) if f.once => {
-                let e = f.expr.as_deref().unwrap_or_default();
-                format!("waits for `{e}.Do` to return")
-            }
-            (Block::Lock, Some(e)) => format!("waits to lock {e}"),
-            (Block::RLock, Some(e)) => format!("waits to read-lock {e}"),
-            (Block::Send, Some(e)) => format!("waits to send on {e}"),
-            (Block::Recv, Some(e)) if f.ranging => {
-                format!("ranges over {e}, waiting for a value or a close")
-            }
-            (Block::Recv, Some(e)) => format!("waits to receive from {e}"),
-            (Block::WgWait, Some(e)) => format!("waits on WaitGroup {e}"),
-            (Block::CondWait, Some(e)) => format!("waits on Cond {e}"),
-            (Block::Select, _) if !f.cases.is_empty() => {
-                let cs: Vec<String> = f
-                    .cases
-                    .iter()
-                    .map(|(s, c)| {
-                        if *s {
-                            format!("send on `{c}`")
-                        } else {
-                            format!("receive from `{c}`")
-                        }
-                    })
-                    .collect();
-                format!("waits in a select ({})", cs.join(", "))
-            }
-            (Block::Lock, None) => "waits to lock a mutex".to_string(),
-            (Block::RLock, None) => "waits to read-lock an RWMutex".to_string(),
-            (Block::Send, None) => "waits to send on a channel".to_string(),
-            (Block::Recv, None) => "waits to receive from a channel".to_string(),
-            (Block::WgWait, None) => "waits on a WaitGroup".to_string(),
-            (Block::CondWait, None) => "waits on a Cond".to_string(),
-            (Block::NilSend, _) => "sends on a nil channel".to_string(),
-            (Block::NilRecv, _) => "receives from a nil channel".to_string(),
-            (Block::SelectEmpty, _) => "waits in an empty `select {}`".to_string(),
-            _ => format!(
-                "is blocked in [{}]",
-                self.d.str(self.d.goroutines[self.reps[i]].state)
-            ),
-        }
-    }
-}
-
-impl Ctx<'_> {
-    /// The report form of a wait-for edge between two groups.
-    /// `member_ids[i]`: the member IDs of group `i`.
-    pub(crate) fn wait_edge(
-        &self,
-        e: &Edge,
-        groups: &[gostuck_dump::Group],
-        member_ids: &[Vec<u64>],
-    ) -> crate::report::WaitEdge {
-        let ids = |gi: usize| -> Vec<u64> { member_ids[gi].clone() };
-        let label = |gi: usize| -> String {
-            let n = groups[gi].count;
-            if n > 1 {
-                format!("{n} goroutines")
-            } else {
-                self.name(gi)
-            }
-        };
-        let f = &self.facts[e.from];
-        crate::report::WaitEdge {
-            from: ids(e.from),
-            to: ids(e.to),
-            from_label: label(e.from),
-            to_label: label(e.to),
-            resource: f.expr.clone().or_else(|| {
-                (!f.cases.is_empty()).then(|| {
-                    f.cases
-                        .iter()
-                        .map(|c| c.1.clone())
-                        .collect::<Vec<_>>()
-                        .join("|")
-                })
-            }),
-            relation: match &e.why {
-                // (A queued writer is reported as `holds`, as before the
-                // variant existed: the JSON relation values are a contract.)
-                EdgeWhy::Holds { .. } | EdgeWhy::Queued { .. } => "holds",
-                EdgeWhy::Partner { kind, .. } => match kind {
-                    OpKind::Send | OpKind::Close => "would-send",
-                    OpKind::Recv | OpKind::Range => "would-receive",
-                    _ => "would-release",
-                },
-            },
-        }
-    }
-}
-
-/// `main.(*Account).transfer` → `(*Account).transfer`; `main.f` → `f`.
-pub(crate) fn short_fn(f: &str) -> &str {
-    let slash = f.rfind('/').map_or(0, |i| i + 1);
-    match f[slash..].find('.') {
-        Some(i) => &f[slash + i + 1..],
-        None => f,
-    }
-}
-
 pub(crate) fn finding(
-    kind: &'static str,
+    kind: Kind,
     confidence: Confidence,
     title: String,
     explanation: String,
@@ -691,7 +491,7 @@ pub(crate) fn finding(
 ) -> Finding {
     Finding {
         id: String::new(),
-        kind,
+        kind: kind.as_str(),
         confidence,
         title,
         explanation,

@@ -150,35 +150,19 @@ fn plain_mutex_wait(f: &Facts) -> bool {
     f.block == Some(Block::Lock) && !f.rw && !f.once
 }
 
-/// Lock waiters among `candidates` (group indices) whose mutex, by address,
-/// no goroutine holds, per class.
-pub(crate) fn orphaned_copies(
+/// Per class, a field's offset in its struct and the receivers that gave
+/// it (`None`: two waiters disagree, or it is out of range).
+type Offsets<'a> = HashMap<&'a str, Option<(i128, HashSet<u64>)>>;
+
+/// Field offsets of `classes`, from waiters on a field of their own receiver.
+fn field_offsets<'a>(
     d: &Dump,
     groups: &[Group],
-    facts: &[Facts],
-    model: &crate::liveness::Model,
-    candidates: &[usize],
+    facts: &'a [Facts],
+    classes: &HashSet<&str>,
     src: &mut dyn Sources,
-) -> Vec<Orphans> {
-    let classes: HashSet<&str> = candidates
-        .iter()
-        .filter(|&&g| plain_mutex_wait(&facts[g]))
-        .filter_map(|&g| facts[g].class.as_deref())
-        .collect();
-    // A goroutine whose code is unknown may hold anything (but the one that
-    // took the dump is no one's partner: the liveness model).
-    if classes.is_empty()
-        || facts
-            .iter()
-            .enumerate()
-            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
-    {
-        return Vec::new();
-    }
-    // Field offsets, from waiters on a field of their own receiver: the
-    // offset and the receivers that gave it (`None`: two waiters disagree,
-    // or it is out of range).
-    let mut offset: HashMap<&str, Option<(i128, HashSet<u64>)>> = HashMap::new();
+) -> Offsets<'a> {
+    let mut offset: Offsets<'a> = HashMap::new();
     for (g, f) in facts.iter().enumerate() {
         let (Some(class), Some(expr), Some(k)) =
             (f.class.as_deref(), f.expr.as_deref(), f.user_frame)
@@ -214,6 +198,35 @@ pub(crate) fn orphaned_copies(
             }
         }
     }
+    offset
+}
+
+/// Lock waiters among `candidates` (group indices) whose mutex, by address,
+/// no goroutine holds, per class.
+pub(crate) fn orphaned_copies(
+    d: &Dump,
+    groups: &[Group],
+    facts: &[Facts],
+    model: &crate::liveness::Model,
+    candidates: &[usize],
+    src: &mut dyn Sources,
+) -> Vec<Orphans> {
+    let classes: HashSet<&str> = candidates
+        .iter()
+        .filter(|&&g| plain_mutex_wait(&facts[g]))
+        .filter_map(|&g| facts[g].class.as_deref())
+        .collect();
+    // A goroutine whose code is unknown may hold anything (but the one that
+    // took the dump is no one's partner: the liveness model).
+    if classes.is_empty()
+        || facts
+            .iter()
+            .enumerate()
+            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
+    {
+        return Vec::new();
+    }
+    let offset = field_offsets(d, groups, facts, &classes, src);
     // Offset 0 by the source, for the first field of a struct.
     let at_zero = first_field_mutexes(d, groups, facts, &classes, src);
     // Held addresses per class (`None`: some holder cannot be placed).

@@ -146,3 +146,118 @@ pub const KINDS: &[KindDoc] = &[
 pub fn kind_doc(name: &str) -> Option<&'static KindDoc> {
     KINDS.iter().find(|k| k.name == name)
 }
+
+/// A finding kind the engine's passes report: one of [`KINDS`], named once.
+/// Findings carry [`Kind::as_str`], so reports keep the exact strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    LockCycle,
+    WaitCycle,
+    RecursiveLock,
+    RwmutexUpgrade,
+    LockNeverReleased,
+    SlotNeverReleased,
+    WaitgroupNeverDone,
+    CondWaitForever,
+    ChannelNeverClosed,
+    ChannelNoPartner,
+    NilChannel,
+    SelectNoCases,
+    GoroutineLeak,
+    StuckUnexplained,
+}
+
+impl Kind {
+    /// The `kind` string of reports.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Kind::LockCycle => "lock-cycle",
+            Kind::WaitCycle => "wait-cycle",
+            Kind::RecursiveLock => "recursive-lock",
+            Kind::RwmutexUpgrade => "rwmutex-upgrade",
+            Kind::LockNeverReleased => "lock-never-released",
+            Kind::SlotNeverReleased => "slot-never-released",
+            Kind::WaitgroupNeverDone => "waitgroup-never-done",
+            Kind::CondWaitForever => "cond-wait-forever",
+            Kind::ChannelNeverClosed => "channel-never-closed",
+            Kind::ChannelNoPartner => "channel-no-partner",
+            Kind::NilChannel => "nil-channel",
+            Kind::SelectNoCases => "select-no-cases",
+            Kind::GoroutineLeak => "goroutine-leak",
+            Kind::StuckUnexplained => "stuck-unexplained",
+        }
+    }
+}
+
+/// The role of a location in a finding, or of a wait edge's target: the
+/// `role` strings of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Where a goroutine is blocked.
+    Blocked,
+    /// Where a lock (or slot) was taken.
+    Acquired,
+    /// Where a partner would send on or close the channel.
+    WouldSend,
+    /// Where a partner would receive.
+    WouldReceive,
+    /// Where a partner would unlock, call Done, Signal, …
+    WouldRelease,
+    /// Where a goroutine was started (`watch`).
+    Created,
+}
+
+impl Role {
+    /// The `role` string of reports.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Role::Blocked => "blocked",
+            Role::Acquired => "acquired",
+            Role::WouldSend => "would-send",
+            Role::WouldReceive => "would-receive",
+            Role::WouldRelease => "would-release",
+            Role::Created => "created",
+        }
+    }
+
+    /// The role of a partner's future operation of kind `k`.
+    pub(crate) fn of_partner(k: gostuck_source::OpKind) -> Role {
+        use gostuck_source::OpKind;
+        match k {
+            OpKind::Send | OpKind::Close => Role::WouldSend,
+            OpKind::Recv | OpKind::Range => Role::WouldReceive,
+            _ => Role::WouldRelease,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Kind, KINDS};
+
+    #[test]
+    fn every_kind_the_passes_report_is_documented() {
+        let all = [
+            Kind::LockCycle,
+            Kind::WaitCycle,
+            Kind::RecursiveLock,
+            Kind::RwmutexUpgrade,
+            Kind::LockNeverReleased,
+            Kind::SlotNeverReleased,
+            Kind::WaitgroupNeverDone,
+            Kind::CondWaitForever,
+            Kind::ChannelNeverClosed,
+            Kind::ChannelNoPartner,
+            Kind::NilChannel,
+            Kind::SelectNoCases,
+            Kind::GoroutineLeak,
+            Kind::StuckUnexplained,
+        ];
+        for k in all {
+            assert!(
+                KINDS.iter().any(|d| d.name == k.as_str()),
+                "{k:?} is not in the vocabulary"
+            );
+        }
+    }
+}

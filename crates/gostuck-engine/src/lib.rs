@@ -9,6 +9,8 @@ mod fuse;
 mod instances;
 pub mod kinds;
 mod liveness;
+mod narrate;
+mod passes;
 mod why;
 
 pub mod report;

@@ -11,7 +11,7 @@
 use gostuck_dump::{classify, Dump, Goroutine, WaitReason};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::kinds::kind_doc;
+use crate::kinds::{kind_doc, Kind, Role};
 use crate::{
     Confidence, CreatedByOut, Finding, FrameOut, Input, Location, Options, Report, Resource,
     Snippet, Sources, Verdict,
@@ -281,72 +281,19 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
             counts_text(&gr.counts)
         );
         let existing = report.findings.iter_mut().find(|f| {
-            f.locations
-                .iter()
-                .any(|l| l.role == "blocked" && l.function == at.function && l.line == at.line)
+            f.locations.iter().any(|l| {
+                l.role == Role::Blocked.as_str() && l.function == at.function && l.line == at.line
+            })
         });
         if let Some(f) = existing {
             f.explanation.push(' ');
             f.explanation.push_str(&grew);
-            if f.kind == "goroutine-leak" && f.confidence > Confidence::Likely {
+            if f.kind == Kind::GoroutineLeak.as_str() && f.confidence > Confidence::Likely {
                 f.confidence = Confidence::Likely;
             }
             continue;
         }
-        let steady = gr.counts.windows(2).all(|w| w[1] > w[0]) && n >= 3;
-        let last = gr.counts[gr.counts.len() - 1];
-        let mut locations = vec![Location {
-            goroutine: None,
-            function: at.function.clone(),
-            file: at.file.clone(),
-            line: at.line,
-            role: "blocked",
-        }];
-        let mut made_by = String::new();
-        if let Some(c) = &gr.created_by {
-            locations.push(Location {
-                goroutine: None,
-                function: c.function.clone(),
-                file: c.file.clone(),
-                line: c.line,
-                role: "created",
-            });
-            made_by = format!(
-                " Each was started by `{}` ({}:{}) and none of them finished.",
-                c.function,
-                short(&c.file),
-                c.line
-            );
-        }
-        let mut f = Finding {
-            id: String::new(),
-            kind: "goroutine-leak",
-            confidence: if steady {
-                Confidence::Likely
-            } else {
-                Confidence::Possible
-            },
-            title: format!(
-                "{last} goroutines parked at {} ({}:{}), and the group keeps growing",
-                at.function,
-                short(&at.file),
-                at.line
-            ),
-            explanation: format!(
-                "{grew}{made_by} Goroutines that pile up at one site while the program runs are a leak the runtime never reports."
-            ),
-            fix: kind_doc("goroutine-leak").map_or_else(String::new, |k| k.fix.to_string()),
-            goroutines: gr.goroutines.clone(),
-            count: last,
-            resources: vec![Resource {
-                kind: resource_kind(&gr.state),
-                name: None,
-                address: None,
-            }],
-            locations,
-            snippets: Vec::new(),
-            edges: Vec::new(),
-        };
+        let mut f = growing_leak(gr, at, grew, n);
         snippets(&mut f, src);
         added.push(f);
     }
@@ -374,57 +321,12 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
         }
     }
     for (u, ids) in by_site {
-        let who = if ids.len() == 1 {
-            format!("goroutine {}", ids[0])
-        } else {
-            let v: Vec<String> = ids.iter().map(u64::to_string).collect();
-            format!("goroutines {}", v.join(", "))
-        };
-        let mins = match u.minutes {
-            (a, Some(b)) => format!(
-                ", its wait growing from {} to {b} minutes",
-                a.map_or("under 1".to_string(), |a| a.to_string())
-            ),
-            _ => String::new(),
-        };
-        let mut f = Finding {
-            id: String::new(),
-            kind: "stuck-unexplained",
-            confidence: Confidence::Possible,
-            title: format!(
-                "{who} made no progress in `{}` across {n} samples",
-                u.state
-            ),
-            explanation: format!(
-                "{who} stayed blocked in `{}` at `{}` ({}:{}) with the same stack in all {n} samples over {span}{mins}. No finding explains it from the stacks: look for who should release or complete it (pass --source for more).",
-                u.state,
-                u.at.function,
-                short(&u.at.file),
-                u.at.line
-            ),
-            fix: kind_doc("stuck-unexplained").map_or_else(String::new, |k| k.fix.to_string()),
-            count: ids.len() as u64,
-            goroutines: ids,
-            resources: vec![Resource {
-                kind: resource_kind(&u.state),
-                name: None,
-                address: None,
-            }],
-            locations: vec![Location {
-                goroutine: None,
-                function: u.at.function.clone(),
-                file: u.at.file.clone(),
-                line: u.at.line,
-                role: "blocked",
-            }],
-            snippets: Vec::new(),
-            edges: Vec::new(),
-        };
+        let mut f = stuck_unexplained(u, ids, n, span);
         snippets(&mut f, src);
         added.push(f);
     }
-    let leaks = added.iter().any(|f| f.kind == "goroutine-leak");
-    let stuck = added.iter().any(|f| f.kind != "goroutine-leak");
+    let leaks = added.iter().any(|f| f.kind == Kind::GoroutineLeak.as_str());
+    let stuck = added.iter().any(|f| f.kind != Kind::GoroutineLeak.as_str());
     report.findings.extend(added);
     for (k, f) in report.findings.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
@@ -444,6 +346,116 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
             diff.unchanged.len(),
             if diff.unchanged.len() == 1 { "" } else { "s" }
         ));
+    }
+}
+
+/// A new `goroutine-leak` finding for the growing group `gr` blocked at
+/// `at` (`grew`: how it grew over `n` samples).
+fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding {
+    let steady = gr.counts.windows(2).all(|w| w[1] > w[0]) && n >= 3;
+    let last = gr.counts[gr.counts.len() - 1];
+    let mut locations = vec![Location {
+        goroutine: None,
+        function: at.function.clone(),
+        file: at.file.clone(),
+        line: at.line,
+        role: Role::Blocked.as_str(),
+    }];
+    let mut made_by = String::new();
+    if let Some(c) = &gr.created_by {
+        locations.push(Location {
+            goroutine: None,
+            function: c.function.clone(),
+            file: c.file.clone(),
+            line: c.line,
+            role: Role::Created.as_str(),
+        });
+        made_by = format!(
+            " Each was started by `{}` ({}:{}) and none of them finished.",
+            c.function,
+            short(&c.file),
+            c.line
+        );
+    }
+    Finding {
+        id: String::new(),
+        kind: Kind::GoroutineLeak.as_str(),
+        confidence: if steady {
+            Confidence::Likely
+        } else {
+            Confidence::Possible
+        },
+        title: format!(
+            "{last} goroutines parked at {} ({}:{}), and the group keeps growing",
+            at.function,
+            short(&at.file),
+            at.line
+        ),
+        explanation: format!(
+            "{grew}{made_by} Goroutines that pile up at one site while the program runs are a leak the runtime never reports."
+        ),
+        fix: kind_doc(Kind::GoroutineLeak.as_str()).map_or_else(String::new, |k| k.fix.to_string()),
+        goroutines: gr.goroutines.clone(),
+        count: last,
+        resources: vec![Resource {
+            kind: resource_kind(&gr.state),
+            name: None,
+            address: None,
+        }],
+        locations,
+        snippets: Vec::new(),
+        edges: Vec::new(),
+    }
+}
+
+/// A `stuck-unexplained` finding for the goroutines `ids` that stood still
+/// at `u`'s site for all `n` samples over `span`.
+fn stuck_unexplained(u: &Unchanged, ids: Vec<u64>, n: usize, span: &str) -> Finding {
+    let who = if ids.len() == 1 {
+        format!("goroutine {}", ids[0])
+    } else {
+        let v: Vec<String> = ids.iter().map(u64::to_string).collect();
+        format!("goroutines {}", v.join(", "))
+    };
+    let mins = match u.minutes {
+        (a, Some(b)) => format!(
+            ", its wait growing from {} to {b} minutes",
+            a.map_or("under 1".to_string(), |a| a.to_string())
+        ),
+        _ => String::new(),
+    };
+    Finding {
+        id: String::new(),
+        kind: Kind::StuckUnexplained.as_str(),
+        confidence: Confidence::Possible,
+        title: format!(
+            "{who} made no progress in `{}` across {n} samples",
+            u.state
+        ),
+        explanation: format!(
+            "{who} stayed blocked in `{}` at `{}` ({}:{}) with the same stack in all {n} samples over {span}{mins}. No finding explains it from the stacks: look for who should release or complete it (pass --source for more).",
+            u.state,
+            u.at.function,
+            short(&u.at.file),
+            u.at.line
+        ),
+        fix: kind_doc(Kind::StuckUnexplained.as_str()).map_or_else(String::new, |k| k.fix.to_string()),
+        count: ids.len() as u64,
+        goroutines: ids,
+        resources: vec![Resource {
+            kind: resource_kind(&u.state),
+            name: None,
+            address: None,
+        }],
+        locations: vec![Location {
+            goroutine: None,
+            function: u.at.function.clone(),
+            file: u.at.file.clone(),
+            line: u.at.line,
+            role: Role::Blocked.as_str(),
+        }],
+        snippets: Vec::new(),
+        edges: Vec::new(),
     }
 }
 

@@ -5,8 +5,9 @@
 
 use gostuck_dump::{Dump, Group};
 
-use crate::findings::{Ctx, EdgeWhy, Graph};
+use crate::findings::{EdgeWhy, Graph};
 use crate::liveness::{Liveness, Model};
+use crate::narrate::Ctx;
 use crate::report::{Why, WhyCandidate};
 
 /// At most this many goroutine groups are listed as ruled out (a big server
@@ -48,7 +49,7 @@ pub(crate) fn explain(
                     kind, line, frame, ..
                 } => format!(
                     "may still perform {} at {}",
-                    crate::diagnose::op_word(*kind),
+                    crate::narrate::op_word(*kind),
                     ctx.at(e.to, *frame, *line)
                 ),
             };

@@ -61,6 +61,16 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
 }
 
+/// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
+/// The one place the renderers and the CLI put counts into words.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Options for rendering.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {

@@ -165,7 +165,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let sched = sniff.finish_after(&dumps);
         return combine(dumps, sched).context("standard input");
     }
-    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    let file = open_input(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
         bail!("{path}: file is empty");
@@ -182,6 +182,35 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
             combine(dumps, sched).with_context(|| path.to_string())
         }
     }
+}
+
+/// The error and its causes joined by `: `, each cause said once: a library
+/// error that already quotes its cause (`read failed: <io error>`) is not
+/// followed by that cause again.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.ends_with(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
+}
+
+/// Opens an input file named on the command line; a directory is refused by
+/// name (reading one fails with an OS error that says nothing about which
+/// argument was wrong).
+pub fn open_input(path: &str) -> Result<File> {
+    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!("{path}: is a directory, not a dump, profile or trace file (a Go source tree goes to --source DIR)");
+    }
+    Ok(file)
 }
 
 /// [`read_bytes`] for a memory-mapped file, in one pass and without ever
@@ -421,7 +450,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         if crate::trace::input_is_trace(p) {
             match crate::trace::read_trace(p, Default::default(), false) {
                 Ok(t) => got.traces.push((p.clone(), t)),
-                Err(e) => failures.push(format!("{e:#}")),
+                Err(e) => failures.push(error_message(&e)),
             }
             continue;
         }
@@ -432,7 +461,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
                     got.sched.push((p.clone(), s));
                 }
             }
-            Err(e) => failures.push(format!("{e:#}")),
+            Err(e) => failures.push(error_message(&e)),
         }
     }
     if got.inputs.is_empty() && got.sched.is_empty() && got.traces.is_empty() {

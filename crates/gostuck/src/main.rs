@@ -115,7 +115,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors quote files, dumps and server answers: nothing of theirs reaches
             // the terminal unescaped.
-            let msg = format!("{e:#}");
+            let msg = common::error_message(&e);
             let lines: Vec<_> = msg
                 .split('\n')
                 .map(gostuck_report::escape_controls)

@@ -420,7 +420,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                     e.downcast_ref::<gostuck_dump::Error>(),
                     Some(gostuck_dump::Error::NoDump)
                 ) {
-                    notes.push(format!("{name}: {e:#}"));
+                    notes.push(format!("{name}: {}", crate::common::error_message(&e)));
                 }
             }
         }

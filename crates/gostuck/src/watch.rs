@@ -119,9 +119,10 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             })
             .unwrap_or_default();
         eprintln!(
-            "gostuck: sample {}/{}: {n} goroutines{delta}{}",
+            "gostuck: sample {}/{}: {}{delta}{}",
             i + 1,
             a.samples,
+            gostuck_report::count(n as u64, "goroutine", "goroutines"),
             if d.goroutines.iter().any(|g| g.id.is_none()) {
                 " (no goroutine IDs in this encoding: only growth can be judged)"
             } else {

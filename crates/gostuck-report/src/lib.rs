@@ -80,6 +80,9 @@ pub struct RenderOptions {
     pub verbose: bool,
     /// Repository-relative paths (SARIF and GitHub annotations).
     pub repo: Option<RepoPaths>,
+    /// A file as the dump printed it → the local file its source lines were
+    /// read from, where the two differ (text only: shown beside each snippet).
+    pub read_from: HashMap<String, String>,
 }
 
 /// Writes `report` in `format` to `w`.

@@ -356,8 +356,8 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
         dump.notes.push(n.clone());
     }
     let inputs = vec![gostuck_engine::Input { path: label, dump }];
-    let report = common::analyze(&inputs, &a.report, false)?;
-    common::render(&report, &a.report, Dest::Stdout)?;
+    let (report, read_from) = common::analyze(&inputs, &a.report, false)?;
+    common::render(&report, &read_from, &a.report, Dest::Stdout)?;
     Ok(if common::is_stuck(&report) { 1 } else { 0 })
 }
 

@@ -449,12 +449,12 @@ pub fn run(a: RunArgs) -> Result<u8> {
             ));
         }
         if a.report.output.is_some() {
-            let report = common::analyze(&[], &a.report, false)?;
-            common::render(&report, &a.report, Dest::Stderr)?;
+            let (report, read_from) = common::analyze(&[], &a.report, false)?;
+            common::render(&report, &read_from, &a.report, Dest::Stderr)?;
         }
         return Ok(child_code);
     }
-    let mut report = common::analyze(&inputs, &a.report, stalled)?;
+    let (mut report, read_from) = common::analyze(&inputs, &a.report, stalled)?;
     for (path, log) in &sched {
         common::add_sched(&mut report, path, log);
     }
@@ -465,7 +465,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
         }
     }
-    common::render(&report, &a.report, Dest::Stderr)?;
+    common::render(&report, &read_from, &a.report, Dest::Stderr)?;
     github_annotations(&report, &a)?;
     if common::is_stuck(&report) {
         return Ok(1);

@@ -61,3 +61,52 @@ fn a_blocking_profile_of_one_stack_says_one_stack() {
     assert!(err.contains("blocking profile (1 stack)"), "{err}");
     assert!(!err.contains("(1 stacks)"), "{err}");
 }
+
+/// A dump captured in a temporary directory that no longer exists
+/// (testdata/captured/matrix), so its source is found only through --source.
+const MOVED: &str = "testdata/captured/matrix/go1.27.3/nil-channel/pprof-debug2.txt";
+
+#[test]
+fn a_source_dir_that_matches_nothing_is_said_with_the_paths_looked_for() {
+    let (code, out, err) = gostuck(&["analyze", MOVED, "--source", "crates/gostuck-report"]);
+    assert_eq!(code, 1, "{err}");
+    let note = out
+        .lines()
+        .find(|l| l.contains("note: --source crates/gostuck-report: nothing under it matched"))
+        .unwrap_or_else(|| panic!("no note: {out}"));
+    assert!(note.contains("nil-channel/main.go"), "{note}");
+
+    let (_, json, err) = gostuck(&[
+        "analyze",
+        MOVED,
+        "--source",
+        "crates/gostuck-report",
+        "--format",
+        "json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let notes = r["inputs"][0]["notes"].as_array().expect("inputs[0].notes");
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("--source crates/gostuck-report: nothing under it matched")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_source_dir_that_matches_gets_no_such_note_and_snippets_name_the_local_file() {
+    let src = "testdata/scenarios/nil-channel";
+    let (code, out, err) = gostuck(&["analyze", MOVED, "--source", src]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains("nothing under it matched"), "{out}");
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("blocked /tmp/") && l.contains("main.go:29"))
+        .unwrap_or_else(|| panic!("no snippet for main.go:29: {out}"));
+    assert!(
+        header.ends_with(&format!("(read from {src}/main.go)")),
+        "{header}"
+    );
+}

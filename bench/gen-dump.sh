@@ -8,8 +8,8 @@
 # Builds bench/gen-dump (Go, stdlib only) and runs it: it starts N goroutines
 # blocked in a realistic mix of ways and writes runtime.Stack(buf, true) to OUT.
 # The generator is built in a temporary directory, so the checkout may be
-# read-only; GO may be a wrapper script. Skips everything when OUT already exists. Never commit the output: it lives
-# under target/ (git-ignored).
+# read-only; GO may be a wrapper script. Skips everything when OUT already
+# exists. Never commit the output: it lives under target/ (git-ignored).
 #
 # Go: $GO if set, else `go` on PATH if it is Go >= 1.22, else the toolchain
 # scripts/install-go.sh installs under .tools/ (default 1.27.3, override with

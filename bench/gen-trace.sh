@@ -9,7 +9,8 @@
 #
 # Builds bench/gen-trace (Go, stdlib only: 64 channel ping-pong pairs and 4
 # mutex workers under runtime/trace, a few goroutines left blocked at the end)
-# and runs it. Skips everything when OUT already exists. Never commit the
+# and runs it, built in a temporary directory (the checkout may be read-only;
+# GO may be a wrapper script). Skips everything when OUT already exists. Never commit the
 # output: it lives under target/ (git-ignored).
 #
 # Go: $GO if set, else the toolchain scripts/install-go.sh installs under

@@ -470,8 +470,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
     }
     // Said before the report, so a JSON or SARIF report stays the tail of stderr.
-    let (code, why) = exit_status(common::is_stuck(&report), child_code);
-    if !signaled.is_empty() && code == child_code {
+    let stuck = common::is_stuck(&report);
+    let (code, why) = exit_status(stuck, child_code);
+    if !signaled.is_empty() && !stuck {
         note(&format!(
             "the command stalled, but its goroutine dump shows nothing stuck ({})",
             report.verdict.as_str()

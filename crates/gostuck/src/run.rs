@@ -641,6 +641,21 @@ mod tests {
         run: RunArgs,
     }
 
+    #[test]
+    fn findings_give_1_whatever_the_command_said_else_the_commands_own_status() {
+        // A deadlocked Go program exits 2, a SIGQUIT-killed shell 131.
+        for child in [0, 1, 2, 131] {
+            let (code, why) = exit_status(true, child);
+            assert_eq!(code, 1);
+            assert!(why
+                .unwrap()
+                .ends_with(&format!("exited with status {child})")));
+            let (code, why) = exit_status(false, child);
+            assert_eq!(code, child);
+            assert_eq!(why.is_some(), child != 0);
+        }
+    }
+
     fn plan_of(args: &[&str]) -> Plan {
         let t = T::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
         plan(&t.run).unwrap()

@@ -7,8 +7,9 @@
 #
 # Builds bench/gen-dump (Go, stdlib only) and runs it: it starts N goroutines
 # blocked in a realistic mix of ways and writes runtime.Stack(buf, true) to OUT.
-# Skips everything when OUT already exists. Never commit the output: it lives
-# under target/ (git-ignored).
+# The generator is built in a temporary directory, so the checkout may be
+# read-only; GO may be a wrapper script. Skips everything when OUT already
+# exists. Never commit the output: it lives under target/ (git-ignored).
 #
 # Go: $GO if set, else `go` on PATH if it is Go >= 1.22, else the toolchain
 # scripts/install-go.sh installs under .tools/ (default 1.27.3, override with
@@ -41,16 +42,18 @@ export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOWORK=off
 unset GOTRACEBACK GODEBUG GOEXPERIMENT GOROOT
 
 mkdir -p "$(dirname "$OUT")"
-BIN_DIR="$ROOT/target/bench-data/bin"
-mkdir -p "$BIN_DIR"
+# The generator is built outside the checkout (which may be read-only); Go's
+# build cache makes the rebuild cheap.
+BIN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/gostuck-gen-dump.XXXXXX")"
+# Write to a temporary name first so an interrupted run leaves no partial dump.
+TMP="$OUT.tmp.$$"
+trap 'rm -f "$TMP"; rm -rf "$BIN_DIR"' EXIT
 BIN="$BIN_DIR/gen-dump"
 (cd "$ROOT/bench/gen-dump" && "$GOBIN_PATH" build -o "$BIN" .)
 
-# Write to a temporary name first so an interrupted run leaves no partial dump.
-TMP="$OUT.tmp.$$"
-trap 'rm -f "$TMP"' EXIT
 # shellcheck disable=SC2086
 "$BIN" -n "$N" -o "$TMP" ${GEN_DUMP_FLAGS:-}
 mv "$TMP" "$OUT"
+rm -rf "$BIN_DIR"
 trap - EXIT
 echo "gen-dump: wrote $OUT ($(wc -c <"$OUT") bytes)" >&2

@@ -9,7 +9,8 @@
 #
 # Builds bench/gen-trace (Go, stdlib only: 64 channel ping-pong pairs and 4
 # mutex workers under runtime/trace, a few goroutines left blocked at the end)
-# and runs it. Skips everything when OUT already exists. Never commit the
+# and runs it, built in a temporary directory (the checkout may be read-only;
+# GO may be a wrapper script). Skips everything when OUT already exists. Never commit the
 # output: it lives under target/ (git-ignored).
 #
 # Go: $GO if set, else the toolchain scripts/install-go.sh installs under
@@ -42,15 +43,17 @@ export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOWORK=off
 unset GOTRACEBACK GODEBUG GOEXPERIMENT GOROOT
 
 mkdir -p "$(dirname "$OUT")"
-BIN_DIR="$ROOT/target/bench-data/bin"
-mkdir -p "$BIN_DIR"
+# The generator is built outside the checkout (which may be read-only); Go's
+# build cache makes the rebuild cheap.
+BIN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/gostuck-gen-trace.XXXXXX")"
+# Write to a temporary name first so an interrupted run leaves no partial trace.
+TMP="$OUT.tmp.$$"
+trap 'rm -f "$TMP"; rm -rf "$BIN_DIR"' EXIT
 BIN="$BIN_DIR/gen-trace"
 (cd "$ROOT/bench/gen-trace" && "$GOBIN_PATH" build -o "$BIN" .)
 
-# Write to a temporary name first so an interrupted run leaves no partial trace.
-TMP="$OUT.tmp.$$"
-trap 'rm -f "$TMP"' EXIT
 "$BIN" -o "$TMP" -size "$MIB"
 mv "$TMP" "$OUT"
+rm -rf "$BIN_DIR"
 trap - EXIT
 echo "gen-trace: wrote $OUT ($(wc -c <"$OUT") bytes)" >&2

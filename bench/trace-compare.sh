@@ -25,10 +25,22 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TRACE="${1:-$ROOT/target/bench-data/trace-200mb.trace}"
 RUNS="${RUNS:-3}"
 GO="${GO:-$("$ROOT/scripts/install-go.sh" "${GOSTUCK_BENCH_GO_VERSION:-1.27.3}")}"
-GOROOT_DIR="$(dirname "$(dirname "$GO")")"
+# Asked of the toolchain, not derived from the path: `go` may be a wrapper
+# script or a symlink outside its GOROOT.
+GOROOT_DIR="$(env -u GOROOT "$GO" env GOROOT)"
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/gostuck-trace-bench.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+# Cargo builds into $CARGO_TARGET_DIR, else the checkout's target/; when that
+# cannot be written (a read-only checkout), into the temporary directory.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+if ! mkdir -p "$TARGET_DIR" 2>/dev/null || [ ! -w "$TARGET_DIR" ]; then
+  TARGET_DIR="$TMP/target"
+  echo "trace-compare: $TARGET_DIR is used for the build (the checkout's target/ is not writable)" >&2
+fi
+TRACE="${1:-$TARGET_DIR/bench-data/trace-200mb.trace}"
 
 if [ ! -x /usr/bin/time ]; then
   echo "trace-compare: /usr/bin/time is missing (apt-get install time)" >&2
@@ -38,14 +50,12 @@ fi
 
 export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOWORK=off
 unset GODEBUG GOEXPERIMENT GOROOT
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/gostuck-trace-bench.XXXXXX")"
-trap 'rm -rf "$TMP"' EXIT
 export GOCACHE="${GOCACHE:-$TMP/gocache}"
 
-echo "building gostuck (release) ..." >&2
-(cd "$ROOT" && cargo build -q --release -p gostuck -p gostuck-trace --example gotrace)
-GOTRACE="$ROOT/target/release/examples/gotrace"
-GOSTUCK="$ROOT/target/release/gostuck"
+echo "building gostuck (release) into $TARGET_DIR ..." >&2
+(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build -q --locked --release -p gostuck -p gostuck-trace --example gotrace)
+GOTRACE="$TARGET_DIR/release/examples/gotrace"
+GOSTUCK="$TARGET_DIR/release/gostuck"
 
 echo "building the Go baseline from $GOROOT_DIR/src/internal/trace ..." >&2
 MOD="$TMP/gobase"

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+scripts/check-prereqs.sh
+
 GO_VERSION=1.27.3
 GOSTUCK_GO="$(scripts/install-go.sh "$GO_VERSION")"
 export GOSTUCK_GO

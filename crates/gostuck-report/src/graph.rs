@@ -99,7 +99,7 @@ pub(crate) fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 for l in f.locations.iter().filter(|l| l.role == "blocked") {
                     let ids: Vec<u64> = l.goroutine.into_iter().collect();
                     let who = l.goroutine.map_or_else(
-                        || format!("{} goroutines", f.count),
+                        || crate::count(f.count, "goroutine", "goroutines"),
                         |g| format!("goroutine {g}"),
                     );
                     let id = node_id(&ids, &format!("{who}{}", l.line));
@@ -213,7 +213,7 @@ pub(crate) fn dot(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             let label = if ids.len() == 1 {
                 format!("goroutine {}", ids[0])
             } else {
-                format!("{} goroutines", f.count)
+                crate::count(f.count, "goroutine", "goroutines")
             };
             let at = f
                 .locations

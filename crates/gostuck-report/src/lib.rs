@@ -61,6 +61,16 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
 }
 
+/// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
+/// The one place the renderers and the CLI put counts into words.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Options for rendering.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
@@ -70,6 +80,9 @@ pub struct RenderOptions {
     pub verbose: bool,
     /// Repository-relative paths (SARIF and GitHub annotations).
     pub repo: Option<RepoPaths>,
+    /// A file as the dump printed it → the local file its source lines were
+    /// read from, where the two differ (text only: shown beside each snippet).
+    pub read_from: HashMap<String, String>,
 }
 
 /// Writes `report` in `format` to `w`.

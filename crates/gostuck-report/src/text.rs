@@ -94,9 +94,14 @@ pub(crate) fn render(r: &Report, opts: &RenderOptions, w: &mut dyn Write) -> io:
         )?;
         writeln!(w, "  {}", e(&f.explanation))?;
         for sn in &f.snippets {
+            let local = opts
+                .read_from
+                .get(&sn.file)
+                .map(|l| s.dim(&format!(" (read from {})", e(l))))
+                .unwrap_or_default();
             writeln!(
                 w,
-                "  {} {}:{}",
+                "  {} {}:{}{local}",
                 s.dim(&format!("{:>13}", sn.role)),
                 s.cyan(&sn.file),
                 sn.line

@@ -165,7 +165,7 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         let sched = sniff.finish_after(&dumps);
         return combine(dumps, sched).context("standard input");
     }
-    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    let file = open_input(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
         bail!("{path}: file is empty");
@@ -182,6 +182,35 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
             combine(dumps, sched).with_context(|| path.to_string())
         }
     }
+}
+
+/// The error and its causes joined by `: `, each cause said once: a library
+/// error that already quotes its cause (`read failed: <io error>`) is not
+/// followed by that cause again.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.ends_with(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
+}
+
+/// Opens an input file named on the command line; a directory is refused by
+/// name (reading one fails with an OS error that says nothing about which
+/// argument was wrong).
+pub fn open_input(path: &str) -> Result<File> {
+    let file = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!("{path}: is a directory, not a dump, profile or trace file (a Go source tree goes to --source DIR)");
+    }
+    Ok(file)
 }
 
 /// [`read_bytes`] for a memory-mapped file, in one pass and without ever
@@ -421,7 +450,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         if crate::trace::input_is_trace(p) {
             match crate::trace::read_trace(p, Default::default(), false) {
                 Ok(t) => got.traces.push((p.clone(), t)),
-                Err(e) => failures.push(format!("{e:#}")),
+                Err(e) => failures.push(error_message(&e)),
             }
             continue;
         }
@@ -432,7 +461,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
                     got.sched.push((p.clone(), s));
                 }
             }
-            Err(e) => failures.push(format!("{e:#}")),
+            Err(e) => failures.push(error_message(&e)),
         }
     }
     if got.inputs.is_empty() && got.sched.is_empty() && got.traces.is_empty() {
@@ -463,31 +492,32 @@ pub fn source_roots(args: &ReportArgs) -> Result<Vec<PathBuf>> {
 
 /// Runs the engine over `inputs` with the source settings of `args`.
 /// `stalled`: the program is known to have made no progress (see `analyze --stalled`).
-pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<Report> {
+pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<(Report, ReadFrom)> {
     let opts = Options {
         exact: args.exact,
         stalled,
         why: args.why,
     };
     if args.no_source {
-        return Ok(gostuck_engine::analyze(
-            inputs,
-            &opts,
-            &mut gostuck_engine::NoSources,
-        ));
+        let report = gostuck_engine::analyze(inputs, &opts, &mut gostuck_engine::NoSources);
+        return Ok((report, ReadFrom::new()));
     }
     let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
     let mut report = gostuck_engine::analyze(inputs, &opts, &mut src);
-    src.note_skipped(&mut report);
+    let read_from = src.finish(&mut report, &args.source);
     if let (Some(n), None) = (args.why, &report.why) {
         eprintln!("gostuck: --why {n}: the input has no goroutine {n}");
     }
-    Ok(report)
+    Ok((report, read_from))
 }
 
 /// Runs the engine over the dumps and adds the execution traces' evidence; a
 /// trace without any dump is analysed on its own (findings `possible` at most).
-pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<Report> {
+pub fn analyze_all(
+    got: &Collected,
+    args: &ReportArgs,
+    stalled: bool,
+) -> Result<(Report, ReadFrom)> {
     let traces: Vec<gostuck_engine::TraceInput<'_>> = got
         .traces
         .iter()
@@ -498,7 +528,7 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
             error: t.error.as_deref(),
         })
         .collect();
-    let mut report = match traces.split_first() {
+    let (mut report, read_from) = match traces.split_first() {
         Some((first, _)) if got.inputs.is_empty() => {
             let opts = Options {
                 exact: args.exact,
@@ -506,12 +536,14 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
                 why: args.why,
             };
             if args.no_source {
-                gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources)
+                let report =
+                    gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources);
+                (report, ReadFrom::new())
             } else {
                 let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
                 let mut report = gostuck_engine::analyze_trace(first, &opts, &mut src);
-                src.note_skipped(&mut report);
-                report
+                let read_from = src.finish(&mut report, &args.source);
+                (report, read_from)
             }
         }
         _ => analyze(&got.inputs, args, stalled)?,
@@ -533,7 +565,7 @@ pub fn analyze_all(got: &Collected, args: &ReportArgs, stalled: bool) -> Result<
         };
         gostuck_engine::fuse_trace_findings(&mut report, &alone);
     }
-    Ok(report)
+    Ok((report, read_from))
 }
 
 /// Adds a scheduler/GC trace to the report as an input whose warnings are the
@@ -566,7 +598,7 @@ pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
 }
 
 /// Writes the report to `args.output`, or to `dest`.
-pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
+pub fn render(report: &Report, read_from: &ReadFrom, args: &ReportArgs, dest: Dest) -> Result<()> {
     let to_terminal = args.output.is_none()
         && match dest {
             Dest::Stdout => io::stdout().is_terminal(),
@@ -594,6 +626,7 @@ pub fn render(report: &Report, args: &ReportArgs, dest: Dest) -> Result<()> {
         repo: matches!(args.format, Fmt::Sarif | Fmt::Github)
             .then(|| crate::repo_paths::find(report, &args.source))
             .flatten(),
+        read_from: read_from.clone(),
     };
     if let Some(path) = &args.output {
         let mut f = io::BufWriter::new(OutFile::create(path, Named::ByUser, args.force)?);
@@ -634,15 +667,21 @@ pub fn is_stuck(report: &Report) -> bool {
         )
 }
 
+/// A file as the dump printed it → the local file its source was read from,
+/// for the files where the two differ (shown beside the text report's snippets).
+pub type ReadFrom = std::collections::HashMap<String, String>;
+
 /// Source files from disk: exact dump paths, then suffix matches under the
 /// roots; only regular text files up to a size cap (others are skipped and
-/// named in a note, see [`FsSources::note_skipped`]).
+/// named in a note, see [`FsSources::finish`]).
 pub struct FsSources {
     resolver: gostuck_source::resolve::Resolver,
     cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
     max_size: u64,
     /// Files found but not read or not parsed, and why.
     skipped: Vec<(PathBuf, String)>,
+    /// Dump path → the local file read for it.
+    found: std::collections::HashMap<String, PathBuf>,
 }
 
 impl FsSources {
@@ -652,20 +691,72 @@ impl FsSources {
             cache: Default::default(),
             max_size,
             skipped: Vec::new(),
+            found: Default::default(),
         }
     }
 
-    /// Names the source files that were found but not read, in a note of the
-    /// report's first input.
-    pub fn note_skipped(&self, report: &mut Report) {
-        let Some(first) = report.inputs.first_mut() else {
-            return;
-        };
-        for (path, why) in &self.skipped {
-            first
-                .notes
-                .push(format!("source file {} skipped: {why}", path.display()));
+    /// After the engine ran: notes on the report's first input for the source
+    /// files found but not read, and for each of `named_roots` (the user's
+    /// `--source` directories) under which no file matched; returns where each
+    /// file was read from.
+    pub fn finish(self, report: &mut Report, named_roots: &[PathBuf]) -> ReadFrom {
+        let mut notes: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(path, why)| format!("source file {} skipped: {why}", path.display()))
+            .collect();
+        notes.extend(self.unmatched_roots(report, named_roots));
+        if let Some(first) = report.inputs.first_mut() {
+            first.notes.extend(notes);
         }
+        self.found
+            .into_iter()
+            .map(|(dump, local)| (dump, local.to_string_lossy().into_owned()))
+            .filter(|(dump, local)| dump != local)
+            .collect()
+    }
+
+    /// A note for each root under which no file of the dump was found while
+    /// some were missing, naming a few of the paths that were looked for.
+    fn unmatched_roots(&self, report: &Report, roots: &[PathBuf]) -> Vec<String> {
+        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let found: Vec<PathBuf> = self.found.values().map(|p| canon(p)).collect();
+        let mut wanted: Vec<&str> = report
+            .inputs
+            .iter()
+            .flat_map(|i| i.missing_source.iter().map(String::as_str))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // Every file looked for was found (at the path the dump printed):
+        // the roots were not needed, which is no problem.
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        const SHOWN: usize = 3;
+        let more = wanted.len().saturating_sub(SHOWN);
+        let looked = format!(
+            "looked for {}{} (a file matches by name, the longest common path suffix winning)",
+            wanted[..wanted.len().min(SHOWN)].join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        roots
+            .iter()
+            .filter(|root| {
+                let root = canon(root);
+                !found.iter().any(|f| f.starts_with(&root))
+            })
+            .map(|root| {
+                format!(
+                    "--source {}: nothing under it matched a source file of the dump; {looked}",
+                    root.display()
+                )
+            })
+            .collect()
     }
 }
 
@@ -676,7 +767,16 @@ impl gostuck_engine::Sources for FsSources {
                 let parsed = gostuck_source::resolve::read_source(&p, self.max_size)
                     .map_err(|e| e.to_string())
                     .and_then(|b| gostuck_source::SourceFile::parse(&b).map_err(|e| e.to_string()));
-                parsed.map_err(|e| self.skipped.push((p, e))).ok()
+                match parsed {
+                    Ok(f) => {
+                        self.found.insert(dump_path.to_string(), p);
+                        Some(f)
+                    }
+                    Err(e) => {
+                        self.skipped.push((p, e));
+                        None
+                    }
+                }
             });
             self.cache.insert(dump_path.to_string(), parsed);
         }

@@ -320,13 +320,13 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
                     label = leak_url;
                 }
                 Ok(_) => extra.push(format!("{leak_url}: no goroutines listed")),
-                Err(e) => extra.push(format!("{leak_url}: {e:#}")),
+                Err(e) => extra.push(format!("{leak_url}: {}", crate::common::error_message(&e))),
             }
         }
         Ok(Got::Status(s, text)) => extra.push(format!(
             "{leak_url}: HTTP {s} {text} — this Go version has no goroutineleak profile (Go 1.26 with GOEXPERIMENT=goroutineleakprofile, or Go 1.27+); going on without it"
         )),
-        Err(e) => extra.push(format!("{e:#}; going on without the goroutineleak profile")),
+        Err(e) => extra.push(format!("{}; going on without the goroutineleak profile", crate::common::error_message(&e))),
     }
 
     if let Some(secs) = a.trace_seconds {
@@ -348,7 +348,7 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
                 path.display(),
                 path.display()
             )),
-            Err(e) => extra.push(format!("{e:#}")),
+            Err(e) => extra.push(crate::common::error_message(&e)),
         }
     }
     for n in &extra {
@@ -356,8 +356,8 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
         dump.notes.push(n.clone());
     }
     let inputs = vec![gostuck_engine::Input { path: label, dump }];
-    let report = common::analyze(&inputs, &a.report, false)?;
-    common::render(&report, &a.report, Dest::Stdout)?;
+    let (report, read_from) = common::analyze(&inputs, &a.report, false)?;
+    common::render(&report, &read_from, &a.report, Dest::Stdout)?;
     Ok(if common::is_stuck(&report) { 1 } else { 0 })
 }
 

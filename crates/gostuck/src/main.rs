@@ -115,7 +115,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Errors quote files, dumps and server answers: nothing of theirs reaches
             // the terminal unescaped.
-            let msg = format!("{e:#}");
+            let msg = common::error_message(&e);
             let lines: Vec<_> = msg
                 .split('\n')
                 .map(gostuck_report::escape_controls)
@@ -137,12 +137,12 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     let mut timer = common::PhaseTimer::from_env();
     let got = common::collect_inputs(&paths, a.all_dumps, a.report.exact)?;
     timer.lap("read");
-    let mut report = common::analyze_all(&got, &a.report, a.stalled)?;
+    let (mut report, read_from) = common::analyze_all(&got, &a.report, a.stalled)?;
     for (path, log) in &got.sched {
         common::add_sched(&mut report, path, log);
     }
     timer.lap("analyse");
-    common::render(&report, &a.report, common::Dest::Stdout)?;
+    common::render(&report, &read_from, &a.report, common::Dest::Stdout)?;
     timer.lap("render");
 
     let stuck = common::is_stuck(&report);

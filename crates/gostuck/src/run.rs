@@ -28,7 +28,11 @@ On a stall it sends SIGQUIT to the Go program(s) in the tree — the test binary
 
 Ctrl-C, SIGTERM and SIGHUP reach the command; Ctrl-\\ (SIGQUIT) asks for a dump at once. The command runs in its own process group (and gets the terminal when gostuck has it). When the command exits, whatever it left running in that group gets a second, then SIGTERM, then SIGKILL a second later, and gostuck says so; an error in gostuck ends the group too.
 
-Exit status: 1 when findings were reported, otherwise the command's own exit status (128+N when it died of signal N); 2 when gostuck itself could not run it.";
+Exit status, first rule that applies:
+  2  gostuck itself could not run the command or read its output (usage error, command not found);
+  1  findings were reported, whatever the command's own status (a deadlocked Go program exits 2 and a timed-out `go test` 1: neither is passed through);
+  N  otherwise the command's own exit status (0 when it succeeded, 128+S when it died of signal S).
+So 1 and 2 can also be the command's own when nothing was found. Whenever the status is not 0, a line on stderr just before the report (or as the last line when there is nothing to report) says which rule gave it: `gostuck: exit status 1: findings reported (the command itself exited with status 2)` or `gostuck: exit status 1 is the command's own: gostuck found nothing stuck`; with --format json the report's `verdict` and `findings` say the same.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -420,7 +424,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                     e.downcast_ref::<gostuck_dump::Error>(),
                     Some(gostuck_dump::Error::NoDump)
                 ) {
-                    notes.push(format!("{name}: {e:#}"));
+                    notes.push(format!("{name}: {}", crate::common::error_message(&e)));
                 }
             }
         }
@@ -445,16 +449,16 @@ pub fn run(a: RunArgs) -> Result<u8> {
     if inputs.is_empty() && sched.is_empty() {
         if child_code != 0 || !signaled.is_empty() {
             note(&format!(
-                "no goroutine dump in the command's output; nothing to analyse (exit status {child_code})"
+                "exit status {child_code} is the command's own: no goroutine dump in its output, nothing to analyse"
             ));
         }
         if a.report.output.is_some() {
-            let report = common::analyze(&[], &a.report, false)?;
-            common::render(&report, &a.report, Dest::Stderr)?;
+            let (report, read_from) = common::analyze(&[], &a.report, false)?;
+            common::render(&report, &read_from, &a.report, Dest::Stderr)?;
         }
         return Ok(child_code);
     }
-    let mut report = common::analyze(&inputs, &a.report, stalled)?;
+    let (mut report, read_from) = common::analyze(&inputs, &a.report, stalled)?;
     for (path, log) in &sched {
         common::add_sched(&mut report, path, log);
     }
@@ -465,18 +469,50 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
         }
     }
-    common::render(&report, &a.report, Dest::Stderr)?;
-    github_annotations(&report, &a)?;
-    if common::is_stuck(&report) {
-        return Ok(1);
-    }
-    if !signaled.is_empty() {
+    // Said before the report, so a JSON or SARIF report stays the tail of stderr.
+    let stuck = common::is_stuck(&report);
+    let (code, why) = exit_status(stuck, child_code);
+    if !signaled.is_empty() && !stuck {
         note(&format!(
-            "the command stalled, but its goroutine dump shows nothing stuck ({}); exit status {child_code} is the command's",
+            "the command stalled, but its goroutine dump shows nothing stuck ({})",
             report.verdict.as_str()
         ));
     }
-    Ok(child_code)
+    if let Some(why) = why {
+        note(&why);
+    }
+    common::render(&report, &read_from, &a.report, Dest::Stderr)?;
+    github_annotations(&report, &a)?;
+    Ok(code)
+}
+
+/// The exit status of `gostuck run` and, when it is not 0, the line that says
+/// whose it is. One rule, first match wins (2 for gostuck's own errors is
+/// returned before this): findings reported → 1, whatever the command's own
+/// status (a deadlocked Go program exits 2, which would read as a usage error);
+/// nothing found → the command's own status.
+fn exit_status(stuck: bool, child_code: u8) -> (u8, Option<String>) {
+    match (stuck, child_code) {
+        (true, 0) => (
+            1,
+            Some(
+                "exit status 1: findings reported (the command itself exited with status 0)".into(),
+            ),
+        ),
+        (true, c) => (
+            1,
+            Some(format!(
+                "exit status 1: findings reported (the command itself exited with status {c})"
+            )),
+        ),
+        (false, 0) => (0, None),
+        (false, c) => (
+            c,
+            Some(format!(
+                "exit status {c} is the command's own: gostuck found nothing stuck"
+            )),
+        ),
+    }
 }
 
 /// In a GitHub Actions job (GITHUB_ACTIONS=true), the findings as workflow
@@ -603,6 +639,21 @@ mod tests {
     struct T {
         #[command(flatten)]
         run: RunArgs,
+    }
+
+    #[test]
+    fn findings_give_1_whatever_the_command_said_else_the_commands_own_status() {
+        // A deadlocked Go program exits 2, a SIGQUIT-killed shell 131.
+        for child in [0, 1, 2, 131] {
+            let (code, why) = exit_status(true, child);
+            assert_eq!(code, 1);
+            assert!(why
+                .unwrap()
+                .ends_with(&format!("exited with status {child})")));
+            let (code, why) = exit_status(false, child);
+            assert_eq!(code, child);
+            assert_eq!(why.is_some(), child != 0);
+        }
     }
 
     fn plan_of(args: &[&str]) -> Plan {

@@ -133,7 +133,7 @@ pub fn read_trace(path: &str, opts: AnalyzerOptions, profile: bool) -> Result<Tr
     let (src, len): (Box<dyn Read>, u64) = if path == "-" {
         (Box::new(io::stdin().lock()), 0)
     } else {
-        let f = File::open(path).with_context(|| format!("{path}: cannot open"))?;
+        let f = crate::common::open_input(path)?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         (Box::new(f), len)
     };
@@ -239,8 +239,8 @@ pub fn trace(a: TraceArgs) -> Result<u8> {
             .map_err(io::IntoInnerError::into_error)?
             .commit()?;
         eprintln!(
-            "gostuck: wrote the blocking profile ({} stacks) to {}; open it with `go tool pprof {}`",
-            records.len(),
+            "gostuck: wrote the blocking profile ({}) to {}; open it with `go tool pprof {}`",
+            gostuck_report::count(records.len() as u64, "stack", "stacks"),
             out.display(),
             out.display()
         );
@@ -693,13 +693,12 @@ fn text(w: &mut dyn Write, d: &Doc, a: &Analysis, all: bool) -> io::Result<()> {
     let users = d.goroutines.iter().filter(|g| !g.system).count();
     writeln!(
         w,
-        "trace {} ({}): {} events over {}, {} goroutines ({} user)",
+        "trace {} ({}): {} over {}, {} ({users} user)",
         d.path,
         d.format,
-        d.events,
+        gostuck_report::count(d.events, "event", "events"),
         dur(d.duration_ns),
-        d.goroutines.len(),
-        users
+        gostuck_report::count(d.goroutines.len() as u64, "goroutine", "goroutines"),
     )?;
     if let Some(e) = &d.error {
         writeln!(w, "warning: the trace could not be read to the end; the events before this error are analysed: {e}")?;
@@ -712,8 +711,9 @@ fn text(w: &mut dyn Write, d: &Doc, a: &Analysis, all: bool) -> io::Result<()> {
     } else {
         writeln!(
             w,
-            "\nBlocked when the trace ended, never unblocked ({n_blocked} goroutines at {} sites):",
-            user_blocked.len()
+            "\nBlocked when the trace ended, never unblocked ({} at {}):",
+            gostuck_report::count(n_blocked as u64, "goroutine", "goroutines"),
+            gostuck_report::count(user_blocked.len() as u64, "site", "sites")
         )?;
         for b in &user_blocked {
             let reason = if b.reason.is_empty() {
@@ -746,7 +746,15 @@ fn text(w: &mut dyn Write, d: &Doc, a: &Analysis, all: bool) -> io::Result<()> {
         .map(|b| b.count)
         .sum();
     if sys > 0 {
-        writeln!(w, "  ({sys} runtime goroutines were waiting too: GC workers, finalizers, the trace reader…)")?;
+        writeln!(
+            w,
+            "  ({} waiting too: GC workers, finalizers, the trace reader…)",
+            gostuck_report::count(
+                sys as u64,
+                "runtime goroutine was",
+                "runtime goroutines were"
+            )
+        )?;
     }
 
     // Goroutine details: blocked user goroutines, or every goroutine with --goroutines.
@@ -779,8 +787,12 @@ fn text(w: &mut dyn Write, d: &Doc, a: &Analysis, all: bool) -> io::Result<()> {
     if detailed.len() > limit {
         writeln!(
             w,
-            "\n  … {} more blocked goroutines (--goroutines shows all, --format json everything)",
-            detailed.len() - limit
+            "\n  … {} more (--goroutines shows all, --format json everything)",
+            gostuck_report::count(
+                (detailed.len() - limit) as u64,
+                "blocked goroutine",
+                "blocked goroutines"
+            )
         )?;
     }
 

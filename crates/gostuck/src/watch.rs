@@ -119,9 +119,10 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             })
             .unwrap_or_default();
         eprintln!(
-            "gostuck: sample {}/{}: {n} goroutines{delta}{}",
+            "gostuck: sample {}/{}: {}{delta}{}",
             i + 1,
             a.samples,
+            gostuck_report::count(n as u64, "goroutine", "goroutines"),
             if d.goroutines.iter().any(|g| g.id.is_none()) {
                 " (no goroutine IDs in this encoding: only growth can be judged)"
             } else {
@@ -143,21 +144,22 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
         stalled: false,
         why: a.report.why,
     };
-    let report = if a.report.no_source {
-        gostuck_engine::watch::analyze(
+    let (report, read_from) = if a.report.no_source {
+        let report = gostuck_engine::watch::analyze(
             &samples,
             &label,
             &span,
             &opts,
             &mut gostuck_engine::NoSources,
-        )
+        );
+        (report, common::ReadFrom::new())
     } else {
         let roots = common::source_roots(&a.report)?;
         let mut src = common::FsSources::new(&roots, a.report.max_source_size);
         let mut report = gostuck_engine::watch::analyze(&samples, &label, &span, &opts, &mut src);
-        src.note_skipped(&mut report);
-        report
+        let read_from = src.finish(&mut report, &a.report.source);
+        (report, read_from)
     };
-    common::render(&report, &a.report, Dest::Stdout)?;
+    common::render(&report, &read_from, &a.report, Dest::Stdout)?;
     Ok(if common::is_stuck(&report) { 1 } else { 0 })
 }

@@ -605,3 +605,42 @@ fn analyze_reads_scheduler_traces_beside_dumps() {
         "{r}"
     );
 }
+
+#[test]
+fn run_exits_1_for_findings_and_says_the_commands_own_status_beside_it() {
+    let Some(go) = go() else { return };
+    let tmp = tmpdir("exit-status");
+    // abba deadlocks: the runtime prints `fatal error: all goroutines are
+    // asleep` and exits with status 2.
+    let bin = build(&go, "abba", &tmp);
+    let out = gostuck(
+        &["run", "--no-source", "--", bin.to_str().unwrap()],
+        &tmp,
+        Duration::from_secs(60),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // Said on the line just before the report.
+    let report = err.find("GLOBAL DEADLOCK").expect(&err);
+    assert!(
+        err[..report].ends_with(
+            "gostuck: exit status 1: findings reported (the command itself exited with status 2)\n"
+        ),
+        "{err}"
+    );
+    // Nothing to find and a failing command: its status, said to be its own.
+    let out = gostuck(
+        &["run", "--", "sh", "-c", "exit 1"],
+        &tmp,
+        Duration::from_secs(20),
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("gostuck: exit status 1 is the command's own")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&tmp).ok();
+}

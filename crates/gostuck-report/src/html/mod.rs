@@ -100,11 +100,7 @@ fn verdict_label(v: Verdict) -> &'static str {
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+    crate::count(n, one, many)
 }
 
 /// Writes the whole page.

@@ -41,9 +41,10 @@ pub(crate) fn diagnose(
         .collect();
     missing.sort();
     missing.dedup();
-    if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
+    // The binary chooses the sink (gostuck: GOSTUCK_DEBUG_FACTS=1).
+    if log::log_enabled!(target: "gostuck_engine::facts", log::Level::Debug) {
         for f in &facts {
-            eprintln!("{f:?}");
+            log::debug!(target: "gostuck_engine::facts", "{f:?}");
         }
     }
     let model = Model::new(d, groups, &facts);

@@ -246,6 +246,15 @@ pub(crate) fn resummarize(report: &mut Report) {
     );
 }
 
+/// `1 goroutine`, `3 goroutines`.
+fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 pub(crate) fn summarize(
     verdict: Verdict,
     total: u64,
@@ -306,8 +315,16 @@ pub(crate) fn summarize(
         Verdict::GlobalDeadlock => format!(
             "The Go runtime reported a global deadlock: all goroutines are asleep ({blocked} of {total} blocked){at}."
         ),
-        Verdict::Healthy => format!("No deadlock or leak found: {total} goroutines, {blocked} blocked, in {} groups{at}.", groups.len()),
-        _ => format!("{total} goroutines, {blocked} blocked, in {} groups{at}.", groups.len()),
+        Verdict::Healthy => format!(
+            "No deadlock or leak found: {}, {blocked} blocked, in {}{at}.",
+            counted(total, "goroutine"),
+            counted(groups.len() as u64, "group")
+        ),
+        _ => format!(
+            "{}, {blocked} blocked, in {}{at}.",
+            counted(total, "goroutine"),
+            counted(groups.len() as u64, "group")
+        ),
     }
 }
 

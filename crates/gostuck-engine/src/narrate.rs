@@ -96,6 +96,9 @@ pub(crate) fn orphan_text(
             "Do not drain the channel after Stop when its value may have been received: since Go 1.23 Stop and Reset need no draining; before, drain without blocking (`select { case <-t.C: default: }`).",
         );
     }
+    // Named when the source gave the expression; else a generic noun that
+    // the titles below must not repeat ("WaitGroup a WaitGroup").
+    let named = f.expr.is_some() || !f.cases.is_empty();
     let e = match (&f.expr, f.cases.is_empty()) {
         (Some(e), _) => format!("`{e}`"),
         (None, false) => {
@@ -112,7 +115,11 @@ pub(crate) fn orphan_text(
     match kind {
 
         Kind::NilChannel => (
-            format!("operation on a nil channel {e}"),
+            if named {
+                format!("operation on a nil channel {e}")
+            } else {
+                "operation on a nil channel".to_string()
+            },
             "a nil channel blocks forever: it was never made with make(chan …).",
             "Initialise the channel with make(chan T) before use (e.g. in the constructor), or remove the operation.",
         ),
@@ -132,12 +139,20 @@ pub(crate) fn orphan_text(
             "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
         ),
         Kind::WaitgroupNeverDone => (
-            format!("WaitGroup {e} never reaches zero"),
+            if named {
+                format!("WaitGroup {e} never reaches zero")
+            } else {
+                format!("{e} never reaches zero")
+            },
             "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
             "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
         ),
         Kind::CondWaitForever => (
-            format!("Cond {e} is never signalled"),
+            if named {
+                format!("Cond {e} is never signalled")
+            } else {
+                format!("{e} is never signalled")
+            },
             "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
             "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
         ),

@@ -93,7 +93,29 @@ struct AnalyzeArgs {
     report: common::ReportArgs,
 }
 
+/// The libraries' debug output (`log`), on stderr: the engine's facts per
+/// group with GOSTUCK_DEBUG_FACTS=1. Off otherwise.
+struct StderrLog;
+
+impl log::Log for StderrLog {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.target().starts_with("gostuck_engine::facts")
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("{}: {}", r.target(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
+    if std::env::var_os("GOSTUCK_DEBUG_FACTS").is_some() {
+        static LOGGER: StderrLog = StderrLog;
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Debug);
+        }
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

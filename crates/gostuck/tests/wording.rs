@@ -110,3 +110,16 @@ fn a_source_dir_that_matches_gets_no_such_note_and_snippets_name_the_local_file(
         "{header}"
     );
 }
+
+#[test]
+fn a_waitgroup_without_its_name_is_not_named_twice() {
+    // Without source the WaitGroup has no expression: the title says "a
+    // WaitGroup", once, not "WaitGroup a WaitGroup".
+    let f = "testdata/captured/go1.27.3/waitgroup-never-done.txt";
+    let (_, text, _) = gostuck(&["analyze", f, "--no-source"]);
+    assert!(text.contains("a WaitGroup never reaches zero"), "{text}");
+    assert!(!text.contains("WaitGroup a WaitGroup"), "{text}");
+    // With source it is named.
+    let (_, text, _) = gostuck(&["analyze", f, "--source", "testdata/scenarios"]);
+    assert!(text.contains("WaitGroup `wg` never reaches zero"), "{text}");
+}

@@ -47,12 +47,21 @@ type LeakPathMemo = FxHashMap<(bool, Option<String>), bool>;
 /// Adds the orphaned waits.
 pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     // No goroutine that may still run can start others: the set of goroutines
-    // is closed, so partners can only be among them.
-    let closed_world = cx
-        .facts
-        .iter()
-        .enumerate()
-        .all(|(gi, f)| st.explained[gi].is_some() || !cx.model.opens_world(gi, f));
+    // is closed, so partners can only be among them. A spawner that is
+    // itself blocked starts nothing until something wakes it: it opens the
+    // world only when a goroutine that may act (or one whose code is
+    // unknown) could complete its wait.
+    let wakeable = |gi: usize| {
+        cx.graph.unknown_partner[gi]
+            || cx
+                .edges_from(gi)
+                .any(|e| matches!(cx.model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper))
+    };
+    let closed_world = cx.facts.iter().enumerate().all(|(gi, f)| {
+        st.explained[gi].is_some()
+            || !cx.model.opens_world(gi, f)
+            || (matches!(cx.model.of[gi], Liveness::Blocked | Liveness::Harness) && !wakeable(gi))
+    });
     // (kind, resource key, finding)
     let mut orphan_of: Vec<(Kind, String, usize)> = Vec::new();
     let mut memo = LeakPathMemo::default();

@@ -101,6 +101,10 @@ pub(crate) struct Future {
     /// function the frame calls, in the same file (its declared name,
     /// `(*Manager).syncOnce`).
     pub function: Option<String>,
+    /// A channel its frame made for this call and has not handed to anyone
+    /// yet (gostuck-source `not_yet_handed_over`): whatever another
+    /// goroutine waits on, it is another instance.
+    pub fresh: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -381,7 +385,15 @@ fn inline_call(
             }
             // In another file, the operation is shown at the call in the frame.
             let here = cf == file;
+            // A channel the called function makes for itself (a local, not
+            // a parameter) does not exist yet: whatever another goroutine
+            // waits on now is another instance.
+            let fresh = matches!(o.kind, OpKind::Send | OpKind::Recv | OpKind::Close)
+                && root_ident(&o.expr).is_some_and(|r| {
+                    fi.locals.iter().any(|l| l == r) && !fi.params.iter().any(|p| p == r)
+                });
             out.push(Future {
+                fresh,
                 kind: o.kind,
                 class: subst(&o.expr),
                 frame,
@@ -515,12 +527,14 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         facts.held.extend(handed_off(sf, f.line, k));
         facts.spawner |= sf.may_spawn(f.line, k > uf);
         for o in sf.future_ops(f.line, k > uf) {
+            let chan_op = matches!(o.kind, OpKind::Send | OpKind::Recv | OpKind::Close);
             facts.future.push(Future {
                 kind: o.kind,
                 class: o.expr.clone(),
                 frame: k,
                 line: o.line,
                 function: None,
+                fresh: chan_op && sf.not_yet_handed_over(f.line, &o.expr),
             });
         }
         let calls: Vec<gostuck_source::Call> = sf

@@ -288,6 +288,7 @@ pub(crate) fn build(facts: &[Facts], multi: &[bool], unknown: &[bool]) -> Graph 
                     .zip(a.class.as_deref())
                     .is_some_and(|(x, y)| same_class(x, y));
             if fellow
+                || f.fresh
                 || gives_back_only_what_it_takes(&facts[j], k)
                 || parked_on_another_instance(a, &facts[j])
             {

@@ -145,7 +145,12 @@ impl Model {
 /// Channels that fire by themselves or from outside the goroutines: timers,
 /// tickers, `ctx.Done()` (a deadline, or a cancel from anywhere).
 pub(crate) fn timerish(class: &str) -> bool {
-    matches!(class, "After" | "Tick" | "C" | "Done")
+    // (A select case's class keeps what follows the name: `Done(` for
+    // `<-ctx.Done()`.)
+    matches!(
+        class.trim_end_matches(['(', ')']),
+        "After" | "Tick" | "C" | "Done"
+    )
 }
 
 /// Parked on a receive or select that time (or the outside) ends: a ticker

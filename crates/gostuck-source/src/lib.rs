@@ -576,6 +576,46 @@ impl SourceFile {
         })
     }
 
+    /// Whether `expr` at `line` names a channel its function made for this
+    /// call and has not handed to anyone yet: its root is a local (not a
+    /// parameter) that the function sends, appends or stores only at `line`
+    /// or later, passes to no call before `line`, and no loop around `line`
+    /// hands over again. Another goroutine blocked on "the same" channel
+    /// then waits on another instance (a request's reply channel that has
+    /// not been sent with the request yet).
+    pub fn not_yet_handed_over(&self, line: u32, expr: &str) -> bool {
+        let Some(f) = self.function_at(line) else {
+            return false;
+        };
+        let Some(root) = root_ident(expr) else {
+            return false;
+        };
+        let local = f.locals.iter().any(|l| l == root) && !f.params.iter().any(|p| p == root);
+        let escapes: Vec<u32> = f
+            .escapes
+            .iter()
+            .filter(|(e, _)| root_ident(e) == Some(root))
+            .map(|&(_, l)| l)
+            .collect();
+        let passed_before = f.calls.iter().any(|c| {
+            c.line < line
+                && (c
+                    .args
+                    .iter()
+                    .chain(&c.receiver)
+                    .any(|a| root_ident(a) == Some(root)))
+        });
+        let in_loop_with_escape = f
+            .loops
+            .iter()
+            .any(|&(s, e)| s <= line && line <= e && escapes.iter().any(|&x| s <= x && x <= e));
+        local
+            && !escapes.is_empty()
+            && escapes.iter().all(|&x| x >= line)
+            && !passed_before
+            && !in_loop_with_escape
+    }
+
     /// Locks some path leaves locked.
     pub fn leaky_locks(&self) -> &[LeakyLock] {
         &self.leaky

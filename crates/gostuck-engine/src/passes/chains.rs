@@ -28,7 +28,13 @@ pub(crate) fn run(cx: &Cx, st: &mut State) {
     loop {
         let mut changed = false;
         for gi in 0..cx.facts.len() {
-            if st.explained[gi].is_some() || cx.facts[gi].block.is_none() {
+            // A goroutine fed by a timer or context (a select with
+            // ctx.Done()) gives up by itself: it is not blocked behind anyone.
+            if st.explained[gi].is_some()
+                || cx.facts[gi].block.is_none()
+                || cx.model.of[gi]
+                    == crate::liveness::Liveness::MayAct(crate::liveness::Acts::Timer)
+            {
                 continue;
             }
             let targets: Vec<usize> = cx.edges_from(gi).map(|e| e.to).collect();

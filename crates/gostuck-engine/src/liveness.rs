@@ -145,12 +145,15 @@ impl Model {
 /// Channels that fire by themselves or from outside the goroutines: timers,
 /// tickers, `ctx.Done()` (a deadline, or a cancel from anywhere).
 pub(crate) fn timerish(class: &str) -> bool {
-    // (A select case's class keeps what follows the name: `Done(` for
-    // `<-ctx.Done()`.)
-    matches!(
-        class.trim_end_matches(['(', ')']),
-        "After" | "Tick" | "C" | "Done"
-    )
+    matches!(class, "After" | "Tick" | "C" | "Done")
+}
+
+/// A select case on `ctx.Done()` (its class keeps the call's `(`): the
+/// select moves on when the context ends. A plain `<-ctx.Done()` is not
+/// counted: it waits only for a cancel, and a context nobody cancels leaks
+/// it (GoKer's chan & context kernels).
+fn done_case(class: &str) -> bool {
+    class == "Done("
 }
 
 /// Parked on a receive or select that time (or the outside) ends: a ticker
@@ -162,7 +165,9 @@ fn fed_by_time(f: &Facts) -> bool {
     matches!(f.block, Some(Block::Recv | Block::Select))
         && f.stopped_timer.is_none()
         && (f.signal_fed
-            || f.cases.iter().any(|c| !c.0 && timerish(&c.1))
+            || f.cases
+                .iter()
+                .any(|c| !c.0 && (timerish(&c.1) || done_case(&c.1)))
             || f.class.as_deref().is_some_and(timerish))
 }
 

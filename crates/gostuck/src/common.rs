@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use gostuck_dump::{Dump, KeepArgs, ReadOptions};
 
-use gostuck_engine::{Input, InputSummary, Options, Report, Verdict};
+use gostuck_engine::{Input, InputSummary, Options, Report, Sources, Verdict};
 use gostuck_report::{OutputFormat, RenderOptions, Style};
 use gostuck_sched::SchedLog;
 
@@ -490,25 +490,56 @@ pub fn source_roots(args: &ReportArgs) -> Result<Vec<PathBuf>> {
     Ok(roots)
 }
 
-/// Runs the engine over `inputs` with the source settings of `args`.
-/// `stalled`: the program is known to have made no progress (see `analyze --stalled`).
-pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<(Report, ReadFrom)> {
-    let opts = Options {
+/// The source reader for `args`: `None` with `--no-source`. One per command,
+/// so every analysis in it (dumps, traces alone) shares its parsed files.
+fn sources(args: &ReportArgs) -> Result<Option<FsSources>> {
+    if args.no_source {
+        return Ok(None);
+    }
+    Ok(Some(FsSources::new(
+        &source_roots(args)?,
+        args.max_source_size,
+    )))
+}
+
+/// Runs `f` with the reader, or with none.
+fn with_sources<R>(src: &mut Option<FsSources>, f: impl FnOnce(&mut dyn Sources) -> R) -> R {
+    match src {
+        Some(s) => f(s),
+        None => f(&mut gostuck_engine::NoSources),
+    }
+}
+
+/// Adds the reader's notes to the report and gives the local file behind
+/// each dump path.
+fn finish_sources(src: Option<FsSources>, report: &mut Report, args: &ReportArgs) -> ReadFrom {
+    src.map_or_else(ReadFrom::new, |s| s.finish(report, &args.source))
+}
+
+fn options(args: &ReportArgs, stalled: bool) -> Options {
+    Options {
         exact: args.exact,
         stalled,
         why: args.why,
-    };
-    if args.no_source {
-        let report = gostuck_engine::analyze(inputs, &opts, &mut gostuck_engine::NoSources);
-        return Ok((report, ReadFrom::new()));
     }
-    let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
-    let mut report = gostuck_engine::analyze(inputs, &opts, &mut src);
-    let read_from = src.finish(&mut report, &args.source);
+}
+
+/// Runs the engine over `inputs` with the source settings of `args`.
+/// `stalled`: the program is known to have made no progress (see `analyze --stalled`).
+pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<(Report, ReadFrom)> {
+    let mut src = sources(args)?;
+    let opts = options(args, stalled);
+    let mut report = with_sources(&mut src, |s| gostuck_engine::analyze(inputs, &opts, s));
+    let read_from = finish_sources(src, &mut report, args);
+    warn_why(args, &report);
+    Ok((report, read_from))
+}
+
+/// Says so when `--why N` names a goroutine no input has.
+fn warn_why(args: &ReportArgs, report: &Report) {
     if let (Some(n), None) = (args.why, &report.why) {
         eprintln!("gostuck: --why {n}: the input has no goroutine {n}");
     }
-    Ok((report, read_from))
 }
 
 /// Runs the engine over the dumps and adds the execution traces' evidence; a
@@ -528,42 +559,25 @@ pub fn analyze_all(
             error: t.error.as_deref(),
         })
         .collect();
-    let (mut report, read_from) = match traces.split_first() {
-        Some((first, _)) if got.inputs.is_empty() => {
-            let opts = Options {
-                exact: args.exact,
-                stalled,
-                why: args.why,
-            };
-            if args.no_source {
-                let report =
-                    gostuck_engine::analyze_trace(first, &opts, &mut gostuck_engine::NoSources);
-                (report, ReadFrom::new())
-            } else {
-                let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
-                let mut report = gostuck_engine::analyze_trace(first, &opts, &mut src);
-                let read_from = src.finish(&mut report, &args.source);
-                (report, read_from)
-            }
-        }
-        _ => analyze(&got.inputs, args, stalled)?,
-    };
-    let skip = usize::from(got.inputs.is_empty());
-    let opts = Options {
-        exact: args.exact,
-        stalled,
-        why: None,
-    };
-    for t in traces.iter().skip(skip) {
+    let mut src = sources(args)?;
+    let opts = options(args, stalled);
+    let alone_only = got.inputs.is_empty() && !traces.is_empty();
+    let mut report = with_sources(&mut src, |s| match traces.first() {
+        Some(first) if alone_only => gostuck_engine::analyze_trace(first, &opts, s),
+        _ => gostuck_engine::analyze(&got.inputs, &opts, s),
+    });
+    let trace_opts = Options { why: None, ..opts };
+    for t in traces.iter().skip(usize::from(alone_only)) {
         gostuck_engine::trace_evidence(&mut report, t);
         // What the trace shows alone survives beside the dump's findings.
-        let alone = if args.no_source {
-            gostuck_engine::analyze_trace(t, &opts, &mut gostuck_engine::NoSources)
-        } else {
-            let mut src = FsSources::new(&source_roots(args)?, args.max_source_size);
-            gostuck_engine::analyze_trace(t, &opts, &mut src)
-        };
+        let alone = with_sources(&mut src, |s| {
+            gostuck_engine::analyze_trace(t, &trace_opts, s)
+        });
         gostuck_engine::fuse_trace_findings(&mut report, &alone);
+    }
+    let read_from = finish_sources(src, &mut report, args);
+    if !alone_only {
+        warn_why(args, &report);
     }
     Ok((report, read_from))
 }

@@ -389,9 +389,7 @@ fn inline_call(
             // a parameter) does not exist yet: whatever another goroutine
             // waits on now is another instance.
             let fresh = matches!(o.kind, OpKind::Send | OpKind::Recv | OpKind::Close)
-                && root_ident(&o.expr).is_some_and(|r| {
-                    fi.locals.iter().any(|l| l == r) && !fi.params.iter().any(|p| p == r)
-                });
+                && root_ident(&o.expr).is_some_and(|r| fi.own_local(r));
             out.push(Future {
                 fresh,
                 kind: o.kind,

@@ -64,6 +64,16 @@ pub(crate) enum Liveness {
 }
 
 impl Liveness {
+    /// May act and is not the dumper: its next steps could complete a wait.
+    pub(crate) fn may_serve(self) -> bool {
+        matches!(self, Liveness::MayAct(a) if a != Acts::Dumper)
+    }
+
+    /// User code doing work: may act, neither the dumper nor runtime machinery.
+    pub(crate) fn works(self) -> bool {
+        self.may_serve() && self != Liveness::MayAct(Acts::Machinery)
+    }
+
     /// In words, for `--why`.
     pub(crate) fn describe(self) -> &'static str {
         match self {
@@ -113,11 +123,7 @@ impl Model {
         let unknown = of
             .iter()
             .zip(facts)
-            .map(|(l, f)| {
-                matches!(l, Liveness::MayAct(a) if *a != Acts::Dumper && *a != Acts::Machinery)
-                    && f.user_frame.is_some()
-                    && !f.has_source
-            })
+            .map(|(l, f)| l.works() && f.user_frame.is_some() && !f.has_source)
             .collect();
         Model { of, unknown }
     }
@@ -131,9 +137,7 @@ impl Model {
     /// Whether some user goroutine, other than the one that took the dump,
     /// may still act: the program is doing work, not parked as a whole.
     pub(crate) fn someone_works(&self) -> bool {
-        self.of.iter().any(
-            |l| matches!(l, Liveness::MayAct(a) if *a != Acts::Dumper && *a != Acts::Machinery),
-        )
+        self.of.iter().any(|l| l.works())
     }
 
     /// Whether group `gi` took the dump.

@@ -590,7 +590,7 @@ impl SourceFile {
         let Some(root) = root_ident(expr) else {
             return false;
         };
-        let local = f.locals.iter().any(|l| l == root) && !f.params.iter().any(|p| p == root);
+        let local = f.own_local(root);
         let escapes: Vec<u32> = f
             .escapes
             .iter()

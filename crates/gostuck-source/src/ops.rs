@@ -118,6 +118,12 @@ pub struct FunctionInfo {
 }
 
 impl FunctionInfo {
+    /// Whether `name` is a variable the function declares for itself (a
+    /// local, not a parameter): a value made in this call.
+    pub fn own_local(&self, name: &str) -> bool {
+        self.locals.iter().any(|l| l == name) && !self.params.iter().any(|p| p == name)
+    }
+
     /// For a method, the named type of its receiver, without `*` and type
     /// parameters (`(s *Tree[K, V]) Put` → `Tree`), and whether the receiver
     /// is a pointer.

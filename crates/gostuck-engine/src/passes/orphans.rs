@@ -52,10 +52,7 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     // world only when a goroutine that may act (or one whose code is
     // unknown) could complete its wait.
     let wakeable = |gi: usize| {
-        cx.graph.unknown_partner[gi]
-            || cx
-                .edges_from(gi)
-                .any(|e| matches!(cx.model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper))
+        cx.graph.unknown_partner[gi] || cx.edges_from(gi).any(|e| cx.model.of[e.to].may_serve())
     };
     let closed_world = cx.facts.iter().enumerate().all(|(gi, f)| {
         st.explained[gi].is_some()

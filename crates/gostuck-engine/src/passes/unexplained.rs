@@ -19,7 +19,7 @@ use super::{Cx, State};
 use crate::facts::Sources;
 use crate::findings::{finding, Edge, EdgeWhy};
 use crate::kinds::Kind;
-use crate::liveness::{Acts, Liveness};
+use crate::liveness::Liveness;
 use crate::narrate::{ids_text, who};
 use crate::report::Confidence;
 
@@ -58,9 +58,9 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &dyn Sources) {
         // --stall`) vouches that the partner makes no progress either.
         if !cx.global
             && !cx.opts.stalled
-            && cx.edges_from(gi).any(|e| {
-                e.to != gi && matches!(model.of[e.to], Liveness::MayAct(a) if a != Acts::Dumper)
-            })
+            && cx
+                .edges_from(gi)
+                .any(|e| e.to != gi && model.of[e.to].may_serve())
         {
             continue;
         }

@@ -112,6 +112,14 @@ pub(crate) fn orphan_text(
             _ => "a channel".into(),
         },
     };
+    // "WaitGroup `wg`", or just "a WaitGroup" when unnamed.
+    let typed = |noun: &str| {
+        if named {
+            format!("{noun} {e}")
+        } else {
+            e.clone()
+        }
+    };
     match kind {
 
         Kind::NilChannel => (
@@ -139,20 +147,12 @@ pub(crate) fn orphan_text(
             "Release right after acquiring with `defer func() { <-sem }()` (or give the token back in a defer), or make every return path release.",
         ),
         Kind::WaitgroupNeverDone => (
-            if named {
-                format!("WaitGroup {e} never reaches zero")
-            } else {
-                format!("{e} never reaches zero")
-            },
+            format!("{} never reaches zero", typed("WaitGroup")),
             "no live goroutine will call Done: a worker returned without Done, or Add counted more than were started.",
             "Call `defer wg.Done()` as the first statement of every goroutine counted by Add, and Add exactly the number you start.",
         ),
         Kind::CondWaitForever => (
-            if named {
-                format!("Cond {e} is never signalled")
-            } else {
-                format!("{e} is never signalled")
-            },
+            format!("{} is never signalled", typed("Cond")),
             "no live goroutine will call Signal or Broadcast — the signal was sent before Wait started, or never.",
             "Wait in a loop on the condition (`for !ready { c.Wait() }`) and set the condition under the lock before Signal/Broadcast.",
         ),

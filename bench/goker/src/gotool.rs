@@ -109,6 +109,13 @@ fn go_cmd(bin: &Path) -> Command {
     c
 }
 
+/// How every kernel prints its goroutineleak profile.
+const KERNEL_WRITE: &str = "prof.WriteTo(os.Stdout, 2)";
+/// What it becomes in the build copy: the same profile, then the other capture
+/// ways (`bench/goker/go/ways.go`). Same line, so no line number moves.
+const WAYS_WRITE: &str = "gostuckWrite(prof, os.Stdout)";
+const WAYS_GO: &str = include_str!("../go/ways.go");
+
 /// The kernels' directory inside GOROOT.
 pub fn goker_dir(goroot: &Path) -> PathBuf {
     goroot.join("src/runtime/testdata/testgoroutineleakprofile/goker")
@@ -124,17 +131,30 @@ pub fn build(go: &Go, build: &Path) -> Result<PathBuf> {
     fs::create_dir_all(build)?;
     let src = goker_dir(&go.goroot);
     let mut n = 0;
+    let mut hooked = 0;
     for e in fs::read_dir(&src).with_context(|| format!("listing {}", src.display()))? {
         let p = e?.path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if name.ends_with(".go") && !name.ends_with("_test.go") {
-            fs::copy(&p, build.join(&name))?;
+            let text = fs::read_to_string(&p)?;
+            let calls = text.matches(KERNEL_WRITE).count();
+            hooked += calls;
+            fs::write(build.join(&name), text.replace(KERNEL_WRITE, WAYS_WRITE))?;
             n += 1;
         }
     }
     if n == 0 {
         bail!("no .go files in {}", src.display());
     }
+    // Every kernel file but main.go prints its profile exactly once.
+    if hooked + 1 != n {
+        bail!(
+            "{hooked} of {} kernel files print `{KERNEL_WRITE}`: the other capture ways \
+             cannot be hooked into this GOROOT's goker",
+            n - 1
+        );
+    }
+    fs::write(build.join("zz_gostuck_ways.go"), WAYS_GO)?;
     fs::write(build.join("go.mod"), "module goker\n\ngo 1.27\n")?;
     let exe = build.join("goker.exe");
     let out = go_cmd(&go.bin)
@@ -166,6 +186,8 @@ pub struct RunOutcome {
 
 /// Run `exe kernel` the way the upstream test does (`GODEBUG=asyncpreemptoff=1`,
 /// plus `GOMAXPROCS=1` for the non-flaky cases), stdout to `stdout`, stderr to `stderr`.
+/// With `ways`, the kernel also writes the other capture ways into that directory
+/// and ends by SIGQUIT (its dump on `stderr`, exit status 2).
 pub fn run_kernel(
     exe: &Path,
     kernel: &str,
@@ -173,15 +195,27 @@ pub fn run_kernel(
     stdout: &Path,
     stderr: &Path,
     timeout: Duration,
+    ways: Option<&Path>,
 ) -> Result<RunOutcome> {
     let mut c = Command::new(exe);
     c.arg(kernel);
-    for v in ["GODEBUG", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GOTRACEBACK"] {
+    for v in [
+        "GODEBUG",
+        "GOMAXPROCS",
+        "GOGC",
+        "GOMEMLIMIT",
+        "GOTRACEBACK",
+        "GOSTUCK_GOKER_WAYS",
+    ] {
         c.env_remove(v);
     }
     c.env("GODEBUG", "asyncpreemptoff=1");
     if gomaxprocs1 {
         c.env("GOMAXPROCS", "1");
+    }
+    if let Some(dir) = ways {
+        // bench/goker/go/ways.go: the other capture ways, ending with SIGQUIT.
+        c.env("GOSTUCK_GOKER_WAYS", dir).env("GOTRACEBACK", "all");
     }
     c.stdin(Stdio::null())
         .stdout(File::create(stdout).with_context(|| format!("creating {}", stdout.display()))?)

@@ -15,7 +15,7 @@ mod render;
 mod score;
 mod spec;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -71,6 +71,10 @@ struct Cli {
     /// Markdown results [default: docs/goker-results.md for a full run, <work>/results.md otherwise]
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Score only the plain dump and the leak profile, not the other capture ways
+    /// (SIGQUIT, goroutine profile debug=1/debug=0, goroutineleak debug=1)
+    #[arg(long)]
+    no_ways: bool,
     /// Seconds before a kernel run is killed
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -97,6 +101,9 @@ pub struct RunResult {
     pub plain: Option<Score>,
     /// Score of the report on the leak profile.
     pub leak: Option<Score>,
+    /// Scores of the reports on the other capture ways of the same instant
+    /// (`sigquit`, `goroutine-debug1`, `goroutine-debug0`, `goroutineleak-debug1`).
+    pub ways: BTreeMap<String, Score>,
 }
 
 /// All runs of one kernel.
@@ -203,7 +210,15 @@ fn real_main() -> Result<ExitCode> {
     let mut harness_errors = Vec::new();
     let mut results = Vec::new();
     let mut gostuck_version = String::new();
-    let timeout = Duration::from_secs(cli.timeout);
+    let setup = Setup {
+        exe: &exe,
+        build: &build,
+        build_prefix: &build_prefix,
+        sources: &sources,
+        gostuck: &gostuck,
+        timeout: Duration::from_secs(cli.timeout),
+        ways: !cli.no_ways,
+    };
     for (ki, k) in kernels.iter().enumerate() {
         let dir = work.join("runs").join(&k.name);
         if dir.exists() {
@@ -223,18 +238,7 @@ fn real_main() -> Result<ExitCode> {
             runs: Vec::new(),
         };
         for r in 1..=runs {
-            let rr = run_once(
-                k,
-                r,
-                &exe,
-                &dir,
-                &build,
-                &build_prefix,
-                &sources,
-                &gostuck,
-                timeout,
-                &mut gostuck_version,
-            );
+            let rr = run_once(k, r, &dir, &setup, &mut gostuck_version);
             let rr = match rr {
                 Ok(rr) => rr,
                 Err(e) => RunResult {
@@ -247,6 +251,7 @@ fn real_main() -> Result<ExitCode> {
                     goroutines: 0,
                     plain: None,
                     leak: None,
+                    ways: BTreeMap::new(),
                 },
             };
             if let Some(e) = &rr.error {
@@ -317,23 +322,52 @@ fn real_main() -> Result<ExitCode> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every run of every kernel shares.
+struct Setup<'a> {
+    exe: &'a Path,
+    build: &'a Path,
+    build_prefix: &'a str,
+    sources: &'a Sources,
+    gostuck: &'a Path,
+    timeout: Duration,
+    /// Also capture and score the other ways (`bench/goker/go/ways.go`).
+    ways: bool,
+}
+
+/// The other capture ways: name, and the file the kernel writes it to
+/// (`stderr` for the SIGQUIT dump). Every one is the stuck state of the same
+/// instant as the leak profile: bug goroutines never move again.
+pub const WAYS: &[(&str, &str)] = &[
+    ("sigquit", "stderr"),
+    ("goroutine-debug1", "goroutine-debug1.txt"),
+    ("goroutine-debug0", "goroutine-debug0.pb.gz"),
+    ("goroutineleak-debug1", "goroutineleak-debug1.txt"),
+];
+
 fn run_once(
     k: &Kernel,
     r: usize,
-    exe: &Path,
     dir: &Path,
-    build: &Path,
-    build_prefix: &str,
-    sources: &Sources,
-    gostuck: &Path,
-    timeout: Duration,
+    setup: &Setup,
     gostuck_version: &mut String,
 ) -> Result<RunResult> {
     let leak_path = dir.join(format!("{r}.leak.txt"));
     let err_path = dir.join(format!("{r}.stderr"));
-    let outcome = gotool::run_kernel(exe, &k.name, !k.flaky, &leak_path, &err_path, timeout)?;
+    let ways_dir = dir.join(format!("{r}.ways"));
+    if setup.ways {
+        fs::create_dir_all(&ways_dir)?;
+    }
+    let outcome = gotool::run_kernel(
+        setup.exe,
+        &k.name,
+        !k.flaky,
+        &leak_path,
+        &err_path,
+        setup.timeout,
+        setup.ways.then_some(ways_dir.as_path()),
+    )?;
     let text = fs::read_to_string(&leak_path)?;
+    let stderr = fs::read_to_string(&err_path).unwrap_or_default();
     let mut rr = RunResult {
         run: r,
         outcome: Some(outcome.clone()),
@@ -344,9 +378,15 @@ fn run_once(
         goroutines: 0,
         plain: None,
         leak: None,
+        ways: BTreeMap::new(),
     };
-    if outcome.timed_out || outcome.exit != Some(0) || text.is_empty() {
-        let stderr = fs::read_to_string(&err_path).unwrap_or_default();
+    // With the ways, a kernel that got to its profile ends by SIGQUIT (status 2).
+    let ended_well = match outcome.exit {
+        Some(0) => true,
+        Some(2) => setup.ways && stderr.contains("SIGQUIT: quit"),
+        _ => false,
+    };
+    if outcome.timed_out || !ended_well || text.is_empty() {
         let first = stderr
             .lines()
             .find(|l| !l.trim().is_empty())
@@ -354,53 +394,98 @@ fn run_once(
             .to_string();
         rr.error = Some(if outcome.timed_out {
             "kernel timed out".to_string()
-        } else if outcome.exit != Some(0) {
+        } else if !ended_well {
             format!("kernel exited {:?}: {first}", outcome.exit)
         } else {
             "kernel printed no profile".to_string()
         });
         return Ok(rr);
     }
-    if fs::metadata(&err_path)
-        .map(|m| m.len() == 0)
-        .unwrap_or(false)
-    {
+    if stderr.is_empty() {
         let _ = fs::remove_file(&err_path);
     }
     let gs = dump::parse(&text);
-    let truth = score::truth(k, &gs, build_prefix, sources);
+    let truth = score::truth(k, &gs, setup.build_prefix, setup.sources);
     rr.manifested = !truth.bug.is_empty();
     rr.bug = truth.bug.len();
     rr.leaked = truth.leaked;
     rr.goroutines = truth.total;
     let plain_path = dir.join(format!("{r}.plain.txt"));
     fs::write(&plain_path, dump::strip_leak_marks(&text))?;
-    for (input, slot) in [(&plain_path, &mut rr.plain), (&leak_path, &mut rr.leak)] {
-        let out = input.with_extension("json");
-        let exit = gotool::run_gostuck(gostuck, input, build, &out, Duration::from_secs(120))?;
-        if exit != 0 && exit != 1 {
-            let err = fs::read_to_string(out.with_extension("stderr")).unwrap_or_default();
-            bail!(
-                "gostuck exited {exit} on {}: {}",
-                input.display(),
-                err.trim()
-            );
-        }
-        let bytes = fs::read(&out)
-            .with_context(|| format!("gostuck exited {exit} without writing {}", out.display()))?;
-        let report: Report = serde_json::from_slice(&bytes)
-            .with_context(|| format!("gostuck wrote unreadable JSON to {}", out.display()))?;
-        if report.schema != "gostuck.report.v1" {
-            bail!("gostuck report schema is {:?}", report.schema);
-        }
-        if gostuck_version.is_empty() {
-            if let Some(t) = &report.tool {
-                *gostuck_version = t.version.clone();
+    rr.plain = Some(score_input(
+        k,
+        &truth,
+        &plain_path,
+        &plain_path.with_extension("json"),
+        setup,
+        gostuck_version,
+    )?);
+    rr.leak = Some(score_input(
+        k,
+        &truth,
+        &leak_path,
+        &leak_path.with_extension("json"),
+        setup,
+        gostuck_version,
+    )?);
+    if setup.ways {
+        for (way, file) in WAYS {
+            let input = if *file == "stderr" {
+                err_path.clone()
+            } else {
+                ways_dir.join(file)
+            };
+            if !input.is_file() {
+                bail!(
+                    "the kernel did not write its {way} capture ({})",
+                    input.display()
+                );
             }
+            let out = ways_dir.join(format!("{way}.json"));
+            let s = score_input(k, &truth, &input, &out, setup, gostuck_version)?;
+            rr.ways.insert((*way).to_string(), s);
         }
-        *slot = Some(score::score(k, &truth, &report, exit));
     }
     Ok(rr)
+}
+
+/// Run gostuck on one capture and score its report.
+fn score_input(
+    k: &Kernel,
+    truth: &score::Truth,
+    input: &Path,
+    out: &Path,
+    setup: &Setup,
+    gostuck_version: &mut String,
+) -> Result<Score> {
+    let exit = gotool::run_gostuck(
+        setup.gostuck,
+        input,
+        setup.build,
+        out,
+        Duration::from_secs(120),
+    )?;
+    if exit != 0 && exit != 1 {
+        let err = fs::read_to_string(out.with_extension("stderr")).unwrap_or_default();
+        bail!(
+            "gostuck exited {exit} on {}: {}",
+            input.display(),
+            err.trim()
+        );
+    }
+    let bytes = fs::read(out)
+        .with_context(|| format!("gostuck exited {exit} without writing {}", out.display()))?;
+    let report: Report = serde_json::from_slice(&bytes)
+        .with_context(|| format!("gostuck wrote unreadable JSON to {}", out.display()))?;
+    if report.schema != "gostuck.report.v1" {
+        bail!("gostuck report schema is {:?}", report.schema);
+    }
+    if gostuck_version.is_empty() {
+        if let Some(t) = &report.tool {
+            *gostuck_version = t.version.clone();
+        }
+    }
+    Ok(score::score(k, truth, &report, exit))
 }
 
 /// `cargo build --release -p gostuck`; when that fails (others may be mid-edit)

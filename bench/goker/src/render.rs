@@ -13,6 +13,8 @@ pub enum Input {
     Plain,
     /// The goroutineleak profile.
     Leak,
+    /// Another capture way of the same instant (`crate::WAYS`).
+    Way(&'static str),
 }
 
 impl Input {
@@ -20,7 +22,15 @@ impl Input {
         match self {
             Input::Plain => r.plain.as_ref(),
             Input::Leak => r.leak.as_ref(),
+            Input::Way(w) => r.ways.get(w),
         }
+    }
+
+    /// Every input a run may have been scored on, with its title.
+    fn all() -> Vec<(&'static str, Input)> {
+        let mut v = vec![("plain dump", Input::Plain), ("leak profile", Input::Leak)];
+        v.extend(crate::WAYS.iter().map(|(w, _)| (*w, Input::Way(w))));
+        v
     }
 }
 
@@ -122,8 +132,12 @@ pub fn progress(r: &RunResult) -> String {
             }
         ),
     };
+    let mut ways = String::new();
+    for (w, sc) in &r.ways {
+        let _ = write!(ways, " | {w} {}", mark(Some(sc)));
+    }
     format!(
-        "{} ({} bug / {} leaked / {} goroutines) plain {} | leak {}",
+        "{} ({} bug / {} leaked / {} goroutines) plain {} | leak {}{ways}",
         if r.manifested {
             "manifested"
         } else {
@@ -258,14 +272,14 @@ pub fn table(res: &Results) -> String {
         res.kernels.len(),
         res.runs
     );
-    for (name, input) in [
-        ("plain dump  ", Input::Plain),
-        ("leak profile", Input::Leak),
-    ] {
+    for (name, input) in Input::all() {
         let t = totals(res, input);
+        if t.runs_man == 0 && t.false_findings == 0 && !matches!(input, Input::Plain) {
+            continue;
+        }
         let _ = writeln!(
             o,
-            "{name}: detected {}/{m} (some runs {}), classified {}/{m}, located {}/{m}; runs: detected {}/{}, classified {}/{}, located {}/{}; false findings {} in {} kernels",
+            "{name:<20}: detected {}/{m} (some runs {}), classified {}/{m}, located {}/{m}; runs: detected {}/{}, classified {}/{}, located {}/{}; false findings {} in {} kernels",
             t.det, t.det_some, t.cls, t.loc, t.runs_det, t.runs_man, t.runs_cls, t.runs_man, t.runs_loc, t.runs_man,
             t.false_findings, t.false_kernels
         );
@@ -274,6 +288,66 @@ pub fn table(res: &Results) -> String {
         let _ = writeln!(o, "note: {n}");
     }
     o
+}
+
+/// Whether any run was scored on this input.
+fn scored(res: &Results, input: Input) -> bool {
+    res.kernels
+        .iter()
+        .any(|k| k.runs.iter().any(|r| input.of(r).is_some()))
+}
+
+/// One cell of the per-way table: totals and manifested kernels to text.
+type Cell = fn(&Totals, usize) -> String;
+
+/// The same instant captured every way: one column per capture way.
+fn ways_section(o: &mut String, res: &Results, m: usize) {
+    let inputs: Vec<(&str, Input)> = Input::all()
+        .into_iter()
+        .filter(|(_, i)| scored(res, *i))
+        .collect();
+    if inputs.len() <= 2 {
+        return;
+    }
+    let _ = writeln!(o, "## Per capture way\n");
+    let _ = writeln!(
+        o,
+        "Each run captures one stuck instant every way a user could have: the kernel's \
+         goroutineleak profile (debug=2) and the same text without the leak marks \
+         (`runtime.Stack`), then, from `bench/goker/go/ways.go`, the goroutine profile at \
+         debug=1 and debug=0, the goroutineleak profile at debug=1, and a SIGQUIT dump \
+         (`GOTRACEBACK=all`). Profiles at debug=1/0 carry no goroutine IDs: there a finding \
+         covers a bug goroutine by naming its blocking line as `blocked`.\n"
+    );
+    let _ = write!(o, "| |");
+    for (t, _) in &inputs {
+        let _ = write!(o, " {t} |");
+    }
+    let _ = write!(o, "\n|---|");
+    for _ in &inputs {
+        let _ = write!(o, "---|");
+    }
+    let _ = writeln!(o);
+    let ts: Vec<Totals> = inputs.iter().map(|(_, i)| totals(res, *i)).collect();
+    let rows: [(&str, Cell); 5] = [
+        ("detected", |t, m| format!("{}/{m}", t.det)),
+        ("classified", |t, m| format!("{}/{m}", t.cls)),
+        ("located", |t, m| format!("{}/{m}", t.loc)),
+        ("runs detected", |t, _| {
+            format!("{}/{}", t.runs_det, t.runs_man)
+        }),
+        ("false findings", |t, _| {
+            format!("{} in {} kernels", t.false_findings, t.false_kernels)
+        }),
+    ];
+    for (name, cell) in rows {
+        let _ = write!(o, "| {name} |");
+        for t in &ts {
+            let _ = write!(o, " {} |", cell(t, m));
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o);
 }
 
 fn md_escape(s: &str) -> String {
@@ -334,6 +408,8 @@ pub fn markdown(res: &Results) -> String {
         p.false_findings, p.false_kernels, l.false_findings, l.false_kernels
     );
 
+    ways_section(&mut o, res, m);
+
     let _ = writeln!(o, "## Per kernel\n");
     let _ = writeln!(o, "Cells are runs passing / runs manifested; `fp` = false findings summed over all runs; `*` = class differs from the README's (see notes).\n");
     let _ = writeln!(o, "| kernel | type | manifested | det | cls | loc | fp | leak: det | cls | loc | fp | miss (plain dump) | miss (leak profile) |");
@@ -373,7 +449,10 @@ pub fn markdown(res: &Results) -> String {
         );
     }
 
-    for (title, input) in [("plain dump", Input::Plain), ("leak profile", Input::Leak)] {
+    for (title, input) in Input::all() {
+        if !scored(res, input) {
+            continue;
+        }
         let _ = writeln!(o, "\n## Misses by reason ({title})\n");
         let _ = writeln!(
             o,

@@ -115,6 +115,9 @@ pub struct Truth {
     pub bug: Vec<BugGoroutine>,
     /// Goroutines findings may legitimately name.
     pub related: HashSet<u64>,
+    /// Their blocking sites (innermost frame in the kernel's code): what a
+    /// finding on an input without goroutine IDs can name instead.
+    pub related_sites: HashSet<(String, u32)>,
     /// Goroutines the runtime marked leaked.
     pub leaked: usize,
     /// Goroutines in the dump.
@@ -141,15 +144,16 @@ pub fn truth(kernel: &Kernel, gs: &[Goroutine], build_prefix: &str, src: &Source
         if g.leaked {
             t.leaked += 1;
         }
+        let site = g
+            .top_user_frame(build_prefix)
+            .map(|f| (base(&f.file).to_string(), f.line));
         if g.leaked || matches {
             t.related.insert(g.id);
+            t.related_sites.extend(site.clone());
         }
         if !(g.leaked && matches) {
             continue;
         }
-        let site = g
-            .top_user_frame(build_prefix)
-            .map(|f| (base(&f.file).to_string(), f.line));
         let lock = match (&site, Prim::of_wait(&g.wait)) {
             (Some(site), Prim::Lock) => needs
                 .entry(site.clone())
@@ -302,12 +306,33 @@ pub fn score(kernel: &Kernel, truth: &Truth, report: &Report, exit: i32) -> Scor
         .iter()
         .flat_map(|i| i.missing_source.iter().cloned())
         .collect();
+    // Findings on inputs without goroutine IDs (pprof debug=1 and debug=0
+    // records) name no goroutines: they cover a goroutine by naming its
+    // blocking site as `blocked`.
     let mut by_g: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut by_site: HashMap<(String, u32), Vec<usize>> = HashMap::new();
     for (i, f) in report.findings.iter().enumerate() {
         for &g in &f.goroutines {
             by_g.entry(g).or_default().push(i);
         }
-        if !f.goroutines.is_empty() && !f.goroutines.iter().any(|g| truth.related.contains(g)) {
+        let sites: Vec<(String, u32)> = if f.goroutines.is_empty() {
+            f.locations
+                .iter()
+                .filter(|l| l.role == "blocked")
+                .map(|l| (base(&l.file).to_string(), l.line))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for site in &sites {
+            by_site.entry(site.clone()).or_default().push(i);
+        }
+        let related = if f.goroutines.is_empty() {
+            sites.iter().any(|x| truth.related_sites.contains(x))
+        } else {
+            f.goroutines.iter().any(|g| truth.related.contains(g))
+        };
+        if !related {
             s.false_findings += 1;
             s.false_kinds.push(f.kind.clone());
         }
@@ -320,7 +345,10 @@ pub fn score(kernel: &Kernel, truth: &Truth, report: &Report, exit: i32) -> Scor
     let mut unlocated: BTreeSet<String> = BTreeSet::new();
     let mut kinds_on_bug = BTreeSet::new();
     for g in &truth.bug {
-        let fs = by_g.get(&g.id).map(Vec::as_slice).unwrap_or(&[]);
+        let mut fs: Vec<usize> = by_g.get(&g.id).cloned().unwrap_or_default();
+        if let Some(site) = &g.site {
+            fs.extend(by_site.get(site).into_iter().flatten());
+        }
         if fs.is_empty() {
             uncovered.insert(g.describe());
             continue;
@@ -471,5 +499,115 @@ mod tests {
         assert_eq!(need.field, "mu");
         let lines: Vec<u32> = need.candidates.iter().map(|c| c.1).collect();
         assert_eq!(lines, vec![1, 4, 6]);
+    }
+
+    fn channel_kernel() -> Kernel {
+        Kernel {
+            name: "K".into(),
+            file: "k.go".into(),
+            flaky: false,
+            upstream_excluded: false,
+            expected_src: vec![],
+            expected: vec![],
+            readme_type: "Communication / Channel".into(),
+            class: crate::spec::BugClass::Channel,
+            override_note: None,
+            reading_note: None,
+        }
+    }
+
+    fn finding(kind: &str, goroutines: Vec<u64>, blocked: &[u32]) -> Finding {
+        Finding {
+            kind: kind.into(),
+            goroutines,
+            locations: blocked
+                .iter()
+                .map(|&line| Location {
+                    file: "/build/k.go".into(),
+                    line,
+                    role: "blocked".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            schema: "gostuck.report.v1".into(),
+            inputs: vec![],
+            findings,
+            tool: None,
+        }
+    }
+
+    /// A bug goroutine 7 blocked in `chan send` at k.go:29; goroutine 9 at
+    /// k.go:40 is related (expected but still reachable).
+    fn truth() -> Truth {
+        let mut t = Truth {
+            total: 3,
+            leaked: 1,
+            ..Truth::default()
+        };
+        t.bug.push(BugGoroutine {
+            id: 7,
+            wait: "chan send".into(),
+            site: Some(("k.go".into(), 29)),
+            lock: None,
+        });
+        t.related.extend([7, 9]);
+        t.related_sites
+            .extend([("k.go".to_string(), 29), ("k.go".to_string(), 40)]);
+        t
+    }
+
+    #[test]
+    fn findings_without_ids_cover_goroutines_by_their_blocking_line() {
+        let k = channel_kernel();
+        // An input without IDs (pprof debug=1/0): the blocked line stands in.
+        let s = score(
+            &k,
+            &truth(),
+            &report(vec![finding("channel-no-partner", vec![], &[29])]),
+            1,
+        );
+        assert!(s.detected && s.classified && s.located, "{s:?}");
+        assert_eq!(s.false_findings, 0);
+        // Naming another line of a related goroutine covers nothing but is not false.
+        let s = score(
+            &k,
+            &truth(),
+            &report(vec![finding("channel-no-partner", vec![], &[40])]),
+            1,
+        );
+        assert!(!s.detected);
+        assert_eq!(s.false_findings, 0);
+        // A line no related goroutine blocks at is a false finding.
+        let s = score(
+            &k,
+            &truth(),
+            &report(vec![finding("wait-cycle", vec![], &[55])]),
+            1,
+        );
+        assert_eq!((s.detected, s.false_findings), (false, 1));
+    }
+
+    #[test]
+    fn findings_with_ids_are_judged_by_ids_not_lines() {
+        let k = channel_kernel();
+        // The right line on the wrong goroutine does not cover the bug goroutine.
+        let s = score(
+            &k,
+            &truth(),
+            &report(vec![finding("channel-no-partner", vec![3], &[29])]),
+            1,
+        );
+        assert_eq!((s.detected, s.false_findings), (false, 1));
+        let s = score(
+            &k,
+            &truth(),
+            &report(vec![finding("channel-no-partner", vec![7], &[29])]),
+            1,
+        );
+        assert!(s.detected && s.located);
     }
 }

@@ -21,6 +21,7 @@ impl Resolver {
     /// Indexes `.go` files under each root (depth-first, skipping `.git`,
     /// `node_modules` and hidden directories). `exact_allowed` lets a dump path
     /// that exists on this machine win outright.
+    #[must_use]
     pub fn new(roots: &[PathBuf], exact_allowed: bool) -> Resolver {
         let mut r = Resolver {
             by_name: FxHashMap::default(),
@@ -68,6 +69,7 @@ impl Resolver {
     }
 
     /// The local file for a dump path, if any.
+    #[must_use]
     pub fn find(&self, dump_path: &str) -> Option<PathBuf> {
         if self.exact_allowed && Path::new(dump_path).is_file() {
             return Some(PathBuf::from(dump_path));
@@ -96,6 +98,7 @@ impl Resolver {
 }
 
 /// The longest common suffix, in path elements, of two paths.
+#[must_use]
 pub fn common_suffix(a: &str, b: &str) -> usize {
     let a = a.replace('\\', "/");
     let b = b.replace('\\', "/");
@@ -151,7 +154,8 @@ pub fn read_source(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
             max,
         });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A capacity hint only: the read below stops at `max + 1` bytes.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(ReadError::TooLarge {

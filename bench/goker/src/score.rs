@@ -230,7 +230,7 @@ pub fn lock_need(src: &Sources, file: &str, line: u32) -> Option<LockNeed> {
         .iter()
         .enumerate()
         .filter(|(_, l)| lock_fields(code(l)).iter().any(|f| same.contains(f)))
-        .map(|(i, _)| (file.to_string(), i as u32 + 1))
+        .map(|(i, _)| (file.to_string(), u32::try_from(i + 1).unwrap_or(u32::MAX)))
         .collect();
     Some(LockNeed { field, candidates })
 }

@@ -24,6 +24,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# Golden snapshots (insta) are checked, never written: a mismatch fails with
+# its diff, and nothing may turn a failure into a pass (docs/testing.md).
+export INSTA_UPDATE=no
+unset INSTA_FORCE_PASS
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -162,20 +162,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn real_main() -> Result<ExitCode> {
-    let cli = Cli::parse();
-    let started = Instant::now();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("target"));
-    let work = std::path::absolute(cli.work.clone().unwrap_or_else(|| target.join("goker")))?;
-    let runs = cli.runs.unwrap_or(if cli.quick { 2 } else { 5 }).max(1);
-
-    let go = gotool::find(&repo, cli.go.as_deref(), !cli.no_install)?;
-    let mut kernels = spec::load(&go.goroot)?;
+/// The kernels of this GOROOT that `--quick` and `--filter` select.
+fn select_kernels(cli: &Cli, goroot: &Path) -> Result<Vec<spec::Kernel>> {
+    let mut kernels = spec::load(goroot)?;
     if cli.quick {
         kernels.retain(|k| QUICK.contains(&k.name.as_str()));
         if kernels.len() != QUICK.len() {
@@ -193,6 +182,23 @@ fn real_main() -> Result<ExitCode> {
     if kernels.is_empty() {
         bail!("no kernel selected");
     }
+    Ok(kernels)
+}
+
+fn real_main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let started = Instant::now();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"));
+    let work = std::path::absolute(cli.work.clone().unwrap_or_else(|| target.join("goker")))?;
+    let runs = cli.runs.unwrap_or(if cli.quick { 2 } else { 5 }).max(1);
+
+    let go = gotool::find(&repo, cli.go.as_deref(), !cli.no_install)?;
+    let kernels = select_kernels(&cli, &go.goroot)?;
 
     let (gostuck, gostuck_note) = match &cli.gostuck {
         Some(p) => (p.clone(), None),

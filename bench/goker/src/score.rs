@@ -234,7 +234,7 @@ pub fn lock_need(src: &Sources, file: &str, line: u32) -> Option<LockNeed> {
         .iter()
         .enumerate()
         .filter(|(_, l)| lock_fields(code(l)).iter().any(|f| same.contains(f)))
-        .map(|(i, _)| (file.to_string(), i as u32 + 1))
+        .map(|(i, _)| (file.to_string(), u32::try_from(i + 1).unwrap_or(u32::MAX)))
         .collect();
     Some(LockNeed { field, candidates })
 }
@@ -293,22 +293,17 @@ pub struct Score {
     pub location_gaps: Vec<String>,
 }
 
-/// Score one report against the run's truth.
-pub fn score(kernel: &Kernel, truth: &Truth, report: &Report, exit: i32) -> Score {
-    let mut s = Score {
-        exit,
-        findings: report.findings.len(),
-        bug: truth.bug.len(),
-        ..Score::default()
-    };
-    s.missing_source = report
-        .inputs
-        .iter()
-        .flat_map(|i| i.missing_source.iter().cloned())
-        .collect();
-    // Findings on inputs without goroutine IDs (pprof debug=1 and debug=0
-    // records) name no goroutines: they cover a goroutine by naming its
-    // blocking site as `blocked`.
+/// Which findings name each goroutine (by ID) and each blocking site; counts
+/// the false findings into `s`.
+///
+/// Findings on inputs without goroutine IDs (pprof debug=1 and debug=0
+/// records) name no goroutines: they cover a goroutine by naming its blocking
+/// site as `blocked`, and are false when no related goroutine blocks there.
+fn index_findings(
+    report: &Report,
+    truth: &Truth,
+    s: &mut Score,
+) -> (FindingsBy<u64>, FindingsBy<(String, u32)>) {
     let mut by_g: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut by_site: HashMap<(String, u32), Vec<usize>> = HashMap::new();
     for (i, f) in report.findings.iter().enumerate() {
@@ -337,6 +332,26 @@ pub fn score(kernel: &Kernel, truth: &Truth, report: &Report, exit: i32) -> Scor
             s.false_kinds.push(f.kind.clone());
         }
     }
+    (by_g, by_site)
+}
+
+/// Finding indices by goroutine ID or by blocking site.
+type FindingsBy<K> = HashMap<K, Vec<usize>>;
+
+/// Score one report against the run's truth.
+pub fn score(kernel: &Kernel, truth: &Truth, report: &Report, exit: i32) -> Score {
+    let mut s = Score {
+        exit,
+        findings: report.findings.len(),
+        bug: truth.bug.len(),
+        ..Score::default()
+    };
+    s.missing_source = report
+        .inputs
+        .iter()
+        .flat_map(|i| i.missing_source.iter().cloned())
+        .collect();
+    let (by_g, by_site) = index_findings(report, truth, &mut s);
     s.false_kinds.sort();
     s.false_kinds.dedup();
 

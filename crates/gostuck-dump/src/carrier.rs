@@ -589,7 +589,8 @@ fn unescape(s: &[u8], out: &mut Vec<u8>) -> usize {
         b'v' => Some(11),
         b'0'..=b'7' if s.len() >= 3 && s[1..3].iter().all(|c| (b'0'..=b'7').contains(c)) => {
             let v = s[..3].iter().fold(0u32, |a, c| a * 8 + u32::from(c - b'0'));
-            out.push(v as u8);
+            // `\777` keeps the low byte, as the writer's octal escape does.
+            out.push(v.to_le_bytes()[0]);
             return 3;
         }
         _ => None,
@@ -616,7 +617,8 @@ fn unescape(s: &[u8], out: &mut Vec<u8>) -> usize {
         return 1;
     };
     if s[0] == b'x' {
-        out.push(v as u8);
+        // Two hex digits: the value is a byte.
+        out.push(v.to_le_bytes()[0]);
         return len;
     }
     // A JSON surrogate pair: `\ud83d\ude00`.
@@ -667,7 +669,8 @@ fn journald(text: &[u8]) -> (Vec<u8>, usize) {
             };
             let size = u64::from_le_bytes(size.try_into().unwrap_or([0; 8]));
             let data_start = end + 9;
-            let data_end = data_start.saturating_add(size.min(text.len() as u64) as usize);
+            let size = usize::try_from(size).map_or(text.len(), |s| s.min(text.len()));
+            let data_end = data_start.saturating_add(size);
             let data = &text[data_start.min(text.len())..data_end.min(text.len())];
             if line == b"MESSAGE" {
                 out.extend_from_slice(data);

@@ -2,6 +2,7 @@
 
 /// The package path of a printed function name: `github.com/a/b.(*T).M` →
 /// `github.com/a/b`, `main.main.func1` → `main`, `sync.(*Mutex).Lock` → `sync`.
+#[must_use]
 pub fn package_of(function: &str) -> &str {
     let slash = function.rfind('/').map_or(0, |i| i + 1);
     match function[slash..].find('.') {
@@ -71,6 +72,7 @@ const STD_ROOTS: &[&str] = &[
 /// path: its first element must be a top-level directory of GOROOT/src. User
 /// modules always have a dot in their first element, except `main` and
 /// dot-less module names (`example/foo`), which are not in that list.
+#[must_use]
 pub fn is_std_frame(function: &str, file: &str) -> bool {
     if matches!(function, "panic" | "non-Go function") {
         return true;
@@ -91,6 +93,7 @@ pub fn is_std_frame(function: &str, file: &str) -> bool {
 }
 
 /// True for frames that only exist to park a goroutine or run the scheduler.
+#[must_use]
 pub fn is_runtime_frame(function: &str) -> bool {
     function.starts_with("runtime.")
         || function.starts_with("internal/runtime/")

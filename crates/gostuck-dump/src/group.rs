@@ -77,6 +77,7 @@ fn same(a: &Goroutine, b: &Goroutine, exact: bool) -> bool {
 }
 
 /// Index of the first frame that belongs to user code.
+#[must_use]
 pub fn top_user_frame(d: &Dump, g: &Goroutine) -> Option<usize> {
     g.frames
         .iter()
@@ -212,6 +213,7 @@ impl Tally {
 }
 
 /// Groups the goroutines of `d`, most interesting group first.
+#[must_use]
 pub fn group(d: &Dump, opts: GroupOptions) -> Vec<Group> {
     let gs = &d.goroutines;
     let Assignment { of, reps, tallies } = assign(gs, opts.exact);

@@ -30,6 +30,7 @@ impl Inflated {
     /// Dump text repeats itself much more (a million goroutines waiting in one
     /// place): tens of times. The caps leave a wide margin over both and a
     /// constant so that small inputs are never refused.
+    #[must_use]
     pub fn cap(self, len: u64) -> u64 {
         let (ratio, base) = match self {
             Inflated::Protobuf => (32, 16 << 20),
@@ -43,6 +44,7 @@ impl Inflated {
 const SNIFF: usize = 4096;
 
 /// Whether `bytes` start with a gzip header.
+#[must_use]
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }

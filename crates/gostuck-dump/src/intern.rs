@@ -16,6 +16,7 @@ impl Sym {
     pub const EMPTY: Sym = Sym(0);
 
     /// The index of this symbol in its interner.
+    #[must_use]
     pub fn index(self) -> usize {
         self.0 as usize
     }
@@ -180,21 +181,25 @@ impl Interner {
     }
 
     /// Looks up a string without storing it.
+    #[must_use]
     pub fn get(&self, s: &str) -> Option<Sym> {
         self.find(s.as_bytes(), hash32(s.as_bytes()))
     }
 
     /// The string behind a symbol.
+    #[must_use]
     pub fn resolve(&self, sym: Sym) -> &str {
         self.span_str(self.spans[sym.index()])
     }
 
     /// Number of distinct strings.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
     /// Always false: the empty string is always present.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }

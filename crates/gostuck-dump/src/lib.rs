@@ -88,6 +88,7 @@ pub enum Detected {
 }
 
 /// Recognises the input format from content, never from a file name.
+#[must_use]
 pub fn detect(head: &[u8]) -> Detected {
     if head.starts_with(&[0x1f, 0x8b]) {
         return Detected::Dump(Format::PprofProto);
@@ -369,6 +370,7 @@ pub fn read<R: BufRead>(mut r: R, opts: &ReadOptions) -> Result<Vec<Dump>, Error
 /// The text `bytes` holds once every carrier (encoding, markdown, log
 /// record…) is taken off, when there is one. For tests and fuzz targets.
 #[doc(hidden)]
+#[must_use]
 pub fn unwrap_carriers(bytes: &[u8]) -> Option<Vec<u8>> {
     carrier::unwrap(bytes).ok().flatten().map(|u| u.text)
 }

@@ -21,6 +21,7 @@ pub enum Format {
 
 impl Format {
     /// The name used in `gostuck.report.v1` (`inputs[].format`).
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Traceback => "traceback",
@@ -60,6 +61,7 @@ pub struct Stack {
 
 impl Stack {
     /// The frames.
+    #[must_use]
     pub fn as_slice(&self) -> &[Frame] {
         match &self.chunk {
             Some(c) => &c[self.start as usize..(self.start + self.len) as usize],
@@ -69,6 +71,7 @@ impl Stack {
 
     /// Whether both are the same frames of the same allocation (or both
     /// empty): then they are equal without comparing frames.
+    #[must_use]
     pub fn ptr_eq(&self, other: &Stack) -> bool {
         match (&self.chunk, &other.chunk) {
             (Some(a), Some(b)) => {
@@ -177,8 +180,9 @@ impl StackArena {
             self.open.reserve_exact(Self::CHUNK);
         }
         // Both fit in u32: the open chunk holds at most CHUNK frames.
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         self.waiting
-            .push((index, self.open.len() as u32, frames.len() as u32));
+            .push((index, small(self.open.len()), small(frames.len())));
         self.open.extend_from_slice(frames);
     }
 
@@ -224,7 +228,13 @@ impl StackArena {
         let index: rustc_hash::FxHashMap<usize, u32> = chunks
             .iter()
             .enumerate()
-            .map(|(i, c)| (Arc::as_ptr(c) as usize, i as u32))
+            // A chunk holds CHUNK frames: far fewer than 2^32 chunks fit in memory.
+            .map(|(i, c)| {
+                (
+                    Arc::as_ptr(c) as usize,
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                )
+            })
             .collect();
         // Let go: a stack of a chunk keeps only its place (no chunk), and its
         // chunk's index goes to `detached`.
@@ -452,12 +462,14 @@ impl Dump {
     }
 
     /// Resolves a symbol of this dump.
+    #[must_use]
     pub fn str(&self, s: Sym) -> &str {
         self.strings.resolve(s)
     }
 
     /// The goroutine count, or `None` when the counts add up past 2^64
     /// (corrupt input: the readers refuse it).
+    #[must_use]
     pub fn checked_total(&self) -> Option<u64> {
         self.goroutines
             .iter()
@@ -466,6 +478,7 @@ impl Dump {
 
     /// Total goroutines represented (sum of record counts; the readers refuse
     /// input where it overflows, see [`Dump::checked_total`]).
+    #[must_use]
     pub fn total_goroutines(&self) -> u64 {
         self.goroutines
             .iter()
@@ -473,6 +486,7 @@ impl Dump {
     }
 
     /// True when the runtime itself declared a global deadlock.
+    #[must_use]
     pub fn runtime_reported_deadlock(&self) -> bool {
         self.fatal_error
             .as_deref()
@@ -489,10 +503,10 @@ mod tests {
         let mut strings = Interner::default();
         (0..n)
             .map(|i| Frame {
-                function: strings.intern(&format!("f{}", (i as u32 + seed) % 7)),
+                function: strings.intern(&format!("f{}", (u32::try_from(i).unwrap() + seed) % 7)),
                 args: Sym::EMPTY,
                 file: strings.intern("x.go"),
-                line: seed * 1000 + i as u32,
+                line: seed * 1000 + u32::try_from(i).unwrap(),
                 kind: FrameKind::Go,
             })
             .collect()
@@ -523,7 +537,7 @@ mod tests {
         let mut gs = Vec::new();
         let mut want = Vec::new();
         for (i, &n) in sizes.iter().enumerate() {
-            let f = frames(n, i as u32);
+            let f = frames(n, u32::try_from(i).unwrap());
             gs.push(Goroutine::placeholder());
             arena.push(i, &f, &mut gs);
             want.push(f);

@@ -2,6 +2,7 @@
 //! every goroutine of a huge dump (here and in the engine).
 
 /// How many threads a pass over a dump uses: one per CPU, at most 8.
+#[must_use]
 pub fn threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |t| t.get())

@@ -167,7 +167,8 @@ fn convert(p: &Profile) -> Result<Dump, Error> {
     let mut budget = frame_budget(p);
     let mut cut = 0usize;
     for sample in &p.sample {
-        let count = sample.value.first().copied().unwrap_or(1).max(0) as u64;
+        // A negative count is read as zero.
+        let count = u64::try_from(sample.value.first().copied().unwrap_or(1)).unwrap_or(0);
         total = total.checked_add(count).ok_or_else(|| {
             Error::Corrupt(format!(
                 "the profile's sample counts add up to more than 2^64 goroutines (a sample of {count} after {total})"
@@ -315,10 +316,10 @@ mod tests {
 
     fn varint(mut n: u64, out: &mut Vec<u8>) {
         while n >= 0x80 {
-            out.push(n as u8 | 0x80);
+            out.push((n & 0x7f) as u8 | 0x80);
             n >>= 7;
         }
-        out.push(n as u8);
+        out.push((n & 0x7f) as u8);
     }
 
     fn field(num: u64, payload: &[u8], out: &mut Vec<u8>) {

@@ -43,6 +43,7 @@ pub(crate) fn profile_header(line: &[u8]) -> Option<(&[u8], u64)> {
 
 impl PprofTextReader {
     /// A new reader.
+    #[must_use]
     pub fn new() -> Self {
         PprofTextReader {
             lineno: 0,
@@ -156,6 +157,7 @@ impl PprofTextReader {
     }
 
     /// Ends the input and returns the profiles read.
+    #[must_use]
     pub fn finish(mut self) -> Vec<Dump> {
         self.end_record();
         if let Some(d) = self.cur.take() {

@@ -62,11 +62,11 @@ pub(crate) fn for_each_eq(hay: &[u8], b: u8, mut at: impl FnMut(usize)) {
 #[inline]
 fn block_mask(block: &[u8], b: u8) -> u64 {
     use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8, _mm_set_epi64x};
-    let needle = _mm_set1_epi8(b as i8);
+    let needle = _mm_set1_epi8(b.cast_signed());
     let mut m = 0u64;
     for (k, v) in block.chunks_exact(16).enumerate() {
-        let x = _mm_set_epi64x(word(&v[8..]) as i64, word(v) as i64);
-        let bits = _mm_movemask_epi8(_mm_cmpeq_epi8(x, needle)) as u32 as u64;
+        let x = _mm_set_epi64x(word(&v[8..]).cast_signed(), word(v).cast_signed());
+        let bits = u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(x, needle)).cast_unsigned());
         m |= bits << (16 * k);
     }
     m
@@ -134,12 +134,12 @@ fn block_mask2(block: &[u8], a: u8, b: u8) -> u32 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
     };
-    let x = _mm_set_epi64x(word(&block[8..]) as i64, word(block) as i64);
+    let x = _mm_set_epi64x(word(&block[8..]).cast_signed(), word(block).cast_signed());
     let hit = _mm_or_si128(
-        _mm_cmpeq_epi8(x, _mm_set1_epi8(a as i8)),
-        _mm_cmpeq_epi8(x, _mm_set1_epi8(b as i8)),
+        _mm_cmpeq_epi8(x, _mm_set1_epi8(a.cast_signed())),
+        _mm_cmpeq_epi8(x, _mm_set1_epi8(b.cast_signed())),
     );
-    _mm_movemask_epi8(hit) as u32
+    _mm_movemask_epi8(hit).cast_unsigned()
 }
 
 #[cfg(test)]
@@ -160,8 +160,8 @@ mod tests {
                             rng ^= rng << 17;
                             match rng % 4 {
                                 0 => b,
-                                1 => (rng >> 8) as u8,
-                                2 => b ^ (1 << ((rng >> 8) % 8)) as u8,
+                                1 => (rng >> 8).to_le_bytes()[0],
+                                2 => b ^ (1u8 << ((rng >> 8) % 8)),
                                 _ => b ^ 0x80,
                             }
                         })

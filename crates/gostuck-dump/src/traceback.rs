@@ -654,6 +654,7 @@ impl TracebackReader {
     }
 
     /// Ends the input and returns every dump found, oldest first.
+    #[must_use]
     pub fn finish(mut self) -> Vec<Dump> {
         self.end_input();
         finish_dumps(self.done, self.cur, self.dropped)

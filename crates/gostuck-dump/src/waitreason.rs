@@ -53,6 +53,7 @@ pub enum WaitReason {
 
 impl WaitReason {
     /// Parses the status text (flags such as ` (leaked)` already removed).
+    #[must_use]
     pub fn parse(status: &str) -> WaitReason {
         use WaitReason::*;
         // The synctest "durable" variants name the same operations.
@@ -118,6 +119,7 @@ impl WaitReason {
     }
 
     /// True for states in which the goroutine cannot make progress by itself.
+    #[must_use]
     pub fn is_blocked(self) -> bool {
         use WaitReason::*;
         matches!(
@@ -139,6 +141,7 @@ impl WaitReason {
     }
 
     /// True for waits that end by themselves or by the outside world (timers, I/O).
+    #[must_use]
     pub fn is_external_wait(self) -> bool {
         matches!(
             self,

@@ -298,7 +298,7 @@ fn every_frame_has_the_file_line_printed_under_it() {
             {
                 // Frames follow the header two lines each, unless output is
                 // interleaved: stop at the first line that is not the frame's.
-                let mut at = g.line as usize; // 0-based index of the first frame line
+                let mut at = usize::try_from(g.line).unwrap(); // 0-based index of the first frame line
                 for f in &g.frames {
                     let func = d.str(f.function);
                     let (Some(fl), Some(loc)) = (lines.get(at), lines.get(at + 1)) else {

@@ -222,7 +222,7 @@ fn concatenations_and_repeats_match_one_reader() {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        (x % n as u64) as usize
+        usize::try_from(x % n as u64).unwrap()
     };
     for round in 0..120.min(texts.len() * 4) {
         let k = 2 + next(3);

@@ -171,6 +171,7 @@ fn address_function(f: &str) -> Option<bool> {
 /// runtime and sync frames whose first argument is the address of the channel,
 /// lock, WaitGroup or Cond waited on. Readers can drop all other arguments
 /// ([`gostuck_dump::KeepArgs::Of`]) without changing any finding.
+#[must_use]
 pub fn uses_args(function: &str) -> bool {
     address_function(function).is_some()
 }

@@ -143,6 +143,7 @@ pub const KINDS: &[KindDoc] = &[
 ];
 
 /// The documentation of a kind.
+#[must_use]
 pub fn kind_doc(name: &str) -> Option<&'static KindDoc> {
     KINDS.iter().find(|k| k.name == name)
 }

@@ -329,6 +329,7 @@ pub(crate) fn summarize(
 }
 
 /// The last two path elements, for one-line summaries.
+#[must_use]
 pub fn short_path(path: &str) -> &str {
     let mut cut = path.len();
     for _ in 0..2 {
@@ -429,6 +430,7 @@ fn creators(d: &Dump, grp: &gostuck_dump::Group) -> Vec<CreatorOut> {
 }
 
 /// Whether a wait reason counts as blocked (re-exported for renderers).
+#[must_use]
 pub fn is_blocked_state(state: &str) -> bool {
     WaitReason::parse(state).is_blocked()
 }

@@ -130,6 +130,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The JSON spelling.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::GlobalDeadlock => "global-deadlock",

@@ -67,6 +67,10 @@ fn frame_out(f: &OwnedFrame) -> FrameOut {
     }
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "display only: above 2^53 ns (104 days) the lost digits are far below what is shown"
+)]
 fn ms(ns: i64) -> String {
     let ns = ns.max(0) as f64;
     if ns >= 1e9 {
@@ -141,6 +145,7 @@ fn dump_state(g: &GoroutineInfo) -> String {
 /// with the stack where it last blocked (or stopped), its creator and the
 /// `go` statement, and a state like the one a dump would print. Runtime
 /// goroutines and goroutines without a known stack are left out.
+#[must_use]
 pub fn trace_dump(a: &Analysis) -> Dump {
     let mut strings = Interner::default();
     let empty = strings.intern("");
@@ -171,7 +176,7 @@ pub fn trace_dump(a: &Analysis) -> Dump {
                 function: strings.intern(&f.func),
                 file: strings.intern(&f.file),
                 line: u32::try_from(f.line).unwrap_or(u32::MAX),
-                parent: (g.created_by != NO_GOROUTINE).then_some(g.created_by as u64),
+                parent: (g.created_by != NO_GOROUTINE).then_some(g.created_by.cast_unsigned()),
             });
         goroutines.push(Goroutine {
             id: u64::try_from(g.id).ok(),
@@ -258,21 +263,21 @@ fn goroutine_out(a: &Analysis, g: &GoroutineInfo, dump: Option<Match>) -> TraceG
     let site = g.stack.as_deref().and_then(site_of).map(frame_out);
     let waiting = g.state == GoState::Waiting;
     TraceGoroutineOut {
-        goroutine: g.id.max(0) as u64,
+        goroutine: u64::try_from(g.id).unwrap_or(0),
         state: state_name(g.state),
         reason: g.reason.clone(),
         since_ns: g.since - a.start,
         blocked_for_ns: waiting.then_some(a.end - g.since),
         site,
         stack,
-        created_by: (g.created_by != NO_GOROUTINE).then_some(g.created_by as u64),
+        created_by: (g.created_by != NO_GOROUTINE).then_some(g.created_by.cast_unsigned()),
         created_at: g
             .creation_stack
             .as_deref()
             .and_then(|s| s.first())
             .map(frame_out),
         last_unblock: g.last_unblock.as_ref().map(|u| TraceUnblockOut {
-            by: (u.by != NO_GOROUTINE).then_some(u.by as u64),
+            by: (u.by != NO_GOROUTINE).then_some(u.by.cast_unsigned()),
             at_ns: u.time - a.start,
             site: u.stack.as_deref().and_then(site_of).map(frame_out),
         }),
@@ -454,6 +459,81 @@ fn kind_by_state(state: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// Blocked groups no finding explains: a finding by reason per site.
+fn unexplained_findings(a: &Analysis, explained: &std::collections::HashSet<u64>) -> Vec<Finding> {
+    let mut by_site: BTreeMap<(String, String, u64), Vec<&GoroutineInfo>> = BTreeMap::new();
+    for g in a.goroutines.values() {
+        if !g.blocked_at_end() || g.is_system() || explained.contains(&g.id.cast_unsigned()) {
+            continue;
+        }
+        let state = dump_state(g);
+        if !WaitReason::parse(&state).is_blocked() {
+            continue;
+        }
+        let Some(site) = g.stack.as_deref().and_then(site_of) else {
+            continue;
+        };
+        by_site
+            .entry((state, site.func.clone(), site.line))
+            .or_default()
+            .push(g);
+    }
+    let mut extra: Vec<Finding> = Vec::new();
+    for ((state, _, _), gs) in by_site {
+        let first = gs[0];
+        let site = first
+            .stack
+            .as_deref()
+            .and_then(site_of)
+            .expect("grouped by site");
+        let (kind, res) = kind_by_state(&state);
+        let since = gs.iter().map(|g| g.since).min().unwrap_or(a.end);
+        let n = gs.len() as u64;
+        let who = if n == 1 {
+            format!("goroutine {}", first.id)
+        } else {
+            format!("{n} goroutines")
+        };
+        let title = format!(
+            "{who} blocked [{state}] at {} when the trace ended, since {} before",
+            at(site),
+            ms(a.end - since)
+        );
+        let mut explanation = wait_sentences(a, &gs, "").trim_start().to_string();
+        explanation.push_str(" From an execution trace alone, without the source or a goroutine dump, gostuck cannot tell who should have released them; a dump of the same process (and --source) gives a precise diagnosis.");
+        extra.push(Finding {
+            id: String::new(),
+            kind,
+            confidence: Confidence::Possible,
+            title,
+            explanation,
+            fix: kind_doc(kind)
+                .map(|k| k.fix.to_string())
+                .unwrap_or_default(),
+            goroutines: gs
+                .iter()
+                .map(|g| u64::try_from(g.id).unwrap_or(0))
+                .collect(),
+            count: n,
+            resources: vec![Resource {
+                kind: res,
+                name: None,
+                address: None,
+            }],
+            locations: vec![Location {
+                goroutine: u64::try_from(first.id).ok(),
+                function: site.func.clone(),
+                file: site.file.clone(),
+                line: u32::try_from(site.line).unwrap_or(u32::MAX),
+                role: "blocked",
+            }],
+            snippets: Vec::new(),
+            edges: Vec::new(),
+        });
+    }
+    extra
+}
+
 /// Analyses a trace on its own: the engine runs over the goroutines alive at
 /// the end of the trace (see [`trace_dump`]); every finding is `possible` at
 /// most, and blocked goroutines no finding explains get one by reason.
@@ -503,7 +583,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
         let gs: Vec<&GoroutineInfo> = f
             .goroutines
             .iter()
-            .filter_map(|&id| a.goroutines.get(&(id as i64)))
+            .filter_map(|&id| a.goroutines.get(&id.cast_signed()))
             .filter(|g| g.blocked_at_end())
             .collect();
         if !gs.is_empty() {
@@ -517,74 +597,7 @@ pub fn analyze_trace(t: &TraceInput<'_>, opts: &Options, src: &mut dyn Sources) 
         .iter()
         .flat_map(|f| f.goroutines.iter().copied())
         .collect();
-    // Blocked groups no finding explains: a finding by reason per site.
-    let mut by_site: BTreeMap<(String, String, u64), Vec<&GoroutineInfo>> = BTreeMap::new();
-    for g in a.goroutines.values() {
-        if !g.blocked_at_end() || g.is_system() || explained.contains(&(g.id as u64)) {
-            continue;
-        }
-        let state = dump_state(g);
-        if !WaitReason::parse(&state).is_blocked() {
-            continue;
-        }
-        let Some(site) = g.stack.as_deref().and_then(site_of) else {
-            continue;
-        };
-        by_site
-            .entry((state, site.func.clone(), site.line))
-            .or_default()
-            .push(g);
-    }
-    let mut extra: Vec<Finding> = Vec::new();
-    for ((state, _, _), gs) in by_site {
-        let first = gs[0];
-        let site = first
-            .stack
-            .as_deref()
-            .and_then(site_of)
-            .expect("grouped by site");
-        let (kind, res) = kind_by_state(&state);
-        let since = gs.iter().map(|g| g.since).min().unwrap_or(a.end);
-        let n = gs.len() as u64;
-        let who = if n == 1 {
-            format!("goroutine {}", first.id)
-        } else {
-            format!("{n} goroutines")
-        };
-        let title = format!(
-            "{who} blocked [{state}] at {} when the trace ended, since {} before",
-            at(site),
-            ms(a.end - since)
-        );
-        let mut explanation = wait_sentences(a, &gs, "").trim_start().to_string();
-        explanation.push_str(" From an execution trace alone, without the source or a goroutine dump, gostuck cannot tell who should have released them; a dump of the same process (and --source) gives a precise diagnosis.");
-        extra.push(Finding {
-            id: String::new(),
-            kind,
-            confidence: Confidence::Possible,
-            title,
-            explanation,
-            fix: kind_doc(kind)
-                .map(|k| k.fix.to_string())
-                .unwrap_or_default(),
-            goroutines: gs.iter().map(|g| g.id.max(0) as u64).collect(),
-            count: n,
-            resources: vec![Resource {
-                kind: res,
-                name: None,
-                address: None,
-            }],
-            locations: vec![Location {
-                goroutine: u64::try_from(first.id).ok(),
-                function: site.func.clone(),
-                file: site.file.clone(),
-                line: u32::try_from(site.line).unwrap_or(u32::MAX),
-                role: "blocked",
-            }],
-            snippets: Vec::new(),
-            edges: Vec::new(),
-        });
-    }
+    let mut extra = unexplained_findings(a, &explained);
     extra.sort_by_key(|f| std::cmp::Reverse(f.count));
     report.findings.extend(extra);
     for (k, f) in report.findings.iter_mut().enumerate() {
@@ -648,6 +661,42 @@ fn same_site(trace: Option<&SharedStack>, dump: &Option<(String, u32)>) -> Optio
     Some(false)
 }
 
+/// The warning for a goroutine of the dump whose trace state disagrees.
+fn disagreement(
+    id: u64,
+    m: Match,
+    g: &GoroutineInfo,
+    site: Option<&(String, u32)>,
+) -> Option<String> {
+    let dsite = site
+        .map(|(f, l)| format!("{f}:{l}"))
+        .unwrap_or_else(|| "an unknown place".into());
+    let tsite = g
+        .stack
+        .as_deref()
+        .and_then(site_of)
+        .map(at)
+        .unwrap_or_else(|| "an unknown place".into());
+    match m {
+        Match::Confirmed | Match::NotInDump => None,
+        Match::DifferentSite => Some(format!(
+            "goroutine {id}: the dump shows it blocked at {dsite}, but when the trace ended it was waiting at {tsite} [{}]: it moved on after the trace stopped, so the trace cannot confirm this wait",
+            g.reason
+        )),
+        Match::NotBlockedInTrace => Some(format!(
+            "goroutine {id}: the dump shows it blocked at {dsite}, but it was {} when the trace ended: it blocked after the trace stopped, so the trace cannot confirm this wait",
+            state_name(g.state)
+        )),
+        Match::NotBlockedInDump => Some(format!(
+            "goroutine {id}: blocked at {tsite} [{}] when the trace ended, but not blocked in the dump: it was unblocked later",
+            g.reason
+        )),
+        Match::ExitedInTrace => Some(format!(
+            "goroutine {id}: in the dump, but the trace saw it exit: the trace and the dump may come from different processes (or the runtime reused the ID)"
+        )),
+    }
+}
+
 /// Adds a trace's evidence to a report built from dumps of the same
 /// process: goroutines are matched by ID, blocking sites confirmed or
 /// disputed (warnings), and findings get when each wait started and who
@@ -683,34 +732,9 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
             (_, true) => Match::NotBlockedInTrace,
             _ => continue,
         };
-        let dsite = site
-            .as_ref()
-            .map(|(f, l)| format!("{f}:{l}"))
-            .unwrap_or_else(|| "an unknown place".into());
-        let tsite = g
-            .stack
-            .as_deref()
-            .and_then(site_of)
-            .map(at)
-            .unwrap_or_else(|| "an unknown place".into());
         match m {
             Match::Confirmed => confirmed += 1,
-            Match::DifferentSite => disagreements.push(format!(
-                "goroutine {id}: the dump shows it blocked at {dsite}, but when the trace ended it was waiting at {tsite} [{}]: it moved on after the trace stopped, so the trace cannot confirm this wait",
-                g.reason
-            )),
-            Match::NotBlockedInTrace => disagreements.push(format!(
-                "goroutine {id}: the dump shows it blocked at {dsite}, but it was {} when the trace ended: it blocked after the trace stopped, so the trace cannot confirm this wait",
-                state_name(g.state)
-            )),
-            Match::NotBlockedInDump => disagreements.push(format!(
-                "goroutine {id}: blocked at {tsite} [{}] when the trace ended, but not blocked in the dump: it was unblocked later",
-                g.reason
-            )),
-            Match::ExitedInTrace => disagreements.push(format!(
-                "goroutine {id}: in the dump, but the trace saw it exit: the trace and the dump may come from different processes (or the runtime reused the ID)"
-            )),
-            Match::NotInDump => {}
+            _ => disagreements.extend(disagreement(id, m, g, site.as_ref())),
         }
         matches.insert(id, m);
         if listed.len() < MAX_LISTED {
@@ -721,7 +745,10 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
     let mut stackless = 0usize;
     if !dumped.is_empty() {
         for g in a.goroutines.values() {
-            if !g.blocked_at_end() || g.is_system() || dumped.contains_key(&(g.id.max(0) as u64)) {
+            if !g.blocked_at_end()
+                || g.is_system()
+                || dumped.contains_key(&u64::try_from(g.id).unwrap_or(0))
+            {
                 continue;
             }
             if g.stack.as_ref().is_none_or(|s| s.is_empty()) {
@@ -740,7 +767,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
                 "goroutine {}: blocked at {tsite} [{}] when the trace ended, but not in the dump: it ended before the dump was taken, or the inputs come from different processes",
                 g.id, g.reason
             ));
-            matches.insert(g.id as u64, Match::NotInDump);
+            matches.insert(g.id.cast_unsigned(), Match::NotInDump);
             if listed.len() < MAX_LISTED {
                 listed.push(goroutine_out(a, g, Some(Match::NotInDump)));
             }
@@ -772,7 +799,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
         let n = dumped.len();
         let unknown = dumped
             .keys()
-            .filter(|&&id| !a.goroutines.contains_key(&(id as i64)))
+            .filter(|&&id| !a.goroutines.contains_key(&id.cast_signed()))
             .count();
         if n >= 4 && unknown * 2 > n {
             warnings.push(format!(
@@ -794,7 +821,7 @@ pub fn trace_evidence(report: &mut Report, t: &TraceInput<'_>) {
             .goroutines
             .iter()
             .filter(|id| matches.get(id) == Some(&Match::Confirmed))
-            .filter_map(|&id| a.goroutines.get(&(id as i64)))
+            .filter_map(|&id| a.goroutines.get(&id.cast_signed()))
             .collect();
         if !confirmed.is_empty() {
             let text = wait_sentences(a, &confirmed, "The trace confirms it: ");

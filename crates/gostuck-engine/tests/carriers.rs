@@ -320,7 +320,7 @@ fn cut_line(path: &Path, n: usize) -> usize {
         .fold(0xcbf29ce484222325u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
         });
-    1 + (h % n.max(1) as u64) as usize
+    1 + usize::try_from(h % n.max(1) as u64).unwrap()
 }
 
 /// A goroutine as (id, state, frames as (function, file, line)).

@@ -63,6 +63,7 @@ pub enum RenderError {
 
 /// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
 /// The one place the renderers and the CLI put counts into words.
+#[must_use]
 pub fn count(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")

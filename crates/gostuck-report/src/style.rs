@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 /// a carriage return overwriting a line) become `\xNN`, `\n`, `\r`, and bidi
 /// overrides (text that displays in another order than it reads) `\u{NNNN}`.
 /// The backslash itself is left alone, so escaping twice changes nothing.
+#[must_use]
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
     escape(s, false)
 }
@@ -80,6 +81,7 @@ pub struct Style {
 
 impl Style {
     /// No escapes.
+    #[must_use]
     pub fn plain() -> Style {
         Style { color: false }
     }
@@ -95,26 +97,32 @@ impl Style {
     }
 
     /// Headings.
+    #[must_use]
     pub fn bold(self, s: &str) -> String {
         self.wrap("1", s)
     }
     /// Bad news.
+    #[must_use]
     pub fn red(self, s: &str) -> String {
         self.wrap("1;31", s)
     }
     /// Warnings.
+    #[must_use]
     pub fn yellow(self, s: &str) -> String {
         self.wrap("33", s)
     }
     /// Good news.
+    #[must_use]
     pub fn green(self, s: &str) -> String {
         self.wrap("32", s)
     }
     /// Less important text.
+    #[must_use]
     pub fn dim(self, s: &str) -> String {
         self.wrap("2", s)
     }
     /// User code locations.
+    #[must_use]
     pub fn cyan(self, s: &str) -> String {
         self.wrap("36", s)
     }

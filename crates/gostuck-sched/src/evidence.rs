@@ -35,6 +35,7 @@ pub enum EvidenceKind {
 
 impl EvidenceKind {
     /// A stable name (`nothing-can-run`, …).
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             EvidenceKind::NothingCanRun => "nothing-can-run",
@@ -73,6 +74,7 @@ pub(crate) fn dur(ms: u64) -> String {
 
 impl SchedLog {
     /// One line describing the trace: periods, time span, GOMAXPROCS, GC cycles.
+    #[must_use]
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         if let (Some(first), Some(last)) = (self.periods.first(), self.periods.last()) {
@@ -99,11 +101,13 @@ impl SchedLog {
     }
 
     /// Goroutines in the last detailed period, if any.
+    #[must_use]
     pub fn goroutines(&self) -> Option<u32> {
         self.periods.iter().rev().find_map(|p| p.goroutines)
     }
 
     /// Everything the trace says about a stuck program, most telling first.
+    #[must_use]
     pub fn evidence(&self) -> Vec<Evidence> {
         let mut out = Vec::new();
         self.stop_the_world(&mut out);

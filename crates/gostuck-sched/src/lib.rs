@@ -54,11 +54,13 @@ pub struct SchedLog {
 
 impl SchedLog {
     /// True when at least one trace line was read.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.trace_lines == 0
     }
 
     /// Time of the last observation (last `SCHED` line or GC cycle), in ms since start.
+    #[must_use]
     pub fn end_ms(&self) -> u64 {
         let s = self.periods.last().map_or(0, |p| p.at_ms);
         let g = self.gc_recent.last().map_or(0, |g| g.at_ms);
@@ -67,6 +69,7 @@ impl SchedLog {
 }
 
 /// Parses every trace line in `bytes`, ignoring all other lines.
+#[must_use]
 pub fn parse_bytes(bytes: &[u8]) -> SchedLog {
     let mut p = Parser::new();
     for line in bytes.split(|&c| c == b'\n') {
@@ -95,6 +98,7 @@ pub fn read<R: std::io::BufRead>(mut r: R) -> Result<SchedLog, Error> {
 
 /// Cheap check: does `bytes` contain a line starting with `SCHED <digits>ms:`
 /// or `gc <digits> @`? Scans with a substring search, so it is fast on large inputs.
+#[must_use]
 pub fn contains_trace(bytes: &[u8]) -> bool {
     // Every schedtrace line carries `=` (`gomaxprocs=`) and every gctrace line
     // `@` (`gc 1 @0.012s`); both bytes are rare in goroutine dumps, so one

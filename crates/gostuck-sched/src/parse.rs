@@ -55,6 +55,7 @@ pub struct Period {
 
 impl Period {
     /// Every P idle, every run queue empty, nobody spinning: no goroutine can run.
+    #[must_use]
     pub fn nothing_runnable(&self) -> bool {
         self.gomaxprocs > 0
             && self.idleprocs >= self.gomaxprocs
@@ -66,6 +67,7 @@ impl Period {
 
     /// Threads that neither hold a P nor are parked, minus sysmon: Ms in system
     /// calls or cgo (or locked to an idle goroutine). An estimate without scheddetail.
+    #[must_use]
     pub fn threads_outside(&self) -> u32 {
         let running = self.gomaxprocs.saturating_sub(self.idleprocs);
         self.threads
@@ -116,6 +118,7 @@ pub struct Parser {
 
 impl Parser {
     /// A new parser.
+    #[must_use]
     pub fn new() -> Parser {
         Parser::default()
     }
@@ -154,6 +157,7 @@ impl Parser {
     }
 
     /// Ends the input and returns what was read.
+    #[must_use]
     pub fn finish(mut self) -> SchedLog {
         self.close_period();
         let mut streaks: Vec<Streak> = self.streaks.into_values().collect();
@@ -214,13 +218,15 @@ impl Parser {
         };
         if !self.block.is_empty() {
             let block = std::mem::take(&mut self.block);
-            p.goroutines = Some(block.len() as u32);
-            p.in_syscall = Some(
+            // Counts of lines read: saturating, a trace holds far fewer.
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            p.goroutines = Some(count(block.len()));
+            p.in_syscall = Some(count(
                 block
                     .iter()
                     .filter(|(_, s, _)| *s == STATUS_SYSCALL)
-                    .count() as u32,
-            );
+                    .count(),
+            ));
             let mut waiting: Vec<(String, u32)> = Vec::new();
             for (_, s, r) in &block {
                 if *s == STATUS_WAITING {

@@ -144,6 +144,7 @@ impl SourceFile {
     /// in this file, as (name, type as written): it is at offset 0 of the
     /// struct. An embedded field is named after its type (`sync.Mutex` →
     /// `Mutex`, type `sync.Mutex`).
+    #[must_use]
     pub fn first_field(&self, type_name: &str) -> Option<(&str, &str)> {
         self.first_fields
             .iter()
@@ -155,6 +156,7 @@ impl SourceFile {
     /// A literal that only starts on `line` (`once.Do(func() {` with its body
     /// below, or an empty `func() {}`) does not count: a stack frame on that
     /// line is the call that takes the literal, in the function around it.
+    #[must_use]
     pub fn function_at(&self, line: u32) -> Option<&FunctionInfo> {
         self.spanning(line)
             .filter(|f| {
@@ -176,6 +178,7 @@ impl SourceFile {
     /// many literals it is nested in, itself included (1 for a literal in a
     /// declared function). The compiler names it with as many `.funcN` /
     /// `.N` parts.
+    #[must_use]
     pub fn literal_depth_starting(&self, start: u32) -> Option<usize> {
         let lit = self
             .functions
@@ -196,6 +199,7 @@ impl SourceFile {
 
     /// The function (declaration, method or literal) whose first line is
     /// `start` (the innermost, should several start there).
+    #[must_use]
     pub fn function_starting(&self, start: u32) -> Option<&FunctionInfo> {
         self.functions
             .iter()
@@ -206,6 +210,7 @@ impl SourceFile {
     /// The named type of a variable visible at `line`: a parameter or local of
     /// the innermost function, or of the functions around it (closures), or
     /// else a package-level variable of this file.
+    #[must_use]
     pub fn type_of(&self, line: u32, name: &str) -> Option<&str> {
         let mut around: Vec<&FunctionInfo> = self.spanning(line).collect();
         around.sort_by_key(|f| f.end_line - f.start_line);
@@ -231,6 +236,7 @@ impl SourceFile {
     }
 
     /// Operations written on `line` in the function spanning it.
+    #[must_use]
     pub fn ops_at(&self, line: u32) -> Vec<&Op> {
         match self.function_at(line) {
             Some(f) => f.ops.iter().filter(|o| o.line == line).collect(),
@@ -242,6 +248,7 @@ impl SourceFile {
     /// path to it. `Unlock`s inside a block that ends in `return` (or
     /// `panic`/`break`/`continue`) that does not contain `line` are on another
     /// path and do not count; deferred `Unlock`s run only on return.
+    #[must_use]
     pub fn held_at(&self, line: u32) -> Vec<Held> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -318,6 +325,7 @@ impl SourceFile {
 
     /// The receiver of a `x.Do(…)` call on `line` (`sync.Once`'s method, when
     /// the stack says so): `x`.
+    #[must_use]
     pub fn do_call_at(&self, line: u32) -> Option<&str> {
         // (Any function spanning the line: `once.Do(func() {` also starts the
         // literal, the innermost function there.)
@@ -332,6 +340,7 @@ impl SourceFile {
     /// `t.C` gets a value only if nobody received it yet (or after a Reset).
     ///
     /// Not when the block resets the timer before `line` (it fires again).
+    #[must_use]
     pub fn stop_guard(&self, line: u32) -> Option<&str> {
         let f = self.function_at(line)?;
         let (t, s, _) = f
@@ -353,6 +362,7 @@ impl SourceFile {
     /// (`mu.Unlock(); time.Sleep(d); mu.Lock()` in a helper). Operations in
     /// a block that exits (`return`, `break`, …) without reaching `line` do
     /// not count, and a lock taken again before `line` is not released.
+    #[must_use]
     pub fn released_at(&self, line: u32) -> Vec<Held> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -400,6 +410,7 @@ impl SourceFile {
     /// With `include_line`, operations on `line` itself count too: a caller
     /// frame is in the middle of a statement (`done <- q.Pop()`) whose rest runs
     /// when the call returns.
+    #[must_use]
     pub fn future_ops(&self, line: u32, include_line: bool) -> Vec<&Op> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -423,6 +434,7 @@ impl SourceFile {
 
     /// Calls (not `go` statements) the function spanning `line` may still make
     /// once past `line`, by the same rule as [`SourceFile::future_ops`].
+    #[must_use]
     pub fn future_calls(&self, line: u32, include_line: bool) -> Vec<&Call> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -447,6 +459,7 @@ impl SourceFile {
     /// What `name` was assigned from, when every plain assignment to it
     /// (`name = other`, `name := other`) in the declaration around `line`,
     /// closures included, assigns the same name or selector.
+    #[must_use]
     pub fn alias_of(&self, line: u32, name: &str) -> Option<&str> {
         let outer = self
             .spanning(line)
@@ -467,6 +480,7 @@ impl SourceFile {
     /// same-named variable or field in this file, and whether it is an
     /// RWMutex's `RLocker()` (a read lock). In the terms of `cond`'s root when
     /// the assignment is made through the same root name.
+    #[must_use]
     pub fn cond_locker(&self, cond: &str) -> Option<(String, bool)> {
         let want = class_of(cond);
         let (lhs, rhs) = self
@@ -499,6 +513,7 @@ impl SourceFile {
 
     /// Whether the function spanning `line` may still start a goroutine once
     /// past `line` (a `go` statement after it or in a loop around it).
+    #[must_use]
     pub fn may_spawn(&self, line: u32, include_line: bool) -> bool {
         let Some(f) = self.function_at(line) else {
             return false;
@@ -515,6 +530,7 @@ impl SourceFile {
 
     /// The cases (their send or receive operations) of the `select` statement
     /// starting at `line`, without those of selects nested in its case bodies.
+    #[must_use]
     pub fn select_cases(&self, line: u32) -> Vec<&Op> {
         let Some(f) = self.function_at(line) else {
             return Vec::new();
@@ -543,6 +559,7 @@ impl SourceFile {
     }
 
     /// Source lines `from..=to` (1-based), clipped to the file.
+    #[must_use]
     pub fn snippet(&self, from: u32, to: u32) -> Vec<(u32, &str)> {
         let from = from.max(1);
         (from..=to)
@@ -557,6 +574,7 @@ impl SourceFile {
     /// Whether the value of `expr` escapes the function around `line` (sent
     /// on a channel, appended, stored in a field or map): then other
     /// goroutines operate on it under names of their own.
+    #[must_use]
     pub fn escapes(&self, line: u32, expr: &str) -> bool {
         self.function_at(line)
             .is_some_and(|f| f.escapes.iter().any(|(e, _)| e == expr))
@@ -565,6 +583,7 @@ impl SourceFile {
     /// Whether a channel of `expr`'s class is registered with
     /// `signal.Notify` anywhere in this file: the runtime's signal delivery
     /// sends on it, from outside the program's goroutines.
+    #[must_use]
     pub fn signal_notified(&self, expr: &str) -> bool {
         let class = class_of(expr);
         self.functions().iter().flat_map(|f| &f.calls).any(|c| {
@@ -583,6 +602,7 @@ impl SourceFile {
     /// hands over again. Another goroutine blocked on "the same" channel
     /// then waits on another instance (a request's reply channel that has
     /// not been sent with the request yet).
+    #[must_use]
     pub fn not_yet_handed_over(&self, line: u32, expr: &str) -> bool {
         let Some(f) = self.function_at(line) else {
             return false;
@@ -617,11 +637,13 @@ impl SourceFile {
     }
 
     /// Locks some path leaves locked.
+    #[must_use]
     pub fn leaky_locks(&self) -> &[LeakyLock] {
         &self.leaky
     }
 
     /// All functions found.
+    #[must_use]
     pub fn functions(&self) -> &[FunctionInfo] {
         &self.functions
     }
@@ -630,6 +652,7 @@ impl SourceFile {
 /// Whether two resource classes may name the same resource: equal, or one is
 /// typed (`Account.mu`) and the other only names the field (`mu`) because the
 /// type was not known there.
+#[must_use]
 pub fn same_class(a: &str, b: &str) -> bool {
     if a.is_empty() || b.is_empty() {
         return false;
@@ -652,6 +675,7 @@ pub fn same_class(a: &str, b: &str) -> bool {
 
 /// The identifier an expression starts from (`p` for `p.ch`, `forks` for
 /// `forks[i]`, `left` for `&left`), if it starts with one.
+#[must_use]
 pub fn root_ident(expr: &str) -> Option<&str> {
     let e = expr.trim().trim_start_matches(['&', '*', '(']);
     let end = e
@@ -664,6 +688,7 @@ pub fn root_ident(expr: &str) -> Option<&str> {
 /// The name a resource expression is matched by across goroutines: the last
 /// identifier, ignoring indexing and address-of (`&s.mu` → `mu`,
 /// `locks[(i+1)%n]` → `locks`, `c.results` → `results`).
+#[must_use]
 pub fn class_of(expr: &str) -> &str {
     let e = expr
         .trim()

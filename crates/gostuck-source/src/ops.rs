@@ -120,6 +120,7 @@ pub struct FunctionInfo {
 impl FunctionInfo {
     /// Whether `name` is a variable the function declares for itself (a
     /// local, not a parameter): a value made in this call.
+    #[must_use]
     pub fn own_local(&self, name: &str) -> bool {
         self.locals.iter().any(|l| l == name) && !self.params.iter().any(|p| p == name)
     }
@@ -127,6 +128,7 @@ impl FunctionInfo {
     /// For a method, the named type of its receiver, without `*` and type
     /// parameters (`(s *Tree[K, V]) Put` → `Tree`), and whether the receiver
     /// is a pointer.
+    #[must_use]
     pub fn receiver_type(&self) -> Option<(&str, bool)> {
         let (recv, _) = self.name.strip_prefix('(')?.split_once(')')?;
         // Type parameters may hold spaces (`Tree[K, V]`): cut them first.
@@ -140,6 +142,7 @@ impl FunctionInfo {
 
     /// The name as the runtime prints it, without the package:
     /// `(*Manager).syncOnce`, `Set[...].Has`, `transfer`.
+    #[must_use]
     pub fn symbol(&self) -> String {
         let Some((ty, pointer)) = self.receiver_type() else {
             return self.name.clone();
@@ -180,11 +183,17 @@ pub struct Call {
 }
 
 fn line(n: Node) -> u32 {
-    n.start_position().row as u32 + 1
+    line_of_row(n.start_position().row)
 }
 
 fn end_line(n: Node) -> u32 {
-    n.end_position().row as u32 + 1
+    line_of_row(n.end_position().row)
+}
+
+/// The 1-based line of a 0-based row (saturating: a file read is far shorter
+/// than 2^32 lines).
+fn line_of_row(row: usize) -> u32 {
+    u32::try_from(row.saturating_add(1)).unwrap_or(u32::MAX)
 }
 
 fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
@@ -616,85 +625,15 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             return;
         }
         "for_statement" => {
-            if let Some(body) = n.child_by_field_name("body") {
-                f.loops.push((line(n), end_line(body)));
-            }
-            let saved = *ctx;
-            ctx.break_target = Some((end_line(n), true));
-            ctx.loop_range = Some((line(n), end_line(n)));
-            let mut c = n.walk();
-            for ch in n.named_children(&mut c) {
-                if ch.kind() == "range_clause" {
-                    if let Some(right) = ch.child_by_field_name("right") {
-                        push(f, OpKind::Range, text(right, src), line(n), ctx);
-                    }
-                    if let Some(left) = ch.child_by_field_name("left") {
-                        let mut c2 = left.walk();
-                        f.locals.extend(
-                            left.named_children(&mut c2)
-                                .map(|x| text(x, src).to_string()),
-                        );
-                    }
-                }
-            }
-            walk_children(n, src, f, ctx);
-            *ctx = saved;
+            walk_for(n, src, f, ctx);
             return;
         }
         "select_statement" => {
-            let saved_break = ctx.break_target;
-            ctx.break_target = Some((end_line(n), false));
-            let mut c = n.walk();
-            let cases = n
-                .named_children(&mut c)
-                .filter(|ch| ch.kind() == "communication_case" || ch.kind() == "default_case")
-                .count();
-            let kind = if cases == 0 {
-                OpKind::SelectEmpty
-            } else {
-                OpKind::Select
-            };
-            push(f, kind, "", line(n), ctx);
-            f.selects.push((line(n), end_line(n)));
-            let mut c = n.walk();
-            for ch in n.named_children(&mut c) {
-                if ch.kind() == "communication_case" {
-                    if let Some(comm) = ch.child_by_field_name("communication") {
-                        let saved = *ctx;
-                        ctx.in_select = true;
-                        walk(comm, src, f, ctx);
-                        *ctx = saved;
-                    }
-                    // The case body runs after the select: ordinary code.
-                    let mut c2 = ch.walk();
-                    for body in ch.named_children(&mut c2).skip(1) {
-                        walk(body, src, f, ctx);
-                    }
-                } else {
-                    walk(ch, src, f, ctx);
-                }
-            }
-            ctx.break_target = saved_break;
+            walk_select(n, src, f, ctx);
             return;
         }
         "return_statement" if !ctx.deferred => {
-            f.returns.push(line(n));
-            let first = {
-                let mut c = n.walk();
-                let x = n.named_children(&mut c).next();
-                x
-            };
-            if let Some(list) = first {
-                let mut c2 = list.walk();
-                let results: Vec<Node> = if list.kind() == "expression_list" {
-                    list.named_children(&mut c2).collect()
-                } else {
-                    vec![list]
-                };
-                if let [one] = results.as_slice() {
-                    f.return_exprs.push(text(*one, src).to_string());
-                }
-            }
+            record_return(n, src, f);
         }
         "assignment_statement" => {
             if let (Some(l), Some(r)) = (
@@ -721,42 +660,10 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             }
         }
         "short_var_declaration" => {
-            // x := &T{…}, x := T{…}, x := new(T)
-            if let (Some(l), Some(r)) = (
-                n.child_by_field_name("left"),
-                n.child_by_field_name("right"),
-            ) {
-                push_assigns(l, r, src, f);
-                let mut c0 = l.walk();
-                f.locals
-                    .extend(l.named_children(&mut c0).map(|x| text(x, src).to_string()));
-                let mut c1 = l.walk();
-                let mut c2 = r.walk();
-                for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
-                    if let Some(t) = literal_type(value, src) {
-                        f.types.push((text(name, src).to_string(), t));
-                    } else if let Some((callee, method)) = callee_of(value, src) {
-                        f.call_results
-                            .push((text(name, src).to_string(), callee, method));
-                    }
-                }
-            }
+            record_short_var(n, src, f);
         }
         "var_spec" => {
-            let mut c0 = n.walk();
-            f.locals.extend(
-                n.children_by_field_name("name", &mut c0)
-                    .map(|x| text(x, src).to_string()),
-            );
-            if let Some(t) = n
-                .child_by_field_name("type")
-                .and_then(|t| named_type(text(t, src)))
-            {
-                let mut c = n.walk();
-                for name in n.children_by_field_name("name", &mut c) {
-                    f.types.push((text(name, src).to_string(), t.clone()));
-                }
-            }
+            record_var_spec(n, src, f);
         }
         "break_statement" if !ctx.deferred => {
             if let Some((end, true)) = ctx.break_target {
@@ -809,57 +716,184 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
 
         "call_expression" => {
-            record_call(n, src, f, false, ctx.deferred);
-            if let Some(func) = n.child_by_field_name("function") {
-                match func.kind() {
-                    "selector_expression" => {
-                        let field = func
-                            .child_by_field_name("field")
-                            .map(|x| text(x, src))
-                            .unwrap_or("");
-                        let operand = func
-                            .child_by_field_name("operand")
-                            .map(|x| text(x, src))
-                            .unwrap_or("");
-                        let kind = match field {
-                            "Lock" => Some(OpKind::Lock),
-                            "RLock" => Some(OpKind::RLock),
-                            "Unlock" => Some(OpKind::Unlock),
-                            "RUnlock" => Some(OpKind::RUnlock),
-                            "Wait" => Some(OpKind::Wait),
-                            "Done" => Some(OpKind::Done),
-                            "Add" => Some(OpKind::Add),
-                            "Signal" => Some(OpKind::Signal),
-                            "Broadcast" => Some(OpKind::Broadcast),
-                            _ => None,
-                        };
-                        // `wg.Add(1)` only raises the counter: it can never
-                        // release a Wait, so only an Add that may lower it
-                        // (`Add(-1)`, `Add(n)`) is an operation on the WaitGroup
-                        // that a waiter could be waiting for.
-                        let raises_only = kind == Some(OpKind::Add)
-                            && n.child_by_field_name("arguments")
-                                .and_then(|a| a.named_child(0))
-                                .is_some_and(|a| a.kind() == "int_literal");
-                        if let Some(k) = kind.filter(|_| !raises_only) {
-                            push(f, k, operand, line(n), ctx);
-                        }
-                    }
-                    "identifier" if text(func, src) == "close" => {
-                        if let Some(a) = n
-                            .child_by_field_name("arguments")
-                            .and_then(|a| a.named_child(0))
-                        {
-                            push(f, OpKind::Close, text(a, src), line(n), ctx);
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            record_call_ops(n, src, f, ctx);
         }
         _ => {}
     }
     walk_children(n, src, f, ctx);
+}
+
+fn walk_for(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
+    if let Some(body) = n.child_by_field_name("body") {
+        f.loops.push((line(n), end_line(body)));
+    }
+    let saved = *ctx;
+    ctx.break_target = Some((end_line(n), true));
+    ctx.loop_range = Some((line(n), end_line(n)));
+    let mut c = n.walk();
+    for ch in n.named_children(&mut c) {
+        if ch.kind() == "range_clause" {
+            if let Some(right) = ch.child_by_field_name("right") {
+                push(f, OpKind::Range, text(right, src), line(n), ctx);
+            }
+            if let Some(left) = ch.child_by_field_name("left") {
+                let mut c2 = left.walk();
+                f.locals.extend(
+                    left.named_children(&mut c2)
+                        .map(|x| text(x, src).to_string()),
+                );
+            }
+        }
+    }
+    walk_children(n, src, f, ctx);
+    *ctx = saved;
+}
+
+fn walk_select(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
+    let saved_break = ctx.break_target;
+    ctx.break_target = Some((end_line(n), false));
+    let mut c = n.walk();
+    let cases = n
+        .named_children(&mut c)
+        .filter(|ch| ch.kind() == "communication_case" || ch.kind() == "default_case")
+        .count();
+    let kind = if cases == 0 {
+        OpKind::SelectEmpty
+    } else {
+        OpKind::Select
+    };
+    push(f, kind, "", line(n), ctx);
+    f.selects.push((line(n), end_line(n)));
+    let mut c = n.walk();
+    for ch in n.named_children(&mut c) {
+        if ch.kind() == "communication_case" {
+            if let Some(comm) = ch.child_by_field_name("communication") {
+                let saved = *ctx;
+                ctx.in_select = true;
+                walk(comm, src, f, ctx);
+                *ctx = saved;
+            }
+            // The case body runs after the select: ordinary code.
+            let mut c2 = ch.walk();
+            for body in ch.named_children(&mut c2).skip(1) {
+                walk(body, src, f, ctx);
+            }
+        } else {
+            walk(ch, src, f, ctx);
+        }
+    }
+    ctx.break_target = saved_break;
+}
+
+fn record_return(n: Node, src: &[u8], f: &mut FunctionInfo) {
+    f.returns.push(line(n));
+    let first = {
+        let mut c = n.walk();
+        let x = n.named_children(&mut c).next();
+        x
+    };
+    if let Some(list) = first {
+        let mut c2 = list.walk();
+        let results: Vec<Node> = if list.kind() == "expression_list" {
+            list.named_children(&mut c2).collect()
+        } else {
+            vec![list]
+        };
+        if let [one] = results.as_slice() {
+            f.return_exprs.push(text(*one, src).to_string());
+        }
+    }
+}
+
+/// `x := &T{…}`, `x := T{…}`, `x := new(T)`, `x := f()`.
+fn record_short_var(n: Node, src: &[u8], f: &mut FunctionInfo) {
+    if let (Some(l), Some(r)) = (
+        n.child_by_field_name("left"),
+        n.child_by_field_name("right"),
+    ) {
+        push_assigns(l, r, src, f);
+        let mut c0 = l.walk();
+        f.locals
+            .extend(l.named_children(&mut c0).map(|x| text(x, src).to_string()));
+        let mut c1 = l.walk();
+        let mut c2 = r.walk();
+        for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
+            if let Some(t) = literal_type(value, src) {
+                f.types.push((text(name, src).to_string(), t));
+            } else if let Some((callee, method)) = callee_of(value, src) {
+                f.call_results
+                    .push((text(name, src).to_string(), callee, method));
+            }
+        }
+    }
+}
+
+fn record_var_spec(n: Node, src: &[u8], f: &mut FunctionInfo) {
+    let mut c0 = n.walk();
+    f.locals.extend(
+        n.children_by_field_name("name", &mut c0)
+            .map(|x| text(x, src).to_string()),
+    );
+    if let Some(t) = n
+        .child_by_field_name("type")
+        .and_then(|t| named_type(text(t, src)))
+    {
+        let mut c = n.walk();
+        for name in n.children_by_field_name("name", &mut c) {
+            f.types.push((text(name, src).to_string(), t.clone()));
+        }
+    }
+}
+
+/// The operation a call performs: a method of a lock, WaitGroup or Cond, or `close`.
+fn record_call_ops(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &Ctx) {
+    record_call(n, src, f, false, ctx.deferred);
+    if let Some(func) = n.child_by_field_name("function") {
+        match func.kind() {
+            "selector_expression" => {
+                let field = func
+                    .child_by_field_name("field")
+                    .map(|x| text(x, src))
+                    .unwrap_or("");
+                let operand = func
+                    .child_by_field_name("operand")
+                    .map(|x| text(x, src))
+                    .unwrap_or("");
+                let kind = match field {
+                    "Lock" => Some(OpKind::Lock),
+                    "RLock" => Some(OpKind::RLock),
+                    "Unlock" => Some(OpKind::Unlock),
+                    "RUnlock" => Some(OpKind::RUnlock),
+                    "Wait" => Some(OpKind::Wait),
+                    "Done" => Some(OpKind::Done),
+                    "Add" => Some(OpKind::Add),
+                    "Signal" => Some(OpKind::Signal),
+                    "Broadcast" => Some(OpKind::Broadcast),
+                    _ => None,
+                };
+                // `wg.Add(1)` only raises the counter: it can never
+                // release a Wait, so only an Add that may lower it
+                // (`Add(-1)`, `Add(n)`) is an operation on the WaitGroup
+                // that a waiter could be waiting for.
+                let raises_only = kind == Some(OpKind::Add)
+                    && n.child_by_field_name("arguments")
+                        .and_then(|a| a.named_child(0))
+                        .is_some_and(|a| a.kind() == "int_literal");
+                if let Some(k) = kind.filter(|_| !raises_only) {
+                    push(f, k, operand, line(n), ctx);
+                }
+            }
+            "identifier" if text(func, src) == "close" => {
+                if let Some(a) = n
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0))
+                {
+                    push(f, OpKind::Close, text(a, src), line(n), ctx);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn walk_children(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {

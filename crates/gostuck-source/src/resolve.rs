@@ -18,9 +18,10 @@ pub struct Resolver {
 const MAX_FILES: usize = 200_000;
 
 impl Resolver {
-    /// Indexes `.go` files under each root (depth-first, skipping `.git`,
-    /// `node_modules` and hidden directories). `exact_allowed` lets a dump path
-    /// that exists on this machine win outright.
+    /// Indexes `.go` files under each root, `.gitignore` honoured as git does
+    /// (the rules are on `walk` below). `exact_allowed` lets a dump path that exists on this
+    /// machine win outright.
+    #[must_use]
     pub fn new(roots: &[PathBuf], exact_allowed: bool) -> Resolver {
         let mut r = Resolver {
             by_name: FxHashMap::default(),
@@ -28,37 +29,42 @@ impl Resolver {
         };
         let mut count = 0;
         for root in roots {
-            let mut stack = vec![root.clone()];
-            while let Some(dir) = stack.pop() {
-                let Ok(rd) = std::fs::read_dir(&dir) else {
-                    if dir.is_file() {
-                        r.add(dir.clone());
-                    }
-                    continue;
-                };
-                for e in rd.flatten() {
-                    let p = e.path();
-                    let name = e.file_name();
-                    let name = name.to_string_lossy();
-                    let Ok(ft) = e.file_type() else { continue };
-                    if ft.is_dir() {
-                        if !name.starts_with('.') && name != "node_modules" {
-                            stack.push(p);
-                        }
-                    } else if name.ends_with(".go") {
-                        r.add(p);
-                        count += 1;
-                        if count >= MAX_FILES {
-                            return r;
-                        }
-                    }
+            let mut vendors = Vec::new();
+            let mut more = walk(
+                root,
+                true,
+                &mut |p, is_root| r.add(p, is_root, &mut count),
+                &mut vendors,
+            );
+            // `vendor/` last, so its copies lose ties with the module's own files.
+            for v in &vendors {
+                if !more {
+                    break;
                 }
+                more = walk(
+                    v,
+                    false,
+                    &mut |p, is_root| r.add(p, is_root, &mut count),
+                    &mut Vec::new(),
+                );
+            }
+            if !more {
+                break;
             }
         }
         r
     }
 
-    fn add(&mut self, p: PathBuf) {
+    /// Indexes a file; false once [`MAX_FILES`] `.go` files are indexed.
+    fn add(&mut self, p: PathBuf, is_root: bool, count: &mut usize) -> bool {
+        if !is_root {
+            *count += 1;
+        }
+        self.index(p);
+        *count < MAX_FILES
+    }
+
+    fn index(&mut self, p: PathBuf) {
         if let Some(n) = p.file_name() {
             self.by_name
                 .entry(n.to_string_lossy().into_owned())
@@ -68,6 +74,7 @@ impl Resolver {
     }
 
     /// The local file for a dump path, if any.
+    #[must_use]
     pub fn find(&self, dump_path: &str) -> Option<PathBuf> {
         if self.exact_allowed && Path::new(dump_path).is_file() {
             return Some(PathBuf::from(dump_path));
@@ -95,7 +102,69 @@ impl Resolver {
     }
 }
 
+/// Walks `root` for `.go` files, calling `found(path, is_root)` for each until
+/// it returns false, and returns false then (a root that is a regular file,
+/// after links, is passed whatever its name).
+///
+/// - `.gitignore` files (and `.git/info/exclude`) apply as git applies them:
+///   inside a git work tree only, up to its top; never the user's global
+///   excludes. `.ignore` files and the environment play no part.
+/// - Hidden directories and `node_modules` are skipped.
+/// - Symbolic links to directories are never followed (no loop, no escape
+///   from the tree); a link named `*.go` is indexed, and reading it later
+///   refuses anything but a regular file of bounded size ([`read_source`]).
+/// - `vendor/` directories are not walked here but returned in `vendors`: Go
+///   builds them as part of the module and dumps name their files, so they
+///   are read in full (`with_git_rules` false) even when `.gitignore` lists them.
+fn walk(
+    root: &Path,
+    with_git_rules: bool,
+    found: &mut dyn FnMut(PathBuf, bool) -> bool,
+    vendors: &mut Vec<PathBuf>,
+) -> bool {
+    let skip_vendor = with_git_rules;
+    let mut b = ignore::WalkBuilder::new(root);
+    b.standard_filters(false)
+        .git_ignore(with_git_rules)
+        .git_exclude(with_git_rules)
+        .parents(with_git_rules)
+        .require_git(true)
+        .follow_links(false)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .filter_entry(move |e| {
+            let name = e.file_name().to_string_lossy();
+            !e.file_type().is_some_and(|t| t.is_dir())
+                || e.depth() == 0
+                || !(name.starts_with('.')
+                    || name == "node_modules"
+                    || (skip_vendor && name == "vendor"))
+        });
+    for e in b.build().flatten() {
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        if is_dir {
+            if skip_vendor {
+                let v = e.path().join("vendor");
+                if std::fs::symlink_metadata(&v).is_ok_and(|m| m.is_dir()) {
+                    vendors.push(v);
+                }
+            }
+            continue;
+        }
+        let is_root = e.depth() == 0;
+        let wanted = if is_root {
+            e.path().is_file()
+        } else {
+            e.file_name().to_string_lossy().ends_with(".go")
+        };
+        if wanted && !found(e.into_path(), is_root) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The longest common suffix, in path elements, of two paths.
+#[must_use]
 pub fn common_suffix(a: &str, b: &str) -> usize {
     let a = a.replace('\\', "/");
     let b = b.replace('\\', "/");
@@ -151,7 +220,8 @@ pub fn read_source(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
             max,
         });
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A capacity hint only: the read below stops at `max + 1` bytes.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(ReadError::TooLarge {

@@ -26,18 +26,24 @@ pub(crate) fn proc_status_state(status: u64) -> ProcState {
 
 impl Event {
     /// The wire event type this event came from (`None` for sync events).
+    #[must_use]
     pub fn wire_type(&self) -> Option<EventType> {
         EventType::from_u8(self.base.typ)
     }
 
     /// The kind of event.
     #[inline]
+    #[must_use]
     pub fn kind(&self) -> EventKind {
         KINDS[self.base.typ as usize]
     }
 }
 
 /// [`Event::kind`] by type byte.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a const loop over i < 256, every value of a byte"
+)]
 static KINDS: [EventKind; 256] = {
     let mut t = [EventKind::Bad; 256];
     let mut i = 0;
@@ -95,36 +101,43 @@ const fn kind_of(typ: u8) -> EventKind {
 
 impl Event {
     /// The time in nanoseconds. Strictly increasing along the stream.
+    #[must_use]
     pub fn time(&self) -> Time {
         self.base.time
     }
 
     /// The goroutine running when the event happened (before any transition).
+    #[must_use]
     pub fn goroutine(&self) -> GoId {
         self.ctx.g
     }
 
     /// The proc held when the event happened (before any transition).
+    #[must_use]
     pub fn proc(&self) -> ProcId {
         self.ctx.p
     }
 
     /// The thread the event happened on.
+    #[must_use]
     pub fn thread(&self) -> ThreadId {
         self.ctx.m
     }
 
     /// The whole scheduling context.
+    #[must_use]
     pub fn sched_ctx(&self) -> SchedCtx {
         self.ctx
     }
 
     /// File offset of the wire event this came from (0 if synthesized).
+    #[must_use]
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
     /// The generation the event belongs to (0 for a sync event ending the trace).
+    #[must_use]
     pub fn generation(&self) -> u64 {
         self.table.as_ref().map_or(0, |t| t.gen)
     }
@@ -143,6 +156,7 @@ impl Event {
 
     /// The stack of the current execution context (where the event was
     /// emitted), if the event has one.
+    #[must_use]
     pub fn stack(&self) -> Option<Stack<'_>> {
         if self.base.typ == EV_SYNC {
             return None;
@@ -160,6 +174,7 @@ impl Event {
     }
 
     /// The kind-specific details.
+    #[must_use]
     pub fn details(&self) -> Details<'_> {
         use EventType as E;
         let a = &self.base.args;
@@ -227,8 +242,8 @@ impl Event {
             t.clock.map(|c| ClockSnapshot {
                 trace: t.ns(c.ticks),
                 mono: c.mono,
-                wall_sec: c.sec as i64,
-                wall_nsec: c.nsec as i64,
+                wall_sec: c.sec.cast_signed(),
+                wall_nsec: c.nsec.cast_signed(),
             })
         });
         SyncInfo {
@@ -253,7 +268,7 @@ impl Event {
             Some(t @ (E::GcSweepBegin | E::GcSweepActive | E::GcSweepEnd)) => Range {
                 name: "GC incremental sweep".into(),
                 scope: ResourceId::Proc(if t == E::GcSweepActive {
-                    a[0] as i64
+                    a[0].cast_signed()
                 } else {
                     self.ctx.p
                 }),
@@ -261,7 +276,7 @@ impl Event {
             Some(t) => Range {
                 name: "GC mark assist".into(),
                 scope: ResourceId::Goroutine(if t == E::GcMarkAssistActive {
-                    a[0] as i64
+                    a[0].cast_signed()
                 } else {
                     self.ctx.g
                 }),
@@ -286,7 +301,7 @@ impl Event {
         let a = &self.base.args;
         let go = |id: i64, from, to| Transition::Goroutine { id, from, to };
         let proc = |id: u64, from, to| Transition::Proc {
-            id: id as i64,
+            id: id.cast_signed(),
             from,
             to,
         };
@@ -295,7 +310,11 @@ impl Event {
         let mut stack = None;
         let t = match self.wire_type() {
             Some(E::ProcStart) => proc(a[0], ProcState::Idle, ProcState::Running),
-            Some(E::ProcStop) => proc(self.ctx.p as u64, ProcState::Running, ProcState::Idle),
+            Some(E::ProcStop) => proc(
+                self.ctx.p.cast_unsigned(),
+                ProcState::Running,
+                ProcState::Idle,
+            ),
             Some(E::ProcSteal) => {
                 // args[3]: the proc status that let the steal happen.
                 let from = if a[3] == 4 {
@@ -313,10 +332,10 @@ impl Event {
                     G::Runnable
                 };
                 stack = self.stack_of(a[1]);
-                go(a[0] as i64, G::NotExist, to)
+                go(a[0].cast_signed(), G::NotExist, to)
             }
-            Some(E::GoCreateSyscall) => go(a[0] as i64, G::NotExist, G::Syscall),
-            Some(E::GoStart) => go(a[0] as i64, G::Runnable, G::Running),
+            Some(E::GoCreateSyscall) => go(a[0].cast_signed(), G::NotExist, G::Syscall),
+            Some(E::GoStart) => go(a[0].cast_signed(), G::Runnable, G::Running),
             Some(E::GoDestroy) => go(g, G::Running, G::NotExist),
             Some(E::GoDestroySyscall) => go(g, G::Syscall, G::NotExist),
             Some(t @ (E::GoStop | E::GoBlock)) => {
@@ -330,7 +349,7 @@ impl Event {
                 go(g, G::Running, to)
             }
             Some(E::GoUnblock | E::GoSwitch | E::GoSwitchDestroy) => {
-                go(a[0] as i64, G::Waiting, G::Runnable)
+                go(a[0].cast_signed(), G::Waiting, G::Runnable)
             }
             Some(E::GoSyscallBegin) => {
                 stack = self.stack();
@@ -341,7 +360,7 @@ impl Event {
             Some(E::GoStatus | E::GoStatusStack) => {
                 stack = self.stack();
                 let (from, to) = (a[2] >> 32, a[2] & 0xffff_ffff);
-                go(a[0] as i64, G::from_u64(from), go_status_state(to))
+                go(a[0].cast_signed(), G::from_u64(from), go_status_state(to))
             }
             _ => go(g, G::Undetermined, G::Undetermined),
         };
@@ -353,6 +372,7 @@ impl Event {
     }
 
     /// Shortcut: the state transition details, if this is one.
+    #[must_use]
     pub fn state_transition(&self) -> Option<StateTransition<'_>> {
         (self.kind() == EventKind::StateTransition).then(|| self.transition())
     }

@@ -61,6 +61,7 @@ pub struct BlockInterval {
 
 impl BlockInterval {
     /// How long it lasted, up to `end_of_trace` for an open interval.
+    #[must_use]
     pub fn duration(&self, end_of_trace: Time) -> Time {
         self.end
             .unwrap_or(end_of_trace)
@@ -283,6 +284,7 @@ impl GoroutineInfo {
     /// The start function, if known: the first frame of the start stack,
     /// or for a goroutine that existed before the trace, the outermost frame
     /// of its last stack.
+    #[must_use]
     pub fn start_func(&self) -> Option<&str> {
         match &self.start_stack {
             Some(s) => s.first(),
@@ -293,6 +295,7 @@ impl GoroutineInfo {
 
     /// Whether it is one of the runtime's own goroutines (GC workers,
     /// finalizers, the trace reader…), which goroutine dumps leave out by default.
+    #[must_use]
     pub fn is_system(&self) -> bool {
         self.start_func().is_some_and(|f| {
             (f.starts_with("runtime.") || f.starts_with("runtime/trace."))
@@ -302,6 +305,7 @@ impl GoroutineInfo {
     }
 
     /// Whether it is blocked (waiting) at the end of the trace.
+    #[must_use]
     pub fn blocked_at_end(&self) -> bool {
         self.state == GoState::Waiting
     }
@@ -362,6 +366,7 @@ pub struct BlockedGroup {
 impl Analysis {
     /// Goroutines waiting at the end of the trace, grouped by reason and
     /// blocking site; largest groups first.
+    #[must_use]
     pub fn blocked_at_end(&self) -> Vec<BlockedGroup> {
         let mut groups: BTreeMap<(String, Option<OwnedFrame>), BlockedGroup> = BTreeMap::new();
         for g in self.goroutines.values().filter(|g| g.blocked_at_end()) {
@@ -429,11 +434,13 @@ pub struct Analyzer {
 
 impl Analyzer {
     /// A new, empty analyzer.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A new analyzer with options.
+    #[must_use]
     pub fn with_options(opts: AnalyzerOptions) -> Self {
         Analyzer {
             opts,
@@ -442,6 +449,7 @@ impl Analyzer {
     }
 
     /// The number of events consumed so far.
+    #[must_use]
     pub fn events(&self) -> u64 {
         self.a.events
     }
@@ -454,14 +462,14 @@ impl Analyzer {
             return 0;
         }
         let id = s.id();
-        let slot = if id < STACKS_DENSE {
-            let i = id as usize;
-            if i >= self.stacks.len() {
-                self.stacks.resize(i + 1, 0);
+        let slot = match usize::try_from(id) {
+            Ok(i) if id < STACKS_DENSE => {
+                if i >= self.stacks.len() {
+                    self.stacks.resize(i + 1, 0);
+                }
+                &mut self.stacks[i]
             }
-            &mut self.stacks[i]
-        } else {
-            self.stacks_sparse.entry(id).or_insert(0)
+            _ => self.stacks_sparse.entry(id).or_insert(0),
         };
         if *slot == 0 {
             let Ok(h) = u32::try_from(self.st.stacks.len() + 1) else {
@@ -490,7 +498,8 @@ impl Analyzer {
                 let i = *h as usize;
                 if remap[i] == 0 {
                     kept.push(old[i - 1].clone());
-                    remap[i] = kept.len() as u32;
+                    // At most as many as the old handles, which were u32.
+                    remap[i] = u32::try_from(kept.len()).unwrap_or(u32::MAX);
                 }
                 *h = remap[i];
             }
@@ -518,7 +527,8 @@ impl Analyzer {
             Some(&h) => h,
             None => {
                 self.st.reasons.push(r.to_owned());
-                let h = self.st.reasons.len() as u32;
+                // Distinct reason strings: far fewer than 2^32.
+                let h = u32::try_from(self.st.reasons.len()).unwrap_or(u32::MAX);
                 self.reason_ids.insert(r.to_owned(), h);
                 h
             }
@@ -697,6 +707,7 @@ impl Analyzer {
     }
 
     /// Finishes: accounts time up to the last event.
+    #[must_use]
     pub fn finish(mut self) -> Analysis {
         let end = self.a.end;
         self.a.goroutines.extend(self.gs.drain());

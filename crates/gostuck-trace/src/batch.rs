@@ -103,7 +103,7 @@ pub(crate) fn read_batch<R: BufRead>(input: &mut Input<R>) -> Result<Read> {
         thread: 0,
     };
     at.gen = input.uvarint("batch generation", None)?;
-    at.thread = input.uvarint("batch thread ID", Some(at))? as i64;
+    at.thread = input.uvarint("batch thread ID", Some(at))?.cast_signed();
     let time = input.uvarint("batch timestamp", Some(at))?;
     let size_at = input.pos();
     let size = input.uvarint("batch size", Some(at))?;

@@ -214,6 +214,7 @@ pub enum Problem {
 
 impl Error {
     /// The byte offset the error refers to, if any.
+    #[must_use]
     pub fn offset(&self) -> Option<u64> {
         match self {
             Error::Io { offset, .. }
@@ -225,6 +226,7 @@ impl Error {
     }
 
     /// The batch the error refers to, if any.
+    #[must_use]
     pub fn batch(&self) -> Option<BatchRef> {
         match self {
             Error::Truncated { batch, .. }

@@ -90,6 +90,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// The name Go uses.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Bad => "Bad",
@@ -141,6 +142,7 @@ impl GoState {
     }
 
     /// The name Go uses.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             GoState::Undetermined => "Undetermined",
@@ -153,6 +155,7 @@ impl GoState {
     }
 
     /// Running or in a syscall.
+    #[must_use]
     pub fn executing(self) -> bool {
         matches!(self, GoState::Running | GoState::Syscall)
     }
@@ -182,6 +185,7 @@ impl ProcState {
     }
 
     /// The name Go uses.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             ProcState::Undetermined => "Undetermined",

@@ -112,16 +112,16 @@ impl Builder {
                 }));
             }
             let time = cur.uvarint("CPU sample time")?;
-            let m = cur.uvarint("CPU sample thread")? as i64;
-            let p = cur.uvarint("CPU sample proc")? as i64;
+            let m = cur.uvarint("CPU sample thread")?.cast_signed();
+            let p = cur.uvarint("CPU sample proc")?.cast_signed();
             let g = cur.uvarint("CPU sample goroutine")?;
             let stack = cur.uvarint("CPU sample stack")?;
             self.cpu.push(CpuSample {
                 // Ticks for now; converted once the frequency is known.
-                time: time as i64,
+                time: time.cast_signed(),
                 m,
                 p,
-                g: if g == 0 { -1 } else { g as i64 },
+                g: if g == 0 { -1 } else { g.cast_signed() },
                 stack,
                 offset,
             });
@@ -147,7 +147,7 @@ impl Builder {
         }
         self.table.validate_stacks(last, end_offset)?;
         for s in &mut self.cpu {
-            s.time = self.table.ns(s.time as u64);
+            s.time = self.table.ns(s.time.cast_unsigned());
         }
         // Stable: samples with equal timestamps keep their file order.
         self.cpu.sort_by_key(|s| s.time);

@@ -6,6 +6,7 @@ use std::fmt::Write;
 ///
 /// Strings read from a trace that were not valid UTF-8 have already been
 /// decoded lossily, so their bytes print as U+FFFD instead of `\x..`.
+#[must_use]
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -70,6 +71,7 @@ fn is_print(c: char) -> bool {
 
 /// Formats Unix seconds and nanoseconds as RFC 3339 in UTC with Go's
 /// `time.RFC3339Nano` layout (trailing zeros of the fraction dropped).
+#[must_use]
 pub fn rfc3339_nano_utc(sec: i64, nsec: i64) -> String {
     let sec = sec.wrapping_add(nsec.div_euclid(1_000_000_000));
     let nsec = nsec.rem_euclid(1_000_000_000);
@@ -100,8 +102,9 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let y = yoe + era * 400;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    // Day 1..=31 and month 1..=12 by construction.
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 

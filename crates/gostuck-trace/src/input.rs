@@ -104,11 +104,12 @@ impl<'a> SliceCursor<'a> {
 
     pub(crate) fn bytes(&mut self, n: u64, what: &'static str) -> Result<&'a [u8]> {
         let rest = self.buf.len() - self.pos.min(self.buf.len());
-        if n > rest as u64 {
-            return Err(self.truncated(what));
-        }
-        let s = &self.buf[self.pos..self.pos + n as usize];
-        self.pos += n as usize;
+        let n = match usize::try_from(n) {
+            Ok(n) if n <= rest => n,
+            _ => return Err(self.truncated(what)),
+        };
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
         Ok(s)
     }
 }
@@ -198,7 +199,7 @@ impl<R: BufRead> Input<R> {
         // `n` is bounded by the caller (at most a batch), so reserving it is safe.
         let mut v = self.pool.pop().unwrap_or_default();
         v.clear();
-        v.reserve_exact(n as usize);
+        v.reserve_exact(usize::try_from(n).unwrap_or(0));
         // Copied from the reader's buffer: `read_to_end` into spare
         // capacity would zero it first.
         while (v.len() as u64) < n {
@@ -210,7 +211,8 @@ impl<R: BufRead> Input<R> {
             if buf.is_empty() {
                 break;
             }
-            let k = buf.len().min((n - v.len() as u64) as usize);
+            let k =
+                usize::try_from(n - v.len() as u64).map_or(buf.len(), |left| buf.len().min(left));
             v.extend_from_slice(&buf[..k]);
             self.r.consume(k);
         }

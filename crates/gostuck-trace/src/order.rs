@@ -105,7 +105,7 @@ impl Ordering {
                 if p == NO_PROC || g != NO_GOROUTINE {
                     return false;
                 }
-                let gid = ev.args[0] as i64;
+                let gid = ev.args[0].cast_signed();
                 let seq = Seq::new(gen, ev.args[1]);
                 match self.g_states.get_mut(gid) {
                     Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq) => {
@@ -142,7 +142,7 @@ impl Ordering {
                     || (ev.args[0] <= table.dense_strings && ev.args[1] <= table.dense_stacks);
             }
             t if t == EventType::GoUnblock as u8 => {
-                let gid = ev.args[0] as i64;
+                let gid = ev.args[0].cast_signed();
                 let seq = Seq::new(gen, ev.args[1]);
                 match self.g_states.get_mut(gid) {
                     Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {
@@ -283,12 +283,12 @@ impl Ordering {
     }
 
     fn proc_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let pid = ev.args[0] as i64;
+        let pid = ev.args[0].cast_signed();
         let status = ev.args[1];
-        if status > 4 {
-            return Err(format!("invalid status for proc {pid}: {status}"));
-        }
-        let status = status as u8;
+        let status = match u8::try_from(status) {
+            Ok(s) if s <= 4 => s,
+            _ => return Err(format!("invalid status for proc {pid}: {status}")),
+        };
         let mut old = crate::access::proc_status_state(u64::from(status));
         let initial = cx.gen == self.initial_gen;
         if let Some(s) = self.p_states.get_mut(pid) {
@@ -351,7 +351,7 @@ impl Ordering {
     }
 
     fn proc_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let pid = ev.args[0] as i64;
+        let pid = ev.args[0].cast_signed();
         let seq = Seq::new(cx.gen, ev.args[1]);
         let ok = matches!(self.p_states.get(pid),
             Some(s) if s.status == ps::IDLE && seq.succeeds(s.seq))
@@ -394,7 +394,7 @@ impl Ordering {
     }
 
     fn proc_steal(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let pid = ev.args[0] as i64;
+        let pid = ev.args[0].cast_signed();
         let seq = Seq::new(cx.gen, ev.args[1]);
         let old = match self.p_states.get(pid) {
             Some(s)
@@ -415,7 +415,7 @@ impl Ordering {
             self.push(cx, cx.cur, *ev);
             return self.done(cx, cx.cur);
         }
-        let mid = ev.args[2] as i64;
+        let mid = ev.args[2].cast_signed();
         if mid == cx.cur.m {
             // Stealing from ourselves: like ProcStop.
             if cx.cur.p != pid {
@@ -449,13 +449,13 @@ impl Ordering {
     }
 
     fn go_status(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let gid = ev.args[0] as i64;
-        let mid = ev.args[1] as i64;
+        let gid = ev.args[0].cast_signed();
+        let mid = ev.args[1].cast_signed();
         let status = ev.args[2];
-        if status > 4 {
-            return Err(format!("invalid status for goroutine {gid}: {status}"));
-        }
-        let status = status as u8;
+        let status = match u8::try_from(status) {
+            Ok(s) if s <= 4 => s,
+            _ => return Err(format!("invalid status for goroutine {gid}: {status}")),
+        };
         let mut old = crate::access::go_status_state(u64::from(status));
         if let Some(s) = self.g_states.get_mut(gid) {
             if s.status != status {
@@ -529,7 +529,7 @@ impl Ordering {
                 ));
             }
         }
-        let new_g = ev.args[0] as i64;
+        let new_g = ev.args[0].cast_signed();
         if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) that already exists"
@@ -590,7 +590,7 @@ impl Ordering {
     }
 
     fn go_start(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let gid = ev.args[0] as i64;
+        let gid = ev.args[0].cast_signed();
         let seq = Seq::new(cx.gen, ev.args[1]);
         if !matches!(self.g_states.get(gid),
             Some(s) if s.status == gs::RUNNABLE && seq.succeeds(s.seq))
@@ -607,7 +607,7 @@ impl Ordering {
     }
 
     fn go_unblock(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
-        let gid = ev.args[0] as i64;
+        let gid = ev.args[0].cast_signed();
         let seq = Seq::new(cx.gen, ev.args[1]);
         match self.g_states.get_mut(gid) {
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq) => {

@@ -108,7 +108,7 @@ impl Ordering {
 
     pub(crate) fn go_create_syscall(&mut self, ev: &mut BaseEvent, cx: &Cx<'_>) -> Advance {
         validate(cx.cur, [Need::Must, Need::May, Need::Not])?;
-        let new_g = ev.args[0] as i64;
+        let new_g = ev.args[0].cast_signed();
         if self.g_states.contains_key(new_g) {
             return Err(format!(
                 "tried to create goroutine ({new_g}) in syscall that already exists"
@@ -151,7 +151,7 @@ impl Ordering {
             let steal = BaseEvent {
                 typ: EventType::ProcSteal as u8,
                 time: ev.time,
-                args: [cx.cur.p as u64, 0, 0, u64::from(ps::SYSCALL)],
+                args: [cx.cur.p.cast_unsigned(), 0, 0, u64::from(ps::SYSCALL)],
             };
             self.push(cx, cx.cur, steal);
         }
@@ -163,7 +163,7 @@ impl Ordering {
         // A switch is an unblock of the next goroutine, a block (or exit)
         // of the current one and a start of the next one.
         self.running_g(t, cx)?;
-        let next = ev.args[0] as i64;
+        let next = ev.args[0].cast_signed();
         let seq = Seq::new(cx.gen, ev.args[1]);
         if !matches!(self.g_states.get(next),
             Some(s) if s.status == gs::WAITING && seq.succeeds(s.seq))
@@ -194,7 +194,7 @@ impl Ordering {
         self.push(
             cx,
             start_ctx,
-            mk(EventType::GoStart, [next as u64, ev.args[1], 0, 0]),
+            mk(EventType::GoStart, [next.cast_unsigned(), ev.args[1], 0, 0]),
         );
         self.done(cx, SchedCtx { g: next, ..cx.cur })
     }
@@ -235,7 +235,7 @@ impl Ordering {
         ev: &mut BaseEvent,
         cx: &Cx<'_>,
     ) -> Advance {
-        let gid = ev.args[0] as i64;
+        let gid = ev.args[0].cast_signed();
         let initial = cx.gen == self.initial_gen;
         let Some(g) = self.g_states.get_mut(gid) else {
             return Err(format!(
@@ -368,7 +368,7 @@ impl Ordering {
         ev: &mut BaseEvent,
         cx: &Cx<'_>,
     ) -> Advance {
-        let pid = ev.args[0] as i64;
+        let pid = ev.args[0].cast_signed();
         let initial = cx.gen == self.initial_gen;
         let Some(p) = self.p_states.get_mut(pid) else {
             return Err(format!("encountered GCSweepActive for unknown proc {pid}"));

@@ -192,10 +192,17 @@ fn sparse_mut<V>(m: &mut rustc_hash::FxHashMap<i64, V>, id: i64) -> Option<&mut 
 /// The vector never covers IDs at or above this.
 const DENSE_MAX: u64 = 1 << 24;
 
+/// The index of an ID in the dense vector: a negative ID gets one past any
+/// vector, which sends it to the sparse map.
+#[inline(always)]
+fn dense_index(id: i64) -> usize {
+    usize::try_from(id).unwrap_or(usize::MAX)
+}
+
 impl<V> IdMap<V> {
     #[inline(always)]
     pub(crate) fn get(&self, id: i64) -> Option<&V> {
-        match self.dense.get(id as u64 as usize) {
+        match self.dense.get(dense_index(id)) {
             Some(v) => v.as_ref(),
             None => self.get_sparse(id),
         }
@@ -208,7 +215,7 @@ impl<V> IdMap<V> {
 
     #[inline(always)]
     pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut V> {
-        let i = id as u64 as usize;
+        let i = dense_index(id);
         if i < self.dense.len() {
             self.dense[i].as_mut()
         } else {
@@ -223,26 +230,26 @@ impl<V> IdMap<V> {
 
     pub(crate) fn insert(&mut self, id: i64, v: V) {
         self.inserted = self.inserted.saturating_add(1);
-        let u = id as u64;
-        if u >= self.dense.len() as u64
-            && u < DENSE_MAX
-            && u < (self.inserted as u64).saturating_mul(4) + 1024
+        let u = dense_index(id);
+        if u >= self.dense.len()
+            && (u as u64) < DENSE_MAX
+            && (u as u64) < (self.inserted as u64).saturating_mul(4) + 1024
         {
-            let new_len = ((u + 1).next_power_of_two() as usize).max(64);
+            let new_len = (u + 1).next_power_of_two().max(64);
             self.dense.resize_with(new_len, || None);
             if !self.sparse.is_empty() {
                 let moved: Vec<i64> = self
                     .sparse
                     .keys()
                     .copied()
-                    .filter(|&k| (k as u64) < new_len as u64)
+                    .filter(|&k| dense_index(k) < new_len)
                     .collect();
                 for k in moved {
-                    self.dense[k as u64 as usize] = self.sparse.remove(&k);
+                    self.dense[dense_index(k)] = self.sparse.remove(&k);
                 }
             }
         }
-        match self.dense.get_mut(u as usize) {
+        match self.dense.get_mut(u) {
             Some(slot) => *slot = Some(v),
             None => {
                 self.sparse.insert(id, v);
@@ -253,7 +260,7 @@ impl<V> IdMap<V> {
     /// The entry for `id`, inserted with `make` if missing.
     #[inline]
     pub(crate) fn get_or_insert_with(&mut self, id: i64, make: impl FnOnce() -> V) -> &mut V {
-        let i = id as u64 as usize;
+        let i = dense_index(id);
         if i < self.dense.len() && self.dense[i].is_some() {
             return self.dense[i].as_mut().expect("checked");
         }
@@ -277,12 +284,13 @@ impl<V> IdMap<V> {
             .dense
             .iter_mut()
             .enumerate()
-            .filter_map(|(i, v)| v.take().map(|v| (i as i64, v)));
+            // Dense indices are below DENSE_MAX.
+            .filter_map(|(i, v)| v.take().map(|v| (i64::try_from(i).unwrap_or(i64::MAX), v)));
         dense.chain(self.sparse.drain())
     }
 
     pub(crate) fn remove(&mut self, id: i64) -> Option<V> {
-        match self.dense.get_mut(id as u64 as usize) {
+        match self.dense.get_mut(dense_index(id)) {
             Some(v) => v.take(),
             None => self.sparse.remove(&id),
         }
@@ -314,7 +322,8 @@ pub(crate) struct MStates {
 impl MStates {
     /// The slot of thread `m`, created (without goroutine and proc) if new.
     pub(crate) fn slot(&mut self, m: ThreadId) -> u32 {
-        let n = self.slots.len() as u32;
+        // Threads of one trace: far fewer than 2^32 (saturating).
+        let n = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
         let i = *self.index.entry(m).or_insert(n);
         if i == n {
             self.slots.push((

@@ -77,6 +77,7 @@ impl Default for SyncProfiler {
 
 impl SyncProfiler {
     /// A new, empty profiler.
+    #[must_use]
     pub fn new(kind: ProfileKind) -> Self {
         SyncProfiler {
             kind,
@@ -91,17 +92,20 @@ impl SyncProfiler {
 
     const DENSE: GoId = 1 << 22;
 
+    /// The index in `tracking` of IDs in `0..DENSE`.
+    fn dense_slot(id: GoId) -> Option<usize> {
+        usize::try_from(id).ok().filter(|_| id < Self::DENSE)
+    }
+
     fn tracked(&self, id: GoId) -> Option<(Time, u32)> {
-        if (0..Self::DENSE).contains(&id) {
-            self.tracking.get(id as usize).copied().flatten()
-        } else {
-            self.tracking_big.get(&id).copied()
+        match Self::dense_slot(id) {
+            Some(i) => self.tracking.get(i).copied().flatten(),
+            None => self.tracking_big.get(&id).copied(),
         }
     }
 
     fn set_tracked(&mut self, id: GoId, v: Option<(Time, u32)>) {
-        if (0..Self::DENSE).contains(&id) {
-            let i = id as usize;
+        if let Some(i) = Self::dense_slot(id) {
             if i >= self.tracking.len() {
                 self.tracking.resize(i + 1, None);
             }
@@ -163,7 +167,8 @@ impl SyncProfiler {
         match self.tracked(id) {
             None => {
                 if to == GoState::Waiting && self.kind.tracks(st.reason) {
-                    let rec = self.record_for(ev) as u32;
+                    // Records of one trace: far fewer than 2^32 (saturating).
+                    let rec = u32::try_from(self.record_for(ev)).unwrap_or(u32::MAX);
                     self.set_tracked(id, Some((ev.time(), rec)));
                 }
             }
@@ -181,6 +186,7 @@ impl SyncProfiler {
     }
 
     /// The records with at least one completed wait, longest total first.
+    #[must_use]
     pub fn finish(self) -> Vec<ProfileRecord> {
         let mut v: Vec<ProfileRecord> = self.records.into_iter().filter(|r| r.count > 0).collect();
         v.sort_by(|a, b| b.time.cmp(&a.time).then(b.count.cmp(&a.count)));
@@ -194,10 +200,10 @@ struct Pb(Vec<u8>);
 impl Pb {
     fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
-            self.0.push(v as u8 | 0x80);
+            self.0.push((v & 0x7f) as u8 | 0x80);
             v >>= 7;
         }
-        self.0.push(v as u8);
+        self.0.push((v & 0x7f) as u8);
     }
     fn key(&mut self, field: u32, wire: u8) {
         self.varint(u64::from(field) << 3 | u64::from(wire));
@@ -209,7 +215,7 @@ impl Pb {
         }
     }
     fn int(&mut self, field: u32, v: i64) {
-        self.uint(field, v as u64);
+        self.uint(field, v.cast_unsigned());
     }
     fn bytes(&mut self, field: u32, b: &[u8]) {
         self.key(field, 2);
@@ -230,6 +236,7 @@ impl Pb {
 /// Encodes the records as an uncompressed `profile.proto` message with
 /// sample types `contentions/count` and `delay/nanoseconds`, as
 /// `go tool trace -pprof=…` writes them.
+#[must_use]
 pub fn encode_profile(records: &[ProfileRecord]) -> Vec<u8> {
     let mut st = StringTable::default();
     for name in ["trace", "count", "contentions", "delay", "nanoseconds"] {
@@ -275,7 +282,7 @@ pub fn encode_profile(records: &[ProfileRecord]) -> Vec<u8> {
                     });
                 let mut line = Pb(Vec::new());
                 line.uint(1, fid);
-                line.int(2, f.line as i64);
+                line.int(2, f.line.cast_signed());
                 let mut m = Pb(Vec::new());
                 m.uint(1, next);
                 m.uint(3, f.pc);
@@ -287,7 +294,10 @@ pub fn encode_profile(records: &[ProfileRecord]) -> Vec<u8> {
         }
         let mut m = Pb(Vec::new());
         m.packed(1, ids.into_iter());
-        m.packed(2, [r.count as u64, r.time as u64].into_iter());
+        m.packed(
+            2,
+            [r.count.cast_unsigned(), r.time.cast_unsigned()].into_iter(),
+        );
         out.bytes(2, &m.0);
     }
     out.0.extend_from_slice(&loc_msgs.0);

@@ -149,7 +149,9 @@ mod tests {
 
     #[test]
     fn reads_everything_in_order() {
-        let data: Vec<u8> = (0..(3 * CHUNK + 12345)).map(|i| (i * 7) as u8).collect();
+        let data: Vec<u8> = (0..(3 * CHUNK + 12345))
+            .map(|i| (i * 7).to_le_bytes()[0])
+            .collect();
         let mut r = ReadAhead::new(io::Cursor::new(data.clone()));
         let mut got = Vec::new();
         r.read_to_end(&mut got).unwrap();

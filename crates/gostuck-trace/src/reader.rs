@@ -41,7 +41,8 @@ fn arg_counts(version: Version) -> Box<ArgCounts> {
         if let Some(t) = EventType::from_u8(b).filter(|t| t.valid_in(version)) {
             let spec = t.spec();
             if spec.timed && spec.args.len() <= 5 {
-                a[b as usize] = (spec.args.len() - 1) as u8;
+                // At most 4: checked just above.
+                a[usize::from(b)] = u8::try_from(spec.args.len() - 1).unwrap_or(u8::MAX);
             }
         }
     }

@@ -33,6 +33,10 @@ macro_rules! event_types {
         }
 
         /// [`EventType::from_u8`] as a table (it runs for every event).
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a const loop over i < 256, every value of a byte"
+        )]
         static BY_BYTE: [Option<EventType>; 256] = {
             let mut t = [None; 256];
             let mut i = 0;
@@ -245,6 +249,11 @@ const fn experimental(name: &'static str, args: &'static [&'static str]) -> Even
 
 impl EventType {
     /// The specification of this event type.
+    #[must_use]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table: one specification per event type of the wire format"
+    )]
     pub fn spec(self) -> &'static EventSpec {
         use EventType as E;
         static STACK: EventSpec = EventSpec {
@@ -428,11 +437,13 @@ impl EventType {
     }
 
     /// The event's name as Go spells it.
+    #[must_use]
     pub fn name(self) -> &'static str {
         self.spec().name
     }
 
     /// Whether this is an experimental event (type 128 and up).
+    #[must_use]
     pub const fn is_experimental(self) -> bool {
         self as u8 >= EventType::Span as u8
     }
@@ -441,6 +452,7 @@ impl EventType {
     ///
     /// Experimental events are accepted in every version (their batches are
     /// opt-in and self-describing).
+    #[must_use]
     pub fn valid_in(self, version: Version) -> bool {
         let last = match version {
             Version::Go122 => EventType::UserLog,
@@ -453,6 +465,7 @@ impl EventType {
 }
 
 /// Go's names for experiments, by number.
+#[must_use]
 pub fn experiment_name(exp: u8) -> &'static str {
     match exp {
         0 => "None",

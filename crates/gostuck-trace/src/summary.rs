@@ -50,6 +50,7 @@ pub struct GoroutineSummary {
 
 impl GoroutineSummary {
     /// Total nanoseconds blocked.
+    #[must_use]
     pub fn blocked_total(&self) -> Time {
         self.blocked.iter().map(|(_, t)| t).sum()
     }
@@ -78,6 +79,7 @@ fn is_system(func: Option<&str>) -> bool {
 
 impl Summary {
     /// Builds the summary from an analysis.
+    #[must_use]
     pub fn from_analysis(a: &Analysis) -> Summary {
         let goroutines = a
             .goroutines
@@ -117,6 +119,7 @@ impl Summary {
     }
 
     /// The summary of one goroutine.
+    #[must_use]
     pub fn goroutine(&self, id: GoId) -> Option<&GoroutineSummary> {
         self.goroutines
             .binary_search_by_key(&id, |g| g.id)
@@ -130,6 +133,10 @@ pub fn summarize<R: BufRead>(reader: Reader<R>) -> Result<Summary> {
     Ok(Summary::from_analysis(&analyze(reader)?))
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "display only: above 2^53 ns (104 days) the lost digits are far below what is shown"
+)]
 fn ms(ns: Time) -> String {
     format!("{:.3}ms", ns as f64 / 1e6)
 }

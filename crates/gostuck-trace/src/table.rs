@@ -60,8 +60,12 @@ pub(crate) struct Table {
 impl Table {
     /// Converts ticks to nanoseconds exactly as Go does (float64 multiply,
     /// truncation).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "Go's own int64(float64) conversion: truncation toward zero, kept bit for bit"
+    )]
     pub(crate) fn ns(&self, ticks: u64) -> i64 {
-        (ticks as f64 * self.freq) as i64
+        (go_float64(ticks) * self.freq) as i64
     }
 
     /// [`Table::ns`] for a time delta, with integer arithmetic when that
@@ -69,7 +73,7 @@ impl Table {
     #[inline]
     pub(crate) fn ns_delta(&self, ticks: u64) -> i64 {
         if ticks < self.exact_below {
-            (ticks * self.ns_per_tick) as i64
+            (ticks * self.ns_per_tick).cast_signed()
         } else {
             self.ns(ticks)
         }
@@ -97,8 +101,14 @@ impl Table {
     /// whether ticks convert to nanoseconds by an integer multiplication.
     pub(crate) fn finish(&mut self) {
         let f = self.freq;
-        if f >= 1.0 && f <= (1u64 << 20) as f64 && f.fract() == 0.0 {
-            self.ns_per_tick = f as u64;
+        if f >= 1.0 && f <= f64::from(1u32 << 20) && f.fract() == 0.0 {
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "a whole number in 1..=2^20, checked just above"
+            )]
+            let whole = f as u64;
+            self.ns_per_tick = whole;
             // Below 2^53 both the tick count and the product are exact floats.
             self.exact_below = (1u64 << 53) / self.ns_per_tick;
         } else {
@@ -174,7 +184,7 @@ impl Table {
                     max: MAX_FRAMES_PER_STACK,
                 }));
             }
-            let mut pcs = Vec::with_capacity(n as usize);
+            let mut pcs = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
             for _ in 0..n {
                 let pc = cur.uvarint("frame PC")?;
                 let func = cur.uvarint("frame function")?;
@@ -221,7 +231,7 @@ impl Table {
                     if f == 0 {
                         return Err(cur.malformed(Problem::ZeroFrequency));
                     }
-                    self.freq = 1.0 / (f as f64 / 1e9);
+                    self.freq = 1.0 / (go_float64(f) / 1e9);
                 }
                 Some(EventType::ClockSnapshot) if go125 => {
                     if self.clock.is_some() {
@@ -290,11 +300,13 @@ pub struct Stack<'a> {
 
 impl<'a> Stack<'a> {
     /// The stack's ID in its generation (0: empty).
+    #[must_use]
     pub fn id(&self) -> u64 {
         self.id
     }
 
     /// The generation the ID belongs to.
+    #[must_use]
     pub fn generation(&self) -> u64 {
         self.table.gen
     }
@@ -320,17 +332,20 @@ impl<'a> Stack<'a> {
     }
 
     /// Whether the stack has no frames.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.frames().next().is_none()
     }
 
     /// The first (innermost) frame whose function is not in package
     /// `runtime` (or `runtime/trace`), if any: usually the user's call site.
+    #[must_use]
     pub fn user_frame(&self) -> Option<Frame<'a>> {
         self.frames().find(|f| !is_runtime_func(f.func))
     }
 
     /// Copies the frames out of the trace.
+    #[must_use]
     pub fn to_owned_frames(&self) -> Vec<OwnedFrame> {
         self.frames().map(|f| f.to_owned_frame()).collect()
     }
@@ -372,6 +387,7 @@ pub struct Frame<'a> {
 
 impl Frame<'_> {
     /// Copies the frame out of the trace.
+    #[must_use]
     pub fn to_owned_frame(&self) -> OwnedFrame {
         OwnedFrame {
             pc: self.pc,
@@ -393,4 +409,14 @@ pub struct OwnedFrame {
     pub file: String,
     /// Line number.
     pub line: u64,
+}
+
+/// Go's `float64(v)` of a `uint64`: the same rounding (to nearest), so tick
+/// conversions give Go's nanoseconds.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "Go computes with float64(v): the same rounding is the point"
+)]
+fn go_float64(v: u64) -> f64 {
+    v as f64
 }

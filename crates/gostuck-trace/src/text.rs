@@ -105,10 +105,10 @@ fn parse_args(toks: &[&str], names: &[&str]) -> Result<Vec<u64>, String> {
 /// Appends an unsigned LEB128 varint.
 pub fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push(v as u8 | 0x80);
+        out.push((v & 0x7f) as u8 | 0x80);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.push((v & 0x7f) as u8);
 }
 
 /// Decodes a Go double-quoted or back-quoted string literal to bytes.
@@ -147,7 +147,8 @@ pub fn go_unquote(s: &str) -> Result<Vec<u8>, String> {
             '\\' => b'\\',
             '"' => b'"',
             '\'' => b'\'',
-            'x' => hex(&mut chars, 2)? as u8,
+            // Two hex digits: a byte.
+            'x' => (hex(&mut chars, 2)? & 0xff) as u8,
             'u' | 'U' => {
                 let v = hex(&mut chars, if e == 'u' { 4 } else { 8 })?;
                 let c = char::from_u32(v).ok_or(format!("bad code point {v:#x}"))?;

@@ -28,11 +28,13 @@ pub enum Version {
 
 impl Version {
     /// The minor version number (`22` for Go 1.22).
+    #[must_use]
     pub fn minor(self) -> u32 {
         self as u32
     }
 
     /// The version for a header's minor number, if supported.
+    #[must_use]
     pub fn from_minor(minor: u32) -> Option<Version> {
         match minor {
             22 => Some(Version::Go122),

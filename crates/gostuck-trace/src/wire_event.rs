@@ -267,6 +267,11 @@ pub enum WireEvent {
 impl WireEvent {
     /// Builds the typed event from a type and its arguments (missing
     /// arguments read as 0).
+    #[must_use]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a table: one arm per event type of the wire format"
+    )]
     pub fn from_parts(typ: EventType, args: &[u64], data: Option<&[u8]>) -> WireEvent {
         use EventType as E;
         use WireEvent as W;
@@ -482,6 +487,7 @@ impl WireEvent {
 
 impl RawEvent {
     /// The typed view of this event.
+    #[must_use]
     pub fn typed(&self) -> WireEvent {
         WireEvent::from_parts(self.typ, &self.args, self.data.as_deref())
     }

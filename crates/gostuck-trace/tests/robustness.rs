@@ -76,8 +76,8 @@ fn corrupted_bytes_never_panic() {
     for _ in 0..300 {
         let mut b = full.clone();
         for _ in 0..1 + next() % 4 {
-            let i = 16 + (next() as usize) % (b.len() - 16);
-            b[i] = next() as u8;
+            let i = 16 + usize::try_from(next() % (b.len() - 16) as u64).unwrap();
+            b[i] = next().to_le_bytes()[0];
         }
         if read_all(&b).1.is_some() {
             errors += 1;

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use gostuck_engine::{Finding, Report, WaitEdge};
 
-use super::{esc, Index};
+use super::{esc, layout_count, Index};
 
 /// Findings with more nodes than this get no drawing (the text says it all).
 const MAX_NODES: usize = 40;
@@ -41,7 +41,7 @@ impl Node {
             .chars()
             .count()
             .max(short(&self.sub).chars().count());
-        24.0 + CHAR_W * chars as f64
+        24.0 + CHAR_W * layout_count(chars)
     }
 
     fn h(&self) -> f64 {
@@ -332,8 +332,9 @@ fn layout(g: &mut Graph) {
     if cyclic.iter().any(|&c| c) {
         for i in (0..n).filter(|&i| !cyclic[i]) {
             column[i] = match distance(g, i, &cyclic, true) {
-                Some(d) => -(d as i64),
-                None => distance(g, i, &cyclic, false).map_or(1, |d| d as i64),
+                Some(d) => -i64::try_from(d).unwrap_or(i64::MAX),
+                None => distance(g, i, &cyclic, false)
+                    .map_or(1, |d| i64::try_from(d).unwrap_or(i64::MAX)),
             };
         }
     } else {
@@ -348,7 +349,7 @@ fn layout(g: &mut Graph) {
     let (rx, ry) = if ring.is_empty() {
         (0.0, 0.0)
     } else {
-        let r = (ring.len() as f64 * 30.0).max(95.0);
+        let r = (layout_count(ring.len()) * 30.0).max(95.0);
         let ring_widest = ring.iter().map(|&i| g.nodes[i].w()).fold(0.0, f64::max);
         // Wide enough that the labels of two edges side by side on the ring
         // (both at mid-height of its upper or lower half) do not meet.
@@ -356,12 +357,12 @@ fn layout(g: &mut Graph) {
             .edges
             .iter()
             .filter(|e| cyclic[e.from] && cyclic[e.to])
-            .map(|e| LABEL_CHAR_W * short(&e.label).chars().count() as f64)
+            .map(|e| LABEL_CHAR_W * layout_count(short(&e.label).chars().count()))
             .fold(0.0, f64::max);
         ((r * 1.3).max(ring_label + 30.0) + ring_widest * 0.3, r)
     };
     for (k, &i) in ring.iter().enumerate() {
-        let a = -PI / 2.0 + 2.0 * PI * k as f64 / ring.len() as f64;
+        let a = -PI / 2.0 + 2.0 * PI * layout_count(k) / layout_count(ring.len());
         g.nodes[i].x = rx * a.cos();
         g.nodes[i].y = ry * a.sin();
     }
@@ -384,7 +385,7 @@ fn layout(g: &mut Graph) {
             .filter(|e| {
                 column[e.from] == c && !cyclic[e.from] || column[e.to] == c && !cyclic[e.to]
             })
-            .map(|e| LABEL_CHAR_W * short(&e.label).chars().count() as f64)
+            .map(|e| LABEL_CHAR_W * layout_count(short(&e.label).chars().count()))
             .fold(0.0, f64::max)
             .max(50.0)
             + 36.0
@@ -425,10 +426,10 @@ fn layout(g: &mut Graph) {
     let edge_x = |c: i64| centre.get(&c).copied().unwrap_or(0.0);
     for c in lo..=hi {
         let members: Vec<usize> = (0..n).filter(|&i| !cyclic[i] && column[i] == c).collect();
-        let m = members.len() as f64;
+        let m = layout_count(members.len());
         for (k, &i) in members.iter().enumerate() {
             g.nodes[i].x = edge_x(c);
-            g.nodes[i].y = (k as f64 - (m - 1.0) / 2.0) * 80.0;
+            g.nodes[i].y = (layout_count(k) - (m - 1.0) / 2.0) * 80.0;
         }
     }
 }
@@ -503,7 +504,7 @@ fn draw_edges(g: &Graph, i: usize, body: &mut String, bounds: &mut Bounds) {
         } else {
             (mx + nx * off * 1.5, my + ny * off * 1.5 - 6.0, "middle")
         };
-        let w = LABEL_CHAR_W * label.chars().count() as f64;
+        let w = LABEL_CHAR_W * layout_count(label.chars().count());
         let (left, right) = match anchor {
             "start" => (lx, lx + w),
             "end" => (lx - w, lx),

@@ -29,6 +29,12 @@ const MAX_TOC: usize = 8;
 /// Goroutine IDs shown per group before folding the rest.
 const MAX_IDS: usize = 40;
 
+/// A count (nodes, rows, characters) as a layout factor: exact, since a report
+/// has far fewer than 2^32 of them (larger saturates).
+pub(crate) fn layout_count(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// Escapes text for HTML text and quoted attribute values.
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

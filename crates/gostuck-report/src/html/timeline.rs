@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use gostuck_engine::{Report, TraceGoroutineOut, TraceOut};
 
-use super::{esc, Index};
+use super::{esc, layout_count, Index};
 
 /// Rows drawn per trace.
 const MAX_ROWS: usize = 30;
@@ -17,8 +17,17 @@ const ROW_H: f64 = 26.0;
 const LEFT: f64 = 150.0;
 const WIDTH: f64 = 760.0;
 
+/// Nanoseconds as a float, for display and layout only.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "display only: above 2^53 ns (104 days) the lost digits are far below what is shown"
+)]
+fn ns_f64(ns: i64) -> f64 {
+    ns as f64
+}
+
 fn ms(ns: i64) -> String {
-    let ms = ns as f64 / 1e6;
+    let ms = ns_f64(ns) / 1e6;
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)
     } else {
@@ -75,15 +84,15 @@ pub(crate) fn section(p: &mut String, r: &Report, idx: &Index) {
 }
 
 fn svg(p: &mut String, t: &TraceOut, rows: &[&TraceGoroutineOut], idx: &Index) {
-    let span = t.duration_ns as f64;
-    let x = |ns: i64| LEFT + (ns.clamp(0, t.duration_ns) as f64 / span) * (WIDTH - LEFT - 10.0);
-    let h = ROW_H * rows.len() as f64 + 30.0;
+    let span = ns_f64(t.duration_ns);
+    let x = |ns: i64| LEFT + (ns_f64(ns.clamp(0, t.duration_ns)) / span) * (WIDTH - LEFT - 10.0);
+    let h = ROW_H * layout_count(rows.len()) + 30.0;
     let _ = write!(
         p,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" viewBox=\"0 0 {WIDTH} {h}\" width=\"{WIDTH}\" height=\"{h}\" role=\"img\" aria-label=\"Timeline\">"
     );
     for (k, g) in rows.iter().enumerate() {
-        let y = 8.0 + ROW_H * k as f64;
+        let y = 8.0 + ROW_H * layout_count(k);
         let label = format!("goroutine {}", g.goroutine);
         let link = idx.group_of(&[g.goroutine]);
         let name = format!(

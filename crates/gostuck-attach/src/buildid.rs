@@ -166,7 +166,7 @@ impl ElfFacts {
             if s.sh_type(e) == SHT_NOTE {
                 if let Ok(Some(mut notes)) = s.notes(e, data) {
                     while let Ok(Some(n)) = notes.next() {
-                        facts.ids.add_note(n.name(), n.n_type(e).0, n.desc());
+                        facts.ids.add_note(n.name(), n.n_type(e), n.desc());
                     }
                 }
             }
@@ -176,7 +176,7 @@ impl ElfFacts {
             for p in h.program_headers(e, data).map_err(not_elf)? {
                 if let Ok(Some(mut notes)) = p.notes(e, data) {
                     while let Ok(Some(n)) = notes.next() {
-                        facts.ids.add_note(n.name(), n.n_type(e).0, n.desc());
+                        facts.ids.add_note(n.name(), n.n_type(e), n.desc());
                     }
                 }
             }
@@ -285,7 +285,7 @@ pub fn ids_in_memory(mem: &dyn Memory, base: u64) -> Option<BuildIds> {
             continue;
         };
         while let Ok(Some(n)) = it.next() {
-            ids.add_note(n.name(), n.n_type(e).0, n.desc());
+            ids.add_note(n.name(), n.n_type(e), n.desc());
         }
     }
     (!ids.is_empty()).then_some(ids)

@@ -187,7 +187,7 @@ impl CoreMemory {
             return Err("big-endian".into());
         }
         if h.e_type(e) != ET_CORE {
-            return Err(format!("ELF type {}, not ET_CORE", h.e_type(e).0));
+            return Err(format!("ELF type {}, not ET_CORE", h.e_type(e)));
         }
         let amd64 = h.e_machine(e) == EM_X86_64;
         let len = data.len() as u64;
@@ -447,5 +447,5 @@ pub fn is_core(head: &[u8]) -> bool {
         && head.starts_with(b"\x7fELF")
         && head[4] == 2
         && head[5] == 1
-        && u16::from_le_bytes([head[16], head[17]]) == ET_CORE.0
+        && u16::from_le_bytes([head[16], head[17]]) == ET_CORE
 }

@@ -1,16 +1,125 @@
+//! Where the target's bytes come from: a live process (`/proc/PID/mem`) or,
+//! in other modules, a core file.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
 /// Somewhere goroutine structures can be read from: a live process or a core file.
 pub trait Memory {
     /// Fill `buf` with the bytes at virtual address `addr` of the target, or fail.
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError>;
 }
+
+/// Why bytes of the target could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
+    /// Nothing is mapped there (or only part of the range is).
     #[error("address {addr:#x} ({len} bytes) is not mapped in the target")]
-    Unmapped { addr: u64, len: usize },
+    Unmapped {
+        /// First address of the read.
+        addr: u64,
+        /// Bytes asked for.
+        len: usize,
+    },
+    /// The operating system refused the read (`EPERM`, `ESRCH`, …).
     #[error("reading {addr:#x}: {source}")]
     Io {
+        /// First address of the read.
         addr: u64,
+        /// The system's error, kept whole so callers can explain it.
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The memory of a live process, read through `/proc/PID/mem` with
+/// positioned reads (no ptrace stop; the kernel checks the same
+/// ptrace-access permission as for `PTRACE_ATTACH`).
+#[derive(Debug)]
+pub struct ProcessMemory {
+    pid: u32,
+    file: File,
+}
+
+impl ProcessMemory {
+    /// Opens `/proc/PID/mem`. Permission problems (`EACCES`/`EPERM`) and a
+    /// gone process (`ENOENT`/`ESRCH`) come back as the system's own error.
+    pub fn open(pid: u32) -> std::io::Result<ProcessMemory> {
+        let file = File::open(format!("/proc/{pid}/mem"))?;
+        Ok(ProcessMemory { pid, file })
+    }
+
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+}
+
+impl Memory for ProcessMemory {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = addr.wrapping_add(done as u64);
+            match self.file.read_at(&mut buf[done..], at) {
+                // A short read ends at the end of a mapping; 0 or EIO means
+                // the next byte is not mapped.
+                Ok(0) => return Err(unmapped(addr, buf.len())),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.raw_os_error() == Some(5) => return Err(unmapped(addr, buf.len())),
+                Err(source) => return Err(MemoryError::Io { addr, source }),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unmapped(addr: u64, len: usize) -> MemoryError {
+    MemoryError::Unmapped { addr, len }
+}
+
+/// Little-endian readers over any [`Memory`] (the targets are amd64 and arm64).
+pub(crate) fn read_u64(mem: &dyn Memory, addr: u64) -> Result<u64, MemoryError> {
+    let mut b = [0u8; 8];
+    mem.read(addr, &mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Bytes `[off, off+width)` of `buf` as a little-endian unsigned number
+/// (`width` 1, 2, 4 or 8); `None` when out of range.
+pub(crate) fn le(buf: &[u8], off: usize, width: usize) -> Option<u64> {
+    let b = buf.get(off..off.checked_add(width)?)?;
+    let mut v = [0u8; 8];
+    v.get_mut(..width)?.copy_from_slice(b);
+    Some(u64::from_le_bytes(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_own_memory_and_reports_unmapped() {
+        let me = ProcessMemory::open(std::process::id()).unwrap();
+        let data: Box<[u8; 32]> = Box::new(std::array::from_fn(|i| i as u8 * 3));
+        let mut got = [0u8; 32];
+        me.read(data.as_ptr() as u64, &mut got).unwrap();
+        assert_eq!(&got, &*data);
+        // The zero page is never mapped.
+        let err = me.read(16, &mut got).unwrap_err();
+        assert!(
+            matches!(err, MemoryError::Unmapped { addr: 16, len: 32 }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn le_reads_widths_and_refuses_out_of_range() {
+        let b = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        assert_eq!(le(&b, 0, 1), Some(1));
+        assert_eq!(le(&b, 1, 4), Some(0x05040302));
+        assert_eq!(le(&b, 1, 8), Some(0x0908070605040302));
+        assert_eq!(le(&b, 2, 8), None);
+        assert_eq!(le(&b, usize::MAX, 2), None);
+    }
 }

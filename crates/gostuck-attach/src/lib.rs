@@ -30,6 +30,7 @@ pub mod pause;
 pub mod permission;
 mod snapshot;
 mod symbolize;
+pub mod target;
 mod unwind;
 
 pub use binary::{Binary, Global};
@@ -37,4 +38,5 @@ pub use error::AttachError;
 pub use layout::{Field, Layouts, Statuses};
 pub use memory::{Memory, MemoryError, ProcessMemory};
 pub use snapshot::{capture, snapshot, Capture, Snapshot, SnapshotOptions};
+pub use target::{attach, read_core, AttachOptions, Attached, TargetError};
 pub use unwind::MAX_FRAMES;

@@ -98,7 +98,7 @@ impl Pause {
             began,
             stop_latency: Duration::ZERO,
         };
-        let mut sleep = Duration::from_micros(50);
+        let mut sleep = Duration::from_micros(20);
         loop {
             let running = unstopped_threads(pid)?;
             if running.is_empty() {
@@ -113,7 +113,7 @@ impl Pause {
                 });
             }
             std::thread::sleep(sleep);
-            sleep = (sleep * 2).min(Duration::from_millis(5));
+            sleep = (sleep * 2).min(Duration::from_micros(500));
         }
         pause.stop_latency = began.elapsed();
         Ok(pause)

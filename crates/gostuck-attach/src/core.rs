@@ -230,10 +230,11 @@ impl CoreMemory {
 
     /// How much of the target's memory the core holds.
     pub fn stats(&self) -> CoreStats {
+        let sum = |f: fn(&Load) -> u64| self.loads.iter().fold(0u64, |n, l| n.saturating_add(f(l)));
         CoreStats {
             segments: self.loads.len(),
-            present: self.loads.iter().map(|l| l.filesz).sum(),
-            left_out: self.loads.iter().map(|l| l.memsz - l.filesz).sum(),
+            present: sum(|l| l.filesz),
+            left_out: sum(|l| l.memsz - l.filesz),
         }
     }
 
@@ -331,9 +332,9 @@ impl CoreMemory {
         if off >= l.filesz {
             return None;
         }
-        let n = (l.filesz - off).min(want as u64);
-        let start = usize::try_from(l.offset + off).ok()?;
-        self.map.get(start..start + n as usize)
+        let n = usize::try_from((l.filesz - off).min(want as u64)).ok()?;
+        let start = usize::try_from(l.offset.checked_add(off)?).ok()?;
+        self.map.get(start..start.checked_add(n)?)
     }
 
     /// The bytes at `addr` from the executable file (at most `want`).

@@ -232,4 +232,49 @@ fn a_kernel_core_is_read_with_the_binary_for_what_it_left_out() {
     }
     std::fs::write(&cut, &all[..100]).unwrap();
     assert!(CoreMemory::open(&cut).is_err());
+    hostile_copies(&all, &cut, &bin);
+}
+
+/// Random bytes written over the headers and notes of a real core: every
+/// copy opens or is refused, and reads fail or succeed, never panic or hang.
+fn hostile_copies(core: &[u8], scratch: &Path, bin: &Path) {
+    let head = 1 << 20;
+    let mut bytes = core[..head.min(core.len())].to_vec();
+    let notes_end = 0x10000.min(bytes.len());
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut opened, mut refused) = (0, 0);
+    for _ in 0..300 {
+        let mut b = bytes.clone();
+        for _ in 0..1 + next() % 16 {
+            let at = (next() as usize) % notes_end;
+            b[at] = next() as u8;
+        }
+        std::fs::write(scratch, &b).unwrap();
+        match CoreMemory::open(scratch) {
+            Ok(mut c) => {
+                opened += 1;
+                let _ = c.executable_ids();
+                let _ = c.clock();
+                let _ = c.stats();
+                let _ = c.set_binary(bin);
+                for t in c.threads() {
+                    let _ = read(&c, t.rsp, 256);
+                }
+                for f in c.files().iter().take(8) {
+                    let _ = read(&c, f.start, 4096);
+                    let _ = read(&c, f.end.wrapping_sub(8), 64);
+                }
+                let _ = read(&c, u64::MAX - 4, 16);
+            }
+            Err(_) => refused += 1,
+        }
+        bytes[next() as usize % notes_end] ^= 1;
+    }
+    assert!(opened > 0, "{refused} refused, none opened");
 }

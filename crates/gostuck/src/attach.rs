@@ -16,8 +16,8 @@ paused for the copy (SIGSTOP, then SIGCONT; the pause is reported) and goes on a
 The program's own executable (/proc/PID/exe) supplies the symbols and DWARF that locate the \
 goroutines; for a stripped program, --binary names an unstripped copy of the same build \
 (verified by build ID). Reading another process's memory needs ptrace permission: the same \
-user and kernel.yama.ptrace_scope 0 or 1 with gostuck started by an ancestor, or \
-CAP_SYS_PTRACE (root); errors say which is missing. See docs/attach.md.";
+user (with kernel.yama.ptrace_scope 0; 1 allows only the program's ancestors), or \
+CAP_SYS_PTRACE (root); errors say which rule refused it. See docs/attach.md.";
 
 pub const AFTER_HELP: &str = "Exit status: 0 nothing stuck found (or the dump written with \
 --dump), 1 findings reported, 2 usage, permission or input error.\nContainers: docker run \

@@ -38,7 +38,8 @@ enum Command {
     /// Reads the runtime's deadlock report, panics, SIGQUIT/GOTRACEBACK output,
     /// runtime.Stack and debug.Stack text, `go test` timeout panics, pprof
     /// goroutine and goroutineleak profiles (debug=2, debug=1, gzip'd protobuf
-    /// debug=0), and dumps embedded in log files behind a line prefix. Go
+    /// debug=0), dumps embedded in log files behind a line prefix, and ELF core
+    /// files of Go programs (gcore, GOTRACEBACK=crash; see --binary). Go
     /// execution traces (Go 1.22+) and GODEBUG=schedtrace/gctrace logs given
     /// beside a dump of the same process add their evidence to the report.
     #[command(

@@ -1,6 +1,7 @@
 //! The gostuck command line: wires the readers, the engine and the renderers
 //! together and talks to the user. No analysis logic lives here.
 
+mod attach;
 mod common;
 mod fetch;
 mod outfile;
@@ -60,6 +61,10 @@ enum Command {
     /// who unblocked whom, tasks and regions; `--pprof-sync` writes a blocking profile.
     #[command(long_about = trace::LONG_ABOUT, after_help = trace::AFTER_HELP)]
     Trace(trace::TraceArgs),
+    /// Read the goroutines of a running Go process from its memory and explain
+    /// why it is stuck (Linux amd64; the process keeps running).
+    #[command(long_about = attach::LONG_ABOUT, after_help = attach::AFTER_HELP)]
+    Attach(attach::AttachArgs),
     /// Explain a finding kind (`gostuck explain lock-cycle`), or list them all.
     Explain {
         /// The kind, as in a report's `kind` field.
@@ -130,6 +135,7 @@ fn main() -> ExitCode {
         Command::Fetch(a) => fetch::fetch(a),
         Command::Watch(a) => watch::watch(a),
         Command::Trace(a) => trace::trace(a),
+        Command::Attach(a) => attach::attach(a),
         Command::Explain { kind, markdown } => explain(kind.as_deref(), markdown),
     };
     match result {

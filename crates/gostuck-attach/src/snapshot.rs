@@ -261,16 +261,23 @@ fn allg_pointers(
             ),
         });
     }
-    let mut bytes = vec![0u8; (n * 8) as usize];
-    mem.read(ptr, &mut bytes)
-        .map_err(|source| AttachError::Read {
-            what: "runtime.allgs array",
-            source,
-        })?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-        .collect())
+    // In pieces, so a corrupt length fails at the first unmapped piece
+    // instead of allocating for all of it first.
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 8 * 65536];
+    let mut done = 0u64;
+    while done < n {
+        let k = (n - done).min(65536) as usize;
+        let buf = &mut chunk[..k * 8];
+        mem.read(ptr.wrapping_add(done * 8), buf)
+            .map_err(|source| AttachError::Read {
+                what: "runtime.allgs array",
+                source,
+            })?;
+        out.extend(buf.chunks_exact(8).map(|c| le(c, 0, 8).unwrap_or(0)));
+        done += k as u64;
+    }
+    Ok(out)
 }
 
 /// A `[N]string` array of the target (`runtime.waitReasonStrings`).

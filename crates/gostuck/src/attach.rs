@@ -10,14 +10,20 @@ use gostuck_dump::Dump;
 use crate::common;
 use crate::outfile::{Named, OutFile};
 
-pub const LONG_ABOUT: &str = "Read the goroutines of a running Go program from its memory (Linux \
-amd64; Go 1.21 and later) and explain why it is stuck, without killing it: the process is \
-paused for the copy (SIGSTOP, then SIGCONT; the pause is reported) and goes on afterwards.\n\n\
-The program's own executable (/proc/PID/exe) supplies the symbols and DWARF that locate the \
-goroutines; for a stripped program, --binary names an unstripped copy of the same build \
-(verified by build ID). Reading another process's memory needs ptrace permission: the same \
-user (with kernel.yama.ptrace_scope 0; 1 allows only the program's ancestors), or \
-CAP_SYS_PTRACE (root); errors say which rule refused it. See docs/attach.md.";
+pub const LONG_ABOUT: &str = "\
+Read the goroutines of a running Go process from its memory and explain why it is stuck, \
+without killing it (Linux amd64; Go 1.21 and later).
+
+Every goroutine is read as a SIGQUIT dump (GOTRACEBACK=all) would show it: ID, state and wait \
+reason, minutes waited, creator, and the stack with inlined calls; running goroutines are shown \
+as running, without a stack. The process is paused while its goroutines are copied (SIGSTOP, \
+then SIGCONT; the pause is reported) and goes on afterwards; --no-pause reads while it runs.
+
+The executable's own symbols and DWARF (/proc/PID/exe) locate the goroutines; for a stripped \
+program, --binary names an unstripped copy of the same build (verified by build ID). Reading \
+another process's memory needs ptrace permission: the same user (with kernel.yama.ptrace_scope \
+0; 1 allows only the program's ancestors), or CAP_SYS_PTRACE (root); errors say which rule \
+refused it. See docs/attach.md.";
 
 pub const AFTER_HELP: &str = "Exit status: 0 nothing stuck found (or the dump written with \
 --dump), 1 findings reported, 2 usage, permission or input error.\nContainers: docker run \
@@ -65,7 +71,7 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
         write_dump(&got.dump, &a.report)?;
         return Ok(0);
     }
-    analyse(format!("pid:{}", a.pid), got.dump, &a.report, a.stalled)
+    analyse(format!("process {}", a.pid), got.dump, &a.report, a.stalled)
 }
 
 /// The dump as runtime traceback text, to stdout or `-o FILE`.
@@ -83,10 +89,9 @@ fn write_dump(dump: &Dump, args: &common::ReportArgs) -> Result<()> {
     }
 }
 
-fn analyse(label: String, dump: Dump, args: &common::ReportArgs, stalled: bool) -> Result<u8> {
-    let mut got = common::Collected::default();
-    common::push_dumps(&mut got.inputs, &label, vec![dump], false);
-    let (report, read_from) = common::analyze_all(&got, args, stalled)?;
+fn analyse(path: String, dump: Dump, args: &common::ReportArgs, stalled: bool) -> Result<u8> {
+    let inputs = [gostuck_engine::Input { path, dump }];
+    let (report, read_from) = common::analyze(&inputs, args, stalled)?;
     common::render(&report, &read_from, args, common::Dest::Stdout)?;
     Ok(if common::is_stuck(&report) { 1 } else { 0 })
 }

@@ -101,6 +101,12 @@ pub enum BuildIdError {
         /// What is wrong.
         reason: String,
     },
+    /// No Go build ID note: not built by the Go linker.
+    #[error("{path} is not a Go program (it has no Go build ID note); gostuck reads only the goroutines of Go programs")]
+    NotGo {
+        /// The file.
+        path: PathBuf,
+    },
     /// No symbol table or no DWARF: the goroutine structures cannot be found.
     #[error("{path} is stripped (it has no {missing}): gostuck needs the symbols and DWARF of the program to find its goroutines. Pass --binary with an unstripped build of the same program: the build you stripped with `strip`/`objcopy` (their build IDs match), not a new `go build -ldflags=\"-s -w\"`, which is a different link")]
     Stripped {
@@ -199,8 +205,14 @@ impl ElfFacts {
         ElfFacts::parse(path, &map)
     }
 
-    /// Refuses a binary without symbols or DWARF.
+    /// Refuses a file the Go linker did not make, and a binary without
+    /// symbols or DWARF.
     pub fn require_unstripped(&self, path: &Path) -> Result<(), BuildIdError> {
+        if self.ids.go.is_none() {
+            return Err(BuildIdError::NotGo {
+                path: path.to_owned(),
+            });
+        }
         let missing = match (self.symtab, self.dwarf) {
             (true, true) => return Ok(()),
             (false, true) => "symbol table",

@@ -76,6 +76,12 @@ fn stripped_builds_are_refused_and_matched_only_with_their_own_build() {
         Verified::Unverifiable(why) => assert!(why.contains("no build ID here"), "{why}"),
         v => panic!("{v:?}"),
     }
+    // A program the Go linker did not make.
+    let sh = std::path::Path::new("/bin/sh");
+    if let Ok(f) = ElfFacts::read(sh) {
+        let e = f.require_unstripped(sh).unwrap_err().to_string();
+        assert!(e.contains("is not a Go program"), "{e}");
+    }
     // Not an ELF file at all.
     let go_mod = support::repo().join("testdata/scenarios/sigquit/go.mod");
     assert!(matches!(

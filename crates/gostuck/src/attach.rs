@@ -59,7 +59,7 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
         pause: !a.no_pause,
         ..Default::default()
     };
-    let got = gostuck_attach::attach(a.pid, &opts)?;
+    let got = while_signals_wait(|| gostuck_attach::attach(a.pid, &opts))??;
     if let Some(p) = got.pause.filter(|p| !p.already_stopped) {
         eprintln!(
             "gostuck: paused process {} for {:.1} ms",
@@ -72,6 +72,26 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
         return Ok(0);
     }
     analyse(format!("process {}", a.pid), got.dump, &a.report, a.stalled)
+}
+
+/// Runs `f` with Ctrl-C, SIGTERM and SIGHUP held back: killing gostuck
+/// while the target is paused would leave it stopped. A signal that came
+/// meanwhile ends gostuck afterwards (status 2).
+fn while_signals_wait<T>(f: impl FnOnce() -> T) -> Result<T> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let came = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut ids = Vec::new();
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        ids.push(signal_hook::flag::register(sig, came.clone()).context("signal handler")?);
+    }
+    let out = f();
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    if came.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!("interrupted (the process was continued first)");
+    }
+    Ok(out)
 }
 
 /// The dump as runtime traceback text, to stdout or `-o FILE`.

@@ -419,3 +419,59 @@ fn a_gotraceback_crash_core_shows_what_the_crash_printed() {
     );
     assert_eq!(findings(&json), findings(&sq_json));
 }
+
+/// The state letter of process `pid` (`/proc/PID/stat`).
+fn state(pid: u32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s[s.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+#[test]
+fn ctrl_c_during_the_pause_continues_the_program_first() {
+    let Some(go) = go() else { return };
+    let dir = Scratch::new("interrupt");
+    let bin = build(&go, "idle-subscribers-100k", &dir.0);
+    let mut p = Running::start(Command::new(&bin));
+    assert!(p.wait_for("ready "), "{:?}", p.seen);
+    let pid = p.pid();
+    let out = dir.0.join("dump.txt");
+    let mut g = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+        .args(["attach", &pid.to_string(), "--dump", "-o"])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ctrl-C once the program is stopped (copying 100,000 goroutines takes a while).
+    let mut interrupted = false;
+    let end = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < end && g.try_wait().unwrap().is_none() {
+        if state(pid) == Some('T') {
+            Command::new("kill")
+                .args(["-INT", &g.id().to_string()])
+                .status()
+                .unwrap();
+            interrupted = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let o = g.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    if interrupted {
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("interrupted (the process was continued first)"),
+            "{err}"
+        );
+        assert!(!out.exists(), "a dump was written although interrupted");
+    } else {
+        eprintln!("the pause ended before it was seen: only the program's state is checked");
+    }
+    // Not left stopped: it beats on.
+    let beat = p.last_beat();
+    assert!(
+        p.wait_for(&format!("heartbeat {} ", beat + 2)),
+        "{:?}",
+        state(pid)
+    );
+}

@@ -45,6 +45,9 @@ func main() {
 	fmt.Printf("ready %d subscribers\n", n)
 	for beat := 1; ; beat++ {
 		time.Sleep(200 * time.Millisecond)
-		fmt.Printf("heartbeat %d\n", beat)
+		h.mu.Lock()
+		count := len(h.subs)
+		h.mu.Unlock()
+		fmt.Printf("heartbeat %d subscribers=%d\n", beat, count)
 	}
 }

@@ -195,10 +195,12 @@ fn symbols(file: &object::File<'_>) -> Symbols {
     for s in file.symbols() {
         let Ok(name) = s.name() else { continue };
         match s.kind() {
+            // Assembly functions are `runtime.goexit.abi0` in the ELF
+            // symbols; the runtime (and the DWARF) name them without the ABI.
             SymbolKind::Text => funcs.push(Func {
                 entry: s.address(),
                 end: s.address().saturating_add(s.size()),
-                name: name.into(),
+                name: name.strip_suffix(".abi0").unwrap_or(name).into(),
             }),
             SymbolKind::Data | SymbolKind::Unknown => {
                 data.entry(name.into()).or_insert(Global {

@@ -14,7 +14,7 @@ use crate::error::AttachError;
 use crate::layout::{Field, Layouts};
 use crate::memory::{le, read_u64, Memory};
 use crate::symbolize::Symbolizer;
-use crate::unwind::{Unwinder, WalkEnd};
+use crate::unwind::{Unwinder, WalkEnd, WINDOW};
 
 /// How to take a snapshot.
 #[derive(Debug, Clone)]
@@ -77,6 +77,8 @@ pub struct Capture {
     skipped: usize,
     /// Time spent reading the target.
     pub read_time: Duration,
+    /// The part of it spent reading and walking stacks.
+    pub stacks_time: Duration,
 }
 
 impl Capture {
@@ -124,9 +126,6 @@ pub fn capture(
         l.wait_reason_strings.size,
         "runtime.waitReasonStrings",
     )?;
-    let mut unwinder = Unwinder::new(bin);
-    let mut buf = vec![0u8; usize::try_from(l.g_size).unwrap_or(0)];
-    let mut seen = FxHashSet::default();
     let mut cap = Capture {
         gs: Vec::new(),
         statuses,
@@ -134,24 +133,66 @@ pub fn capture(
         warnings: Vec::new(),
         skipped: 0,
         read_time: Duration::ZERO,
+        stacks_time: Duration::ZERO,
     };
+    let mut seen = FxHashSet::default();
+    let mut gps = Vec::with_capacity(ptrs.len());
     for (i, &gp) in ptrs.iter().enumerate() {
-        if gp == 0 {
-            continue;
-        }
-        if !seen.insert(gp) {
+        if gp != 0 && !seen.insert(gp) {
             cap.warn(format!("allgs[{i}] repeats g {gp:#x}: skipped"));
-            continue;
+        } else if gp != 0 {
+            gps.push(gp);
         }
-        if let Err(e) = mem.read(gp, &mut buf) {
-            cap.warn(format!("allgs[{i}]: g at {gp:#x} unreadable: {e}"));
-            continue;
+    }
+    // Every g at once, then every stack's top at once: a few system calls
+    // per thousand goroutines instead of several each.
+    let gsz = usize::try_from(l.g_size).unwrap_or(0);
+    let mut walks = Vec::new();
+    // In batches, so the buffers stay small whatever allglen says.
+    for batch in gps.chunks(BATCH) {
+        let mut gbuf = vec![0u8; batch.len() * gsz];
+        let got = mem.read_many(batch, &mut gbuf);
+        for (k, &gp) in batch.iter().enumerate() {
+            let mut one = gbuf[k * gsz..(k + 1) * gsz].to_vec();
+            if !got[k] {
+                if let Err(e) = mem.read(gp, &mut one) {
+                    cap.warn(format!("g at {gp:#x} unreadable: {e}"));
+                    continue;
+                }
+            }
+            if let Some((g, start)) = parse_g(l, &one) {
+                if let Some(start) = start {
+                    walks.push((cap.gs.len(), gp, start));
+                }
+                cap.gs.push(g);
+            }
         }
-        if let Some(g) = read_g(mem, l, &buf, &mut unwinder) {
-            cap.gs.push(g);
+    }
+    let gs_read = start.elapsed();
+    let win = WINDOW as usize;
+    let mut unwinder = Unwinder::new(bin);
+    for batch in walks.chunks(BATCH) {
+        let sps: Vec<u64> = batch.iter().map(|w| w.2 .0 .1).collect();
+        let mut wbuf = vec![0u8; sps.len() * win];
+        let wgot = mem.read_many(&sps, &mut wbuf);
+        for (j, &(i, gp, start)) in batch.iter().enumerate() {
+            let window = wgot[j].then(|| &wbuf[j * win..(j + 1) * win]);
+            let (mut pcs, mut end) = unwinder.walk(mem, start.0, start.1, window);
+            if end != WalkEnd::Complete {
+                // Read without a pause, the goroutine may have moved on (or
+                // the GC moved its stack) between the two reads: again.
+                if let Some((_, Some(again))) = reread(mem, l, gp, gsz) {
+                    if again != start {
+                        (pcs, end) = unwinder.walk(mem, again.0, again.1, None);
+                    }
+                }
+            }
+            cap.gs[i].pcs = pcs;
+            cap.gs[i].end = Some(end);
         }
     }
     cap.read_time = start.elapsed();
+    cap.stacks_time = cap.read_time - gs_read;
     Ok(cap)
 }
 
@@ -304,8 +345,21 @@ fn string_array(
     Ok(out)
 }
 
-/// One `g`: its fields, and unless it is dead or running, its stack.
-fn read_g(mem: &dyn Memory, l: &Layouts, buf: &[u8], unwinder: &mut Unwinder<'_>) -> Option<RawG> {
+/// Goroutines read per batch.
+const BATCH: usize = 16384;
+
+/// Where a stack walk starts: ((pc, sp), (stack.lo, stack.hi)).
+type Start = ((u64, u64), (u64, u64));
+
+fn reread(mem: &dyn Memory, l: &Layouts, gp: u64, gsz: usize) -> Option<(RawG, Option<Start>)> {
+    let mut buf = vec![0u8; gsz];
+    mem.read(gp, &mut buf).ok()?;
+    parse_g(l, &buf)
+}
+
+/// One `g`'s fields (`None`: dead), and unless it is running, where its
+/// stack walk starts.
+fn parse_g(l: &Layouts, buf: &[u8]) -> Option<(RawG, Option<Start>)> {
     let f = |field: Field| le(buf, field.offset as usize, field.size as usize).unwrap_or(0);
     let st = l.status;
     let status = f(l.atomicstatus) as u32;
@@ -314,7 +368,7 @@ fn read_g(mem: &dyn Memory, l: &Layouts, buf: &[u8], unwinder: &mut Unwinder<'_>
         return None;
     }
     let syscallsp = f(l.syscallsp);
-    let mut g = RawG {
+    let g = RawG {
         goid: f(l.goid),
         status,
         waitreason: f(l.waitreason),
@@ -327,17 +381,13 @@ fn read_g(mem: &dyn Memory, l: &Layouts, buf: &[u8], unwinder: &mut Unwinder<'_>
         end: None,
     };
     if base == st.running && syscallsp == 0 {
-        return Some(g);
+        return Some((g, None));
     }
-    let (pc, sp) = if base == st.syscall {
+    let start = if base == st.syscall {
         (f(l.syscallpc), syscallsp)
     } else {
         (f(l.sched_pc), f(l.sched_sp))
     };
-    if pc != 0 {
-        let (pcs, end) = unwinder.walk(mem, pc, sp, (f(l.stack_lo), f(l.stack_hi)));
-        g.pcs = pcs;
-        g.end = Some(end);
-    }
-    Some(g)
+    let start = (start.0 != 0).then_some((start, (f(l.stack_lo), f(l.stack_hi))));
+    Some((g, start))
 }

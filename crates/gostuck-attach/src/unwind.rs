@@ -73,7 +73,7 @@ impl FrameTable {
 pub const MAX_FRAMES: usize = 100_000;
 
 /// Bytes of stack read at a time.
-const WINDOW: u64 = 4096;
+pub(crate) const WINDOW: u64 = 1024;
 
 /// Why a walk ended early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,14 +130,23 @@ impl<'b> Unwinder<'b> {
 
     /// The return addresses of a goroutine stopped at `pc` with stack
     /// pointer `sp` on the stack `[lo, hi)`, innermost first (`pc` itself first).
+    /// `window` holds the stack's bytes from `sp` on when they were read
+    /// already.
     pub(crate) fn walk(
         &mut self,
         mem: &dyn Memory,
-        mut pc: u64,
-        mut sp: u64,
+        (mut pc, mut sp): (u64, u64),
         (lo, hi): (u64, u64),
+        window: Option<&[u8]>,
     ) -> (Vec<u64>, WalkEnd) {
-        self.window = (0, Vec::new());
+        self.window = match window {
+            // Only what lies inside the stack.
+            Some(w) => {
+                let n = hi.saturating_sub(sp).min(w.len() as u64) as usize;
+                (sp, w[..n].to_vec())
+            }
+            None => (0, Vec::new()),
+        };
         let mut pcs = vec![pc];
         if sp < lo || sp >= hi {
             return (

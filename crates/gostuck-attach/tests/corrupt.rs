@@ -71,7 +71,7 @@ fn random_bytes_in_the_runtime_structures_give_errors_or_warnings_never_a_panic(
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let path = build(&go, "fanout-abandoned-results", tmp.path());
+    let path = build(&go, "scenarios/fanout-abandoned-results", tmp.path());
     let bin = Binary::open(&path).unwrap();
     let run = Running::start(&path, tmp.path().join("log"), &[]);
     std::thread::sleep(Duration::from_millis(1500));

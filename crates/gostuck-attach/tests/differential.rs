@@ -11,14 +11,18 @@ use common::{build, go, monotonic_ns, Running};
 use gostuck_attach::{snapshot, Binary, ProcessMemory, SnapshotOptions};
 use gostuck_dump::{Dump, Goroutine};
 
-/// Stuck programs that stay alive, and healthy ones whose goroutines sit
-/// still between two dumps a few milliseconds apart.
+/// Stuck programs that stay alive, healthy ones whose goroutines sit still
+/// between two dumps a few milliseconds apart, and attach/shapes: every
+/// shape of stack (elided middle, generics, inlined calls, locked to a
+/// thread, a system call).
 const SCENARIOS: &[&str] = &[
-    "broker-select-forever",
-    "daemon-signal-stuck",
-    "fanout-abandoned-results",
-    "semaphore-upload-leak",
-    "cache-slow-refresh-healthy",
+    "attach/shapes",
+    "scenarios/broker-select-forever",
+    "scenarios/daemon-signal-stuck",
+    "scenarios/fanout-abandoned-results",
+    "scenarios/semaphore-upload-leak",
+    "scenarios/token-bucket-leak",
+    "scenarios/cache-slow-refresh-healthy",
 ];
 
 /// One goroutine as the comparison sees it.
@@ -106,7 +110,8 @@ fn differential(version: &str) {
             "{:?}",
             bin.go_version()
         );
-        let mut run = Running::start(&bin_path, tmp.path().join(format!("{name}.log")), &[]);
+        let log = tmp.path().join(format!("{}.log", name.replace('/', "-")));
+        let mut run = Running::start(&bin_path, log, &[]);
         std::thread::sleep(Duration::from_millis(1500));
         assert!(run.alive(), "{name} exited early");
         let mem = ProcessMemory::open(run.pid()).unwrap();

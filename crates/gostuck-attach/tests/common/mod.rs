@@ -20,14 +20,15 @@ pub fn go(version: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Builds `testdata/scenarios/<name>` with `go` into `dir`.
-pub fn build(go: &Path, name: &str, dir: &Path) -> PathBuf {
+/// Builds `testdata/<program>` (`scenarios/abba`) with `go` into `dir`.
+pub fn build(go: &Path, program: &str, dir: &Path) -> PathBuf {
+    let name = program.rsplit('/').next().unwrap_or(program);
     let out = dir.join(name);
     let st = Command::new(go)
         .args(["build", "-o"])
         .arg(&out)
         .arg(".")
-        .current_dir(repo().join("testdata/scenarios").join(name))
+        .current_dir(repo().join("testdata").join(program))
         .env("GOFLAGS", "-mod=mod")
         .env("GOPROXY", "off")
         .env("GOTOOLCHAIN", "local")

@@ -89,7 +89,32 @@ pub struct Layouts {
     pub wait_reason_strings: Global,
     /// `runtime.gStatusStrings` (`[N]string`).
     pub g_status_strings: Global,
+    /// What `g.labels` points to, when the program uses pprof labels and
+    /// keeps them in a list (Go 1.24+; before, a map, not read).
+    pub label_list: Option<LabelList>,
 }
+
+/// Where the pprof labels are: `g.labels` points to a struct holding, at
+/// `list`, a slice of `{key, value string}` of `elem_size` bytes each
+/// (`internal/runtime/pprof/label.Set` in Go 1.26+, `runtime/pprof.labelMap`
+/// in Go 1.24 and 1.25).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LabelList {
+    /// Offset of the slice header in the pointed-to struct.
+    pub list: u64,
+    /// Size of one element.
+    pub elem_size: u64,
+    /// Offset of the key string in an element.
+    pub key: u64,
+    /// Offset of the value string in an element.
+    pub value: u64,
+}
+
+/// The label-set types, newest first, with the path to their slice.
+const LABEL_SETS: &[(&str, &[&str])] = &[
+    ("internal/runtime/pprof/label.Set", &["List"]),
+    ("runtime/pprof.labelMap", &["LabelSet", "list"]),
+];
 
 /// A DIE anywhere in `.debug_info`.
 type Off = gimli::DebugInfoOffset<usize>;
@@ -138,7 +163,9 @@ impl<'a> Dies<'a> {
                     {
                         consts.insert(name, v);
                     }
-                } else if tag == gimli::DW_TAG_structure_type && name == "runtime.g" {
+                } else if tag == gimli::DW_TAG_structure_type
+                    && (name == "runtime.g" || LABEL_SETS.iter().any(|(n, _)| *n == name))
+                {
                     if let Some(off) = e.offset().to_debug_info_offset(&unit.header) {
                         structs.insert(name, off);
                     }
@@ -224,9 +251,8 @@ impl<'a> Dies<'a> {
         None
     }
 
-    /// The field at a path of member names from the struct at `root`; a
-    /// field of a one-`value` atomic wrapper type is that `value`.
-    fn field(&self, root: Off, path: &[&str]) -> Option<Field> {
+    /// The member at a path of member names: (offset, type).
+    fn path(&self, root: Off, path: &[&str]) -> Option<(u64, Off)> {
         let mut offset = 0;
         let mut ty = root;
         for name in path {
@@ -235,6 +261,45 @@ impl<'a> Dies<'a> {
             offset += at;
             ty = t;
         }
+        Some((offset, ty))
+    }
+
+    /// The pointed-to type of a pointer type.
+    fn pointee(&self, ptr: Off) -> Option<Off> {
+        let (_, _, p) = self.resolve(ptr)?;
+        let unit = self.unit_of(p)?;
+        let e = unit.entry(p.to_unit_offset(&unit.header)?).ok()?;
+        self.type_of(unit, &e)
+    }
+
+    /// The label list layout, from the first label-set type present.
+    fn label_list(&self, structs: &FxHashMap<String, Off>) -> Option<LabelList> {
+        let (name, path) = LABEL_SETS.iter().find(|(n, _)| structs.contains_key(*n))?;
+        let (list, slice) = self.path(structs[*name], path)?;
+        let (_, _, slice) = self.resolve(slice)?;
+        let (_, array) = self.member(slice, "array")?;
+        let elem = self.pointee(array)?;
+        let (_, elem_size, elem) = self.resolve(elem)?;
+        let key = self
+            .member(elem, "Key")
+            .or_else(|| self.member(elem, "key"))?
+            .0;
+        let value = self
+            .member(elem, "Value")
+            .or_else(|| self.member(elem, "value"))?
+            .0;
+        Some(LabelList {
+            list,
+            elem_size: elem_size?,
+            key,
+            value,
+        })
+    }
+
+    /// The field at a path of member names from the struct at `root`; a
+    /// field of a one-`value` atomic wrapper type is that `value`.
+    fn field(&self, root: Off, path: &[&str]) -> Option<Field> {
+        let (mut offset, ty) = self.path(root, path)?;
         let (tag, mut size, st) = self.resolve(ty)?;
         if tag == gimli::DW_TAG_structure_type {
             if let Some((at, t)) = self.member(st, "value") {
@@ -318,6 +383,7 @@ impl Layouts {
             allglen: global("runtime.allglen")?,
             wait_reason_strings: global("runtime.waitReasonStrings")?,
             g_status_strings: global("runtime.gStatusStrings")?,
+            label_list: dies.label_list(&structs),
         })
     }
 }

@@ -35,7 +35,7 @@ mod unwind;
 
 pub use binary::{Binary, Global};
 pub use error::AttachError;
-pub use layout::{Field, Layouts, Statuses};
+pub use layout::{Field, LabelList, Layouts, Statuses};
 pub use memory::{Memory, MemoryError, ProcessMemory};
 pub use snapshot::{capture, snapshot, Capture, Snapshot, SnapshotOptions};
 pub use target::{attach, read_core, AttachOptions, Attached, TargetError};

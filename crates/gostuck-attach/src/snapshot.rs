@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 use crate::binary::Binary;
 use crate::error::AttachError;
-use crate::layout::{Field, Layouts};
+use crate::layout::{Field, LabelList, Layouts};
 use crate::memory::{le, read_u64, Memory};
 use crate::symbolize::Symbolizer;
 use crate::unwind::{Unwinder, WalkEnd, WINDOW};
@@ -26,6 +26,9 @@ pub struct SnapshotOptions {
     /// More goroutines than this in `runtime.allglen` means the memory is
     /// not what it should be.
     pub max_goroutines: u64,
+    /// What the dump says it was read from: [`Format::ProcessMemory`] (the
+    /// default) or [`Format::CoreFile`].
+    pub format: Format,
 }
 
 impl Default for SnapshotOptions {
@@ -33,6 +36,7 @@ impl Default for SnapshotOptions {
         SnapshotOptions {
             now_monotonic_ns: None,
             max_goroutines: 20_000_000,
+            format: Format::ProcessMemory,
         }
     }
 }
@@ -63,6 +67,9 @@ struct RawG {
     parent: Option<u64>,
     lockedm: u64,
     syscallsp: u64,
+    /// `g.labels` (0: none).
+    labels_ptr: u64,
+    labels: Vec<(String, String)>,
     pcs: Vec<u64>,
     end: Option<WalkEnd>,
 }
@@ -169,6 +176,16 @@ pub fn capture(
         }
     }
     let gs_read = start.elapsed();
+    if let Some(ll) = l.label_list {
+        for g in cap.gs.iter_mut().filter(|g| g.labels_ptr != 0) {
+            match read_labels(mem, &ll, g.labels_ptr) {
+                Ok(v) => g.labels = v,
+                Err(e) => cap
+                    .warnings
+                    .push(format!("goroutine {}: labels unreadable: {e}", g.goid)),
+            }
+        }
+    }
     let win = WINDOW as usize;
     let mut unwinder = Unwinder::new(bin);
     for batch in walks.chunks(BATCH) {
@@ -206,7 +223,7 @@ impl Capture {
     /// string tables, frames and creators symbolized with the DWARF.
     pub fn decode(self, bin: &Binary, opts: &SnapshotOptions) -> Snapshot {
         let start = Instant::now();
-        let mut dump = Dump::new(Format::ProcessMemory);
+        let mut dump = Dump::new(opts.format);
         dump.go_version = bin.go_version().map(str::to_owned);
         let mut sym = Symbolizer::new(bin);
         let st = bin.layouts().status;
@@ -230,6 +247,11 @@ impl Capture {
             g.flags.leaked = Some(base) == st.leaked;
             g.flags.locked_to_thread = raw.lockedm != 0;
             g.flags.stack_unavailable = base == st.running && raw.syscallsp == 0;
+            g.labels = raw
+                .labels
+                .iter()
+                .map(|(k, v)| (dump.strings.intern(k), dump.strings.intern(v)))
+                .collect();
             if (base == st.waiting || base == st.syscall) && raw.waitsince != 0 {
                 if let Some(now) = opts.now_monotonic_ns {
                     let m = now.saturating_sub(raw.waitsince) / 60_000_000_000;
@@ -259,7 +281,7 @@ impl Capture {
         }
         dump.warnings.extend(self.warnings.into_iter().map(warning));
         dump.notes.push(format!(
-            "read {} goroutines from process memory in {:.1} ms",
+            "read {} goroutines from memory in {:.1} ms",
             self.gs.len(),
             self.read_time.as_secs_f64() * 1e3
         ));
@@ -345,6 +367,42 @@ fn string_array(
     Ok(out)
 }
 
+/// A goroutine's pprof labels, in the order the runtime keeps (and prints) them.
+fn read_labels(
+    mem: &dyn Memory,
+    ll: &LabelList,
+    set: u64,
+) -> Result<Vec<(String, String)>, String> {
+    let mut hdr = [0u8; 16];
+    mem.read(set.wrapping_add(ll.list), &mut hdr)
+        .map_err(|e| e.to_string())?;
+    let (array, n) = (le(&hdr, 0, 8).unwrap_or(0), le(&hdr, 8, 8).unwrap_or(0));
+    if n > 1024 || ll.elem_size < 32 {
+        return Err(format!("{n} labels"));
+    }
+    let size = ll.elem_size as usize;
+    let mut elems = vec![0u8; n as usize * size];
+    mem.read(array, &mut elems).map_err(|e| e.to_string())?;
+    let string = |e: &[u8], at: u64| -> Result<String, String> {
+        let (p, len) = (
+            le(e, at as usize, 8).unwrap_or(0),
+            le(e, at as usize + 8, 8).unwrap_or(0),
+        );
+        if len > 1 << 16 {
+            return Err(format!("a label {len} bytes long"));
+        }
+        let mut b = vec![0u8; len as usize];
+        if len > 0 {
+            mem.read(p, &mut b).map_err(|e| e.to_string())?;
+        }
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    };
+    elems
+        .chunks_exact(size)
+        .map(|e| Ok((string(e, ll.key)?, string(e, ll.value)?)))
+        .collect()
+}
+
 /// Goroutines read per batch.
 const BATCH: usize = 16384;
 
@@ -377,6 +435,8 @@ fn parse_g(l: &Layouts, buf: &[u8]) -> Option<(RawG, Option<Start>)> {
         parent: l.parent_goid.map(f),
         lockedm: f(l.lockedm),
         syscallsp,
+        labels_ptr: l.labels.map_or(0, f),
+        labels: Vec::new(),
         pcs: Vec::new(),
         end: None,
     };

@@ -202,11 +202,11 @@ pub fn read_core(core_path: &Path, binary: Option<&Path>) -> Result<Attached, Ta
     };
     let sopts = SnapshotOptions {
         now_monotonic_ns: now,
+        format: Format::CoreFile,
         ..Default::default()
     };
     let snap = snapshot(&core, &bin, &sopts)?;
     let mut dump = snap.dump;
-    dump.format = Format::CoreFile;
     let stats = core.stats();
     dump.notes.push(format!(
         "read from the core file {} ({} MiB of memory in it; {} MiB the dumper left out, read from {} where it maps the executable) in {:.1} ms",

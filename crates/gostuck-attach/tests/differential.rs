@@ -25,9 +25,15 @@ const SCENARIOS: &[&str] = &[
     "scenarios/cache-slow-refresh-healthy",
 ];
 
-/// One goroutine as the comparison sees it.
-fn describe(d: &Dump, g: &Goroutine) -> String {
+/// One goroutine as the comparison sees it (with its pprof labels when the
+/// runtime prints them: Go 1.27 with GODEBUG=tracebacklabels=1).
+fn describe(d: &Dump, g: &Goroutine, labels: bool) -> String {
     let mut s = format!("[{}]", d.str(g.state));
+    if labels {
+        for (k, v) in &g.labels {
+            s += &format!(" {}={}", d.str(*k), d.str(*v));
+        }
+    }
     if g.flags.locked_to_thread {
         s += " locked";
     }
@@ -54,7 +60,7 @@ fn is_running(d: &Dump, g: &Goroutine) -> bool {
 }
 
 /// Differences between the attach snapshot and the SIGQUIT dump.
-fn compare(ours: &Dump, theirs: &Dump) -> (Vec<String>, usize) {
+fn compare(ours: &Dump, theirs: &Dump, labels: bool) -> (Vec<String>, usize) {
     let mut diffs = Vec::new();
     let mut compared = 0;
     for t in &theirs.goroutines {
@@ -67,12 +73,12 @@ fn compare(ours: &Dump, theirs: &Dump) -> (Vec<String>, usize) {
         let Some(o) = ours.goroutines.iter().find(|g| g.id == Some(id)) else {
             diffs.push(format!(
                 "goroutine {id} missing from the snapshot:\n{}",
-                describe(theirs, t)
+                describe(theirs, t, labels)
             ));
             continue;
         };
         compared += usize::from(!t.frames.is_empty());
-        let (a, b) = (describe(ours, o), describe(theirs, t));
+        let (a, b) = (describe(ours, o, labels), describe(theirs, t, labels));
         if a != b {
             diffs.push(format!("goroutine {id}:\nattach: {a}\nsigquit: {b}"));
         }
@@ -87,7 +93,7 @@ fn compare(ours: &Dump, theirs: &Dump) -> (Vec<String>, usize) {
             diffs.push(format!(
                 "goroutine {:?} only in the snapshot:\n{}",
                 o.id,
-                describe(ours, o)
+                describe(ours, o, labels)
             ));
         }
     }
@@ -111,7 +117,8 @@ fn differential(version: &str) {
             bin.go_version()
         );
         let log = tmp.path().join(format!("{}.log", name.replace('/', "-")));
-        let mut run = Running::start(&bin_path, log, &[]);
+        // Labels in the header: Go 1.27 with a go.mod saying 1.27, or asked for.
+        let mut run = Running::start(&bin_path, log, &[("GODEBUG", "tracebacklabels=1")]);
         std::thread::sleep(Duration::from_millis(1500));
         assert!(run.alive(), "{name} exited early");
         let mem = ProcessMemory::open(run.pid()).unwrap();
@@ -133,7 +140,17 @@ fn differential(version: &str) {
             "{name}: {:?}",
             snap.dump.warnings
         );
-        let (diffs, compared) = compare(&snap.dump, theirs);
+        let labels = !matches!(version, "1.21.13" | "1.22.10" | "1.24.11");
+        let (diffs, compared) = compare(&snap.dump, theirs, labels);
+        if labels && *name == "attach/shapes" {
+            let labelled = snap
+                .dump
+                .goroutines
+                .iter()
+                .filter(|g| !g.labels.is_empty())
+                .count();
+            assert_eq!(labelled, 1, "the one goroutine with pprof labels");
+        }
         // Every scenario has more parked goroutines with stacks than this.
         assert!(compared >= 8, "{name}: only {compared} goroutines compared");
         eprintln!(

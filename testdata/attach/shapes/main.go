@@ -1,14 +1,16 @@
 // shapes parks goroutines in every shape a stack can take that the attach
 // reader must print like the runtime: a stack too deep to print whole (the
 // middle elided), generic functions, inlined calls, a goroutine locked to its
-// thread, one blocked in a system call, closures, method values, and the
-// common waits. It runs until killed: a live program to attach to.
+// thread, one blocked in a system call, one with pprof labels, closures,
+// method values, and the common waits. It runs until killed: a live program to attach to.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -76,6 +78,9 @@ func main() {
 		case <-time.After(time.Hour):
 		}
 	}()
+	go pprof.Do(context.Background(), pprof.Labels("job", "sweep", "tenant", "a b"), func(context.Context) {
+		<-never
+	})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go wg.Wait()

@@ -418,6 +418,25 @@ fn a_gotraceback_crash_core_shows_what_the_crash_printed() {
         Some(text.as_bytes()),
     );
     assert_eq!(findings(&json), findings(&sq_json));
+    // A --binary of another program is refused, and says why.
+    let (code, _, err) = gostuck(
+        &["analyze", core.to_str().unwrap(), "--binary", "/bin/sh"],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a Go program"), "{err}");
+    let other = build(&go, "sigquit", &dir.0);
+    let (code, _, err) = gostuck(
+        &[
+            "analyze",
+            core.to_str().unwrap(),
+            "--binary",
+            other.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not the program the core"), "{err}");
 }
 
 /// The state letter of process `pid` (`/proc/PID/stat`).

@@ -34,6 +34,8 @@ pub struct Global {
 /// A loaded Go executable.
 pub struct Binary {
     path: PathBuf,
+    entry: u64,
+    pie: bool,
     go_version: Option<String>,
     gnu_build_id: Option<Vec<u8>>,
     go_build_id: Option<String>,
@@ -103,6 +105,8 @@ impl Binary {
             go_build_id: go_build_id(&file),
             gnu_build_id: file.build_id().ok().flatten().map(<[u8]>::to_vec),
             path: p.clone(),
+            entry: file.entry(),
+            pie: file.kind() == object::ObjectKind::Dynamic,
             go_version: None,
             funcs,
             data,
@@ -126,6 +130,18 @@ impl Binary {
     /// The executable's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The entry point's link-time address (with the process's `AT_ENTRY`
+    /// it gives a position-independent executable's load bias).
+    pub fn entry(&self) -> u64 {
+        self.entry
+    }
+
+    /// Whether it is position-independent (`-buildmode=pie`): loaded at a
+    /// bias that [`crate::SnapshotOptions::load_bias`] must give.
+    pub fn is_position_independent(&self) -> bool {
+        self.pie
     }
 
     /// The Go version it was built with (`go1.27.3`), when found.

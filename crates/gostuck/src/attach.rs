@@ -50,8 +50,12 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
     let bin = Binary::open(&exe)?;
     let mem = ProcessMemory::open(pid)
         .with_context(|| format!("process {pid}: cannot open /proc/{pid}/mem"))?;
+    let load_bias = mem
+        .load_bias(&bin)
+        .with_context(|| format!("process {pid}: reading where its executable was loaded"))?;
     let opts = SnapshotOptions {
         now_monotonic_ns: Some(monotonic_ns()),
+        load_bias,
         ..Default::default()
     };
     // The seam for a pause (SIGSTOP … SIGCONT): around `capture` only; the

@@ -34,14 +34,14 @@ pub struct Global {
 /// A loaded Go executable.
 pub struct Binary {
     path: PathBuf,
+    entry: u64,
+    pie: bool,
     go_version: Option<String>,
     gnu_build_id: Option<Vec<u8>>,
     go_build_id: Option<String>,
     /// Text symbols sorted by entry.
     funcs: Vec<Func>,
     data: FxHashMap<Box<str>, Global>,
-    /// File-backed bytes of the loadable segments: (vaddr, bytes).
-    segments: Vec<(u64, Vec<u8>)>,
     pub(crate) lines: addr2line::Context<R>,
     pub(crate) frames: crate::unwind::FrameTable,
     layouts: Layouts,
@@ -93,21 +93,20 @@ impl Binary {
         if !data.contains_key("runtime.allgs") {
             return Err(AttachError::NotGo { path: p });
         }
-        let segments = file
-            .segments()
-            .filter_map(|s| Some((s.address(), s.data().ok()?.to_vec())))
-            .collect();
-        let dwarf = load_dwarf(&file, &p)?;
+        let sections = load_dwarf(&file, &p)?;
+        // Two views of the same section bytes: the Arcs are cloned, not the data.
+        let dwarf = sections.borrow(R::clone);
         let frames = crate::unwind::FrameTable::load(&file, &p)?;
         let mut bin = Binary {
             go_build_id: go_build_id(&file),
             gnu_build_id: file.build_id().ok().flatten().map(<[u8]>::to_vec),
             path: p.clone(),
+            entry: file.entry(),
+            pie: file.kind() == object::ObjectKind::Dynamic,
             go_version: None,
             funcs,
             data,
-            segments,
-            lines: addr2line::Context::from_dwarf(load_dwarf(&file, &p)?).map_err(|e| {
+            lines: addr2line::Context::from_dwarf(sections.borrow(R::clone)).map_err(|e| {
                 AttachError::BadDwarf {
                     path: p.clone(),
                     reason: e.to_string(),
@@ -116,9 +115,7 @@ impl Binary {
             frames,
             layouts: Layouts::default(),
         };
-        bin.go_version = bin
-            .version_from_symbol()
-            .or_else(|| buildinfo_version(&file));
+        bin.go_version = version_from_symbol(&file, &bin).or_else(|| buildinfo_version(&file));
         bin.layouts = Layouts::read(&dwarf, &bin)?;
         Ok(bin)
     }
@@ -126,6 +123,18 @@ impl Binary {
     /// The executable's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The entry point's link-time address (with the process's `AT_ENTRY`
+    /// it gives a position-independent executable's load bias).
+    pub fn entry(&self) -> u64 {
+        self.entry
+    }
+
+    /// Whether it is position-independent (`-buildmode=pie`): loaded at a
+    /// bias that [`crate::SnapshotOptions::load_bias`] must give.
+    pub fn is_position_independent(&self) -> bool {
+        self.pie
     }
 
     /// The Go version it was built with (`go1.27.3`), when found.
@@ -164,27 +173,25 @@ impl Binary {
     pub(crate) fn func_named(&self, name: &str) -> Option<&Func> {
         self.funcs.iter().find(|f| &*f.name == name)
     }
+}
 
-    /// Bytes of the executable's loadable segments at `addr` (static data
-    /// as the linker wrote it, before the program ran).
-    pub(crate) fn static_bytes(&self, addr: u64, len: usize) -> Option<&[u8]> {
-        self.segments.iter().find_map(|(base, b)| {
-            let off = usize::try_from(addr.checked_sub(*base)?).ok()?;
-            b.get(off..off.checked_add(len)?)
-        })
+/// `runtime.buildVersion` as the linker wrote it (a string header in the
+/// data segment pointing into read-only data).
+fn version_from_symbol(file: &object::File<'_>, bin: &Binary) -> Option<String> {
+    let static_bytes = |addr: u64, len: u64| -> Option<Vec<u8>> {
+        file.segments()
+            .find_map(|seg| seg.data_range(addr, len).ok().flatten())
+            .map(<[u8]>::to_vec)
+    };
+    let g = bin.global("runtime.buildVersion")?;
+    let hdr = static_bytes(g.addr, 16)?;
+    let ptr = crate::memory::le(&hdr, 0, 8)?;
+    let len = crate::memory::le(&hdr, 8, 8)?;
+    if len > 64 {
+        return None;
     }
-
-    fn version_from_symbol(&self) -> Option<String> {
-        let g = self.global("runtime.buildVersion")?;
-        let hdr = self.static_bytes(g.addr, 16)?;
-        let ptr = crate::memory::le(hdr, 0, 8)?;
-        let len = usize::try_from(crate::memory::le(hdr, 8, 8)?).ok()?;
-        if len > 64 {
-            return None;
-        }
-        let s = std::str::from_utf8(self.static_bytes(ptr, len)?).ok()?;
-        s.starts_with("go").then(|| s.to_owned())
-    }
+    let s = String::from_utf8(static_bytes(ptr, len)?).ok()?;
+    s.starts_with("go").then_some(s)
 }
 
 type Symbols = (Vec<Func>, FxHashMap<Box<str>, Global>);
@@ -215,7 +222,10 @@ fn symbols(file: &object::File<'_>) -> Symbols {
     (funcs, data)
 }
 
-fn load_dwarf(file: &object::File<'_>, path: &Path) -> Result<gimli::Dwarf<R>, AttachError> {
+fn load_dwarf(
+    file: &object::File<'_>,
+    path: &Path,
+) -> Result<gimli::DwarfSections<R>, AttachError> {
     let info = file
         .section_by_name(".debug_info")
         .and_then(|s| s.uncompressed_data().ok());
@@ -225,7 +235,7 @@ fn load_dwarf(file: &object::File<'_>, path: &Path) -> Result<gimli::Dwarf<R>, A
         });
     }
     let load = |id: gimli::SectionId| -> Result<R, AttachError> { section(file, id.name(), path) };
-    gimli::Dwarf::load(load)
+    gimli::DwarfSections::load(load)
 }
 
 /// A (possibly compressed) section's bytes, empty when absent.

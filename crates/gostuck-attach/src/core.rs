@@ -253,11 +253,17 @@ impl CoreMemory {
         &self.threads
     }
 
+    /// The program's entry point as loaded (`AT_ENTRY`), from which the load
+    /// bias of a position-independent executable follows.
+    pub fn entry(&self) -> Option<u64> {
+        self.auxv.iter().find(|a| a.0 == AT_ENTRY).map(|a| a.1)
+    }
+
     /// The executable's mapping at file offset 0: the `NT_FILE` mapping
     /// holding the entry point (`AT_ENTRY`), then the first mapping of that
     /// file. `None` without those notes.
     pub fn executable(&self) -> Option<&FileMapping> {
-        let entry = self.auxv.iter().find(|a| a.0 == AT_ENTRY)?.1;
+        let entry = self.entry()?;
         let exe = self
             .files
             .iter()

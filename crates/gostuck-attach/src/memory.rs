@@ -65,6 +65,22 @@ impl ProcessMemory {
     pub fn pid(&self) -> u32 {
         self.pid
     }
+
+    /// How far the process loaded `bin` from its link-time addresses: its
+    /// `AT_ENTRY` (from `/proc/PID/auxv`) minus the executable's entry; 0 for
+    /// an executable that is not position-independent.
+    pub fn load_bias(&self, bin: &crate::Binary) -> std::io::Result<u64> {
+        if !bin.is_position_independent() {
+            return Ok(0);
+        }
+        let auxv = std::fs::read(format!("/proc/{}/auxv", self.pid))?;
+        const AT_ENTRY: u64 = 9;
+        auxv.chunks_exact(16)
+            .find(|kv| le(kv, 0, 8) == Some(AT_ENTRY))
+            .and_then(|kv| le(kv, 8, 8))
+            .map(|at_entry| at_entry.wrapping_sub(bin.entry()))
+            .ok_or_else(|| std::io::Error::other("no AT_ENTRY in /proc/PID/auxv"))
+    }
 }
 
 impl Memory for ProcessMemory {

@@ -26,6 +26,9 @@ pub struct SnapshotOptions {
     /// More goroutines than this in `runtime.allglen` means the memory is
     /// not what it should be.
     pub max_goroutines: u64,
+    /// Where a position-independent executable was loaded, minus where it
+    /// was linked ([`crate::ProcessMemory::load_bias`]; 0 otherwise).
+    pub load_bias: u64,
     /// What the dump says it was read from: [`Format::ProcessMemory`] (the
     /// default) or [`Format::CoreFile`].
     pub format: Format,
@@ -37,6 +40,7 @@ impl Default for SnapshotOptions {
             now_monotonic_ns: None,
             max_goroutines: 20_000_000,
             format: Format::ProcessMemory,
+            load_bias: 0,
         }
     }
 }
@@ -123,13 +127,13 @@ pub fn capture(
     let ptrs = allg_pointers(mem, l, opts)?;
     let statuses = string_array(
         mem,
-        l.g_status_strings.addr,
+        l.g_status_strings.addr.wrapping_add(opts.load_bias),
         l.g_status_strings.size,
         "runtime.gStatusStrings",
     )?;
     let wait_reasons = string_array(
         mem,
-        l.wait_reason_strings.addr,
+        l.wait_reason_strings.addr.wrapping_add(opts.load_bias),
         l.wait_reason_strings.size,
         "runtime.waitReasonStrings",
     )?;
@@ -167,7 +171,7 @@ pub fn capture(
                     continue;
                 }
             }
-            if let Some((g, start)) = parse_g(l, &one) {
+            if let Some((g, start)) = parse_g(l, &one, opts.load_bias) {
                 if let Some(start) = start {
                     walks.push((cap.gs.len(), gp, start));
                 }
@@ -187,7 +191,7 @@ pub fn capture(
         }
     }
     let win = WINDOW as usize;
-    let mut unwinder = Unwinder::new(bin);
+    let mut unwinder = Unwinder::new(bin, opts.load_bias);
     for batch in walks.chunks(BATCH) {
         let sps: Vec<u64> = batch.iter().map(|w| w.2 .0 .1).collect();
         let mut wbuf = vec![0u8; sps.len() * win];
@@ -198,7 +202,7 @@ pub fn capture(
             if end != WalkEnd::Complete {
                 // Read without a pause, the goroutine may have moved on (or
                 // the GC moved its stack) between the two reads: again.
-                if let Some((_, Some(again))) = reread(mem, l, gp, gsz) {
+                if let Some((_, Some(again))) = reread(mem, l, gp, gsz, opts.load_bias) {
                     if again != start {
                         (pcs, end) = unwinder.walk(mem, again.0, again.1, None);
                     }
@@ -311,10 +315,12 @@ fn allg_pointers(
 ) -> Result<Vec<u64>, AttachError> {
     let read =
         |addr, what| read_u64(mem, addr).map_err(|source| AttachError::Read { what, source });
-    let ptr = read(l.allgs.addr, "runtime.allgs")?;
-    let len = read(l.allgs.addr + 8, "runtime.allgs")?;
-    let cap = read(l.allgs.addr + 16, "runtime.allgs")?;
-    let n = read(l.allglen.addr, "runtime.allglen")?.min(len);
+    let allgs = l.allgs.addr.wrapping_add(opts.load_bias);
+    let ptr = read(allgs, "runtime.allgs")?;
+    let len = read(allgs.wrapping_add(8), "runtime.allgs")?;
+    let cap = read(allgs.wrapping_add(16), "runtime.allgs")?;
+    let allglen = l.allglen.addr.wrapping_add(opts.load_bias);
+    let n = read(allglen, "runtime.allglen")?.min(len);
     if len > cap || n > opts.max_goroutines {
         return Err(AttachError::Corrupt {
             what: "runtime.allgs",
@@ -409,15 +415,21 @@ const BATCH: usize = 16384;
 /// Where a stack walk starts: ((pc, sp), (stack.lo, stack.hi)).
 type Start = ((u64, u64), (u64, u64));
 
-fn reread(mem: &dyn Memory, l: &Layouts, gp: u64, gsz: usize) -> Option<(RawG, Option<Start>)> {
+fn reread(
+    mem: &dyn Memory,
+    l: &Layouts,
+    gp: u64,
+    gsz: usize,
+    bias: u64,
+) -> Option<(RawG, Option<Start>)> {
     let mut buf = vec![0u8; gsz];
     mem.read(gp, &mut buf).ok()?;
-    parse_g(l, &buf)
+    parse_g(l, &buf, bias)
 }
 
 /// One `g`'s fields (`None`: dead), and unless it is running, where its
 /// stack walk starts.
-fn parse_g(l: &Layouts, buf: &[u8]) -> Option<(RawG, Option<Start>)> {
+fn parse_g(l: &Layouts, buf: &[u8], bias: u64) -> Option<(RawG, Option<Start>)> {
     let f = |field: Field| le(buf, field.offset as usize, field.size as usize).unwrap_or(0);
     let st = l.status;
     let status = f(l.atomicstatus) as u32;
@@ -431,7 +443,7 @@ fn parse_g(l: &Layouts, buf: &[u8]) -> Option<(RawG, Option<Start>)> {
         status,
         waitreason: f(l.waitreason),
         waitsince: f(l.waitsince) as i64,
-        gopc: f(l.gopc),
+        gopc: f(l.gopc).wrapping_sub(bias),
         parent: l.parent_goid.map(f),
         lockedm: f(l.lockedm),
         syscallsp,

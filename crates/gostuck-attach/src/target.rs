@@ -67,6 +67,9 @@ pub enum TargetError {
     /// The executable or the goroutine structures cannot be read.
     #[error(transparent)]
     Attach(#[from] AttachError),
+    /// A position-independent executable and a core without `AT_ENTRY`.
+    #[error("{}: the core holds no auxiliary vector (AT_ENTRY) to tell where the position-independent executable was loaded", .0.display())]
+    NoEntry(PathBuf),
     /// A core without `--binary` whose executable cannot be used.
     #[error("{}: {why}; pass --binary with the program's unstripped build", core.display())]
     NoBinary {
@@ -102,8 +105,12 @@ pub fn attach(pid: u32, opts: &AttachOptions) -> Result<Attached, TargetError> {
     };
     let bin = Binary::open(&binary)?;
     let mem = ProcessMemory::open(pid).map_err(|e| permission::explain(pid, e))?;
+    let load_bias = mem
+        .load_bias(&bin)
+        .map_err(|e| permission::explain(pid, e))?;
     let sopts = SnapshotOptions {
         now_monotonic_ns: Some(monotonic_ns()),
+        load_bias,
         ..Default::default()
     };
     // While paused: only the copy. Dropping the pause (an error, a panic)
@@ -200,9 +207,15 @@ pub fn read_core(core_path: &Path, binary: Option<&Path>) -> Result<Attached, Ta
             None
         }
     };
+    let load_bias = match (bin.is_position_independent(), core.entry()) {
+        (false, _) => 0,
+        (true, Some(entry)) => entry.wrapping_sub(bin.entry()),
+        (true, None) => return Err(TargetError::NoEntry(core_path.to_owned())),
+    };
     let sopts = SnapshotOptions {
         now_monotonic_ns: now,
         format: Format::CoreFile,
+        load_bias,
         ..Default::default()
     };
     let snap = snapshot(&core, &bin, &sopts)?;

@@ -91,16 +91,19 @@ pub(crate) struct Unwinder<'b> {
     rules: FxHashMap<u64, Option<(i64, i64)>>,
     goexit: Option<(u64, u64)>,
     window: (u64, Vec<u8>),
+    /// Load bias: the target's pcs minus the executable's.
+    bias: u64,
 }
 
 impl<'b> Unwinder<'b> {
-    pub(crate) fn new(bin: &'b Binary) -> Unwinder<'b> {
+    pub(crate) fn new(bin: &'b Binary, bias: u64) -> Unwinder<'b> {
         Unwinder {
             bin,
             ctx: Box::new(gimli::UnwindContext::new()),
             rules: FxHashMap::default(),
             goexit: bin.func_named("runtime.goexit").map(|f| (f.entry, f.end)),
             window: (0, Vec::new()),
+            bias,
         }
     }
 
@@ -129,7 +132,8 @@ impl<'b> Unwinder<'b> {
     }
 
     /// The return addresses of a goroutine stopped at `pc` with stack
-    /// pointer `sp` on the stack `[lo, hi)`, innermost first (`pc` itself first).
+    /// pointer `sp` on the stack `[lo, hi)`, innermost first (`pc` itself
+    /// first), as the executable's link-time addresses.
     /// `window` holds the stack's bytes from `sp` on when they were read
     /// already.
     pub(crate) fn walk(
@@ -147,6 +151,7 @@ impl<'b> Unwinder<'b> {
             }
             None => (0, Vec::new()),
         };
+        pc = pc.wrapping_sub(self.bias);
         let mut pcs = vec![pc];
         if sp < lo || sp >= hi {
             return (
@@ -177,8 +182,8 @@ impl<'b> Unwinder<'b> {
             if ra == 0 {
                 return (pcs, WalkEnd::Complete);
             }
-            pcs.push(ra);
-            pc = ra;
+            pc = ra.wrapping_sub(self.bias);
+            pcs.push(pc);
             sp = cfa;
         }
         (

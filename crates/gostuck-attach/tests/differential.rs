@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{build, go, monotonic_ns, Running};
+use common::{build_with, go, monotonic_ns, Running};
 use gostuck_attach::{snapshot, Binary, ProcessMemory, SnapshotOptions};
 use gostuck_dump::{Dump, Goroutine};
 
@@ -100,15 +100,15 @@ fn compare(ours: &Dump, theirs: &Dump, labels: bool) -> (Vec<String>, usize) {
     (diffs, compared)
 }
 
-fn differential(version: &str) {
+fn differential(version: &str, programs: &[&str], flags: &[&str]) {
     let Some(go) = go(version) else {
         eprintln!("SKIP: no Go {version} toolchain (scripts/install-go.sh {version})");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    for name in SCENARIOS {
-        let bin_path = build(&go, name, tmp.path());
+    for name in programs {
+        let bin_path = build_with(&go, name, tmp.path(), flags);
         let bin = Binary::open(&bin_path).expect("open the scenario binary");
         assert!(
             bin.go_version()
@@ -124,8 +124,12 @@ fn differential(version: &str) {
         let mem = ProcessMemory::open(run.pid()).unwrap();
         let opts = SnapshotOptions {
             now_monotonic_ns: Some(monotonic_ns()),
+            load_bias: mem.load_bias(&bin).unwrap(),
             ..Default::default()
         };
+        let pie = flags.contains(&"-buildmode=pie");
+        assert_eq!(bin.is_position_independent(), pie);
+        assert_eq!(opts.load_bias != 0, pie, "bias {:#x}", opts.load_bias);
         let snap = snapshot(&mem, &bin, &opts).expect("snapshot");
         assert!(run.alive(), "{name} died from the snapshot");
         let text = run.quit();
@@ -168,20 +172,27 @@ fn differential(version: &str) {
 
 #[test]
 fn same_goroutines_as_sigquit_go1_27() {
-    differential("1.27.3");
+    differential("1.27.3", SCENARIOS, &[]);
 }
 
 #[test]
 fn same_goroutines_as_sigquit_go1_24() {
-    differential("1.24.11");
+    differential("1.24.11", SCENARIOS, &[]);
 }
 
 #[test]
 fn same_goroutines_as_sigquit_go1_22() {
-    differential("1.22.10");
+    differential("1.22.10", SCENARIOS, &[]);
 }
 
 #[test]
 fn same_goroutines_as_sigquit_go1_21() {
-    differential("1.21.13");
+    differential("1.21.13", SCENARIOS, &[]);
+}
+
+/// A position-independent executable is loaded at a bias from its link
+/// addresses (the auxiliary vector's AT_ENTRY says where).
+#[test]
+fn same_goroutines_as_sigquit_pie_go1_27() {
+    differential("1.27.3", &["attach/shapes"], &["-buildmode=pie"]);
 }

@@ -21,11 +21,17 @@ use serde_json::Value;
 mod support;
 use support::{blocked_lines, go, repo};
 
-/// Stuck programs that stay alive: (scenario, a line it prints once stuck).
-const SCENARIOS: &[(&str, &str)] = &[
-    ("heartbeat-stuck-transfers", "heartbeat 2 "),
-    ("sigquit", "waiting for first result"),
-    ("broker-select-forever", ""),
+/// Stuck programs that stay alive: (scenario, a line it prints once stuck,
+/// `go build` flags).
+const SCENARIOS: &[(&str, &str, &[&str])] = &[
+    ("heartbeat-stuck-transfers", "heartbeat 2 ", &[]),
+    (
+        "heartbeat-stuck-transfers",
+        "heartbeat 2 ",
+        &["-buildmode=pie"],
+    ),
+    ("sigquit", "waiting for first result", &[]),
+    ("broker-select-forever", "", &[]),
 ];
 
 /// Every toolchain to test: the pinned one and GOSTUCK_GO_MORE.
@@ -70,9 +76,15 @@ impl Drop for Scratch {
 }
 
 fn build(go: &Path, name: &str, dir: &Path) -> PathBuf {
+    build_with(go, name, dir, &[])
+}
+
+fn build_with(go: &Path, name: &str, dir: &Path, flags: &[&str]) -> PathBuf {
     let bin = dir.join(name);
     let o = Command::new(go)
-        .args(["build", "-o"])
+        .arg("build")
+        .args(flags)
+        .arg("-o")
         .arg(&bin)
         .arg(".")
         .current_dir(repo().join("testdata/scenarios").join(name))
@@ -250,9 +262,13 @@ fn opts(a: &str) -> CompareOptions {
 const SOURCE: &[&str] = &["--format", "json", "--source", "testdata/scenarios"];
 
 /// One scenario on one toolchain; the differences found.
-fn differential(go: &Path, gcore: &Path, name: &str, ready: &str) -> Vec<String> {
+fn differential(
+    go: &Path,
+    gcore: &Path,
+    (name, ready, flags): (&str, &str, &[&str]),
+) -> Vec<String> {
     let dir = Scratch::new(name);
-    let bin = build(go, name, &dir.0);
+    let bin = build_with(go, name, &dir.0, flags);
     let mut cmd = Command::new(&bin);
     cmd.env("GOTRACEBACK", "all");
     let mut p = Running::start(cmd);
@@ -351,7 +367,7 @@ fn differential(go: &Path, gcore: &Path, name: &str, ready: &str) -> Vec<String>
         }
     }
     eprintln!(
-        "{} {name}: {} goroutines; core {core_mb} MiB read in {core_time:?}; findings {:?}",
+        "{} {name} {flags:?}: {} goroutines; core {core_mb} MiB read in {core_time:?}; findings {:?}",
         go.display(),
         sq.goroutines.len(),
         want
@@ -365,8 +381,8 @@ fn attach_gcore_and_sigquit_agree_on_every_toolchain() {
     let gos = toolchains();
     let mut failures = Vec::new();
     for go in &gos {
-        for (name, ready) in SCENARIOS {
-            failures.extend(differential(go, &gcore, name, ready));
+        for &s in SCENARIOS {
+            failures.extend(differential(go, &gcore, s));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

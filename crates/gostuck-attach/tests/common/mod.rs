@@ -22,10 +22,17 @@ pub fn go(version: &str) -> Option<PathBuf> {
 
 /// Builds `testdata/<program>` (`scenarios/abba`) with `go` into `dir`.
 pub fn build(go: &Path, program: &str, dir: &Path) -> PathBuf {
+    build_with(go, program, dir, &[])
+}
+
+/// [`build`] with more `go build` flags (`-buildmode=pie`).
+pub fn build_with(go: &Path, program: &str, dir: &Path, flags: &[&str]) -> PathBuf {
     let name = program.rsplit('/').next().unwrap_or(program);
     let out = dir.join(name);
     let st = Command::new(go)
-        .args(["build", "-o"])
+        .arg("build")
+        .args(flags)
+        .arg("-o")
         .arg(&out)
         .arg(".")
         .current_dir(repo().join("testdata").join(program))

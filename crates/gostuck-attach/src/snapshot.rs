@@ -164,14 +164,14 @@ pub fn capture(
         let mut gbuf = vec![0u8; batch.len() * gsz];
         let got = mem.read_many(batch, &mut gbuf);
         for (k, &gp) in batch.iter().enumerate() {
-            let mut one = gbuf[k * gsz..(k + 1) * gsz].to_vec();
+            let one = &mut gbuf[k * gsz..(k + 1) * gsz];
             if !got[k] {
-                if let Err(e) = mem.read(gp, &mut one) {
+                if let Err(e) = mem.read(gp, one) {
                     cap.warn(format!("g at {gp:#x} unreadable: {e}"));
                     continue;
                 }
             }
-            if let Some((g, start)) = parse_g(l, &one, opts.load_bias) {
+            if let Some((g, start)) = parse_g(l, one, opts.load_bias) {
                 if let Some(start) = start {
                     walks.push((cap.gs.len(), gp, start));
                 }

@@ -118,3 +118,25 @@ fn attach_finds_what_analyze_finds_in_the_sigquit_dump_and_leaves_the_process_ru
         eprintln!("{name}: exit {code}, findings {:?}", findings(&json));
     }
 }
+
+#[test]
+fn attach_says_why_it_cannot_read_a_process() {
+    let run = |pid: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gostuck"))
+            .args(["attach", pid])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // This test program is not written in Go.
+    let (code, err) = run(&std::process::id().to_string());
+    assert_eq!(code, Some(2));
+    assert!(err.contains("not a Go program"), "{err}");
+    // No such process (pid_max is at most 2^22).
+    let (code, err) = run("99999999");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no process 99999999 is visible here"), "{err}");
+}

@@ -29,6 +29,18 @@ fi
 export INSTA_UPDATE=no
 unset INSTA_FORCE_PASS
 
+# The attach and core-file tests make cores with gcore (Debian's gdb package).
+# Installed the same way, only when absent; under CI the tests fail without it.
+if ! command -v gcore >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing gdb (gcore) for the attach and core-file tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gdb >/dev/null
+  else
+    echo "warning: gcore (package gdb) is missing and cannot be installed here (needs root and apt-get)" >&2
+  fi
+fi
+
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

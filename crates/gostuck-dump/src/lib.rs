@@ -11,6 +11,7 @@
 
 mod carrier;
 pub mod classify;
+pub mod compare;
 mod error;
 pub mod group;
 mod idset;
@@ -26,6 +27,7 @@ mod swar;
 mod testjson;
 mod traceback;
 mod waitreason;
+mod writer;
 
 use std::io::{BufRead, Read};
 
@@ -39,6 +41,7 @@ pub use model::{
 pub use pprof_text::PprofTextReader;
 pub use traceback::TracebackReader;
 pub use waitreason::{infer_state, WaitReason};
+pub use writer::{traceback_string, write_traceback};
 
 /// Options for the readers.
 #[derive(Debug, Clone, Default)]

@@ -17,6 +17,10 @@ pub enum Format {
     PprofDebug1,
     /// pprof `debug=0`: gzip-compressed `profile.proto`.
     PprofProto,
+    /// Read from a live process's memory (`gostuck attach`).
+    ProcessMemory,
+    /// Read from an ELF core file of a Go process.
+    CoreFile,
 }
 
 impl Format {
@@ -27,6 +31,8 @@ impl Format {
             Format::Traceback => "traceback",
             Format::PprofDebug1 => "pprof-debug1",
             Format::PprofProto => "pprof-proto",
+            Format::ProcessMemory => "process-memory",
+            Format::CoreFile => "core-file",
         }
     }
 }
@@ -367,6 +373,12 @@ pub struct Goroutine {
 }
 
 impl Goroutine {
+    /// A goroutine with nothing known yet: one goroutine, no ID, empty state,
+    /// no frames. For readers outside this crate (process memory) to fill in.
+    pub fn new() -> Goroutine {
+        Goroutine::placeholder()
+    }
+
     /// A goroutine with nothing known yet (no allocation): what readers fill in.
     pub(crate) fn placeholder() -> Goroutine {
         Goroutine {
@@ -442,8 +454,15 @@ pub struct Dump {
     pub first_line: u64,
 }
 
+impl Default for Goroutine {
+    fn default() -> Goroutine {
+        Goroutine::placeholder()
+    }
+}
+
 impl Dump {
-    pub(crate) fn new(format: Format) -> Dump {
+    /// An empty dump of the given format, for readers to fill in.
+    pub fn new(format: Format) -> Dump {
         Dump {
             format,
             go_version: None,

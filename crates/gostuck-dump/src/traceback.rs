@@ -822,7 +822,7 @@ pub(crate) fn merge(parts: Vec<Part>) -> Option<Vec<Dump>> {
                 created(&mut a.created_by);
             }
             g.line += offset;
-            std::mem::replace(g, Goroutine::placeholder())
+            std::mem::take(g)
         });
         for mut w in cur.warnings {
             if !w.is_byte_offset {

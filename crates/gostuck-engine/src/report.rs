@@ -77,7 +77,7 @@ pub struct Tool {
 pub struct InputSummary {
     /// Path as given (`-` for stdin), with `#N` when a file holds several dumps.
     pub path: String,
-    /// `traceback`, `pprof-debug1`, `pprof-proto`.
+    /// `traceback`, `pprof-debug1`, `pprof-proto`, `process-memory`, `core-file`.
     pub format: &'static str,
     /// Go version when the input reveals it.
     pub go_version: Option<String>,

@@ -442,7 +442,12 @@ pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_du
 }
 
 /// Reads every path; fails only when none of them could be read.
-pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<Collected> {
+pub fn collect_inputs(
+    paths: &[String],
+    all_dumps: bool,
+    exact: bool,
+    binary: Option<&Path>,
+) -> Result<Collected> {
     let ropts = read_options(exact);
     let mut got = Collected::default();
     let mut failures = Vec::new();
@@ -450,6 +455,13 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         if crate::trace::input_is_trace(p) {
             match crate::trace::read_trace(p, Default::default(), false) {
                 Ok(t) => got.traces.push((p.clone(), t)),
+                Err(e) => failures.push(error_message(&e)),
+            }
+            continue;
+        }
+        if crate::attach::input_is_core(p) {
+            match crate::attach::read_core(p, binary) {
+                Ok(d) => push_dumps(&mut got.inputs, p, vec![d], all_dumps),
                 Err(e) => failures.push(error_message(&e)),
             }
             continue;

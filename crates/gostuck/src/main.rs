@@ -1,6 +1,7 @@
 //! The gostuck command line: wires the readers, the engine and the renderers
 //! together and talks to the user. No analysis logic lives here.
 
+mod attach;
 mod common;
 mod fetch;
 mod outfile;
@@ -37,13 +38,19 @@ enum Command {
     /// Reads the runtime's deadlock report, panics, SIGQUIT/GOTRACEBACK output,
     /// runtime.Stack and debug.Stack text, `go test` timeout panics, pprof
     /// goroutine and goroutineleak profiles (debug=2, debug=1, gzip'd protobuf
-    /// debug=0), and dumps embedded in log files behind a line prefix. Go
+    /// debug=0), dumps embedded in log files behind a line prefix, and ELF core
+    /// files of Go programs (gcore, GOTRACEBACK=crash; see --binary). Go
     /// execution traces (Go 1.22+) and GODEBUG=schedtrace/gctrace logs given
     /// beside a dump of the same process add their evidence to the report.
     #[command(
         after_help = "Exit status: 0 nothing stuck found, 1 findings reported, 2 usage or input error.\nEnvironment: GOSTUCK_TIMINGS=1 prints the wall time of reading, analysis and rendering to stderr."
     )]
     Analyze(AnalyzeArgs),
+
+    /// Read the goroutines of a running Go process (PID) from its memory and explain
+    /// why it is stuck, without killing it; `--dump` prints them as a traceback.
+    #[command(long_about = attach::LONG_ABOUT, after_help = attach::AFTER_HELP)]
+    Attach(attach::AttachArgs),
 
     /// Run a command (`go test ./...`, `go run .`, a binary), and when it hangs,
     /// dump its goroutines and explain why.
@@ -89,6 +96,10 @@ struct AnalyzeArgs {
     /// blocked even though the runtime did not report a deadlock.
     #[arg(long)]
     stalled: bool,
+    /// The executable of the program an ELF core file input was taken from
+    /// (default: the path the core names, when it is still the same build).
+    #[arg(long, value_name = "PROG")]
+    binary: Option<std::path::PathBuf>,
     #[command(flatten)]
     report: common::ReportArgs,
 }
@@ -126,6 +137,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Analyze(a) => analyze(a),
+        Command::Attach(a) => attach::attach(a),
         Command::Run(a) => run::run(a),
         Command::Fetch(a) => fetch::fetch(a),
         Command::Watch(a) => watch::watch(a),
@@ -157,7 +169,7 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
         paths.push("-".into());
     }
     let mut timer = common::PhaseTimer::from_env();
-    let got = common::collect_inputs(&paths, a.all_dumps, a.report.exact)?;
+    let got = common::collect_inputs(&paths, a.all_dumps, a.report.exact, a.binary.as_deref())?;
     timer.lap("read");
     let (mut report, read_from) = common::analyze_all(&got, &a.report, a.stalled)?;
     for (path, log) in &got.sched {

@@ -1,0 +1,3 @@
+module attachmany
+
+go 1.21

@@ -1,0 +1,170 @@
+//! Return addresses to the frames a traceback prints: function, file and
+//! line from the DWARF, inlined calls as their own `f(...)` frames, names as
+//! `runtime/traceback.go: printFuncName` prints them.
+
+use gostuck_dump::{Elided, Frame, FrameKind, Interner, Sym};
+use rustc_hash::FxHashMap;
+
+use crate::binary::Binary;
+
+/// Logical frames the runtime prints from the top and from the bottom of a
+/// deeper stack (`tracebackInnerFrames`, `tracebackOuterFrames` in
+/// runtime/traceback.go, Go 1.21+); those in between are counted as elided.
+const INNER: usize = 50;
+const OUTER: usize = 50;
+
+pub(crate) struct Symbolizer<'b> {
+    bin: &'b Binary,
+    /// Frames of each looked-up pc (after the pc-1 adjustment).
+    cache: FxHashMap<u64, Vec<Frame>>,
+}
+
+impl<'b> Symbolizer<'b> {
+    pub(crate) fn new(bin: &'b Binary) -> Symbolizer<'b> {
+        Symbolizer {
+            bin,
+            cache: FxHashMap::default(),
+        }
+    }
+
+    /// The logical frames of a stack of return addresses (innermost first),
+    /// cut in the middle as the runtime cuts them.
+    pub(crate) fn stack(
+        &mut self,
+        pcs: &[u64],
+        strings: &mut Interner,
+    ) -> (Vec<Frame>, Option<Elided>) {
+        let mut out = Vec::new();
+        let mut trap = false;
+        for &pc in pcs {
+            let f = self.bin.func_at(pc);
+            // Every saved pc is a return address: look up the CALL before it
+            // (the runtime's unwinder: symPC), unless the callee was a signal
+            // or preemption entry that interrupted the caller at `pc` itself.
+            let lookup = if !trap && f.is_some_and(|f| pc > f.entry) {
+                pc - 1
+            } else {
+                pc
+            };
+            trap =
+                f.is_some_and(|f| matches!(&*f.name, "runtime.sigpanic" | "runtime.asyncPreempt"));
+            out.extend_from_slice(self.frames(lookup, strings));
+        }
+        if out.len() > INNER + OUTER {
+            let elided = out.len() - INNER - OUTER;
+            out.drain(INNER..INNER + elided);
+            return (
+                out,
+                Some(Elided::Middle(u32::try_from(elided).unwrap_or(u32::MAX))),
+            );
+        }
+        (out, None)
+    }
+
+    fn frames(&mut self, pc: u64, strings: &mut Interner) -> &[Frame] {
+        let bin = self.bin;
+        self.cache.entry(pc).or_insert_with(|| {
+            let mut found: Vec<(String, Option<String>, u32)> = Vec::new();
+            if let Ok(mut it) = bin.lines.find_frames(pc).skip_all_loads() {
+                while let Ok(Some(fr)) = it.next() {
+                    let Some(name) = fr.function.as_ref().and_then(|n| n.raw_name().ok()) else {
+                        continue;
+                    };
+                    let (file, line) = fr
+                        .location
+                        .map_or((None, 0), |l| (l.file.map(clean_path), l.line.unwrap_or(0)));
+                    found.push((name.into_owned(), file, line));
+                }
+            }
+            if found.is_empty() {
+                let name = bin
+                    .func_at(pc)
+                    .map_or_else(|| format!("?{pc:#x}"), |f| f.name.to_string());
+                let (file, line) = location(bin, pc);
+                found.push((name, file, line));
+            }
+            let last = found.len() - 1;
+            found
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, file, line))| Frame {
+                    function: strings.intern(&print_name(&name)),
+                    args: if i < last {
+                        strings.intern("...")
+                    } else {
+                        Sym::EMPTY
+                    },
+                    file: strings.intern(file.as_deref().unwrap_or("?")),
+                    line,
+                    kind: if i < last {
+                        FrameKind::Inlined
+                    } else {
+                        FrameKind::Go
+                    },
+                })
+                .collect()
+        })
+    }
+
+    /// `created by F` and the file line of the `go` statement at `gopc`
+    /// (`printcreatedby1`: the physical function, the line of `gopc - 1`).
+    pub(crate) fn creator(&mut self, gopc: u64, strings: &mut Interner) -> Option<(Sym, Sym, u32)> {
+        let f = self.bin.func_at(gopc)?;
+        let tracepc = if gopc > f.entry { gopc - 1 } else { gopc };
+        let (file, line) = location(self.bin, tracepc);
+        Some((
+            strings.intern(&print_name(&f.name)),
+            strings.intern(file.as_deref().unwrap_or("?")),
+            line,
+        ))
+    }
+}
+
+fn location(bin: &Binary, pc: u64) -> (Option<String>, u32) {
+    match bin.lines.find_location(pc) {
+        Ok(Some(l)) => (l.file.map(clean_path), l.line.unwrap_or(0)),
+        _ => (None, 0),
+    }
+}
+
+/// The DWARF joins a file name to its directory; Go's pseudo-files
+/// (`<autogenerated>`) have none.
+fn clean_path(p: &str) -> String {
+    match p.rfind('<') {
+        Some(i) if p.ends_with('>') => p[i..].to_owned(),
+        _ => p.to_owned(),
+    }
+}
+
+/// A function name as `printFuncName` prints it: type arguments as `[...]`,
+/// `runtime.gopanic` as `panic`.
+pub(crate) fn print_name(name: &str) -> String {
+    if name == "runtime.gopanic" {
+        return "panic".to_owned();
+    }
+    match (name.find('['), name.rfind(']')) {
+        (Some(i), Some(j)) if i < j => format!("{}[...]{}", &name[..i], &name[j + 1..]),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_print_like_the_runtime() {
+        assert_eq!(
+            print_name("main.Map[go.shape.int,go.shape.string]"),
+            "main.Map[...]"
+        );
+        assert_eq!(
+            print_name("main.(*List[go.shape.int]).Push"),
+            "main.(*List[...]).Push"
+        );
+        assert_eq!(print_name("runtime.gopanic"), "panic");
+        assert_eq!(print_name("main.main.func1"), "main.main.func1");
+        assert_eq!(clean_path("./<autogenerated>"), "<autogenerated>");
+        assert_eq!(clean_path("/src/a.go"), "/src/a.go");
+    }
+}

@@ -1,0 +1,222 @@
+//! Helpers for the tests that build and run real Go programs.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use gostuck_attach::{Memory, MemoryError};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The pinned Go toolchain (GOSTUCK_GO, set by scripts/test.sh). Without it
+/// the test is skipped with a reason, except under CI, where it fails.
+pub fn go() -> Option<PathBuf> {
+    match std::env::var_os("GOSTUCK_GO") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI must set GOSTUCK_GO (scripts/test.sh does)")
+        }
+        None => {
+            eprintln!("skipped: GOSTUCK_GO is not set (run scripts/test.sh)");
+            None
+        }
+    }
+}
+
+/// The pinned toolchain and any others named in GOSTUCK_GO_MORE
+/// (colon-separated paths of `go` binaries).
+pub fn gos() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = go().into_iter().collect();
+    if let Some(more) = std::env::var_os("GOSTUCK_GO_MORE") {
+        v.extend(std::env::split_paths(&more).filter(|p| p.exists()));
+    }
+    v
+}
+
+/// gcore (Debian's gdb package), or a printed reason to skip.
+pub fn gcore() -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("gcore"))
+        .find(|p| p.exists());
+    if found.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CI must have gcore (scripts/test.sh installs gdb)");
+        }
+        eprintln!("skipped: gcore (package gdb) is not installed");
+    }
+    found
+}
+
+/// A scratch directory removed at the end.
+pub struct Scratch(pub PathBuf);
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let d = std::env::temp_dir().join(format!(
+            "gostuck-attach-{}-{name}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        Scratch(d)
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds testdata/scenarios/NAME into DIR with `go build FLAGS`.
+pub fn build(go: &Path, name: &str, dir: &Path, out: &str, flags: &[&str]) -> PathBuf {
+    let bin = dir.join(out);
+    let o = Command::new(go)
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&bin)
+        .arg(".")
+        .current_dir(repo().join("testdata/scenarios").join(name))
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env_remove("GOTRACEBACK")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "go build of {name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    bin
+}
+
+/// A running program, killed and reaped whatever happens; its output lines
+/// arrive on a channel.
+pub struct Running {
+    pub child: Child,
+    pub lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn start(mut cmd: Command) -> Running {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        for r in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for l in BufReader::new(r).lines().map_while(Result::ok) {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Running {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (at most `limit`) for a line containing `needle`.
+    pub fn wait_for(&mut self, needle: &str, limit: Duration) -> bool {
+        let end = std::time::Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = l.contains(needle);
+                    self.seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// Everything printed until the program exits (at most `limit`; then it is killed).
+    pub fn finish(mut self, limit: Duration) -> (Option<i32>, String) {
+        let end = std::time::Instant::now() + limit;
+        loop {
+            match self.child.try_wait().unwrap() {
+                Some(_) => break,
+                None if std::time::Instant::now() > end => {
+                    let _ = self.child.kill();
+                    break;
+                }
+                None => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        let status = self.child.wait().unwrap();
+        // The readers end when the pipes close.
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(l);
+        }
+        (status.code(), std::mem::take(&mut self.seen).join("\n"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `/proc/PID/mem`, for comparing with what a core holds.
+pub struct ProcMem(pub std::fs::File);
+impl ProcMem {
+    pub fn open(pid: u32) -> ProcMem {
+        ProcMem(std::fs::File::open(format!("/proc/{pid}/mem")).unwrap())
+    }
+}
+impl Memory for ProcMem {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
+        self.0
+            .read_exact_at(buf, addr)
+            .map_err(|source| MemoryError::Io { addr, source })
+    }
+}
+
+/// A section's address and bytes in an ELF file.
+pub fn section(file: &Path, name: &str) -> (u64, Vec<u8>) {
+    use object::{Object, ObjectSection};
+    let data = std::fs::read(file).unwrap();
+    let f = object::File::parse(&*data).unwrap();
+    let s = f.section_by_name(name).unwrap();
+    (s.address(), s.data().unwrap().to_vec())
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (Go's nanotime()).
+pub fn monotonic() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}

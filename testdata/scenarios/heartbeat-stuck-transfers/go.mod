@@ -1,0 +1,3 @@
+module gostuck.test/heartbeat-stuck-transfers
+
+go 1.21

@@ -43,6 +43,7 @@ pub struct Diff {
 
 impl Diff {
     /// Whether the dumps agree.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.differences.is_empty()
     }
@@ -71,6 +72,7 @@ impl fmt::Display for Diff {
 /// and leaked flags, creators and frames (function, file, line). A goroutine
 /// running in either dump is only required to exist in both: its stack and
 /// state are a moment's, not the same moment's.
+#[must_use]
 pub fn compare(a: &Dump, b: &Dump, opts: &CompareOptions) -> Diff {
     let mut diff = Diff::default();
     let [na, nb] = &opts.names;

@@ -375,6 +375,7 @@ pub struct Goroutine {
 impl Goroutine {
     /// A goroutine with nothing known yet: one goroutine, no ID, empty state,
     /// no frames. For readers outside this crate (process memory) to fill in.
+    #[must_use]
     pub fn new() -> Goroutine {
         Goroutine::placeholder()
     }
@@ -462,6 +463,7 @@ impl Default for Goroutine {
 
 impl Dump {
     /// An empty dump of the given format, for readers to fill in.
+    #[must_use]
     pub fn new(format: Format) -> Dump {
         Dump {
             format,

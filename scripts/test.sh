@@ -11,6 +11,14 @@ GO_VERSION=1.27.3
 GOSTUCK_GO="$(scripts/install-go.sh "$GO_VERSION")"
 export GOSTUCK_GO
 echo "go: $("$GOSTUCK_GO" version)"
+# The attach and core-file differentials run on every supported Go release
+# line (layouts come from each binary's DWARF; issue #17): the older
+# toolchains too, into .tools/ like the pinned one.
+GOSTUCK_GO_MORE=""
+for v in 1.21.13 1.22.10 1.24.11; do
+  GOSTUCK_GO_MORE="${GOSTUCK_GO_MORE:+$GOSTUCK_GO_MORE:}$(scripts/install-go.sh "$v")"
+done
+export GOSTUCK_GO_MORE
 
 # The HTML report's browser test needs Chromium (Debian's package). Installed
 # only when absent, without questions; under CI the test fails without it.

@@ -24,7 +24,7 @@ impl Drop for Guard {
 fn signal(pid: u32, sig: i32) {
     // SAFETY: kill(2) on our own, not yet reaped, child.
     unsafe {
-        libc::kill(pid as i32, sig);
+        libc::kill(i32::try_from(pid).expect("a pid fits pid_t"), sig);
     }
 }
 

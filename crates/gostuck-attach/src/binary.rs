@@ -121,43 +121,51 @@ impl Binary {
     }
 
     /// The executable's path.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The entry point's link-time address (with the process's `AT_ENTRY`
     /// it gives a position-independent executable's load bias).
+    #[must_use]
     pub fn entry(&self) -> u64 {
         self.entry
     }
 
     /// Whether it is position-independent (`-buildmode=pie`): loaded at a
     /// bias that [`crate::SnapshotOptions::load_bias`] must give.
+    #[must_use]
     pub fn is_position_independent(&self) -> bool {
         self.pie
     }
 
     /// The Go version it was built with (`go1.27.3`), when found.
+    #[must_use]
     pub fn go_version(&self) -> Option<&str> {
         self.go_version.as_deref()
     }
 
     /// The GNU build ID note, when the linker wrote one.
+    #[must_use]
     pub fn gnu_build_id(&self) -> Option<&[u8]> {
         self.gnu_build_id.as_deref()
     }
 
     /// The Go build ID (`.note.go.buildid`), when present.
+    #[must_use]
     pub fn go_build_id(&self) -> Option<&str> {
         self.go_build_id.as_deref()
     }
 
     /// The runtime layouts read from DWARF.
+    #[must_use]
     pub fn layouts(&self) -> &Layouts {
         &self.layouts
     }
 
     /// A data symbol (`runtime.allgs`).
+    #[must_use]
     pub fn global(&self, name: &str) -> Option<Global> {
         self.data.get(name).copied()
     }

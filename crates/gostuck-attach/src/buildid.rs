@@ -38,6 +38,7 @@ impl BuildIds {
     /// Whether both name the same build: `Some(true)` or `Some(false)` when
     /// they carry an ID of the same kind (the Go one first), `None` when they
     /// have none in common.
+    #[must_use]
     pub fn same_build(&self, other: &BuildIds) -> Option<bool> {
         match (&self.go, &other.go, &self.gnu, &other.gnu) {
             (Some(a), Some(b), _, _) => Some(a == b),
@@ -47,6 +48,7 @@ impl BuildIds {
     }
 
     /// Whether there is no ID at all.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.go.is_none() && self.gnu.is_none()
     }
@@ -270,7 +272,7 @@ pub fn ids_in_memory(mem: &dyn Memory, base: u64) -> Option<BuildIds> {
     if phnum == 0 || phnum > 256 || usize::from(h.e_phentsize(e)) != 56 {
         return None;
     }
-    let mut phdrs = vec![0u8; (phnum * 56) as usize];
+    let mut phdrs = vec![0u8; crate::num::idx(phnum * 56)];
     mem.read(base.checked_add(phoff)?, &mut phdrs).ok()?;
     let phdrs: &[object::elf::ProgramHeader64<Endianness>] =
         object::pod::slice_from_all_bytes(&phdrs).ok()?;
@@ -285,7 +287,7 @@ pub fn ids_in_memory(mem: &dyn Memory, base: u64) -> Option<BuildIds> {
         if size == 0 || size > MAX_NOTES {
             continue;
         }
-        let mut notes = vec![0u8; size as usize];
+        let mut notes = vec![0u8; crate::num::idx(size)];
         if mem
             .read(bias.wrapping_add(p.p_vaddr(e)), &mut notes)
             .is_err()

@@ -229,6 +229,7 @@ impl CoreMemory {
     }
 
     /// How much of the target's memory the core holds.
+    #[must_use]
     pub fn stats(&self) -> CoreStats {
         let sum = |f: fn(&Load) -> u64| self.loads.iter().fold(0u64, |n, l| n.saturating_add(f(l)));
         CoreStats {
@@ -239,22 +240,26 @@ impl CoreMemory {
     }
 
     /// The core's path.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The file mappings (`NT_FILE`), in the note's order.
+    #[must_use]
     pub fn files(&self) -> &[FileMapping] {
         &self.files
     }
 
     /// The threads (amd64 cores; empty for other machines).
+    #[must_use]
     pub fn threads(&self) -> &[CoreThread] {
         &self.threads
     }
 
     /// The program's entry point as loaded (`AT_ENTRY`), from which the load
     /// bias of a position-independent executable follows.
+    #[must_use]
     pub fn entry(&self) -> Option<u64> {
         self.auxv.iter().find(|a| a.0 == AT_ENTRY).map(|a| a.1)
     }
@@ -262,6 +267,7 @@ impl CoreMemory {
     /// The executable's mapping at file offset 0: the `NT_FILE` mapping
     /// holding the entry point (`AT_ENTRY`), then the first mapping of that
     /// file. `None` without those notes.
+    #[must_use]
     pub fn executable(&self) -> Option<&FileMapping> {
         let entry = self.entry()?;
         let exe = self
@@ -277,6 +283,7 @@ impl CoreMemory {
     /// The build IDs of the executable as the core holds them (the notes in
     /// its first page, which kernels dump for ELF mappings and gcore keeps),
     /// read without the binary.
+    #[must_use]
     pub fn executable_ids(&self) -> Option<BuildIds> {
         let base = self.executable()?.start;
         let bare = CoreOnly(self);
@@ -302,6 +309,7 @@ impl CoreMemory {
     /// core in seconds); unknown for a core from before the boot. A core
     /// copied from another machine gives a wrong time: the caller should
     /// check it against the newest `waitsince` it finds.
+    #[must_use]
     pub fn clock(&self) -> CoreClock {
         let Some(modified) = self.modified else {
             return CoreClock::Unknown {
@@ -354,7 +362,7 @@ impl CoreMemory {
         let at = f.offset.checked_add(addr - f.start)?;
         let n = (f.end - addr).min(want as u64);
         let start = usize::try_from(at).ok()?;
-        let end = start.checked_add(n as usize)?.min(bin.len());
+        let end = start.checked_add(crate::num::idx(n))?.min(bin.len());
         bin.get(start..end).filter(|b| !b.is_empty())
     }
 
@@ -415,9 +423,9 @@ fn parse_nt_file(desc: &[u8]) -> Option<Vec<FileMapping>> {
     if count > MAX_FILES || (desc.len() as u64) < 16 + count * 24 {
         return None;
     }
-    let ranges: Vec<u64> = w.take(count as usize * 3).collect();
-    let mut paths = desc[16 + count as usize * 24..].split(|&c| c == 0);
-    let mut out = Vec::with_capacity(count as usize);
+    let ranges: Vec<u64> = w.take(crate::num::idx(count).saturating_mul(3)).collect();
+    let mut paths = desc[16 + crate::num::idx(count) * 24..].split(|&c| c == 0);
+    let mut out = Vec::with_capacity(crate::num::idx(count));
     for r in ranges.chunks_exact(3) {
         let path = String::from_utf8_lossy(paths.next()?).into_owned();
         out.push(FileMapping {
@@ -449,6 +457,7 @@ fn parse_prstatus(desc: &[u8]) -> Option<CoreThread> {
 }
 
 /// Whether `head` (the first bytes of a file) is an ELF core file.
+#[must_use]
 pub fn is_core(head: &[u8]) -> bool {
     head.len() >= 18
         && head.starts_with(b"\x7fELF")

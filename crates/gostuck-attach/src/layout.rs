@@ -159,7 +159,7 @@ impl<'a> Dies<'a> {
                 if tag == gimli::DW_TAG_constant && name.starts_with("runtime._G") {
                     let v = e.attr_value(gimli::DW_AT_const_value)?;
                     if let Some(v) =
-                        v.and_then(|v| v.sdata_value().or(v.udata_value().map(|u| u as i64)))
+                        v.and_then(|v| v.sdata_value().or(v.udata_value().map(u64::cast_signed)))
                     {
                         consts.insert(name, v);
                     }

@@ -26,6 +26,7 @@ pub mod core;
 mod error;
 mod layout;
 pub mod memory;
+mod num;
 pub mod pause;
 pub mod permission;
 mod snapshot;

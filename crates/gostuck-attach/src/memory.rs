@@ -62,6 +62,7 @@ impl ProcessMemory {
     }
 
     /// The process ID.
+    #[must_use]
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -142,7 +143,7 @@ fn vm_readv(pid: u32, addrs: &[u64], dst: &mut [u8], len: usize) -> usize {
     let remote: Vec<libc::iovec> = addrs
         .iter()
         .map(|&a| libc::iovec {
-            iov_base: a as usize as *mut libc::c_void,
+            iov_base: crate::num::idx(a) as *mut libc::c_void,
             iov_len: len,
         })
         .collect();
@@ -152,7 +153,7 @@ fn vm_readv(pid: u32, addrs: &[u64], dst: &mut [u8], len: usize) -> usize {
     // kernel from the other process, never dereferenced here.
     let got = unsafe {
         libc::process_vm_readv(
-            pid as libc::pid_t,
+            crate::num::pid_t(pid).unwrap_or(0),
             local.as_ptr(),
             1,
             remote.as_ptr(),
@@ -190,7 +191,7 @@ mod tests {
     #[test]
     fn reads_own_memory_and_reports_unmapped() {
         let me = ProcessMemory::open(std::process::id()).unwrap();
-        let data: Box<[u8; 32]> = Box::new(std::array::from_fn(|i| i as u8 * 3));
+        let data: Box<[u8; 32]> = Box::new(std::array::from_fn(|i| u8::try_from(i * 3).unwrap()));
         let mut got = [0u8; 32];
         me.read(data.as_ptr() as u64, &mut got).unwrap();
         assert_eq!(&got, &*data);
@@ -205,7 +206,7 @@ mod tests {
     #[test]
     fn read_many_reads_each_piece_or_says_which_not() {
         let me = ProcessMemory::open(std::process::id()).unwrap();
-        let data: Vec<u8> = (0..4096u32).map(|i| (i * 7) as u8).collect();
+        let data: Vec<u8> = (0..4096u32).map(|i| (i * 7).to_le_bytes()[0]).collect();
         let base = data.as_ptr() as u64;
         // 1500 pieces: two system calls' worth, with unmapped ones between.
         let addrs: Vec<u64> = (0..1500u64)
@@ -219,7 +220,7 @@ mod tests {
                 continue;
             }
             assert!(ok[i], "piece {i}");
-            let off = (a - base) as usize;
+            let off = crate::num::idx(a - base);
             assert_eq!(piece, &data[off..off + 16], "piece {i}");
         }
     }

@@ -120,6 +120,7 @@ impl Pause {
     }
 
     /// Whether the process was stopped before the pause (and stays stopped).
+    #[must_use]
     pub fn already_stopped(&self) -> bool {
         !self.sent_stop
     }
@@ -150,7 +151,7 @@ impl Drop for Pause {
 }
 
 fn cont(pid: u32) -> rustix::io::Result<()> {
-    match Pid::from_raw(pid as i32) {
+    match crate::num::pid_t(pid).and_then(Pid::from_raw) {
         Some(p) => kill_process(p, Signal::CONT),
         None => Err(rustix::io::Errno::SRCH),
     }
@@ -199,6 +200,7 @@ pub fn unstopped_threads(pid: u32) -> Result<Vec<(u32, char)>, PauseError> {
 
 /// The state letter of a `/proc/PID/task/TID/stat` line: the field after the
 /// command, which is parenthesised and may itself hold `)` and spaces.
+#[must_use]
 pub fn thread_state(stat: &str) -> Option<char> {
     let after = &stat[stat.rfind(')')? + 1..];
     after.trim_start().chars().next()
@@ -281,7 +283,11 @@ mod tests {
     fn a_process_stopped_before_is_left_stopped() {
         let child = sleeper();
         let pid = child.0.id();
-        kill_process(Pid::from_raw(pid as i32).unwrap(), Signal::STOP).unwrap();
+        kill_process(
+            Pid::from_raw(i32::try_from(pid).unwrap()).unwrap(),
+            Signal::STOP,
+        )
+        .unwrap();
         let states = states_when(pid, |c| c == 'T');
         assert!(states.iter().all(|&c| c == 'T'), "{states:?}");
         let pause = Pause::stop(pid, Duration::from_secs(5)).unwrap();

@@ -113,6 +113,7 @@ pub struct AccessFacts {
 
 impl AccessFacts {
     /// Reads the facts from `/proc` and `/proc/sys`.
+    #[must_use]
     pub fn gather(pid: u32) -> AccessFacts {
         let dir = format!("/proc/{pid}");
         let status = |p: &str| std::fs::read_to_string(p).ok();
@@ -181,11 +182,13 @@ impl AccessFacts {
 
 /// [`AccessFacts::gather`] then [`AccessFacts::explain`]: the typed error
 /// for a failure to open or read `/proc/PID/mem`.
+#[must_use]
 pub fn explain(pid: u32, err: io::Error) -> AccessError {
     AccessFacts::gather(pid).explain(err)
 }
 
 /// `Name:\t000001ffffffffff` of a `/proc/*/status` file.
+#[must_use]
 pub fn hex_field(status: &str, name: &str) -> Option<u64> {
     let v = field(status, name)?;
     u64::from_str_radix(v.trim(), 16).ok()

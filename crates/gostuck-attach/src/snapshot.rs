@@ -94,11 +94,13 @@ pub struct Capture {
 
 impl Capture {
     /// Goroutines captured (not dead).
+    #[must_use]
     pub fn len(&self) -> usize {
         self.gs.len()
     }
 
     /// Whether no goroutine was captured.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.gs.is_empty()
     }
@@ -190,7 +192,7 @@ pub fn capture(
             }
         }
     }
-    let win = WINDOW as usize;
+    let win = crate::num::idx(WINDOW);
     let mut unwinder = Unwinder::new(bin, opts.load_bias);
     for batch in walks.chunks(BATCH) {
         let sps: Vec<u64> = batch.iter().map(|w| w.2 .0 .1).collect();
@@ -240,7 +242,7 @@ impl Capture {
             if (base == st.waiting || Some(base) == st.leaked) && raw.waitreason != 0 {
                 state = self
                     .wait_reasons
-                    .get(raw.waitreason as usize)
+                    .get(crate::num::idx(raw.waitreason))
                     .map_or("unknown wait reason", String::as_str);
             }
             let mut g = Goroutine::new();
@@ -386,18 +388,18 @@ fn read_labels(
     if n > 1024 || ll.elem_size < 32 {
         return Err(format!("{n} labels"));
     }
-    let size = ll.elem_size as usize;
-    let mut elems = vec![0u8; n as usize * size];
+    let size = crate::num::idx(ll.elem_size);
+    let mut elems = vec![0u8; crate::num::idx(n) * size];
     mem.read(array, &mut elems).map_err(|e| e.to_string())?;
     let string = |e: &[u8], at: u64| -> Result<String, String> {
         let (p, len) = (
-            le(e, at as usize, 8).unwrap_or(0),
-            le(e, at as usize + 8, 8).unwrap_or(0),
+            le(e, crate::num::idx(at), 8).unwrap_or(0),
+            le(e, crate::num::idx(at) + 8, 8).unwrap_or(0),
         );
         if len > 1 << 16 {
             return Err(format!("a label {len} bytes long"));
         }
-        let mut b = vec![0u8; len as usize];
+        let mut b = vec![0u8; crate::num::idx(len)];
         if len > 0 {
             mem.read(p, &mut b).map_err(|e| e.to_string())?;
         }
@@ -430,9 +432,16 @@ fn reread(
 /// One `g`'s fields (`None`: dead), and unless it is running, where its
 /// stack walk starts.
 fn parse_g(l: &Layouts, buf: &[u8], bias: u64) -> Option<(RawG, Option<Start>)> {
-    let f = |field: Field| le(buf, field.offset as usize, field.size as usize).unwrap_or(0);
+    let f = |field: Field| {
+        le(
+            buf,
+            crate::num::idx(field.offset),
+            crate::num::idx(field.size),
+        )
+        .unwrap_or(0)
+    };
     let st = l.status;
-    let status = f(l.atomicstatus) as u32;
+    let status = u32::try_from(f(l.atomicstatus)).unwrap_or(u32::MAX);
     let base = status & !st.scan;
     if base == st.dead || Some(base) == st.deadextra {
         return None;
@@ -442,7 +451,7 @@ fn parse_g(l: &Layouts, buf: &[u8], bias: u64) -> Option<(RawG, Option<Start>)> 
         goid: f(l.goid),
         status,
         waitreason: f(l.waitreason),
-        waitsince: f(l.waitsince) as i64,
+        waitsince: f(l.waitsince).cast_signed(),
         gopc: f(l.gopc).wrapping_sub(bias),
         parent: l.parent_goid.map(f),
         lockedm: f(l.lockedm),

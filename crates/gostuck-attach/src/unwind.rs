@@ -146,7 +146,7 @@ impl<'b> Unwinder<'b> {
         self.window = match window {
             // Only what lies inside the stack.
             Some(w) => {
-                let n = hi.saturating_sub(sp).min(w.len() as u64) as usize;
+                let n = crate::num::idx(hi.saturating_sub(sp).min(w.len() as u64));
                 (sp, w[..n].to_vec())
             }
             None => (0, Vec::new()),

@@ -84,7 +84,7 @@ fn statuses_from_source(goroot_src: &Path) -> Vec<(String, u32)> {
             break;
         }
         if word.starts_with("_G") {
-            out.push((word.to_owned(), out.len() as u32));
+            out.push((word.to_owned(), u32::try_from(out.len()).unwrap()));
         }
     }
     out

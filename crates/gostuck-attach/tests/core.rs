@@ -252,8 +252,8 @@ fn hostile_copies(core: &[u8], scratch: &Path, bin: &Path) {
     for _ in 0..300 {
         let mut b = bytes.clone();
         for _ in 0..1 + next() % 16 {
-            let at = (next() as usize) % notes_end;
-            b[at] = next() as u8;
+            let at = usize::try_from(next()).unwrap() % notes_end;
+            b[at] = next().to_le_bytes()[0];
         }
         std::fs::write(scratch, &b).unwrap();
         match CoreMemory::open(scratch) {
@@ -274,7 +274,7 @@ fn hostile_copies(core: &[u8], scratch: &Path, bin: &Path) {
             }
             Err(_) => refused += 1,
         }
-        bytes[next() as usize % notes_end] ^= 1;
+        bytes[usize::try_from(next()).unwrap() % notes_end] ^= 1;
     }
     assert!(opened > 0, "{refused} refused, none opened");
 }

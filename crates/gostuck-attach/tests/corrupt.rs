@@ -34,7 +34,7 @@ impl Memory for Replay {
             let Some(off) = addr.checked_sub(*base) else {
                 continue;
             };
-            let off = off as usize;
+            let off = usize::try_from(off).unwrap();
             if let Some(src) = bytes.get(off..off.saturating_add(buf.len())) {
                 if src.len() == buf.len() {
                     buf.copy_from_slice(src);
@@ -60,7 +60,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        usize::try_from(self.next() % n.max(1) as u64).unwrap()
     }
 }
 
@@ -89,7 +89,7 @@ fn random_bytes_in_the_runtime_structures_give_errors_or_warnings_never_a_panic(
     assert_eq!(again.dump.goroutines, clean.dump.goroutines);
     assert!(again.dump.goroutines.len() > 20);
 
-    let g_size = bin.layouts().g_size as usize;
+    let g_size = usize::try_from(bin.layouts().g_size).unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut errors, mut warned, mut fine) = (0, 0, 0);
     for round in 0..400 {
@@ -111,7 +111,7 @@ fn random_bytes_in_the_runtime_structures_give_errors_or_warnings_never_a_panic(
             let start = rng.below(bytes.len());
             let len = 1 + rng.below(bytes.len() - start);
             for b in &mut bytes[start..start + len] {
-                *b = rng.next() as u8;
+                *b = rng.next().to_le_bytes()[0];
             }
         }
         match snapshot(&Replay(mem), &bin, &opts) {
@@ -129,7 +129,7 @@ fn random_bytes_in_the_runtime_structures_give_errors_or_warnings_never_a_panic(
         let mut rng = Rng(seed);
         let mut mem = regions.clone();
         for (_, b) in mem.iter_mut().filter(|(_, b)| b.len() == g_size) {
-            b.iter_mut().for_each(|x| *x = rng.next() as u8);
+            b.iter_mut().for_each(|x| *x = rng.next().to_le_bytes()[0]);
         }
         let _ = snapshot(&Replay(mem), &bin, &opts);
     }

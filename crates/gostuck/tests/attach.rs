@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const GO: &str = "/work/main/.tools/go1.27.3/lib/python3.11/site-packages/go/bin/go";
+mod support;
 
 /// Kills and reaps the scenario program on every way out.
 struct Guard(Child);
@@ -50,10 +50,9 @@ fn findings(json: &str) -> Vec<String> {
 
 #[test]
 fn attach_finds_what_analyze_finds_in_the_sigquit_dump_and_leaves_the_process_running() {
-    if !Path::new(GO).is_file() {
-        eprintln!("SKIP: no Go 1.27.3 toolchain at {GO}");
+    let Some(go) = support::go() else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     for name in [
         "semaphore-upload-leak",
@@ -62,7 +61,7 @@ fn attach_finds_what_analyze_finds_in_the_sigquit_dump_and_leaves_the_process_ru
     ] {
         let dir = repo().join("testdata/scenarios").join(name);
         let exe = tmp.path().join(name);
-        let st = Command::new(GO)
+        let st = Command::new(&go)
             .args(["build", "-o"])
             .arg(&exe)
             .arg(".")

@@ -11,13 +11,14 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The `go` binary of a toolchain version: `<repo>/.tools`, then
-/// `/work/main/.tools` (scripts/install-go.sh puts them there).
+/// The `go` binary of a toolchain version, as scripts/install-go.sh installs
+/// it (`<repo>/.tools/go<version>`; scripts/test.sh installs every version the
+/// tests use).
 pub fn go(version: &str) -> Option<PathBuf> {
-    let rel = format!(".tools/go{version}/lib/python3.11/site-packages/go/bin/go");
-    [repo().join(&rel), Path::new("/work/main").join(&rel)]
-        .into_iter()
-        .find(|p| p.is_file())
+    let p = repo().join(format!(
+        ".tools/go{version}/lib/python3.11/site-packages/go/bin/go"
+    ));
+    p.is_file().then_some(p)
 }
 
 /// Builds `testdata/<program>` (`scenarios/abba`) with `go` into `dir`.
@@ -85,7 +86,7 @@ impl Running {
     pub fn signal(&self, sig: i32) {
         // SAFETY: kill(2) on our own child's pid, which we have not reaped.
         unsafe {
-            libc::kill(self.child.id() as i32, sig);
+            libc::kill(i32::try_from(self.child.id()).unwrap(), sig);
         }
     }
 

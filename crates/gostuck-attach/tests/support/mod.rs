@@ -218,5 +218,5 @@ pub fn section(file: &Path, name: &str) -> (u64, Vec<u8>) {
 /// CLOCK_MONOTONIC in nanoseconds (Go's nanotime()).
 pub fn monotonic() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+    t.tv_sec.cast_unsigned() * 1_000_000_000 + t.tv_nsec.cast_unsigned()
 }

@@ -15,6 +15,7 @@ mod why;
 
 pub mod report;
 pub mod trace;
+pub mod trace_doc;
 pub mod watch;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};

@@ -549,16 +549,8 @@ pub fn analyze_all(
     args: &ReportArgs,
     stalled: bool,
 ) -> Result<(Report, ReadFrom)> {
-    let traces: Vec<gostuck_engine::TraceInput<'_>> = got
-        .traces
-        .iter()
-        .map(|(path, t)| gostuck_engine::TraceInput {
-            path,
-            format: &t.format,
-            analysis: &t.analysis,
-            error: t.error.as_deref(),
-        })
-        .collect();
+    let traces: Vec<gostuck_engine::TraceInput<'_>> =
+        got.traces.iter().map(|(path, t)| t.input(path)).collect();
     let mut src = sources(args)?;
     let opts = options(args, stalled);
     let alone_only = got.inputs.is_empty() && !traces.is_empty();

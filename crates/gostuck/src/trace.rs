@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use gostuck_engine::trace_doc::{TraceDoc, TraceSource};
 use gostuck_trace::AnalyzerOptions;
 
-use crate::outfile::{Named, OutFile};
+use gostuck_capture::outfile::{Named, OutFile};
 
 pub const LONG_ABOUT: &str = "Read a Go execution trace (runtime/trace, `go test -trace`, /debug/pprof/trace; Go 1.22 or later) and report what every goroutine did: where and by whom it was created; how long it ran, waited to run and was blocked, by reason (chan send, chan receive, select, sync, sync.(*Cond).Wait, network, syscall, sleep); its longest blocking intervals with their stacks and who unblocked it; its state at the end with its stack. Goroutines blocked at the end of the trace are grouped by site with how long they had waited and the user region they were in; user tasks, regions never ended and logs are listed.\n\nThe trace is streamed: memory stays proportional to one generation of the trace plus the per-goroutine results.\n\nExit status: 0 no user goroutine blocked on a channel, lock, select or Cond at the end of the trace; 1 some were; 2 usage or input error.";
 

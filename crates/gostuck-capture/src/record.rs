@@ -19,6 +19,12 @@ pub struct Recorder {
     total: u64,
 }
 
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}
+
 impl Recorder {
     /// First 64 MiB and last 256 MiB.
     pub fn new() -> Recorder {
@@ -119,6 +125,12 @@ pub struct Shared {
     pub running: Vec<String>,
     /// Failures writing to our own stdout/stderr (e.g. a closed pipe).
     pub pass_errors: Vec<String>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new()
+    }
 }
 
 impl Shared {

@@ -5,6 +5,10 @@
 //! current state and since when, why and where it last blocked, who
 //! unblocked it, time spent per state, and its user regions and logs.
 
+pub mod pprof;
+pub(crate) mod session;
+pub(crate) mod summary;
+
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;

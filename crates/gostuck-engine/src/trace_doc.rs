@@ -187,7 +187,7 @@ pub fn state_name(s: GoState) -> &'static str {
 
 /// A wait that only another goroutine can end: channel, lock, select, Cond.
 pub fn is_stuck_reason(r: &str) -> bool {
-    r.contains("chan") || r.contains("sync") || r.contains("select") || r == "forever"
+    gostuck_trace::analysis::is_sync_block(r) || r == "forever"
 }
 
 impl GoroutineDoc {

@@ -735,6 +735,13 @@ impl Analyzer {
     }
 }
 
+/// A blocking reason of the trace on a channel, a sync primitive (Mutex,
+/// WaitGroup, Cond…) or a select: a wait another goroutine ends, as
+/// `go tool trace -pprof=sync` counts them.
+pub fn is_sync_block(reason: &str) -> bool {
+    reason.contains("chan") || reason.contains("sync") || reason.contains("select")
+}
+
 /// Reads the whole trace and analyzes it.
 pub fn analyze<R: BufRead>(reader: Reader<R>) -> Result<Analysis> {
     analyze_with(reader, AnalyzerOptions::default())

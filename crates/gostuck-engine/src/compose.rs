@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use gostuck_dump::Dump;
 use gostuck_sched::SchedLog;
 use gostuck_source::{SourceFile, SourceFiles};
 
@@ -15,6 +16,35 @@ use crate::{
 impl Sources for SourceFiles {
     fn file(&mut self, dump_path: &str) -> Option<&SourceFile> {
         SourceFiles::file(self, dump_path)
+    }
+}
+
+/// Turns the dumps of one input into engine inputs: the last dump, or all of
+/// them with `#N` suffixes.
+pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_dumps: bool) {
+    let n = dumps.len();
+    if n > 1 && !all_dumps {
+        let mut last = dumps.pop().expect("n > 1");
+        last.notes.insert(
+            0,
+            format!(
+                "{n} dumps read from the input; analysing the last one, from line {} (use --all-dumps for all)",
+                last.first_line
+            ),
+        );
+        out.push(Input {
+            path: path.to_string(),
+            dump: last,
+        });
+        return;
+    }
+    for (k, d) in dumps.into_iter().enumerate() {
+        let path = if n > 1 {
+            format!("{path}#{}", k + 1)
+        } else {
+            path.to_string()
+        };
+        out.push(Input { path, dump: d });
     }
 }
 

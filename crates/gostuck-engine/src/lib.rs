@@ -22,7 +22,7 @@ pub mod watch;
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;
 
-pub use compose::{add_sched, analyze_with_traces, note_sources};
+pub use compose::{add_sched, analyze_with_traces, note_sources, push_dumps};
 pub use facts::{uses_args, NoSources, Sources};
 pub use fuse::fuse_trace_findings;
 pub use report::*;

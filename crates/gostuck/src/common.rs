@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use gostuck_dump::{Dump, KeepArgs, ReadOptions};
+use gostuck_dump::{KeepArgs, ReadOptions};
 
 use gostuck_engine::{Input, Options, Report, Sources};
 use gostuck_report::{OutputFormat, RenderOptions, Style};
@@ -226,35 +226,6 @@ pub struct Collected {
     pub traces: Vec<(String, crate::trace::TraceRead)>,
 }
 
-/// Turns the dumps of one input into engine inputs: the last dump, or all of
-/// them with `#N` suffixes.
-pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_dumps: bool) {
-    let n = dumps.len();
-    if n > 1 && !all_dumps {
-        let mut last = dumps.pop().expect("n > 1");
-        last.notes.insert(
-            0,
-            format!(
-                "{n} dumps read from the input; analysing the last one, from line {} (use --all-dumps for all)",
-                last.first_line
-            ),
-        );
-        out.push(Input {
-            path: path.to_string(),
-            dump: last,
-        });
-        return;
-    }
-    for (k, d) in dumps.into_iter().enumerate() {
-        let path = if n > 1 {
-            format!("{path}#{}", k + 1)
-        } else {
-            path.to_string()
-        };
-        out.push(Input { path, dump: d });
-    }
-}
-
 /// Reads every path; fails only when none of them could be read.
 pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<Collected> {
     let ropts = read_options(exact);
@@ -270,7 +241,7 @@ pub fn collect_inputs(paths: &[String], all_dumps: bool, exact: bool) -> Result<
         }
         match read_input(p, &ropts) {
             Ok(r) => {
-                push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
+                gostuck_engine::push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
                 if let Some(s) = r.sched {
                     got.sched.push((p.clone(), s));
                 }

@@ -383,7 +383,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         match gostuck_sched::mixed::read_bytes(bytes, &ropts) {
             Ok(r) => {
-                common::push_dumps(&mut inputs, name, r.dumps, false);
+                gostuck_engine::push_dumps(&mut inputs, name, r.dumps, false);
                 if let Some(s) = r.sched {
                     sched.push((name.to_string(), s));
                 }

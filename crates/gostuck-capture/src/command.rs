@@ -1,9 +1,129 @@
-//! The command `gostuck run` started: signalling the Go programs in its
-//! tree, naming them, its exit code, and its words quoted for a shell.
+//! The command `gostuck run` starts: what is added to it (a trace file, the
+//! scheduler trace), signalling the Go programs in its tree, naming them,
+//! its exit code, and its words quoted for a shell.
 
 use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 
-use crate::proc;
+use crate::{proc, Result};
+
+/// What kind of command it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `go test …`
+    GoTest,
+    /// `go run …`
+    GoRun,
+    /// Anything else (a binary, a script).
+    Other,
+}
+
+/// What gostuck adds to the command, and what it inherits.
+#[derive(Debug, Clone, Default)]
+pub struct Additions {
+    /// Record an execution trace (`go test` only: `-trace=<new private file>`).
+    pub trace: bool,
+    /// Run the Go program with `GODEBUG=schedtrace=1000`.
+    pub schedtrace: bool,
+    /// The environment already sets `GOTRACEBACK` (else it gets `all`).
+    pub gotraceback_set: bool,
+    /// The inherited `GODEBUG`, extended rather than replaced.
+    pub godebug: Option<String>,
+}
+
+/// The command line to run, with gostuck's additions.
+#[derive(Debug)]
+pub struct Plan {
+    /// The program.
+    pub program: OsString,
+    /// Its arguments, with gostuck's flags inserted after the `go` subcommand.
+    pub args: Vec<OsString>,
+    /// Environment variables to set.
+    pub env: Vec<(String, String)>,
+    /// What kind of command it is.
+    pub kind: Kind,
+    /// The execution trace `go test` will write.
+    pub trace_file: Option<PathBuf>,
+    /// What the user should know (an addition that does not apply).
+    pub notes: Vec<String>,
+}
+
+/// The command line to run for `command` (program and arguments, not
+/// empty) with `add`.
+pub fn plan(command: &[OsString], add: &Additions) -> Result<Plan> {
+    let program = command[0].clone();
+    let mut args: Vec<OsString> = command[1..].to_vec();
+    let is_go = PathBuf::from(&program)
+        .file_name()
+        .is_some_and(|n| n == "go" || n == "go.exe");
+    // `go -C dir test …`: -C comes before the subcommand.
+    let mut sub = 0;
+    while sub < args.len() {
+        let s = args[sub].to_string_lossy();
+        if s == "-C" || s == "--C" {
+            sub += 2;
+        } else if s.starts_with("-C=") || s.starts_with("--C=") {
+            sub += 1;
+        } else {
+            break;
+        }
+    }
+    let subcmd = args.get(sub).map(|s| s.to_string_lossy().into_owned());
+    let kind = match (is_go, subcmd.as_deref()) {
+        (true, Some("test")) => Kind::GoTest,
+        (true, Some("run")) => Kind::GoRun,
+        _ => Kind::Other,
+    };
+    let mut env = Vec::new();
+    let mut notes = Vec::new();
+    if !add.gotraceback_set {
+        env.push(("GOTRACEBACK".to_string(), "all".to_string()));
+    }
+    let mut insert: Vec<OsString> = Vec::new();
+    let mut trace_file = None;
+    if add.trace {
+        if kind == Kind::GoTest {
+            // Private and new: `go test` writes the trace where no one else can
+            // have put a file or a link first.
+            let dir = crate::outfile::kept_temp_dir("gostuck-run-")?;
+            let f = dir.join("trace.out");
+            let mut flag = OsString::from("-trace=");
+            flag.push(&f);
+            insert.push(flag);
+            trace_file = Some(f);
+        } else {
+            notes.push("--trace only applies to `go test` commands; ignored".to_string());
+        }
+    }
+    if add.schedtrace {
+        let godebug = match add.godebug.as_deref() {
+            Some(g) if !g.is_empty() => format!("{g},schedtrace=1000"),
+            _ => "schedtrace=1000".to_string(),
+        };
+        let user_exec = args
+            .iter()
+            .any(|s| s == "-exec" || s.to_string_lossy().starts_with("-exec="));
+        if kind != Kind::Other && !user_exec {
+            // Only the program under test gets the GODEBUG, not cmd/go, compile
+            // or link (whose own SCHED lines would mix in).
+            insert.push(OsString::from(format!("-exec=env GODEBUG={godebug}")));
+        } else {
+            env.push(("GODEBUG".to_string(), godebug));
+        }
+    }
+    if !insert.is_empty() && kind != Kind::Other {
+        let at = sub + 1;
+        args.splice(at..at, insert);
+    }
+    Ok(Plan {
+        program,
+        args,
+        env,
+        kind,
+        trace_file,
+        notes,
+    })
+}
 
 /// Sends signal `sig` to process `pid`; whether it was sent.
 pub fn kill(pid: i32, sig: i32) -> bool {

@@ -3,7 +3,6 @@
 //! analyses what it printed.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +11,9 @@ use anyhow::{Context, Result};
 use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
-use gostuck_capture::command::{describe, dump_targets, exists, exit_code, kill, shell_words};
+use gostuck_capture::command::{
+    self, describe, dump_targets, exists, exit_code, kill, shell_words, Additions, Kind, Plan,
+};
 use gostuck_capture::proc;
 use gostuck_capture::record::{self, Marker, Shared, Stream};
 
@@ -78,98 +79,16 @@ pub struct RunArgs {
     pub command: Vec<OsString>,
 }
 
-/// What kind of command it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    GoTest,
-    GoRun,
-    Other,
-}
-
-/// The command line to run, with gostuck's additions.
-#[derive(Debug)]
-struct Plan {
-    program: OsString,
-    args: Vec<OsString>,
-    env: Vec<(String, String)>,
-    kind: Kind,
-    trace_file: Option<PathBuf>,
-    notes: Vec<String>,
-}
-
+/// The command line to run, with gostuck's additions (the environment it
+/// inherits is read here, not in the library).
 fn plan(a: &RunArgs) -> Result<Plan> {
-    let program = a.command[0].clone();
-    let mut args: Vec<OsString> = a.command[1..].to_vec();
-    let is_go = PathBuf::from(&program)
-        .file_name()
-        .is_some_and(|n| n == "go" || n == "go.exe");
-    // `go -C dir test …`: -C comes before the subcommand.
-    let mut sub = 0;
-    while sub < args.len() {
-        let s = args[sub].to_string_lossy();
-        if s == "-C" || s == "--C" {
-            sub += 2;
-        } else if s.starts_with("-C=") || s.starts_with("--C=") {
-            sub += 1;
-        } else {
-            break;
-        }
-    }
-    let subcmd = args.get(sub).map(|s| s.to_string_lossy().into_owned());
-    let kind = match (is_go, subcmd.as_deref()) {
-        (true, Some("test")) => Kind::GoTest,
-        (true, Some("run")) => Kind::GoRun,
-        _ => Kind::Other,
+    let add = Additions {
+        trace: a.trace,
+        schedtrace: a.schedtrace,
+        gotraceback_set: std::env::var_os("GOTRACEBACK").is_some(),
+        godebug: std::env::var("GODEBUG").ok(),
     };
-    let mut env = Vec::new();
-    let mut notes = Vec::new();
-    if std::env::var_os("GOTRACEBACK").is_none() {
-        env.push(("GOTRACEBACK".to_string(), "all".to_string()));
-    }
-    let mut insert: Vec<OsString> = Vec::new();
-    let mut trace_file = None;
-    if a.trace {
-        if kind == Kind::GoTest {
-            // Private and new: `go test` writes the trace where no one else can
-            // have put a file or a link first.
-            let dir = gostuck_capture::outfile::kept_temp_dir("gostuck-run-")?;
-            let f = dir.join("trace.out");
-            let mut flag = OsString::from("-trace=");
-            flag.push(&f);
-            insert.push(flag);
-            trace_file = Some(f);
-        } else {
-            notes.push("--trace only applies to `go test` commands; ignored".to_string());
-        }
-    }
-    if a.schedtrace {
-        let godebug = match std::env::var("GODEBUG") {
-            Ok(g) if !g.is_empty() => format!("{g},schedtrace=1000"),
-            _ => "schedtrace=1000".to_string(),
-        };
-        let user_exec = args
-            .iter()
-            .any(|s| s == "-exec" || s.to_string_lossy().starts_with("-exec="));
-        if kind != Kind::Other && !user_exec {
-            // Only the program under test gets the GODEBUG, not cmd/go, compile
-            // or link (whose own SCHED lines would mix in).
-            insert.push(OsString::from(format!("-exec=env GODEBUG={godebug}")));
-        } else {
-            env.push(("GODEBUG".to_string(), godebug));
-        }
-    }
-    if !insert.is_empty() && kind != Kind::Other {
-        let at = sub + 1;
-        args.splice(at..at, insert);
-    }
-    Ok(Plan {
-        program,
-        args,
-        env,
-        kind,
-        trace_file,
-        notes,
-    })
+    Ok(command::plan(&a.command, &add)?)
 }
 
 fn note(msg: &str) {

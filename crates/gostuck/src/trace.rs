@@ -62,12 +62,10 @@ pub struct TraceArgs {
     pub force: bool,
 }
 
-/// Whether the bytes start like a Go execution trace (`go 1.NN trace`).
-pub fn is_trace(head: &[u8]) -> bool {
-    head.starts_with(b"go 1.")
-        && head[..head.len().min(16)]
-            .windows(6)
-            .any(|w| w == b" trace")
+/// Whether the bytes start like a Go execution trace (`go 1.NN trace`), as
+/// the dump readers' format detection says.
+fn is_trace(head: &[u8]) -> bool {
+    gostuck_dump::detect(head) == gostuck_dump::Detected::ExecutionTrace
 }
 
 /// Whether the input (a file, or `-` for stdin) holds a Go execution trace.

@@ -7,6 +7,7 @@
 //!
 //! Returns typed errors ([`Error`]), prints nothing and reads no
 //! environment variable: messages for the user are returned.
+#![deny(missing_docs)]
 
 pub mod command;
 mod error;

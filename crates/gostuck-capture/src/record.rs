@@ -134,6 +134,7 @@ impl Default for Shared {
 }
 
 impl Shared {
+    /// Empty recordings of both streams.
     pub fn new() -> Shared {
         Shared {
             stdout: Recorder::new(),
@@ -192,7 +193,9 @@ pub fn is_trace_line(l: &[u8]) -> bool {
 /// Which of the child's streams a thread carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
+    /// The child's stdout.
     Stdout,
+    /// The child's stderr.
     Stderr,
 }
 

@@ -462,6 +462,39 @@ impl Default for Goroutine {
 }
 
 impl Dump {
+    /// Test functions on the stacks: the frame that `testing.tRunner` called
+    /// (`example.com/pkg.TestX.func1` gives `TestX`), each once.
+    #[must_use]
+    pub fn tests_on_stacks(&self) -> Vec<String> {
+        let d = self;
+        let mut out: Vec<String> = Vec::new();
+        for g in &d.goroutines {
+            let Some(i) = g
+                .frames
+                .iter()
+                .position(|f| d.str(f.function) == "testing.tRunner")
+            else {
+                continue;
+            };
+            let Some(f) = i.checked_sub(1).map(|k| &g.frames[k]) else {
+                continue;
+            };
+            let func = d.str(f.function);
+            // `example.com/pkg.TestX.func1` → `TestX`.
+            let last = func.rsplit('/').next().unwrap_or(func);
+            let Some(name) = last.split('.').nth(1) else {
+                continue;
+            };
+            let is_test = ["Test", "Benchmark", "Fuzz", "Example"]
+                .iter()
+                .any(|p| name.starts_with(p));
+            if is_test && !last.starts_with("testing.") && !out.iter().any(|o| o == name) {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
     /// An empty dump of the given format, for readers to fill in.
     #[must_use]
     pub fn new(format: Format) -> Dump {

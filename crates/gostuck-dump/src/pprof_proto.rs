@@ -19,75 +19,121 @@ const MAX_FRAMES_PER_SAMPLE: usize = 1024;
 /// lines referenced by many samples must not multiply into billions of frames.
 const FRAME_BUDGET_BASE: usize = 1 << 20;
 
-#[derive(Clone, PartialEq, Message)]
-struct Profile {
-    #[prost(message, repeated, tag = "1")]
-    sample_type: Vec<ValueType>,
-    #[prost(message, repeated, tag = "2")]
-    sample: Vec<Sample>,
-    #[prost(message, repeated, tag = "4")]
-    location: Vec<Location>,
-    #[prost(message, repeated, tag = "5")]
-    function: Vec<Function>,
-    #[prost(string, repeated, tag = "6")]
-    string_table: Vec<String>,
+/// The subset of `profile.proto` gostuck reads (goroutine profiles) and
+/// writes (the blocking profile of `gostuck trace --pprof-sync`): one schema
+/// for both, field numbers as in github.com/google/pprof/proto/profile.proto.
+pub mod schema {
+    use prost::Message;
+
+    /// A profile.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Profile {
+        /// What each sample value counts.
+        #[prost(message, repeated, tag = "1")]
+        pub sample_type: Vec<ValueType>,
+        /// The samples.
+        #[prost(message, repeated, tag = "2")]
+        pub sample: Vec<Sample>,
+        /// Locations (PCs), referred to by ID.
+        #[prost(message, repeated, tag = "4")]
+        pub location: Vec<Location>,
+        /// Functions, referred to by ID.
+        #[prost(message, repeated, tag = "5")]
+        pub function: Vec<Function>,
+        /// Every string of the profile; index 0 is "".
+        #[prost(string, repeated, tag = "6")]
+        pub string_table: Vec<String>,
+        /// The kind of events between samples.
+        #[prost(message, optional, tag = "11")]
+        pub period_type: Option<ValueType>,
+        /// The number of events between samples.
+        #[prost(int64, tag = "12")]
+        pub period: i64,
+    }
+
+    /// A type and its unit, as string table indexes.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct ValueType {
+        /// E.g. `contentions`.
+        #[prost(int64, tag = "1")]
+        pub r#type: i64,
+        /// E.g. `count`.
+        #[prost(int64, tag = "2")]
+        pub unit: i64,
+    }
+
+    /// One stack and its values.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Sample {
+        /// The stack, innermost location first.
+        #[prost(uint64, repeated, tag = "1")]
+        pub location_id: Vec<u64>,
+        /// One value per sample type.
+        #[prost(int64, repeated, tag = "2")]
+        pub value: Vec<i64>,
+        /// Labels.
+        #[prost(message, repeated, tag = "3")]
+        pub label: Vec<Label>,
+    }
+
+    /// A sample label.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Label {
+        /// Its key (string index).
+        #[prost(int64, tag = "1")]
+        pub key: i64,
+        /// Its string value (string index).
+        #[prost(int64, tag = "2")]
+        pub str: i64,
+        /// Its numeric value.
+        #[prost(int64, tag = "3")]
+        pub num: i64,
+    }
+
+    /// A program counter and the source lines inlined at it.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Location {
+        /// Its ID, from 1.
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        /// The PC.
+        #[prost(uint64, tag = "3")]
+        pub address: u64,
+        /// The lines, innermost first.
+        #[prost(message, repeated, tag = "4")]
+        pub line: Vec<Line>,
+    }
+
+    /// A source line.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Line {
+        /// The function's ID.
+        #[prost(uint64, tag = "1")]
+        pub function_id: u64,
+        /// The line number.
+        #[prost(int64, tag = "2")]
+        pub line: i64,
+    }
+
+    /// A function.
+    #[derive(Clone, PartialEq, Message)]
+    pub struct Function {
+        /// Its ID, from 1.
+        #[prost(uint64, tag = "1")]
+        pub id: u64,
+        /// Its name (string index).
+        #[prost(int64, tag = "2")]
+        pub name: i64,
+        /// Its name as the system knows it (string index).
+        #[prost(int64, tag = "3")]
+        pub system_name: i64,
+        /// Its file (string index).
+        #[prost(int64, tag = "4")]
+        pub filename: i64,
+    }
 }
 
-#[derive(Clone, PartialEq, Message)]
-struct ValueType {
-    #[prost(int64, tag = "1")]
-    r#type: i64,
-    #[prost(int64, tag = "2")]
-    unit: i64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Sample {
-    #[prost(uint64, repeated, tag = "1")]
-    location_id: Vec<u64>,
-    #[prost(int64, repeated, tag = "2")]
-    value: Vec<i64>,
-    #[prost(message, repeated, tag = "3")]
-    label: Vec<Label>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Label {
-    #[prost(int64, tag = "1")]
-    key: i64,
-    #[prost(int64, tag = "2")]
-    str: i64,
-    #[prost(int64, tag = "3")]
-    num: i64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Location {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-    #[prost(uint64, tag = "3")]
-    address: u64,
-    #[prost(message, repeated, tag = "4")]
-    line: Vec<Line>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Line {
-    #[prost(uint64, tag = "1")]
-    function_id: u64,
-    #[prost(int64, tag = "2")]
-    line: i64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-struct Function {
-    #[prost(uint64, tag = "1")]
-    id: u64,
-    #[prost(int64, tag = "2")]
-    name: i64,
-    #[prost(int64, tag = "4")]
-    filename: i64,
-}
+use schema::{Location, Profile};
 
 /// Decodes a (possibly gzip-compressed) goroutine profile. Decompression is
 /// bounded (see [`crate::inflate::gunzip`]); so is the expansion of shared

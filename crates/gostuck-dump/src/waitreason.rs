@@ -140,6 +140,28 @@ impl WaitReason {
         )
     }
 
+    /// Lock-like waits: on a sync primitive (only another goroutine's Unlock,
+    /// Done or Signal ends them) or on something that never ends (a nil
+    /// channel, an empty select), unlike a channel or select wait, which is
+    /// also how an idle worker waits. A goroutine in one of these that makes
+    /// no progress across samples is worth reporting.
+    #[must_use]
+    pub fn is_lock_like(self) -> bool {
+        use WaitReason::*;
+        matches!(
+            self,
+            SyncMutexLock
+                | SyncRWMutexLock
+                | SyncRWMutexRLock
+                | SyncWaitGroupWait
+                | SyncCondWait
+                | Semacquire
+                | ChanReceiveNilChan
+                | ChanSendNilChan
+                | SelectNoCases
+        )
+    }
+
     /// True for waits that end by themselves or by the outside world (timers, I/O).
     #[must_use]
     pub fn is_external_wait(self) -> bool {

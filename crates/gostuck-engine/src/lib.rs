@@ -2,6 +2,7 @@
 //! verdict and findings. Does no I/O and prints nothing.
 #![deny(missing_docs)]
 
+mod compose;
 mod diagnose;
 mod facts;
 mod findings;
@@ -15,11 +16,13 @@ mod why;
 
 pub mod report;
 pub mod trace;
+pub mod trace_doc;
 pub mod watch;
 
 use gostuck_dump::{group, Dump, GroupOptions, Rank, WaitReason};
 use rustc_hash::FxHashMap;
 
+pub use compose::{add_sched, analyze_with_traces, note_sources, push_dumps};
 pub use facts::{uses_args, NoSources, Sources};
 pub use fuse::fuse_trace_findings;
 pub use report::*;
@@ -232,6 +235,20 @@ pub(crate) fn verdict_from(findings: &[Finding], runtime_deadlock: bool, total: 
     } else {
         Verdict::Unknown
     }
+}
+
+/// Whether the report says something is stuck: a finding, or a verdict
+/// other than healthy or unknown (exit status 1 of every command).
+#[must_use]
+pub fn is_stuck(report: &Report) -> bool {
+    !report.findings.is_empty()
+        || matches!(
+            report.verdict,
+            Verdict::GlobalDeadlock
+                | Verdict::PartialDeadlock
+                | Verdict::GoroutineLeak
+                | Verdict::Stuck
+        )
 }
 
 /// Writes the report's summary again from its verdict, counts, groups and

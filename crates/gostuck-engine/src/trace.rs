@@ -25,6 +25,7 @@ use gostuck_trace::analysis::SharedStack;
 use gostuck_trace::{Analysis, GoState, GoroutineInfo, OwnedFrame, NO_GOROUTINE};
 
 use crate::kinds::kind_doc;
+use crate::trace_doc::state_name;
 use crate::{
     Confidence, Finding, FrameOut, Input, InputSummary, Location, Options, Report, Resource,
     Sources, TraceGoroutineOut, TraceOut, TraceUnblockOut, Verdict,
@@ -239,17 +240,6 @@ impl Match {
             Match::NotInDump => "not-in-dump",
             Match::ExitedInTrace => "exited-in-trace",
         }
-    }
-}
-
-fn state_name(s: GoState) -> &'static str {
-    match s {
-        GoState::Running => "running",
-        GoState::Runnable => "runnable",
-        GoState::Waiting => "waiting",
-        GoState::Syscall => "syscall",
-        GoState::NotExist => "exited",
-        GoState::Undetermined => "unknown",
     }
 }
 

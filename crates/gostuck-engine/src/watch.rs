@@ -146,19 +146,7 @@ pub fn diff(samples: &[Dump]) -> Diff {
         let Some(at) = user_frame(&frames).or((!frames.is_empty()).then_some(0)) else {
             continue;
         };
-        use WaitReason::*;
-        let lockish = matches!(
-            g.wait_reason,
-            SyncMutexLock
-                | SyncRWMutexLock
-                | SyncRWMutexRLock
-                | SyncWaitGroupWait
-                | SyncCondWait
-                | Semacquire
-                | ChanReceiveNilChan
-                | ChanSendNilChan
-                | SelectNoCases
-        );
+        let lockish = g.wait_reason.is_lock_like();
         out.unchanged.push(Unchanged {
             id,
             state: last.str(g.state).to_string(),

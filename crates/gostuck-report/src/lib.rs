@@ -9,6 +9,7 @@ mod json;
 mod sarif;
 mod style;
 mod text;
+mod trace_text;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -16,6 +17,7 @@ use std::io::Write;
 use gostuck_engine::Report;
 
 pub use style::{escape_controls, Style, TerminalSafe};
+pub use trace_text::trace_text;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

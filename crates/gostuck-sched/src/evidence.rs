@@ -185,20 +185,7 @@ impl SchedLog {
             {
                 continue;
             }
-            use WaitReason::*;
-            let lockish = matches!(
-                WaitReason::parse(&s.reason),
-                SyncMutexLock
-                    | SyncRWMutexLock
-                    | SyncRWMutexRLock
-                    | SyncWaitGroupWait
-                    | SyncCondWait
-                    | Semacquire
-                    | ChanReceiveNilChan
-                    | ChanSendNilChan
-                    | SelectNoCases
-            );
-            if !lockish {
+            if !WaitReason::parse(&s.reason).is_lock_like() {
                 continue;
             }
             match by_reason.iter_mut().find(|(r, ..)| *r == s.reason) {

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 mod evidence;
+pub mod mixed;
 mod parse;
 
 pub use evidence::{Evidence, EvidenceKind};

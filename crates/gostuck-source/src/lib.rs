@@ -6,9 +6,11 @@
 //! files for dump paths on disk.
 #![deny(missing_docs)]
 
+mod files;
 mod ops;
 pub mod resolve;
 
+pub use files::SourceFiles;
 pub use ops::{Call, FunctionInfo, Op, OpKind};
 
 /// Why a file could not be read as Go.

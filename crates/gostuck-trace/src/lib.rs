@@ -1,7 +1,7 @@
 //! Reader for Go execution traces (`runtime/trace`, `go test -trace`) of
 //! the Go 1.22+ wire format, with goroutine-state analyses.
 //!
-//! Three layers:
+//! Three layers, one folder each (`wire/`, `ordering/`, `analysis/`):
 //!
 //! * [`WireReader`]: the events of the file in file order, with their raw
 //!   arguments ([`RawEvent`], typed as [`WireEvent`]); prints like
@@ -30,28 +30,19 @@
 //! ```
 #![deny(missing_docs)]
 
-mod access;
+// The three layers, one folder each; the flat paths (`crate::batch`,
+// `gostuck_trace::spec`, …) stay as they were.
 pub mod analysis;
-mod batch;
-mod display;
 mod error;
-mod event;
-mod generation;
 mod gofmt;
-mod input;
-mod order;
-mod order_more;
-mod order_state;
-pub mod pprof;
-mod read_ahead;
-mod reader;
-pub mod spec;
-mod summary;
-mod table;
-pub mod text;
-pub mod version;
+mod ordering;
 pub mod wire;
-mod wire_event;
+
+pub use analysis::pprof;
+pub(crate) use analysis::{session, summary};
+pub(crate) use ordering::{access, event, generation, order, order_state, reader, table};
+pub(crate) use wire::{batch, input, read_ahead, wire_event};
+pub use wire::{spec, text, version};
 
 pub use analysis::{
     analyze, analyze_with, Analysis, Analyzer, AnalyzerOptions, BlockInterval, BlockedGroup,
@@ -62,6 +53,7 @@ pub use event::*;
 pub use gofmt::{go_quote, rfc3339_nano_utc};
 pub use read_ahead::ReadAhead;
 pub use reader::Reader;
+pub use session::{read_all, TraceRead, PROGRESS_EVERY};
 pub use spec::EventType;
 pub use summary::{summarize, GoroutineSummary, Summary};
 pub use table::{ExperimentalBatch, Frame, OwnedFrame, Stack};

@@ -230,6 +230,69 @@ fn blocking_intervals_and_the_sync_profile() {
         assert_eq!(chan.frames[0].func, "runtime.chanrecv1", "{ctx}");
         assert!(recs.iter().all(|r| r.count > 0 && r.time > 0));
         let pb = gostuck_trace::pprof::encode_profile(&recs);
-        assert!(pb.windows(b"delay".len()).any(|w| w == b"delay"));
+        assert_eq!(decoded_records(&pb), as_tuples(&recs), "{ctx}");
     }
+}
+
+type RecordTuple = (Vec<(String, String, i64, u64)>, i64, i64);
+
+fn as_tuples(recs: &[gostuck_trace::pprof::ProfileRecord]) -> Vec<RecordTuple> {
+    recs.iter()
+        .map(|r| {
+            let frames = r
+                .frames
+                .iter()
+                .map(|f| (f.func.clone(), f.file.clone(), f.line.cast_signed(), f.pc))
+                .collect();
+            (frames, r.count, r.time)
+        })
+        .collect()
+}
+
+/// The written profile read back with the schema the goroutine-profile
+/// reader uses: the same stacks, counts and delays, and the sample and
+/// period types `go tool trace -pprof=sync` writes.
+fn decoded_records(pb: &[u8]) -> Vec<RecordTuple> {
+    use gostuck_dump::pprof_proto::schema::Profile;
+    use prost::Message;
+    let p = Profile::decode(pb).expect("our profile decodes");
+    let s = |i: i64| p.string_table[usize::try_from(i).unwrap()].clone();
+    let types: Vec<(String, String)> = p
+        .sample_type
+        .iter()
+        .map(|t| (s(t.r#type), s(t.unit)))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("contentions".to_string(), "count".to_string()),
+            ("delay".to_string(), "nanoseconds".to_string())
+        ]
+    );
+    let period = p.period_type.as_ref().expect("period type");
+    assert_eq!(
+        (s(period.r#type), s(period.unit), p.period),
+        ("trace".into(), "count".into(), 1)
+    );
+    p.sample
+        .iter()
+        .map(|smp| {
+            let frames = smp
+                .location_id
+                .iter()
+                .map(|id| {
+                    let loc = p.location.iter().find(|l| l.id == *id).expect("location");
+                    let line = &loc.line[0];
+                    let f = p
+                        .function
+                        .iter()
+                        .find(|f| f.id == line.function_id)
+                        .expect("function");
+                    assert_eq!(f.system_name, f.name);
+                    (s(f.name), s(f.filename), line.line, loc.address)
+                })
+                .collect();
+            (frames, smp.value[0], smp.value[1])
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use gostuck_dump::Dump;
 
 use crate::common;
-use crate::outfile::{Named, OutFile};
+use gostuck_capture::outfile::{Named, OutFile};
 
 pub const LONG_ABOUT: &str = "\
 Read the goroutines of a running Go process from its memory and explain why it is stuck, \
@@ -99,7 +99,7 @@ fn write_dump(dump: &Dump, args: &common::ReportArgs) -> Result<()> {
     let mut text = Vec::new();
     gostuck_dump::write_traceback(dump, &mut text)?;
     match &args.output {
-        Some(path) => OutFile::write_all(path, Named::ByUser, args.force, &text),
+        Some(path) => Ok(OutFile::write_all(path, Named::ByUser, args.force, &text)?),
         None => {
             for n in &dump.notes {
                 eprintln!("gostuck: note: {n}");
@@ -113,7 +113,11 @@ fn analyse(path: String, dump: Dump, args: &common::ReportArgs, stalled: bool) -
     let inputs = [gostuck_engine::Input { path, dump }];
     let (report, read_from) = common::analyze(&inputs, args, stalled)?;
     common::render(&report, &read_from, args, common::Dest::Stdout)?;
-    Ok(if common::is_stuck(&report) { 1 } else { 0 })
+    Ok(if gostuck_engine::is_stuck(&report) {
+        1
+    } else {
+        0
+    })
 }
 
 /// Whether `path` is an ELF core file (by its first bytes).

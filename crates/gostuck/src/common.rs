@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use gostuck_dump::{Dump, KeepArgs, ReadOptions};
+use gostuck_dump::{KeepArgs, ReadOptions};
 
-use gostuck_engine::{Input, InputSummary, Options, Report, Sources, Verdict};
+use gostuck_engine::{Input, Options, Report, Sources};
 use gostuck_report::{OutputFormat, RenderOptions, Style};
+use gostuck_sched::mixed::{self, for_size, read_bytes, ReadResult, ALL_ARGS_MAX};
 use gostuck_sched::SchedLog;
+use gostuck_source::SourceFiles;
 
-use crate::outfile::{Named, OutFile};
+use gostuck_capture::outfile::{Named, OutFile};
 
 /// Output format.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,14 +105,6 @@ pub enum Dest {
     Stderr,
 }
 
-/// What one input file held.
-pub struct ReadResult {
-    /// Goroutine dumps (may be empty when the file is only a scheduler trace).
-    pub dumps: Vec<Dump>,
-    /// Scheduler/GC trace lines found in it.
-    pub sched: Option<SchedLog>,
-}
-
 /// What the dump readers keep for the engine: the arguments of the runtime
 /// frames that carry a resource address only, unless `--exact` groups by every
 /// argument. (No report shows other arguments; dropping them makes reading a
@@ -122,24 +116,6 @@ pub fn read_options(exact: bool) -> ReadOptions {
         } else {
             KeepArgs::Of(gostuck_engine::uses_args)
         },
-    }
-}
-
-/// Files up to this size keep every frame's arguments whatever the options
-/// say: the engine then also tells copies of one component apart by their
-/// methods' receivers (a lock left locked in one copy among many healthy
-/// ones). Above it, dropping arguments keeps big dumps fast and small.
-const ALL_ARGS_MAX: u64 = 64 << 20;
-
-/// `opts`, keeping every frame's arguments for an input of `len` bytes up to
-/// [`ALL_ARGS_MAX`].
-fn for_size(opts: &ReadOptions, len: u64) -> ReadOptions {
-    if len <= ALL_ARGS_MAX {
-        ReadOptions {
-            keep_args: KeepArgs::All,
-        }
-    } else {
-        opts.clone()
     }
 }
 
@@ -160,10 +136,8 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
         if head.len() as u64 <= ALL_ARGS_MAX && !head.is_empty() {
             return read_bytes(&head, opts).context("standard input");
         }
-        let mut sniff = SchedSniffer::new(io::Cursor::new(head).chain(stdin));
-        let dumps = gostuck_dump::read(&mut sniff, opts);
-        let sched = sniff.finish_after(&dumps);
-        return combine(dumps, sched).context("standard input");
+        return mixed::read_stream(io::Cursor::new(head).chain(stdin), opts)
+            .context("standard input");
     }
     let file = open_input(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -174,12 +148,10 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
     // SAFETY: the map is read-only and lives only for this call; a file truncated
     // underneath us could fault, which is the accepted trade-off of every mmap reader.
     match unsafe { memmap2::Mmap::map(&file) } {
-        Ok(map) => read_mapped(&map, opts).with_context(|| path.to_string()),
+        Ok(map) => mixed::read_bytes_releasing(&map, opts, &|r| release_pages(&map, r))
+            .with_context(|| path.to_string()),
         Err(_) => {
-            let mut sniff = SchedSniffer::new(io::BufReader::new(file));
-            let dumps = gostuck_dump::read(&mut sniff, opts);
-            let sched = sniff.finish_after(&dumps);
-            combine(dumps, sched).with_context(|| path.to_string())
+            mixed::read_stream(io::BufReader::new(file), opts).with_context(|| path.to_string())
         }
     }
 }
@@ -213,45 +185,6 @@ pub fn open_input(path: &str) -> Result<File> {
     Ok(file)
 }
 
-/// [`read_bytes`] for a memory-mapped file, in one pass and without ever
-/// having the whole file resident: the dump readers report the ranges they are
-/// done with; each is searched for scheduler traces right then (ranges are
-/// whole lines, so the search is the same as over the whole input) and its
-/// pages are dropped from memory.
-fn read_mapped(map: &memmap2::Mmap, opts: &ReadOptions) -> Result<ReadResult> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let bytes: &[u8] = map;
-    let has_trace = AtomicBool::new(false);
-    let seen = AtomicUsize::new(0);
-    let release = |gostuck_dump::Released {
-                       range: r,
-                       sched_like,
-                   }| {
-        // The reader saw every line start: only a range with a line starting
-        // like a scheduler trace's needs the search.
-        if sched_like
-            && !has_trace.load(Ordering::Relaxed)
-            && gostuck_sched::contains_trace(&bytes[r.clone()])
-        {
-            has_trace.store(true, Ordering::Relaxed);
-        }
-        seen.fetch_add(r.len(), Ordering::Relaxed);
-        release_pages(map, r);
-    };
-    let dumps = gostuck_dump::read_bytes_releasing(bytes, opts, &release);
-    if refused(&dumps) {
-        return combine(dumps, None);
-    }
-    // Formats read without reporting ranges (profiles) are searched here.
-    let has_trace = if seen.load(Ordering::Relaxed) >= bytes.len() {
-        has_trace.into_inner()
-    } else {
-        gostuck_sched::contains_trace(bytes)
-    };
-    let sched = has_trace.then(|| gostuck_sched::parse_bytes(bytes));
-    combine(dumps, sched)
-}
-
 /// Lets the kernel drop the pages of `range` of a read-only file mapping from
 /// this process (whole 64 KiB blocks inside the range only, so pages shared with
 /// a range another reader thread is still reading stay mapped).
@@ -282,125 +215,6 @@ fn release_pages(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
 #[cfg(not(unix))]
 fn release_pages(_: &memmap2::Mmap, _: std::ops::Range<usize>) {}
 
-/// Reads dumps and scheduler traces from bytes in memory.
-pub fn read_bytes(bytes: &[u8], opts: &ReadOptions) -> Result<ReadResult> {
-    let sched = gostuck_sched::contains_trace(bytes).then(|| gostuck_sched::parse_bytes(bytes));
-    let opts = for_size(opts, bytes.len() as u64);
-    combine(gostuck_dump::read_bytes(bytes, &opts), sched)
-}
-
-/// Whether the reader refused the input outright (binary data, a
-/// decompression bomb, corrupt counts…): then it is not searched for
-/// scheduler traces either, and a stream is not read on.
-fn refused(dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> bool {
-    matches!(dumps, Err(e) if !matches!(e, gostuck_dump::Error::NoDump))
-}
-
-fn combine(
-    dumps: Result<Vec<Dump>, gostuck_dump::Error>,
-    sched: Option<SchedLog>,
-) -> Result<ReadResult> {
-    let sched = sched.filter(|s| !s.is_empty());
-    match dumps {
-        Ok(dumps) => Ok(ReadResult { dumps, sched }),
-        Err(gostuck_dump::Error::NoDump) if sched.is_some() => Ok(ReadResult {
-            dumps: Vec::new(),
-            sched,
-        }),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Passes a stream through to the dump reader while feeding every line to the
-/// scheduler-trace parser, so stdin is read once.
-struct SchedSniffer<R> {
-    inner: R,
-    parser: gostuck_sched::Parser,
-    partial: Vec<u8>,
-}
-
-impl<R: BufRead> SchedSniffer<R> {
-    fn new(inner: R) -> Self {
-        SchedSniffer {
-            inner,
-            parser: gostuck_sched::Parser::new(),
-            partial: Vec::new(),
-        }
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        feed_lines(&mut self.parser, &mut self.partial, bytes);
-    }
-
-    /// The scheduler trace, unless the dump reader refused the input.
-    fn finish_after(self, dumps: &Result<Vec<Dump>, gostuck_dump::Error>) -> Option<SchedLog> {
-        if refused(dumps) {
-            return None;
-        }
-        self.finish()
-    }
-
-    fn finish(mut self) -> Option<SchedLog> {
-        // Whatever the dump reader left unread still counts (read in blocks:
-        // the rest of a stream may be large).
-        let mut block = vec![0; 1 << 16];
-        while let Ok(n) = self.inner.read(&mut block) {
-            if n == 0 {
-                break;
-            }
-            let (parser, partial) = (&mut self.parser, &mut self.partial);
-            feed_lines(parser, partial, &block[..n]);
-        }
-        if !self.partial.is_empty() {
-            let p = std::mem::take(&mut self.partial);
-            self.parser.push_line(&p);
-        }
-        Some(self.parser.finish()).filter(|s| !s.is_empty())
-    }
-}
-
-impl<R: BufRead> Read for SchedSniffer<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.feed(&buf[..n]);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for SchedSniffer<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amt: usize) {
-        if let Ok(buf) = self.inner.fill_buf() {
-            feed_lines(
-                &mut self.parser,
-                &mut self.partial,
-                &buf[..amt.min(buf.len())],
-            );
-        }
-        self.inner.consume(amt);
-    }
-}
-
-/// Hands complete lines to the parser, keeping the start of an unfinished one.
-fn feed_lines(parser: &mut gostuck_sched::Parser, partial: &mut Vec<u8>, mut bytes: &[u8]) {
-    while let Some(nl) = memchr::memchr(b'\n', bytes) {
-        if partial.is_empty() {
-            parser.push_line(&bytes[..nl]);
-        } else {
-            partial.extend_from_slice(&bytes[..nl.min(4096)]);
-            parser.push_line(partial);
-            partial.clear();
-        }
-        bytes = &bytes[nl + 1..];
-    }
-    // Only the start of a long line matters to the parser.
-    let room = 4096usize.saturating_sub(partial.len());
-    partial.extend_from_slice(&bytes[..bytes.len().min(room)]);
-}
-
 /// Everything read from the inputs.
 #[derive(Default)]
 pub struct Collected {
@@ -410,35 +224,6 @@ pub struct Collected {
     pub sched: Vec<(String, SchedLog)>,
     /// Go execution traces, by input path.
     pub traces: Vec<(String, crate::trace::TraceRead)>,
-}
-
-/// Turns the dumps of one input into engine inputs: the last dump, or all of
-/// them with `#N` suffixes.
-pub fn push_dumps(out: &mut Vec<Input>, path: &str, mut dumps: Vec<Dump>, all_dumps: bool) {
-    let n = dumps.len();
-    if n > 1 && !all_dumps {
-        let mut last = dumps.pop().expect("n > 1");
-        last.notes.insert(
-            0,
-            format!(
-                "{n} dumps read from the input; analysing the last one, from line {} (use --all-dumps for all)",
-                last.first_line
-            ),
-        );
-        out.push(Input {
-            path: path.to_string(),
-            dump: last,
-        });
-        return;
-    }
-    for (k, d) in dumps.into_iter().enumerate() {
-        let path = if n > 1 {
-            format!("{path}#{}", k + 1)
-        } else {
-            path.to_string()
-        };
-        out.push(Input { path, dump: d });
-    }
 }
 
 /// Reads every path; fails only when none of them could be read.
@@ -461,14 +246,14 @@ pub fn collect_inputs(
         }
         if crate::attach::input_is_core(p) {
             match crate::attach::read_core(p, binary) {
-                Ok(d) => push_dumps(&mut got.inputs, p, vec![d], all_dumps),
+                Ok(d) => gostuck_engine::push_dumps(&mut got.inputs, p, vec![d], all_dumps),
                 Err(e) => failures.push(error_message(&e)),
             }
             continue;
         }
         match read_input(p, &ropts) {
             Ok(r) => {
-                push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
+                gostuck_engine::push_dumps(&mut got.inputs, p, r.dumps, all_dumps);
                 if let Some(s) = r.sched {
                     got.sched.push((p.clone(), s));
                 }
@@ -504,18 +289,18 @@ pub fn source_roots(args: &ReportArgs) -> Result<Vec<PathBuf>> {
 
 /// The source reader for `args`: `None` with `--no-source`. One per command,
 /// so every analysis in it (dumps, traces alone) shares its parsed files.
-fn sources(args: &ReportArgs) -> Result<Option<FsSources>> {
+pub fn sources(args: &ReportArgs) -> Result<Option<SourceFiles>> {
     if args.no_source {
         return Ok(None);
     }
-    Ok(Some(FsSources::new(
+    Ok(Some(SourceFiles::new(
         &source_roots(args)?,
         args.max_source_size,
     )))
 }
 
 /// Runs `f` with the reader, or with none.
-fn with_sources<R>(src: &mut Option<FsSources>, f: impl FnOnce(&mut dyn Sources) -> R) -> R {
+pub fn with_sources<R>(src: &mut Option<SourceFiles>, f: impl FnOnce(&mut dyn Sources) -> R) -> R {
     match src {
         Some(s) => f(s),
         None => f(&mut gostuck_engine::NoSources),
@@ -524,8 +309,15 @@ fn with_sources<R>(src: &mut Option<FsSources>, f: impl FnOnce(&mut dyn Sources)
 
 /// Adds the reader's notes to the report and gives the local file behind
 /// each dump path.
-fn finish_sources(src: Option<FsSources>, report: &mut Report, args: &ReportArgs) -> ReadFrom {
-    src.map_or_else(ReadFrom::new, |s| s.finish(report, &args.source))
+pub fn finish_sources(
+    src: Option<SourceFiles>,
+    report: &mut Report,
+    args: &ReportArgs,
+) -> ReadFrom {
+    src.map_or_else(ReadFrom::new, |s| {
+        gostuck_engine::note_sources(report, &s, &args.source);
+        s.read_from()
+    })
 }
 
 fn options(args: &ReportArgs, stalled: bool) -> Options {
@@ -539,12 +331,7 @@ fn options(args: &ReportArgs, stalled: bool) -> Options {
 /// Runs the engine over `inputs` with the source settings of `args`.
 /// `stalled`: the program is known to have made no progress (see `analyze --stalled`).
 pub fn analyze(inputs: &[Input], args: &ReportArgs, stalled: bool) -> Result<(Report, ReadFrom)> {
-    let mut src = sources(args)?;
-    let opts = options(args, stalled);
-    let mut report = with_sources(&mut src, |s| gostuck_engine::analyze(inputs, &opts, s));
-    let read_from = finish_sources(src, &mut report, args);
-    warn_why(args, &report);
-    Ok((report, read_from))
+    analyze_with(inputs, &[], args, stalled)
 }
 
 /// Says so when `--why N` names a goroutine no input has.
@@ -561,66 +348,28 @@ pub fn analyze_all(
     args: &ReportArgs,
     stalled: bool,
 ) -> Result<(Report, ReadFrom)> {
-    let traces: Vec<gostuck_engine::TraceInput<'_>> = got
-        .traces
-        .iter()
-        .map(|(path, t)| gostuck_engine::TraceInput {
-            path,
-            format: &t.format,
-            analysis: &t.analysis,
-            error: t.error.as_deref(),
-        })
-        .collect();
+    let traces: Vec<gostuck_engine::TraceInput<'_>> =
+        got.traces.iter().map(|(path, t)| t.input(path)).collect();
+    analyze_with(&got.inputs, &traces, args, stalled)
+}
+
+fn analyze_with(
+    inputs: &[Input],
+    traces: &[gostuck_engine::TraceInput<'_>],
+    args: &ReportArgs,
+    stalled: bool,
+) -> Result<(Report, ReadFrom)> {
     let mut src = sources(args)?;
     let opts = options(args, stalled);
-    let alone_only = got.inputs.is_empty() && !traces.is_empty();
-    let mut report = with_sources(&mut src, |s| match traces.first() {
-        Some(first) if alone_only => gostuck_engine::analyze_trace(first, &opts, s),
-        _ => gostuck_engine::analyze(&got.inputs, &opts, s),
+    let mut report = with_sources(&mut src, |s| {
+        gostuck_engine::analyze_with_traces(inputs, traces, &opts, s)
     });
-    let trace_opts = Options { why: None, ..opts };
-    for t in traces.iter().skip(usize::from(alone_only)) {
-        gostuck_engine::trace_evidence(&mut report, t);
-        // What the trace shows alone survives beside the dump's findings.
-        let alone = with_sources(&mut src, |s| {
-            gostuck_engine::analyze_trace(t, &trace_opts, s)
-        });
-        gostuck_engine::fuse_trace_findings(&mut report, &alone);
-    }
     let read_from = finish_sources(src, &mut report, args);
-    if !alone_only {
+    // A trace alone has no goroutine to explain.
+    if !inputs.is_empty() || traces.is_empty() {
         warn_why(args, &report);
     }
     Ok((report, read_from))
-}
-
-/// Adds a scheduler/GC trace to the report as an input whose warnings are the
-/// trace's evidence and whose note says what the trace covers (information,
-/// not a warning). Appended after the engine ran: the engine sees dumps only.
-pub fn add_sched(report: &mut Report, path: &str, log: &SchedLog) {
-    let notes = vec![format!("schedtrace: {}", log.summary())];
-    let evidence = log
-        .evidence()
-        .into_iter()
-        .map(|e| format!("schedtrace [{}]: {}", e.kind.as_str(), e.message))
-        .collect();
-    if report.goroutines.total == 0 && report.verdict == Verdict::Unknown {
-        report.summary = "No goroutine dump in the input: the scheduler trace's evidence is below; a dump of the same process (SIGQUIT, or `gostuck run`) shows what each goroutine waits on.".to_string();
-    }
-    report.inputs.push(InputSummary {
-        path: path.to_string(),
-        format: "schedtrace",
-        go_version: None,
-        goroutines: log.goroutines().map_or(0, u64::from),
-        warnings: evidence,
-        notes,
-        missing_source: Vec::new(),
-        fatal_error: None,
-        panics: Vec::new(),
-        signal: None,
-        running_tests: Vec::new(),
-        profile: None,
-    });
 }
 
 /// Writes the report to `args.output`, or to `dest`.
@@ -681,134 +430,9 @@ pub fn render(report: &Report, read_from: &ReadFrom, args: &ReportArgs, dest: De
     }
 }
 
-/// True when the report says something is stuck (exit status 1).
-pub fn is_stuck(report: &Report) -> bool {
-    !report.findings.is_empty()
-        || matches!(
-            report.verdict,
-            Verdict::GlobalDeadlock
-                | Verdict::PartialDeadlock
-                | Verdict::GoroutineLeak
-                | Verdict::Stuck
-        )
-}
-
 /// A file as the dump printed it → the local file its source was read from,
 /// for the files where the two differ (shown beside the text report's snippets).
 pub type ReadFrom = std::collections::HashMap<String, String>;
-
-/// Source files from disk: exact dump paths, then suffix matches under the
-/// roots; only regular text files up to a size cap (others are skipped and
-/// named in a note, see [`FsSources::finish`]).
-pub struct FsSources {
-    resolver: gostuck_source::resolve::Resolver,
-    cache: std::collections::HashMap<String, Option<gostuck_source::SourceFile>>,
-    max_size: u64,
-    /// Files found but not read or not parsed, and why.
-    skipped: Vec<(PathBuf, String)>,
-    /// Dump path → the local file read for it.
-    found: std::collections::HashMap<String, PathBuf>,
-}
-
-impl FsSources {
-    pub fn new(roots: &[PathBuf], max_size: u64) -> FsSources {
-        FsSources {
-            resolver: gostuck_source::resolve::Resolver::new(roots, true),
-            cache: Default::default(),
-            max_size,
-            skipped: Vec::new(),
-            found: Default::default(),
-        }
-    }
-
-    /// After the engine ran: notes on the report's first input for the source
-    /// files found but not read, and for each of `named_roots` (the user's
-    /// `--source` directories) under which no file matched; returns where each
-    /// file was read from.
-    pub fn finish(self, report: &mut Report, named_roots: &[PathBuf]) -> ReadFrom {
-        let mut notes: Vec<String> = self
-            .skipped
-            .iter()
-            .map(|(path, why)| format!("source file {} skipped: {why}", path.display()))
-            .collect();
-        notes.extend(self.unmatched_roots(report, named_roots));
-        if let Some(first) = report.inputs.first_mut() {
-            first.notes.extend(notes);
-        }
-        self.found
-            .into_iter()
-            .map(|(dump, local)| (dump, local.to_string_lossy().into_owned()))
-            .filter(|(dump, local)| dump != local)
-            .collect()
-    }
-
-    /// A note for each root under which no file of the dump was found while
-    /// some were missing, naming a few of the paths that were looked for.
-    fn unmatched_roots(&self, report: &Report, roots: &[PathBuf]) -> Vec<String> {
-        let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let found: Vec<PathBuf> = self.found.values().map(|p| canon(p)).collect();
-        let mut wanted: Vec<&str> = report
-            .inputs
-            .iter()
-            .flat_map(|i| i.missing_source.iter().map(String::as_str))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        // Every file looked for was found (at the path the dump printed):
-        // the roots were not needed, which is no problem.
-        if wanted.is_empty() {
-            return Vec::new();
-        }
-        const SHOWN: usize = 3;
-        let more = wanted.len().saturating_sub(SHOWN);
-        let looked = format!(
-            "looked for {}{} (a file matches by name, the longest common path suffix winning)",
-            wanted[..wanted.len().min(SHOWN)].join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-        roots
-            .iter()
-            .filter(|root| {
-                let root = canon(root);
-                !found.iter().any(|f| f.starts_with(&root))
-            })
-            .map(|root| {
-                format!(
-                    "--source {}: nothing under it matched a source file of the dump; {looked}",
-                    root.display()
-                )
-            })
-            .collect()
-    }
-}
-
-impl gostuck_engine::Sources for FsSources {
-    fn file(&mut self, dump_path: &str) -> Option<&gostuck_source::SourceFile> {
-        if !self.cache.contains_key(dump_path) {
-            let parsed = self.resolver.find(dump_path).and_then(|p| {
-                let parsed = gostuck_source::resolve::read_source(&p, self.max_size)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| gostuck_source::SourceFile::parse(&b).map_err(|e| e.to_string()));
-                match parsed {
-                    Ok(f) => {
-                        self.found.insert(dump_path.to_string(), p);
-                        Some(f)
-                    }
-                    Err(e) => {
-                        self.skipped.push((p, e));
-                        None
-                    }
-                }
-            });
-            self.cache.insert(dump_path.to_string(), parsed);
-        }
-        self.cache.get(dump_path).and_then(Option::as_ref)
-    }
-}
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -4,9 +4,6 @@
 mod attach;
 mod common;
 mod fetch;
-mod outfile;
-mod proc;
-mod record;
 mod repo_paths;
 mod run;
 mod trace;
@@ -173,13 +170,13 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
     timer.lap("read");
     let (mut report, read_from) = common::analyze_all(&got, &a.report, a.stalled)?;
     for (path, log) in &got.sched {
-        common::add_sched(&mut report, path, log);
+        gostuck_engine::add_sched(&mut report, path, log);
     }
     timer.lap("analyse");
     common::render(&report, &read_from, &a.report, common::Dest::Stdout)?;
     timer.lap("render");
 
-    let stuck = common::is_stuck(&report);
+    let stuck = gostuck_engine::is_stuck(&report);
     // The process ends right after this: freeing millions of small allocations
     // one by one would only cost time (about 0.3 s per GB of dump).
     std::mem::forget(got);

@@ -2,8 +2,7 @@
 //! notices when it hangs, makes the Go program in it dump its goroutines, and
 //! analyses what it printed.
 
-use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::ffi::OsString;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,8 +11,11 @@ use anyhow::{Context, Result};
 use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
-use crate::proc;
-use crate::record::{self, Marker, Shared, Stream};
+use gostuck_capture::command::{
+    self, describe, dump_targets, exists, exit_code, kill, shell_words, Additions, Kind, Plan,
+};
+use gostuck_capture::proc;
+use gostuck_capture::record::{self, Marker, Shared, Stream};
 
 pub const LONG_ABOUT: &str = "\
 Run a command (`go test ./...`, `go run .`, a built binary), and when it hangs, dump its goroutines and explain why.
@@ -77,98 +79,16 @@ pub struct RunArgs {
     pub command: Vec<OsString>,
 }
 
-/// What kind of command it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    GoTest,
-    GoRun,
-    Other,
-}
-
-/// The command line to run, with gostuck's additions.
-#[derive(Debug)]
-struct Plan {
-    program: OsString,
-    args: Vec<OsString>,
-    env: Vec<(String, String)>,
-    kind: Kind,
-    trace_file: Option<PathBuf>,
-    notes: Vec<String>,
-}
-
+/// The command line to run, with gostuck's additions (the environment it
+/// inherits is read here, not in the library).
 fn plan(a: &RunArgs) -> Result<Plan> {
-    let program = a.command[0].clone();
-    let mut args: Vec<OsString> = a.command[1..].to_vec();
-    let is_go = PathBuf::from(&program)
-        .file_name()
-        .is_some_and(|n| n == "go" || n == "go.exe");
-    // `go -C dir test …`: -C comes before the subcommand.
-    let mut sub = 0;
-    while sub < args.len() {
-        let s = args[sub].to_string_lossy();
-        if s == "-C" || s == "--C" {
-            sub += 2;
-        } else if s.starts_with("-C=") || s.starts_with("--C=") {
-            sub += 1;
-        } else {
-            break;
-        }
-    }
-    let subcmd = args.get(sub).map(|s| s.to_string_lossy().into_owned());
-    let kind = match (is_go, subcmd.as_deref()) {
-        (true, Some("test")) => Kind::GoTest,
-        (true, Some("run")) => Kind::GoRun,
-        _ => Kind::Other,
+    let add = Additions {
+        trace: a.trace,
+        schedtrace: a.schedtrace,
+        gotraceback_set: std::env::var_os("GOTRACEBACK").is_some(),
+        godebug: std::env::var("GODEBUG").ok(),
     };
-    let mut env = Vec::new();
-    let mut notes = Vec::new();
-    if std::env::var_os("GOTRACEBACK").is_none() {
-        env.push(("GOTRACEBACK".to_string(), "all".to_string()));
-    }
-    let mut insert: Vec<OsString> = Vec::new();
-    let mut trace_file = None;
-    if a.trace {
-        if kind == Kind::GoTest {
-            // Private and new: `go test` writes the trace where no one else can
-            // have put a file or a link first.
-            let dir = crate::outfile::kept_temp_dir("gostuck-run-")?;
-            let f = dir.join("trace.out");
-            let mut flag = OsString::from("-trace=");
-            flag.push(&f);
-            insert.push(flag);
-            trace_file = Some(f);
-        } else {
-            notes.push("--trace only applies to `go test` commands; ignored".to_string());
-        }
-    }
-    if a.schedtrace {
-        let godebug = match std::env::var("GODEBUG") {
-            Ok(g) if !g.is_empty() => format!("{g},schedtrace=1000"),
-            _ => "schedtrace=1000".to_string(),
-        };
-        let user_exec = args
-            .iter()
-            .any(|s| s == "-exec" || s.to_string_lossy().starts_with("-exec="));
-        if kind != Kind::Other && !user_exec {
-            // Only the program under test gets the GODEBUG, not cmd/go, compile
-            // or link (whose own SCHED lines would mix in).
-            insert.push(OsString::from(format!("-exec=env GODEBUG={godebug}")));
-        } else {
-            env.push(("GODEBUG".to_string(), godebug));
-        }
-    }
-    if !insert.is_empty() && kind != Kind::Other {
-        let at = sub + 1;
-        args.splice(at..at, insert);
-    }
-    Ok(Plan {
-        program,
-        args,
-        env,
-        kind,
-        trace_file,
-        notes,
-    })
+    Ok(command::plan(&a.command, &add)?)
 }
 
 fn note(msg: &str) {
@@ -186,41 +106,9 @@ fn fmt_dur(d: Duration) -> String {
     }
 }
 
-fn kill(pid: i32, sig: i32) -> bool {
-    let (Some(pid), Some(sig)) = (
-        rustix::process::Pid::from_raw(pid),
-        rustix::process::Signal::from_named_raw(sig),
-    ) else {
-        return false;
-    };
-    rustix::process::kill_process(pid, sig).is_ok()
-}
-
-/// Whether process `pid` exists (signal 0).
-fn exists(pid: i32) -> bool {
-    rustix::process::Pid::from_raw(pid)
-        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
-}
-
 /// How long what is left of the command's process group gets after the
 /// command exits, and again after SIGTERM.
 const GROUP_GRACE: Duration = Duration::from_secs(1);
-
-fn exe_name(pid: i32) -> String {
-    proc::exe(pid)
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| format!("pid {pid}"))
-}
-
-/// The Go programs in the tree worth a SIGQUIT: not the go command or its tools.
-fn dump_targets(tree: &[proc::Proc]) -> Vec<i32> {
-    tree.iter()
-        .filter(|p| p.state != b'Z')
-        .filter(|p| proc::exe(p.pid).is_some_and(|e| !proc::is_go_tool(&e)))
-        .filter(|p| proc::is_go_program(p.pid))
-        .map(|p| p.pid)
-        .collect()
-}
 
 pub fn run(a: RunArgs) -> Result<u8> {
     let plan = plan(&a)?;
@@ -412,19 +300,19 @@ pub fn run(a: RunArgs) -> Result<u8> {
         if bytes.is_empty() {
             continue;
         }
-        match common::read_bytes(bytes, &ropts) {
+        match gostuck_sched::mixed::read_bytes(bytes, &ropts) {
             Ok(r) => {
-                common::push_dumps(&mut inputs, name, r.dumps, false);
+                gostuck_engine::push_dumps(&mut inputs, name, r.dumps, false);
                 if let Some(s) = r.sched {
                     sched.push((name.to_string(), s));
                 }
             }
             Err(e) => {
-                if !matches!(
-                    e.downcast_ref::<gostuck_dump::Error>(),
-                    Some(gostuck_dump::Error::NoDump)
-                ) {
-                    notes.push(format!("{name}: {}", crate::common::error_message(&e)));
+                if !matches!(e, gostuck_dump::Error::NoDump) {
+                    notes.push(format!(
+                        "{name}: {}",
+                        crate::common::error_message(&e.into())
+                    ));
                 }
             }
         }
@@ -460,7 +348,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     }
     let (mut report, read_from) = common::analyze(&inputs, &a.report, stalled)?;
     for (path, log) in &sched {
-        common::add_sched(&mut report, path, log);
+        gostuck_engine::add_sched(&mut report, path, log);
     }
     if inputs.is_empty() {
         if let Some(first) = report.inputs.first_mut() {
@@ -470,7 +358,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
     }
     // Said before the report, so a JSON or SARIF report stays the tail of stderr.
-    let stuck = common::is_stuck(&report);
+    let stuck = gostuck_engine::is_stuck(&report);
     let (code, why) = exit_status(stuck, child_code);
     if !signaled.is_empty() && !stuck {
         note(&format!(
@@ -544,41 +432,11 @@ fn annotate(d: &mut Dump, kind: Kind, running: &[String], notes: &[String]) {
         if kind == Kind::GoTest && !running.is_empty() {
             d.running_tests = running.to_vec();
         } else {
-            d.running_tests = tests_in_stacks(d);
+            d.running_tests = d.tests_on_stacks();
         }
     }
     d.notes
         .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
-}
-
-/// Test functions on the stacks: the frame that `testing.tRunner` called.
-fn tests_in_stacks(d: &Dump) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for g in &d.goroutines {
-        let Some(i) = g
-            .frames
-            .iter()
-            .position(|f| d.str(f.function) == "testing.tRunner")
-        else {
-            continue;
-        };
-        let Some(f) = i.checked_sub(1).map(|k| &g.frames[k]) else {
-            continue;
-        };
-        let func = d.str(f.function);
-        // `example.com/pkg.TestX.func1` → `TestX`.
-        let last = func.rsplit('/').next().unwrap_or(func);
-        let Some(name) = last.split('.').nth(1) else {
-            continue;
-        };
-        let is_test = ["Test", "Benchmark", "Fuzz", "Example"]
-            .iter()
-            .any(|p| name.starts_with(p));
-        if is_test && !last.starts_with("testing.") && !out.iter().any(|o| o == name) {
-            out.push(name.to_string());
-        }
-    }
-    out
 }
 
 fn send_quit(targets: &[i32], signaled: &mut Vec<i32>, why: &str) -> usize {
@@ -597,37 +455,6 @@ fn send_quit(targets: &[i32], signaled: &mut Vec<i32>, why: &str) -> usize {
         }
     }
     n
-}
-
-fn describe(targets: &[i32]) -> String {
-    let v: Vec<String> = targets
-        .iter()
-        .map(|&p| format!("{} (pid {p})", exe_name(p)))
-        .collect();
-    v.join(", ")
-}
-
-fn exit_code(st: &std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (st.code(), st.signal()) {
-        (Some(c), _) => c.clamp(0, 255) as u8,
-        (None, Some(s)) => (128 + s).clamp(0, 255) as u8,
-        _ => 1,
-    }
-}
-
-fn shell_words<'a>(words: impl Iterator<Item = &'a OsString>) -> String {
-    let v: Vec<String> = words
-        .map(|w: &OsString| {
-            let s = OsStr::new(w).to_string_lossy();
-            if s.is_empty() || s.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
-                format!("'{}'", s.replace('\'', "'\\''"))
-            } else {
-                s.into_owned()
-            }
-        })
-        .collect();
-    v.join(" ")
 }
 
 #[cfg(test)]

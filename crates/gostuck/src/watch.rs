@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::outfile::{Named, OutFile};
 use anyhow::{bail, Context, Result};
+use gostuck_capture::outfile::{Named, OutFile};
 use gostuck_engine::Options;
 
 use crate::common::{self, Dest, ReportArgs};
-use crate::fetch::{self, Client, Endpoint};
+use crate::fetch;
+use gostuck_capture::http::{fetch_goroutines, Client, Endpoint};
 
 pub const LONG_ABOUT: &str = "\
 Sample a live net/http/pprof endpoint repeatedly and report goroutines that make no progress and groups that keep growing.
@@ -101,7 +102,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             );
             break;
         }
-        let p = fetch::fetch_goroutines(&client, &ep)?;
+        let p = fetch_goroutines(&client, &ep)?;
         let at = Instant::now();
         first_at.get_or_insert(at);
         last_at = at;
@@ -144,22 +145,15 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
         stalled: false,
         why: a.report.why,
     };
-    let (report, read_from) = if a.report.no_source {
-        let report = gostuck_engine::watch::analyze(
-            &samples,
-            &label,
-            &span,
-            &opts,
-            &mut gostuck_engine::NoSources,
-        );
-        (report, common::ReadFrom::new())
-    } else {
-        let roots = common::source_roots(&a.report)?;
-        let mut src = common::FsSources::new(&roots, a.report.max_source_size);
-        let mut report = gostuck_engine::watch::analyze(&samples, &label, &span, &opts, &mut src);
-        let read_from = src.finish(&mut report, &a.report.source);
-        (report, read_from)
-    };
+    let mut src = common::sources(&a.report)?;
+    let mut report = common::with_sources(&mut src, |s| {
+        gostuck_engine::watch::analyze(&samples, &label, &span, &opts, s)
+    });
+    let read_from = common::finish_sources(src, &mut report, &a.report);
     common::render(&report, &read_from, &a.report, Dest::Stdout)?;
-    Ok(if common::is_stuck(&report) { 1 } else { 0 })
+    Ok(if gostuck_engine::is_stuck(&report) {
+        1
+    } else {
+        0
+    })
 }

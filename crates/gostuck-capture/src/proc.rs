@@ -11,8 +11,11 @@ use rustix::process::Pid;
 /// One process, from `/proc/<pid>/stat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proc {
+    /// Process ID.
     pub pid: i32,
+    /// Parent process ID.
     pub ppid: i32,
+    /// Process group ID.
     pub pgrp: i32,
     /// `R`, `S`, `D`, `T`, `Z`…
     pub state: u8,
@@ -217,6 +220,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// No history yet; a stall is `window` without CPU progress or change.
     pub fn new(window: Duration) -> Progress {
         let hz = ticks_per_second();
         // At most 1% of one CPU over the window counts as no progress: tickers
@@ -231,6 +235,7 @@ impl Progress {
         }
     }
 
+    /// Records the tree's processes and CPU ticks at `now`.
     pub fn update(&mut self, now: Instant, tree: &[Proc]) {
         let pids: Vec<i32> = tree
             .iter()
@@ -252,6 +257,8 @@ impl Progress {
         }
     }
 
+    /// Whether the tree made no CPU progress, started or ended no process
+    /// and (per `last_output`) wrote nothing for the whole window.
     pub fn stalled(&self, now: Instant, last_output: Instant) -> bool {
         let quiet_since = last_output.max(self.last_change);
         if now.duration_since(quiet_since) < self.window {
@@ -278,6 +285,8 @@ pub struct Terminal {
 }
 
 impl Terminal {
+    /// Makes `child_pgrp` the foreground group of the terminal on stdin,
+    /// when ours is (else `None`); handed back on drop.
     pub fn give(child_pgrp: i32) -> Option<Terminal> {
         let stdin = std::io::stdin();
         if !rustix::termios::isatty(&stdin) {

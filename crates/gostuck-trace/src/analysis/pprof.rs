@@ -14,6 +14,8 @@
 
 use std::io::{self, Write};
 
+use gostuck_dump::pprof_proto::schema::{Function, Line, Location, Profile, Sample, ValueType};
+use prost::Message;
 use rustc_hash::FxHashMap;
 
 use crate::event::{Details, Event, GoId, GoState, Time, Transition};
@@ -46,9 +48,7 @@ pub enum ProfileKind {
 impl ProfileKind {
     fn tracks(self, reason: &str) -> bool {
         match self {
-            ProfileKind::Sync => {
-                reason.contains("chan") || reason.contains("sync") || reason.contains("select")
-            }
+            ProfileKind::Sync => crate::analysis::is_sync_block(reason),
             ProfileKind::Net => reason == "network",
         }
     }
@@ -167,7 +167,6 @@ impl SyncProfiler {
         match self.tracked(id) {
             None => {
                 if to == GoState::Waiting && self.kind.tracks(st.reason) {
-                    // Records of one trace: far fewer than 2^32 (saturating).
                     let rec = u32::try_from(self.record_for(ev)).unwrap_or(u32::MAX);
                     self.set_tracked(id, Some((ev.time(), rec)));
                 }
@@ -195,44 +194,6 @@ impl SyncProfiler {
 }
 
 /// Protocol-buffer encoding, just enough for `profile.proto`.
-struct Pb(Vec<u8>);
-
-impl Pb {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push((v & 0x7f) as u8 | 0x80);
-            v >>= 7;
-        }
-        self.0.push((v & 0x7f) as u8);
-    }
-    fn key(&mut self, field: u32, wire: u8) {
-        self.varint(u64::from(field) << 3 | u64::from(wire));
-    }
-    fn uint(&mut self, field: u32, v: u64) {
-        if v != 0 {
-            self.key(field, 0);
-            self.varint(v);
-        }
-    }
-    fn int(&mut self, field: u32, v: i64) {
-        self.uint(field, v.cast_unsigned());
-    }
-    fn bytes(&mut self, field: u32, b: &[u8]) {
-        self.key(field, 2);
-        self.varint(b.len() as u64);
-        self.0.extend_from_slice(b);
-    }
-    fn packed(&mut self, field: u32, vs: impl Iterator<Item = u64>) {
-        let mut inner = Pb(Vec::new());
-        for v in vs {
-            inner.varint(v);
-        }
-        if !inner.0.is_empty() {
-            self.bytes(field, &inner.0);
-        }
-    }
-}
-
 /// Encodes the records as an uncompressed `profile.proto` message with
 /// sample types `contentions/count` and `delay/nanoseconds`, as
 /// `go tool trace -pprof=…` writes them.
@@ -242,26 +203,23 @@ pub fn encode_profile(records: &[ProfileRecord]) -> Vec<u8> {
     for name in ["trace", "count", "contentions", "delay", "nanoseconds"] {
         st.id(name);
     }
-
-    let mut out = Pb(Vec::new());
-    let value_type = |ty: &str, unit: &str, st: &mut StringTable| {
-        let mut m = Pb(Vec::new());
-        m.uint(1, st.id(ty));
-        m.uint(2, st.id(unit));
-        m.0
+    let mut value_type = |ty: &str, unit: &str| ValueType {
+        r#type: st.id(ty),
+        unit: st.id(unit),
     };
-    // sample_type = 1
-    let vt = value_type("contentions", "count", &mut st);
-    out.bytes(1, &vt);
-    let vt = value_type("delay", "nanoseconds", &mut st);
-    out.bytes(1, &vt);
+    let sample_type = vec![
+        value_type("contentions", "count"),
+        value_type("delay", "nanoseconds"),
+    ];
+    let period_type = Some(value_type("trace", "count"));
 
     // Locations by PC and functions by file+name, numbered from 1 in order
     // of first appearance.
     let mut locs: FxHashMap<u64, u64> = FxHashMap::default();
     let mut funcs: FxHashMap<(&str, &str), u64> = FxHashMap::default();
-    let mut loc_msgs = Pb(Vec::new());
-    let mut func_msgs = Pb(Vec::new());
+    let mut location = Vec::new();
+    let mut function = Vec::new();
+    let mut sample = Vec::with_capacity(records.len());
     for r in records {
         let mut ids = Vec::with_capacity(r.frames.len());
         for f in &r.frames {
@@ -271,55 +229,53 @@ pub fn encode_profile(records: &[ProfileRecord]) -> Vec<u8> {
                 let fid = *funcs
                     .entry((f.file.as_str(), f.func.as_str()))
                     .or_insert_with(|| {
-                        let mut m = Pb(Vec::new());
-                        m.uint(1, fnext);
                         let name = st.id(&f.func);
-                        m.uint(2, name);
-                        m.uint(3, name);
-                        m.uint(4, st.id(&f.file));
-                        func_msgs.bytes(5, &m.0);
+                        function.push(Function {
+                            id: fnext,
+                            name,
+                            system_name: name,
+                            filename: st.id(&f.file),
+                        });
                         fnext
                     });
-                let mut line = Pb(Vec::new());
-                line.uint(1, fid);
-                line.int(2, f.line.cast_signed());
-                let mut m = Pb(Vec::new());
-                m.uint(1, next);
-                m.uint(3, f.pc);
-                m.bytes(4, &line.0);
-                loc_msgs.bytes(4, &m.0);
+                location.push(Location {
+                    id: next,
+                    address: f.pc,
+                    line: vec![Line {
+                        function_id: fid,
+                        line: f.line.cast_signed(),
+                    }],
+                });
                 next
             });
             ids.push(id);
         }
-        let mut m = Pb(Vec::new());
-        m.packed(1, ids.into_iter());
-        m.packed(
-            2,
-            [r.count.cast_unsigned(), r.time.cast_unsigned()].into_iter(),
-        );
-        out.bytes(2, &m.0);
+        sample.push(Sample {
+            location_id: ids,
+            value: vec![r.count, r.time],
+            label: Vec::new(),
+        });
     }
-    out.0.extend_from_slice(&loc_msgs.0);
-    out.0.extend_from_slice(&func_msgs.0);
-    // period_type = 11 (its strings are interned above), period = 12
-    let vt = value_type("trace", "count", &mut st);
-    for s in &st.strings {
-        out.bytes(6, s.as_bytes());
+    Profile {
+        sample_type,
+        sample,
+        location,
+        function,
+        string_table: st.strings,
+        period_type,
+        period: 1,
     }
-    out.bytes(11, &vt);
-    out.uint(12, 1);
-    out.0
+    .encode_to_vec()
 }
 
 #[derive(Default)]
 struct StringTable {
     strings: Vec<String>,
-    ids: FxHashMap<String, u64>,
+    ids: FxHashMap<String, i64>,
 }
 
 impl StringTable {
-    fn id(&mut self, s: &str) -> u64 {
+    fn id(&mut self, s: &str) -> i64 {
         if self.strings.is_empty() {
             self.strings.push(String::new());
             self.ids.insert(String::new(), 0);
@@ -327,7 +283,7 @@ impl StringTable {
         if let Some(&i) = self.ids.get(s) {
             return i;
         }
-        let i = self.strings.len() as u64;
+        let i = i64::try_from(self.strings.len()).unwrap_or(i64::MAX);
         self.strings.push(s.to_owned());
         self.ids.insert(s.to_owned(), i);
         i

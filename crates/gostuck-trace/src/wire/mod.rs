@@ -4,6 +4,14 @@
 //! [`WireReader`] prints ([`RawEvent`]'s `Display`) exactly like
 //! `go tool trace -d=wire`.
 
+pub(crate) mod batch;
+pub(crate) mod input;
+pub(crate) mod read_ahead;
+pub mod spec;
+pub mod text;
+pub mod version;
+pub(crate) mod wire_event;
+
 use std::fmt;
 use std::io::BufRead;
 

@@ -19,6 +19,12 @@ pub struct Recorder {
     total: u64,
 }
 
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}
+
 impl Recorder {
     /// First 64 MiB and last 256 MiB.
     pub fn new() -> Recorder {
@@ -121,7 +127,14 @@ pub struct Shared {
     pub pass_errors: Vec<String>,
 }
 
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new()
+    }
+}
+
 impl Shared {
+    /// Empty recordings of both streams.
     pub fn new() -> Shared {
         Shared {
             stdout: Recorder::new(),
@@ -180,7 +193,9 @@ pub fn is_trace_line(l: &[u8]) -> bool {
 /// Which of the child's streams a thread carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
+    /// The child's stdout.
     Stdout,
+    /// The child's stderr.
     Stderr,
 }
 

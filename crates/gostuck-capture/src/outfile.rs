@@ -20,8 +20,9 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use tempfile::NamedTempFile;
+
+use crate::{Error, Result};
 
 /// Who chose the destination's name: this decides what may be replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +58,7 @@ impl OutFile {
             let f = fs::OpenOptions::new()
                 .write(true)
                 .open(dest)
-                .with_context(|| format!("{}: cannot open", dest.display()))?;
+                .map_err(Error::file(dest, "cannot open"))?;
             return Ok(OutFile {
                 tmp: None,
                 direct: Some(f),
@@ -86,9 +87,7 @@ impl OutFile {
             .suffix(".part")
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))
             .tempfile_in(&dir)
-            .with_context(|| {
-                format!("{}: cannot create a file in this directory", dir.display())
-            })?;
+            .map_err(Error::file(&dir, "cannot create a file in this directory"))?;
         Ok(OutFile {
             tmp: Some(tmp),
             direct: None,
@@ -102,7 +101,7 @@ impl OutFile {
     pub fn write_all(dest: &Path, named: Named, force: bool, bytes: &[u8]) -> Result<()> {
         let mut f = OutFile::create(dest, named, force)?;
         f.write_all(bytes)
-            .with_context(|| format!("{}: cannot write", dest.display()))?;
+            .map_err(Error::file(dest, "cannot write"))?;
         f.commit()
     }
 
@@ -113,11 +112,14 @@ impl OutFile {
             return Ok(());
         }
         let Some(tmp) = self.tmp.take() else {
-            bail!("{}: already committed", self.dest.display());
+            return Err(Error::Refused(format!(
+                "{}: already committed",
+                self.dest.display()
+            )));
         };
         tmp.as_file()
             .sync_all()
-            .with_context(|| format!("{}: cannot write", self.dest.display()))?;
+            .map_err(Error::file(&self.dest, "cannot write"))?;
         let target = self
             .through_link
             .clone()
@@ -130,12 +132,12 @@ impl OutFile {
         };
         res.map_err(|e| {
             if e.error.kind() == io::ErrorKind::AlreadyExists {
-                anyhow::anyhow!(
+                Error::Refused(format!(
                     "{}: appeared while gostuck was writing it; not replaced (pass --force to replace it)",
                     self.dest.display()
-                )
+                ))
             } else {
-                anyhow::Error::new(e.error).context(format!("{}: cannot write", self.dest.display()))
+                Error::file(&self.dest, "cannot write")(e.error)
             }
         })
     }
@@ -165,7 +167,7 @@ fn check(dest: &Path, named: Named, force: bool) -> Result<(bool, Option<PathBuf
     let meta = match fs::symlink_metadata(dest) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((false, None)),
-        Err(e) => return Err(e).with_context(|| format!("{}: cannot inspect", dest.display())),
+        Err(e) => return Err(Error::file(dest, "cannot inspect")(e)),
     };
     let ft = meta.file_type();
     if ft.is_symlink() {
@@ -179,12 +181,12 @@ fn check(dest: &Path, named: Named, force: bool) -> Result<(bool, Option<PathBuf
                         _ => t,
                     })
                 });
-                let target = target.with_context(|| format!("{}: cannot follow", dest.display()))?;
+                let target = target.map_err(Error::file(dest, "cannot follow"))?;
                 let (replace, _) = check(&target, Named::ByUser, false)?;
                 Ok((replace, Some(target)))
             }
             (Named::ByGostuck, true) => Ok((true, None)),
-            (_, false) => bail!(
+            (_, false) => Err(Error::Refused(format!(
                 "{} is a symbolic link (to {to}); gostuck does not write through links: remove it, pick another path, or pass --force{}",
                 dest.display(),
                 if named == Named::ByUser {
@@ -192,24 +194,24 @@ fn check(dest: &Path, named: Named, force: bool) -> Result<(bool, Option<PathBuf
                 } else {
                     " to replace the link itself"
                 }
-            ),
+            ))),
         };
     }
     if named == Named::ByUser && is_special(&ft) {
         return Ok((false, None));
     }
     if !ft.is_file() {
-        bail!(
+        return Err(Error::Refused(format!(
             "{} exists and is not a regular file; not replaced",
             dest.display()
-        );
+        )));
     }
     match (named, force) {
         (Named::ByUser, _) | (Named::ByGostuck, true) => Ok((true, None)),
-        (Named::ByGostuck, false) => bail!(
+        (Named::ByGostuck, false) => Err(Error::Refused(format!(
             "{} exists; not replaced (pass --force to replace it, or --save another directory)",
             dest.display()
-        ),
+        ))),
     }
 }
 
@@ -245,7 +247,7 @@ pub fn kept_temp_dir(prefix: &str) -> Result<PathBuf> {
         .prefix(prefix)
         .permissions(fs::Permissions::from_mode(0o700))
         .tempdir()
-        .context("cannot create a temporary directory")?;
+        .map_err(Error::TempDir)?;
     Ok(d.keep())
 }
 

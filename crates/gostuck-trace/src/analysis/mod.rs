@@ -5,6 +5,10 @@
 //! current state and since when, why and where it last blocked, who
 //! unblocked it, time spent per state, and its user regions and logs.
 
+pub mod pprof;
+pub(crate) mod session;
+pub(crate) mod summary;
+
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -740,6 +744,14 @@ impl Analyzer {
         }
         self.a
     }
+}
+
+/// A blocking reason of the trace on a channel, a sync primitive (Mutex,
+/// WaitGroup, Cond…) or a select: a wait another goroutine ends, as
+/// `go tool trace -pprof=sync` counts them.
+#[must_use]
+pub fn is_sync_block(reason: &str) -> bool {
+    reason.contains("chan") || reason.contains("sync") || reason.contains("select")
 }
 
 /// Reads the whole trace and analyzes it.

@@ -1,0 +1,19 @@
+//! Capturing goroutine dumps from live Go programs, for the gostuck command
+//! line: running a command in its own process group and watching its tree
+//! in /proc ([`proc`]), recording and scanning its output ([`record`]),
+//! fetching pprof profiles over plain HTTP ([`http`]), and writing files
+//! that never go through a symbolic link or over a file the user did not
+//! name ([`outfile`]).
+//!
+//! Returns typed errors ([`Error`]), prints nothing and reads no
+//! environment variable: messages for the user are returned.
+#![deny(missing_docs)]
+
+pub mod command;
+mod error;
+pub mod http;
+pub mod outfile;
+pub mod proc;
+pub mod record;
+
+pub use error::{Error, Result};

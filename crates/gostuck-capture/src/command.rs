@@ -126,6 +126,7 @@ pub fn plan(command: &[OsString], add: &Additions) -> Result<Plan> {
 }
 
 /// Sends signal `sig` to process `pid`; whether it was sent.
+#[must_use]
 pub fn kill(pid: i32, sig: i32) -> bool {
     let (Some(pid), Some(sig)) = (
         rustix::process::Pid::from_raw(pid),
@@ -137,12 +138,14 @@ pub fn kill(pid: i32, sig: i32) -> bool {
 }
 
 /// Whether process `pid` exists (signal 0).
+#[must_use]
 pub fn exists(pid: i32) -> bool {
     rustix::process::Pid::from_raw(pid)
         .is_some_and(|p| rustix::process::test_kill_process(p).is_ok())
 }
 
 /// The file name of the program `pid` runs, or `pid N`.
+#[must_use]
 pub fn exe_name(pid: i32) -> String {
     proc::exe(pid)
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -150,6 +153,7 @@ pub fn exe_name(pid: i32) -> String {
 }
 
 /// The Go programs in the tree worth a SIGQUIT: not the go command or its tools.
+#[must_use]
 pub fn dump_targets(tree: &[proc::Proc]) -> Vec<i32> {
     tree.iter()
         .filter(|p| p.state != b'Z')
@@ -160,6 +164,7 @@ pub fn dump_targets(tree: &[proc::Proc]) -> Vec<i32> {
 }
 
 /// `name (pid N), …` of the processes.
+#[must_use]
 pub fn describe(targets: &[i32]) -> String {
     let v: Vec<String> = targets
         .iter()
@@ -169,11 +174,12 @@ pub fn describe(targets: &[i32]) -> String {
 }
 
 /// The exit code a shell would show: the status, or 128 + the signal.
+#[must_use]
 pub fn exit_code(st: &std::process::ExitStatus) -> u8 {
     use std::os::unix::process::ExitStatusExt;
     match (st.code(), st.signal()) {
-        (Some(c), _) => c.clamp(0, 255) as u8,
-        (None, Some(s)) => (128 + s).clamp(0, 255) as u8,
+        (Some(c), _) => u8::try_from(c.clamp(0, 255)).unwrap_or(u8::MAX),
+        (None, Some(s)) => u8::try_from((128 + s).clamp(0, 255)).unwrap_or(u8::MAX),
         _ => 1,
     }
 }

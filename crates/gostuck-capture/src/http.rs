@@ -66,6 +66,7 @@ impl Endpoint {
     }
 
     /// The URL of a profile (`goroutine?debug=2`).
+    #[must_use]
     pub fn url(&self, rest: &str) -> String {
         format!("{}{}{rest}", self.origin, self.base)
     }
@@ -86,6 +87,7 @@ pub enum Got {
 
 impl Client {
     /// A client whose every request ends within `timeout`.
+    #[must_use]
     pub fn new(timeout: Duration) -> Client {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)

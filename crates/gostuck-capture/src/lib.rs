@@ -15,5 +15,6 @@ pub mod http;
 pub mod outfile;
 pub mod proc;
 pub mod record;
+pub mod supervise;
 
 pub use error::{Error, Result};

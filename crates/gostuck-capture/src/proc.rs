@@ -1,8 +1,7 @@
 //! The child's process tree from /proc (Linux): CPU time of every descendant,
 //! and which of them are Go programs worth a SIGQUIT.
 
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,6 +25,7 @@ pub struct Proc {
 }
 
 /// Parses the contents of `/proc/<pid>/stat`.
+#[must_use]
 pub fn parse_stat(s: &str) -> Option<Proc> {
     let open = s.find('(')?;
     let close = s.rfind(')')?;
@@ -65,6 +65,7 @@ pub fn scan() -> io::Result<Vec<Proc>> {
 
 /// `root` and all its descendants (by parent links), plus any process still in
 /// `root`'s process group (reparented after its parent exited).
+#[must_use]
 pub fn tree(root: i32, all: &[Proc]) -> Vec<Proc> {
     let mut keep: Vec<Proc> = all.iter().filter(|q| q.pid == root).cloned().collect();
     let mut frontier = vec![root];
@@ -86,6 +87,7 @@ pub fn tree(root: i32, all: &[Proc]) -> Vec<Proc> {
 }
 
 /// Clock ticks per second (`USER_HZ`).
+#[must_use]
 pub fn ticks_per_second() -> u64 {
     match rustix::param::clock_ticks_per_second() {
         0 => 100,
@@ -94,6 +96,7 @@ pub fn ticks_per_second() -> u64 {
 }
 
 /// The executable of a process (`/proc/<pid>/exe`), ` (deleted)` removed.
+#[must_use]
 pub fn exe(pid: i32) -> Option<PathBuf> {
     let p = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
     let s = p.to_string_lossy();
@@ -106,6 +109,7 @@ pub fn exe(pid: i32) -> Option<PathBuf> {
 /// True for the `go` command and its helpers (`compile`, `link`, `vet`,
 /// `test2json` under `$GOROOT/pkg/tool/…`): Go programs whose own stacks are
 /// not what the user asked about.
+#[must_use]
 pub fn is_go_tool(exe: &Path) -> bool {
     let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name == "go" || name == "gofmt" {
@@ -115,99 +119,12 @@ pub fn is_go_tool(exe: &Path) -> bool {
     parent.is_some_and(|p| p.ends_with("pkg/tool"))
 }
 
-/// True when the executable of `pid` is a Go program (an ELF file with a
-/// `.go.buildinfo` or `.note.go.buildid` section).
+/// True when the executable of `pid` is a Go program: its ELF file carries
+/// the Go linker's build ID note (the same test `gostuck attach` applies).
+#[must_use]
 pub fn is_go_program(pid: i32) -> bool {
-    File::open(format!("/proc/{pid}/exe"))
-        .and_then(|mut f| elf_has_go_section(&mut f))
-        .unwrap_or(false)
-}
-
-/// Reads the ELF section table and looks for the sections the Go linker writes.
-pub fn elf_has_go_section(f: &mut (impl Read + Seek)) -> io::Result<bool> {
-    let mut h = [0u8; 64];
-    f.seek(SeekFrom::Start(0))?;
-    if f.read(&mut h)? < 52 || &h[..4] != b"\x7fELF" {
-        return Ok(false);
-    }
-    let is64 = h[4] == 2;
-    let le = h[5] == 1;
-    let u16_at = |b: &[u8], o: usize| {
-        let v = [b[o], b[o + 1]];
-        u64::from(if le {
-            u16::from_le_bytes(v)
-        } else {
-            u16::from_be_bytes(v)
-        })
-    };
-    let u32_at = |b: &[u8], o: usize| {
-        let v = [b[o], b[o + 1], b[o + 2], b[o + 3]];
-        u64::from(if le {
-            u32::from_le_bytes(v)
-        } else {
-            u32::from_be_bytes(v)
-        })
-    };
-    let u64_at = |b: &[u8], o: usize| {
-        let mut v = [0u8; 8];
-        v.copy_from_slice(&b[o..o + 8]);
-        if le {
-            u64::from_le_bytes(v)
-        } else {
-            u64::from_be_bytes(v)
-        }
-    };
-    let (shoff, shentsize, shnum, shstrndx) = if is64 {
-        (
-            u64_at(&h, 0x28),
-            u16_at(&h, 0x3A),
-            u16_at(&h, 0x3C),
-            u16_at(&h, 0x3E),
-        )
-    } else {
-        (
-            u32_at(&h, 0x20),
-            u16_at(&h, 0x2E),
-            u16_at(&h, 0x30),
-            u16_at(&h, 0x32),
-        )
-    };
-    let min_ent = if is64 { 0x28 } else { 0x20 };
-    if shoff == 0 || shnum == 0 || shnum > 4096 || shentsize < min_ent || shstrndx >= shnum {
-        return Ok(false);
-    }
-    let mut table = vec![0u8; (shnum * shentsize) as usize];
-    f.seek(SeekFrom::Start(shoff))?;
-    f.read_exact(&mut table)?;
-    let section = |i: u64| {
-        let e = &table[(i * shentsize) as usize..];
-        if is64 {
-            (u32_at(e, 0), u64_at(e, 0x18), u64_at(e, 0x20))
-        } else {
-            (u32_at(e, 0), u32_at(e, 0x10), u32_at(e, 0x14))
-        }
-    };
-    let (_, str_off, str_size) = section(shstrndx);
-    if str_size > 1 << 20 {
-        return Ok(false);
-    }
-    let mut names = vec![0u8; str_size as usize];
-    f.seek(SeekFrom::Start(str_off))?;
-    f.read_exact(&mut names)?;
-    for i in 0..shnum {
-        let (name, _, _) = section(i);
-        let Some(rest) = names.get(name as usize..) else {
-            continue;
-        };
-        let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-        if matches!(
-            &rest[..end],
-            b".go.buildinfo" | b".note.go.buildid" | b".gopclntab"
-        ) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    gostuck_attach::buildid::ElfFacts::read(Path::new(&format!("/proc/{pid}/exe")))
+        .is_ok_and(|f| f.ids.go.is_some())
 }
 
 /// CPU and process-set history of the child's tree.
@@ -221,11 +138,14 @@ pub struct Progress {
 
 impl Progress {
     /// No history yet; a stall is `window` without CPU progress or change.
+    #[must_use]
     pub fn new(window: Duration) -> Progress {
         let hz = ticks_per_second();
         // At most 1% of one CPU over the window counts as no progress: tickers
         // and the runtime's background work use far less, real work far more.
-        let threshold = (window.as_secs_f64() * hz as f64 / 100.0).ceil() as u64;
+        // Whole ticks: a window of seconds times ticks per second, over 100.
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let threshold = window_ms.saturating_mul(hz).div_ceil(100_000);
         Progress {
             samples: Default::default(),
             pids: Vec::new(),
@@ -259,6 +179,7 @@ impl Progress {
 
     /// Whether the tree made no CPU progress, started or ended no process
     /// and (per `last_output`) wrote nothing for the whole window.
+    #[must_use]
     pub fn stalled(&self, now: Instant, last_output: Instant) -> bool {
         let quiet_since = last_output.max(self.last_change);
         if now.duration_since(quiet_since) < self.window {
@@ -287,6 +208,7 @@ pub struct Terminal {
 impl Terminal {
     /// Makes `child_pgrp` the foreground group of the terminal on stdin,
     /// when ours is (else `None`); handed back on drop.
+    #[must_use]
     pub fn give(child_pgrp: i32) -> Option<Terminal> {
         let stdin = std::io::stdin();
         if !rustix::termios::isatty(&stdin) {
@@ -340,6 +262,7 @@ pub struct Ended {
 
 impl Group {
     /// The group led by `pgid` (a child spawned with `process_group(0)`).
+    #[must_use]
     pub fn new(pgid: i32) -> Option<Group> {
         Some(Group {
             pgid: Pid::from_raw(pgid)?,
@@ -355,6 +278,7 @@ impl Group {
     }
 
     /// Whether any process of the group is still alive (zombies included).
+    #[must_use]
     pub fn alive(&self) -> bool {
         rustix::process::test_kill_process_group(self.pgid).is_ok()
     }
@@ -473,9 +397,7 @@ mod tests {
 
     #[test]
     fn this_test_binary_is_not_a_go_program() {
-        assert!(!is_go_program(std::process::id() as i32));
-        let mut not_elf = io::Cursor::new(b"#!/bin/sh\necho hi\n".to_vec());
-        assert!(!elf_has_go_section(&mut not_elf).unwrap());
+        assert!(!is_go_program(i32::try_from(std::process::id()).unwrap()));
     }
 
     #[test]

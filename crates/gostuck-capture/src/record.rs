@@ -27,11 +27,13 @@ impl Default for Recorder {
 
 impl Recorder {
     /// First 64 MiB and last 256 MiB.
+    #[must_use]
     pub fn new() -> Recorder {
         Recorder::with_caps(64 << 20, 256 << 20)
     }
 
     /// Custom limits (for tests).
+    #[must_use]
     pub fn with_caps(head_cap: usize, tail_cap: usize) -> Recorder {
         Recorder {
             head: Vec::new(),
@@ -73,16 +75,19 @@ impl Recorder {
     }
 
     /// Bytes seen in total.
+    #[must_use]
     pub fn total(&self) -> u64 {
         self.total
     }
 
     /// Bytes dropped from the middle.
+    #[must_use]
     pub fn dropped(&self) -> u64 {
         self.total - (self.head.len() + self.tail.len()) as u64
     }
 
     /// The recording: head, a marker line when the middle was dropped, tail.
+    #[must_use]
     pub fn contents(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.head.len() + self.tail.len() + 80);
         out.extend_from_slice(&self.head);
@@ -135,6 +140,7 @@ impl Default for Shared {
 
 impl Shared {
     /// Empty recordings of both streams.
+    #[must_use]
     pub fn new() -> Shared {
         Shared {
             stdout: Recorder::new(),

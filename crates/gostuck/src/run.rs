@@ -11,11 +11,10 @@ use anyhow::{Context, Result};
 use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
-use gostuck_capture::command::{
-    self, describe, dump_targets, exists, exit_code, kill, shell_words, Additions, Kind, Plan,
-};
+use gostuck_capture::command::{self, exit_code, shell_words, Additions, Kind, Plan};
 use gostuck_capture::proc;
-use gostuck_capture::record::{self, Marker, Shared, Stream};
+use gostuck_capture::record::{self, Shared, Stream};
+use gostuck_capture::supervise;
 
 pub const LONG_ABOUT: &str = "\
 Run a command (`go test ./...`, `go run .`, a built binary), and when it hangs, dump its goroutines and explain why.
@@ -95,17 +94,6 @@ fn note(msg: &str) {
     eprintln!("gostuck: {}", gostuck_report::escape_controls(msg));
 }
 
-fn fmt_dur(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 /// How long what is left of the command's process group gets after the
 /// command exits, and again after SIGTERM.
 const GROUP_GRACE: Duration = Duration::from_secs(1);
@@ -137,7 +125,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
             shell_words(std::iter::once(&plan.program).chain(&plan.args))
         )
     })?;
-    let pid = child.id() as i32;
+    let pid = i32::try_from(child.id()).context("the command's process ID")?;
     // From here on, every way out of this function (an error, a panic) ends
     // the command's process group.
     let mut group = proc::Group::new(pid).context("the command's process ID")?;
@@ -158,96 +146,25 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }));
     }
 
-    let mut notes: Vec<String> = plan.notes.clone();
-    let mut progress = proc::Progress::new(a.stall);
-    let mut signaled: Vec<i32> = Vec::new();
-    let mut forwarded = 0;
-    let mut stall_reported = false;
-    let mut stalled = false;
-    let mut quit_at: Option<Instant> = None;
-    let mut markers_seen = 0;
-    let mut next_sample = Instant::now();
-    let status = loop {
-        for sig in signals.pending() {
-            if sig == libc::SIGQUIT {
-                let tree = proc::tree(pid, &proc::scan().unwrap_or_default());
-                let targets = dump_targets(&tree);
-                let n = send_quit(&targets, &mut signaled, "you pressed Ctrl-\\ (SIGQUIT)");
-                if n > 0 {
-                    notes.push(format!(
-                        "SIGQUIT (from you) forwarded to {}",
-                        describe(&targets)
-                    ));
-                    quit_at = Some(Instant::now());
-                }
-                continue;
-            }
-            forwarded += 1;
-            group.signal(sig);
-            if forwarded >= 3 && sig != libc::SIGHUP {
-                note("third interrupt: killing the command");
-                group.signal(libc::SIGKILL);
-            }
-        }
-        if let Some(st) = child.try_wait().context("waiting for the command")? {
-            break st;
-        }
-        let now = Instant::now();
-        {
-            let s = shared.lock().unwrap_or_else(|p| p.into_inner());
-            for m in &s.markers[markers_seen..] {
-                let msg = match m {
-                    Marker::Deadlock => "the Go runtime reported a deadlock",
-                    Marker::TestTimeout => "`go test` timed out; its dump follows",
-                };
-                notes.push(msg.to_string());
-            }
-            markers_seen = s.markers.len();
-        }
-        if now >= next_sample {
-            next_sample = now + Duration::from_millis(250);
-            let tree = proc::tree(pid, &proc::scan().unwrap_or_default());
-            progress.update(now, &tree);
-            let last_output = shared.lock().unwrap_or_else(|p| p.into_inner()).last_output;
-            if progress.stalled(now, last_output) {
-                let targets: Vec<i32> = dump_targets(&tree)
-                    .into_iter()
-                    .filter(|p| !signaled.contains(p))
-                    .collect();
-                if !targets.is_empty() {
-                    let why = format!("no CPU progress and no output for {}", fmt_dur(a.stall));
-                    send_quit(&targets, &mut signaled, &why);
-                    notes.push(format!(
-                        "{why}; sent SIGQUIT to {} for a goroutine dump",
-                        describe(&targets)
-                    ));
-                    quit_at = Some(now);
-                    stall_reported = false;
-                    stalled = true;
-                } else if !stall_reported {
-                    stall_reported = true;
-                    let m = if signaled.is_empty() {
-                        format!("the command stalled ({}) but no Go program other than the go command is running in it; waiting (Ctrl-C to stop)", fmt_dur(a.stall))
-                    } else {
-                        "the command is still stalled after SIGQUIT (does the program handle SIGQUIT itself?); waiting (Ctrl-C to stop)".to_string()
-                    };
-                    note(&m);
-                    notes.push(m);
-                }
-            } else {
-                stall_reported = false;
-            }
-        }
-        if let Some(t) = quit_at {
-            if now.duration_since(t) > Duration::from_secs(10)
-                && signaled.iter().any(|&p| exists(p))
-            {
-                note("the program did not exit 10s after SIGQUIT; waiting for the command (Ctrl-C to stop)");
-                quit_at = None;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let watched = supervise::watch(
+        &mut child,
+        supervise::Watch {
+            pid,
+            group: &mut group,
+            shared: &shared,
+            stall: a.stall,
+            notes: plan.notes.clone(),
+        },
+        &mut || signals.pending().collect(),
+        &mut |m| note(m),
+    )
+    .context("waiting for the command")?;
+    let supervise::Watched {
+        status,
+        mut notes,
+        signaled,
+        stalled,
+    } = watched;
     drop(terminal);
     // Helpers the command started and left behind in its process group would
     // outlive us (and may hold the output pipes open): end them.
@@ -293,43 +210,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
             "the output ({total} bytes) was larger than gostuck keeps: {dropped} bytes in the middle were not analysed (they were passed through)"
         ));
     }
-    let mut inputs = Vec::new();
-    let mut sched = Vec::new();
-    let ropts = common::read_options(a.report.exact);
-    for (name, bytes) in [("run:stdout", &stdout), ("run:stderr", &stderr)] {
-        if bytes.is_empty() {
-            continue;
-        }
-        match gostuck_sched::mixed::read_bytes(bytes, &ropts) {
-            Ok(r) => {
-                gostuck_engine::push_dumps(&mut inputs, name, r.dumps, false);
-                if let Some(s) = r.sched {
-                    sched.push((name.to_string(), s));
-                }
-            }
-            Err(e) => {
-                if !matches!(e, gostuck_dump::Error::NoDump) {
-                    notes.push(format!(
-                        "{name}: {}",
-                        crate::common::error_message(&e.into())
-                    ));
-                }
-            }
-        }
-    }
+    let (mut inputs, sched) = read_outputs(&stdout, &stderr, a.report.exact, &mut notes);
     if let Some(f) = &plan.trace_file {
-        match std::fs::metadata(f) {
-            Ok(m) if m.len() > 0 => notes.push(format!(
-                "execution trace kept at {} ({} bytes; `go tool trace {}`)",
-                f.display(),
-                m.len(),
-                f.display()
-            )),
-            _ => notes.push(format!(
-                "no execution trace was written to {} (a test binary killed by a signal may not flush it)",
-                f.display()
-            )),
-        }
+        notes.push(trace_note(f));
     }
     for input in &mut inputs {
         annotate(&mut input.dump, plan.kind, &running, &notes);
@@ -372,6 +255,57 @@ pub fn run(a: RunArgs) -> Result<u8> {
     common::render(&report, &read_from, &a.report, Dest::Stderr)?;
     github_annotations(&report, &a)?;
     Ok(code)
+}
+
+/// The dumps and scheduler traces in what the command printed; what could
+/// not be read becomes a note.
+type Outputs = (
+    Vec<gostuck_engine::Input>,
+    Vec<(String, gostuck_sched::SchedLog)>,
+);
+
+fn read_outputs(stdout: &[u8], stderr: &[u8], exact: bool, notes: &mut Vec<String>) -> Outputs {
+    let mut inputs = Vec::new();
+    let mut sched = Vec::new();
+    let ropts = common::read_options(exact);
+    for (name, bytes) in [("run:stdout", stdout), ("run:stderr", stderr)] {
+        if bytes.is_empty() {
+            continue;
+        }
+        match gostuck_sched::mixed::read_bytes(bytes, &ropts) {
+            Ok(r) => {
+                gostuck_engine::push_dumps(&mut inputs, name, r.dumps, false);
+                if let Some(s) = r.sched {
+                    sched.push((name.to_string(), s));
+                }
+            }
+            Err(e) => {
+                if !matches!(e, gostuck_dump::Error::NoDump) {
+                    notes.push(format!(
+                        "{name}: {}",
+                        crate::common::error_message(&e.into())
+                    ));
+                }
+            }
+        }
+    }
+    (inputs, sched)
+}
+
+/// Where `--trace` left the execution trace, or why there is none.
+fn trace_note(f: &std::path::Path) -> String {
+    match std::fs::metadata(f) {
+        Ok(m) if m.len() > 0 => format!(
+            "execution trace kept at {} ({} bytes; `go tool trace {}`)",
+            f.display(),
+            m.len(),
+            f.display()
+        ),
+        _ => format!(
+            "no execution trace was written to {} (a test binary killed by a signal may not flush it)",
+            f.display()
+        ),
+    }
 }
 
 /// The exit status of `gostuck run` and, when it is not 0, the line that says
@@ -437,24 +371,6 @@ fn annotate(d: &mut Dump, kind: Kind, running: &[String], notes: &[String]) {
     }
     d.notes
         .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
-}
-
-fn send_quit(targets: &[i32], signaled: &mut Vec<i32>, why: &str) -> usize {
-    // Said before the signal, so the line does not land inside the dump.
-    note(&format!(
-        "{why}; sending SIGQUIT to {} for a goroutine dump",
-        describe(targets)
-    ));
-    let mut n = 0;
-    for &t in targets {
-        if kill(t, libc::SIGQUIT) {
-            n += 1;
-            if !signaled.contains(&t) {
-                signaled.push(t);
-            }
-        }
-    }
-    n
 }
 
 #[cfg(test)]

@@ -115,8 +115,8 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
         let delta = samples
             .last()
             .map(|prev: &gostuck_dump::Dump| {
-                let before = prev.total_goroutines() as i64;
-                format!(" ({:+})", n as i64 - before)
+                let before = i128::from(prev.total_goroutines());
+                format!(" ({:+})", i128::from(n) - before)
             })
             .unwrap_or_default();
         eprintln!(

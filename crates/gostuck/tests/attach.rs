@@ -98,7 +98,7 @@ fn attach_finds_what_analyze_finds_in_the_sigquit_dump_and_leaves_the_process_ru
         assert_eq!(v["inputs"][0]["format"], "process-memory", "{name}");
         // SAFETY: kill(2) on our own child, not yet reaped.
         unsafe {
-            libc::kill(child.0.id() as i32, libc::SIGQUIT);
+            libc::kill(i32::try_from(child.0.id()).unwrap(), libc::SIGQUIT);
         }
         let t = Instant::now();
         while matches!(child.0.try_wait(), Ok(None)) && t.elapsed() < Duration::from_secs(20) {

@@ -126,7 +126,8 @@ fn sarif_of_captured_scenarios_validates_against_the_sarif_2_1_0_schema() {
         );
         for (res, f) in results.iter().zip(json["findings"].as_array().unwrap()) {
             assert_eq!(res["ruleId"], f["kind"], "{name}");
-            let rule = &run["tool"]["driver"]["rules"][res["ruleIndex"].as_u64().unwrap() as usize];
+            let rule = &run["tool"]["driver"]["rules"]
+                [usize::try_from(res["ruleIndex"].as_u64().unwrap()).unwrap()];
             assert_eq!(rule["id"], f["kind"]);
             assert!(rule["helpUri"]
                 .as_str()

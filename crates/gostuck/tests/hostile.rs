@@ -103,7 +103,7 @@ fn gostuck(args: &[&str], cwd: &Path, stdin: Stdin, limit: Duration) -> Outcome 
             .take()
             .map(|r| Box::new(r) as Box<dyn Read + Send>),
     );
-    let pid = child.id() as i32;
+    let pid = i32::try_from(child.id()).unwrap();
     let (code, rss_kb) = loop {
         let mut status = 0;
         // SAFETY: an all-zero rusage is a valid value of the plain C struct.
@@ -113,7 +113,7 @@ fn gostuck(args: &[&str], cwd: &Path, stdin: Stdin, limit: Duration) -> Outcome 
         let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
         if r == pid {
             let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-            break (code, usage.ru_maxrss as u64);
+            break (code, usage.ru_maxrss.cast_unsigned());
         }
         assert_eq!(r, 0, "wait4 failed");
         if start.elapsed() > limit {
@@ -144,10 +144,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 fn varint(mut n: u64, out: &mut Vec<u8>) {
     while n >= 0x80 {
-        out.push(n as u8 | 0x80);
+        out.push(n.to_le_bytes()[0] | 0x80);
         n >>= 7;
     }
-    out.push(n as u8);
+    out.push(n.to_le_bytes()[0]);
 }
 
 fn field(num: u64, payload: &[u8], out: &mut Vec<u8>) {
@@ -379,7 +379,7 @@ fn devices_large_files_and_binary_are_not_read_as_source() {
     });
     let binary = source_case("binary", |p| {
         let bytes: Vec<u8> = (0..1u32 << 20)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13).to_le_bytes()[0])
             .collect();
         std::fs::write(p, bytes).unwrap();
     });
@@ -582,7 +582,7 @@ fn run_leaves_nothing_behind_when_gostuck_is_signalled() {
     }
     let p = pids(&d.join("pids"));
     assert_eq!(p.len(), 1);
-    let me = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    let me = rustix::process::Pid::from_raw(i32::try_from(child.id()).unwrap()).unwrap();
     rustix::process::kill_process(me, rustix::process::Signal::TERM).unwrap();
     let st = child.wait().unwrap();
     assert!(

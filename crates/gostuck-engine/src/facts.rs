@@ -16,6 +16,14 @@ pub trait Sources {
     fn looks_for_source(&self) -> bool {
         true
     }
+
+    /// The other Go files of the package of the file printed as
+    /// `dump_path` (paths [`Sources::file`] accepts), or `None` when they
+    /// cannot be listed: code no goroutine runs now, which future
+    /// goroutines may run.
+    fn package_files(&mut self, _dump_path: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// No source at all: the engine works from stacks alone.

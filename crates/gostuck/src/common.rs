@@ -796,7 +796,31 @@ impl gostuck_engine::Sources for FsSources {
         }
         self.cache.get(dump_path).and_then(Option::as_ref)
     }
+
+    fn package_files(&mut self, dump_path: &str) -> Option<Vec<String>> {
+        // The directory of the file this dump path was read from (a file
+        // not read has no package to list).
+        self.file(dump_path)?;
+        let dir = self.found.get(dump_path)?.parent()?.to_path_buf();
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&dir).ok()?.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".go") && e.file_type().is_ok_and(|t| t.is_file()) {
+                out.push(e.path().to_string_lossy().into_owned());
+            }
+            // A package of thousands of files is not read whole: unknown.
+            if out.len() > MAX_PACKAGE_FILES {
+                return None;
+            }
+        }
+        out.sort();
+        Some(out)
+    }
 }
+
+/// The most files [`FsSources`] lists for one package.
+const MAX_PACKAGE_FILES: usize = 500;
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -38,6 +38,7 @@ use crate::findings::{finding, EdgeWhy, LEAK_MIN};
 use crate::kinds::{Kind, Role};
 use crate::liveness::{Acts, Liveness};
 use crate::narrate::orphan_text;
+use crate::reach::Reach;
 use crate::report::{Confidence, Finding, Location};
 
 /// Leaking paths found per (slot, class): asked once per class, a big
@@ -62,8 +63,10 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     // (kind, resource key, finding)
     let mut orphan_of: Vec<(Kind, String, usize)> = Vec::new();
     let mut memo = LeakPathMemo::default();
+    let mut reach = Reach::default();
     for gi in 0..cx.facts.len() {
-        let Some((kind, conf)) = judge(cx, st, gi, closed_world, &mut memo, src) else {
+        let Some((kind, conf)) = judge(cx, st, gi, closed_world, (&mut memo, &mut reach), src)
+        else {
             continue;
         };
         let f = &cx.facts[gi];
@@ -99,7 +102,7 @@ fn judge(
     st: &State,
     gi: usize,
     closed_world: bool,
-    memo: &mut LeakPathMemo,
+    (memo, reach): (&mut LeakPathMemo, &mut Reach),
     src: &mut dyn Sources,
 ) -> Option<(Kind, Confidence)> {
     let (ctx, graph) = (&cx.ctx, cx.graph);
@@ -181,15 +184,18 @@ fn judge(
         kind
     };
 
-    if !(ctx.global
+    let vouched = ctx.global
         || cx.timed_out
         || leaked
         || certain_alone
         || live_leak
         || dependents
         || closed
-        || leak_path)
-    {
+        || leak_path;
+    // A wait no code can reach: nothing any goroutine may still run, nor
+    // any goroutine it may start, operates on that channel.
+    let unreachable = !vouched && reach.unreachable(cx, gi, src);
+    if !(vouched || unreachable) {
         return None;
     }
     f.user_frame?;
@@ -197,7 +203,7 @@ fn judge(
     let known = f.has_source && !graph.unknown_partner[gi];
     let conf = if certain_alone || ((ctx.global || leaked) && known) {
         Confidence::Certain
-    } else if ctx.global || leaked || cx.timed_out || (leak_path && known) {
+    } else if ctx.global || leaked || cx.timed_out || ((leak_path || unreachable) && known) {
         Confidence::Likely
     } else {
         Confidence::Possible

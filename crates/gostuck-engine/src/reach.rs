@@ -161,13 +161,32 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
         let g = &d.goroutines[cx.members(j)[0]];
         let uf = cx.facts[j].user_frame.unwrap_or(0);
         for (k, fr) in g.frames.iter().enumerate().skip(uf) {
-            let file = d.str(fr.file);
+            let (function, file) = (d.str(fr.function), d.str(fr.file));
+            // (A `go` statement's wrapper is at the statement that started
+            // the goroutine, long past: not code ahead.)
+            if crate::facts::is_go_wrapper(function)
+                || gostuck_dump::classify::is_std_frame(function, file)
+            {
+                continue;
+            }
             let Some(path) = files.iter().find(|p| same_file(p, file)) else {
                 continue;
             };
-            if let Some(fi) = src.file(path).and_then(|sf| sf.function_at(fr.line)) {
-                todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
+            let Some(fi) = src.file(path).and_then(|sf| sf.function_at(fr.line)) else {
+                continue;
+            };
+            // Before Go 1.21 the wrapper of `go x.m()` is named like a
+            // literal (`main.main.func1`) and sits at the `go` statement of
+            // a named function: not code ahead either.
+            let literal_named = function
+                .rsplit('.')
+                .next()
+                .is_some_and(|p| p.starts_with("func"));
+            let at_go = fi.calls.iter().any(|c| c.is_go && c.line == fr.line);
+            if literal_named && at_go && fi.name != "func literal" {
+                continue;
             }
+            todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
         }
     }
     let mut called: Vec<String> = Vec::new();
@@ -287,4 +306,65 @@ fn may_complete(
         .any(|o| complements(o.kind) && (same(&o.expr) || from_elsewhere(&o.expr)))
         || fi.return_exprs.iter().any(|e| same(e))
         || fi.escapes.iter().any(|(e, _)| same(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reach;
+    use crate::passes::testing::Fixture;
+
+    /// Whether the reach rule calls the wait of goroutine `id` in the
+    /// Go 1.27.3 capture `name` unreachable.
+    fn unreachable(name: &str, id: u64) -> bool {
+        let mut fx = Fixture::new(name);
+        let mut src = fx.take_src();
+        let gi = fx.group_of(id);
+        let (cx, _) = fx.cx();
+        Reach::default().unreachable(&cx, gi, src.as_mut())
+    }
+
+    #[test]
+    fn a_receive_only_a_returned_goroutine_sent_on_is_unreachable_in_a_live_server() {
+        // goroutine 20: the reloader; the watcher that sent on r.changed returned.
+        assert!(unreachable("config-reload-watcher-gone.txt", 20));
+    }
+
+    #[test]
+    fn a_handler_registered_by_value_may_still_send() {
+        // The POST /reload handler, a method value no code calls by name.
+        let fx = Fixture::new("config-reload-on-demand-healthy.txt");
+        let id = fx
+            .groups
+            .iter()
+            .zip(&fx.facts)
+            .find(|(_, f)| f.class.as_deref() == Some("Router.changed"))
+            .and_then(|(g, _)| fx.d.goroutines[g.members[0]].id)
+            .unwrap();
+        assert!(!unreachable("config-reload-on-demand-healthy.txt", id));
+    }
+
+    #[test]
+    fn code_ahead_on_a_live_stack_may_still_send() {
+        // stacks-endpoint-healthy: the tailer is paced by a live indexer.
+        let fx = Fixture::new("stacks-endpoint-healthy.txt");
+        let blocked: Vec<u64> = fx
+            .groups
+            .iter()
+            .zip(&fx.facts)
+            .filter(|(_, f)| {
+                matches!(
+                    f.block,
+                    Some(crate::facts::Block::Send | crate::facts::Block::Recv)
+                )
+            })
+            .filter_map(|(g, _)| fx.d.goroutines[g.members[0]].id)
+            .collect();
+        assert!(!blocked.is_empty());
+        for id in blocked {
+            assert!(
+                !unreachable("stacks-endpoint-healthy.txt", id),
+                "goroutine {id}"
+            );
+        }
+    }
 }

@@ -16,7 +16,9 @@
 //! - Otherwise a wait is reported only when something vouches that nothing
 //!   will end it: the runtime's deadlock report, a test timeout or `--stalled`,
 //!   the goroutineleak profile, a nil channel, others blocked behind it, a
-//!   closed world (no live goroutine can start new ones), or a large parked
+//!   closed world (no live goroutine can start new ones), no code any
+//!   goroutine may still run that can reach the channel (`crate::reach`,
+//!   *a wait no code can reach*), or a large parked
 //!   group nobody waits for in a live program (`goroutine-leak`, at least
 //!   `LEAK_MIN` goroutines).
 //!

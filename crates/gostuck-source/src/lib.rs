@@ -616,6 +616,21 @@ impl SourceFile {
             && !in_loop_with_escape
     }
 
+    /// The takes and give-backs the function spanning `line` performs
+    /// through one-operation helpers of this file (`p.lock()` for
+    /// `func (p *Pool) lock() { p.mu.Lock() }`), as operations on the
+    /// call's receiver or argument at the call's line.
+    pub fn helper_ops(&self, line: u32) -> Vec<Op> {
+        self.function_at(line)
+            .map(|f| {
+                f.calls
+                    .iter()
+                    .filter_map(|c| helper_op(&self.functions, c))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Locks some path leaves locked.
     pub fn leaky_locks(&self) -> &[LeakyLock] {
         &self.leaky
@@ -680,10 +695,78 @@ pub fn class_of(expr: &str) -> &str {
     }
 }
 
+/// The operation a call performs when it calls a helper of this file whose
+/// whole body is one take or give-back — `func (l *Limiter) Acquire() {
+/// <-l.tokens }`, `func (s *Store) unlock() { s.mu.Unlock() }` — on an
+/// expression of its receiver or a parameter: that operation on the call's
+/// receiver or argument, at the call's line (one level: a helper's helpers
+/// are not followed).
+fn helper_op(functions: &[FunctionInfo], c: &Call) -> Option<Op> {
+    if c.is_go {
+        return None;
+    }
+    let mut helpers = functions.iter().filter(|h| {
+        h.name != "func literal"
+            && h.name.rsplit(' ').next() == Some(c.callee.as_str())
+            && h.has_receiver == c.receiver.is_some()
+    });
+    let h = helpers.next()?;
+    // Two declarations of that name (methods of two types): unknown which.
+    if helpers.next().is_some() {
+        return None;
+    }
+    let [op] = h.ops.as_slice() else {
+        return None;
+    };
+    let takes_or_gives = matches!(
+        op.kind,
+        OpKind::Lock
+            | OpKind::RLock
+            | OpKind::Unlock
+            | OpKind::RUnlock
+            | OpKind::Send
+            | OpKind::Recv
+    );
+    if !takes_or_gives || op.deferred || op.in_select {
+        return None;
+    }
+    let root = root_ident(&op.expr)?;
+    let i = h.params.iter().position(|p| p == root)?;
+    let arg = if h.has_receiver {
+        if i == 0 {
+            c.receiver.clone()
+        } else {
+            c.args.get(i - 1).cloned()
+        }
+    } else {
+        c.args.get(i).cloned()
+    }?;
+    let arg = arg.trim().trim_start_matches('&');
+    let rest = op
+        .expr
+        .trim()
+        .trim_start_matches(['&', '*'])
+        .strip_prefix(root)?;
+    let expr = format!("{arg}{rest}");
+    Some(Op {
+        kind: op.kind,
+        expr,
+        line: c.line,
+        deferred: c.deferred,
+        in_select: false,
+        exit_block: c.exit_block,
+        leaves_function: c.leaves_function,
+    })
+}
+
 /// The locks a `return` leaves held in `functions` (see [`SourceFile::leaky_locks`]).
 fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
     let mut out = Vec::new();
     for f in functions {
+        let mut ops = f.ops.clone();
+        ops.extend(f.calls.iter().filter_map(|c| helper_op(functions, c)));
+        ops.sort_by_key(|o| o.line);
+        let f = &FunctionInfo { ops, ..f.clone() };
         for lock in f.ops.iter().filter(|o| !o.deferred && !o.in_select) {
             // Locks, and channel slots: a send or receive that the same
             // function undoes with the opposite operation on that channel.

@@ -177,6 +177,10 @@ pub struct Call {
     pub is_go: bool,
     /// Inside a `defer` (runs on return).
     pub deferred: bool,
+    /// The innermost block around it that ends in an exit (as [`Op::exit_block`]).
+    pub exit_block: Option<(u32, u32)>,
+    /// That block leaves the function (as [`Op::leaves_function`]).
+    pub leaves_function: bool,
 }
 
 fn line(n: Node) -> u32 {
@@ -594,7 +598,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 .named_children(&mut c)
                 .find(|ch| ch.kind() == "call_expression");
             if let Some(call) = call {
-                record_call(call, src, f, true, false);
+                record_call(call, src, f, (true, false), (None, false));
             }
             return;
         }
@@ -809,7 +813,8 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
 
         "call_expression" => {
-            record_call(n, src, f, false, ctx.deferred);
+            let leaves = ctx.exit_block.is_some() && ctx.exit_leaves;
+            record_call(n, src, f, (false, ctx.deferred), (ctx.exit_block, leaves));
             if let Some(func) = n.child_by_field_name("function") {
                 match func.kind() {
                     "selector_expression" => {
@@ -896,7 +901,14 @@ fn push_assigns(l: Node, r: Node, src: &[u8], f: &mut FunctionInfo) {
     }
 }
 
-fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool, deferred: bool) {
+/// `(is_go, deferred)`: a `go` statement, inside a `defer`.
+fn record_call(
+    n: Node,
+    src: &[u8],
+    f: &mut FunctionInfo,
+    (is_go, deferred): (bool, bool),
+    (exit_block, leaves_function): (Option<(u32, u32)>, bool),
+) {
     let Some(func) = n.child_by_field_name("function") else {
         return;
     };
@@ -932,6 +944,8 @@ fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool, deferred:
         args,
         is_go,
         deferred,
+        exit_block,
+        leaves_function,
     });
 }
 

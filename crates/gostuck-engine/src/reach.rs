@@ -304,7 +304,11 @@ fn may_complete(
     };
     ops.iter()
         .any(|o| complements(o.kind) && (same(&o.expr) || from_elsewhere(&o.expr)))
-        || fi.return_exprs.iter().any(|e| same(e))
+        // (`return <-p.items` returns a value received, not the channel.)
+        || fi
+            .return_exprs
+            .iter()
+            .any(|e| !e.trim_start().starts_with("<-") && same(e))
         || fi.escapes.iter().any(|(e, _)| same(e))
 }
 

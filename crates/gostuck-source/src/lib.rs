@@ -54,7 +54,8 @@ pub struct LeakyLock {
     pub lock_line: u32,
     /// Line of the `return` (or loop-leaving `break`) reached with the lock held.
     pub exit_line: u32,
-    /// `return`, `break`, or `hand-off` (the function never unlocks it and
+    /// `return`, `break`, `panic`, `Goexit` (a `t.Fatal…`, `FailNow`,
+    /// `Skip…` or `runtime.Goexit` ending a block), or `hand-off` (the function never unlocks it and
     /// leaves that to its caller; `exit_line` is then its last line).
     pub exit: &'static str,
     /// The function (as declared).
@@ -811,12 +812,15 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
             }
             // Exits: returns, and breaks out of a loop (the function goes on
             // after the loop, so an Unlock there still releases).
+            // (A call that ends the goroutine — `t.Fatalf`, `panic` — exits
+            // like a `return`, named after what it is.)
             let exits = f
                 .returns
                 .iter()
-                .map(|&r| (r, None))
-                .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end))));
-            for (r, loop_end) in exits.filter(|&(r, _)| r > lock.line) {
+                .map(|&r| (r, None, "return"))
+                .chain(f.goexits.iter().map(|&(g, what)| (g, None, what)))
+                .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end), "break")));
+            for (r, loop_end, what) in exits.filter(|&(r, _, _)| r > lock.line) {
                 let before = unlocks
                     .iter()
                     .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
@@ -832,11 +836,7 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
                         read: lock.kind == OpKind::RLock,
                         lock_line: lock.line,
                         exit_line: r,
-                        exit: if loop_end.is_some() {
-                            "break"
-                        } else {
-                            "return"
-                        },
+                        exit: what,
                         function: f.name.clone(),
                         slot,
                     });

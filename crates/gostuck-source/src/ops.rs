@@ -81,6 +81,10 @@ pub struct FunctionInfo {
     pub calls: Vec<Call>,
     /// Lines of its `return` statements.
     pub returns: Vec<u32>,
+    /// Calls that end the goroutine where a block ends without a `return`
+    /// (`t.Fatalf(…)`, `runtime.Goexit()`, `panic(…)`): (line, `Goexit` or
+    /// `panic`). Deferred calls run, the rest of the function does not.
+    pub goexits: Vec<(u32, &'static str)>,
     /// `break` statements that leave a loop: (line, last line of the loop).
     pub breaks: Vec<(u32, u32)>,
     /// `continue` statements: (line, first and last line of their loop).
@@ -425,6 +429,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     has_receiver,
                     calls: Vec::new(),
                     returns: Vec::new(),
+                    goexits: Vec::new(),
                     breaks: Vec::new(),
                     continues: Vec::new(),
                     selects: Vec::new(),
@@ -525,10 +530,18 @@ fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
     // A block's statements sit directly under it or under a statement_list.
     let mut last = None;
     let mut c = block.walk();
-    for ch in block.named_children(&mut c) {
+    // (A comment after the last statement is not a statement.)
+    for ch in block
+        .named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+    {
         if ch.kind() == "statement_list" {
             let mut c2 = ch.walk();
-            if let Some(l) = ch.named_children(&mut c2).last() {
+            if let Some(l) = ch
+                .named_children(&mut c2)
+                .filter(|x| x.kind() != "comment")
+                .last()
+            {
                 last = Some(l);
             }
         } else {
@@ -563,6 +576,50 @@ fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
                 .then_some(true)
         }
         _ => None,
+    }
+}
+
+/// The call ending `block` when it ends the goroutine but not the process:
+/// `panic(…)`, `runtime.Goexit()`, or `Fatal`, `Fatalf`, `FailNow`, `Skip`,
+/// `Skipf`, `SkipNow` on any testing value (they call `runtime.Goexit`).
+fn goexit_at_end(block: Node, src: &[u8]) -> Option<(u32, &'static str)> {
+    let mut last = None;
+    let mut c = block.walk();
+    for ch in block
+        .named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+    {
+        if ch.kind() == "statement_list" {
+            let mut c2 = ch.walk();
+            last = ch
+                .named_children(&mut c2)
+                .filter(|x| x.kind() != "comment")
+                .last()
+                .or(last);
+        } else {
+            last = Some(ch);
+        }
+    }
+    let last = last.filter(|l| l.kind() == "expression_statement")?;
+    let t = text(last, src).trim_start();
+    let method = t
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .rsplit('.')
+        .next()
+        .unwrap_or("");
+    let testing_exit = t.contains('.')
+        && matches!(
+            method,
+            "Fatal" | "Fatalf" | "FailNow" | "Skip" | "Skipf" | "SkipNow"
+        );
+    if t.starts_with("panic(") {
+        Some((line(last), "panic"))
+    } else if testing_exit || t.starts_with("runtime.Goexit(") {
+        Some((line(last), "Goexit"))
+    } else {
+        None
     }
 }
 
@@ -611,6 +668,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
         "block" => {
             let saved = *ctx;
+            if let Some(g) = goexit_at_end(n, src) {
+                f.goexits.push(g);
+            }
             if let Some(leaves) = block_exit(n, src) {
                 ctx.exit_block = Some((line(n), end_line(n)));
                 ctx.exit_leaves = leaves;

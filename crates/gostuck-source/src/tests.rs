@@ -569,3 +569,32 @@ func (c *C) Fine() {
     assert_eq!(ops.len(), 2, "{ops:?}");
     assert!(ops[1].deferred);
 }
+
+#[test]
+fn a_test_helper_that_ends_the_goroutine_between_lock_and_unlock_leaks_the_lock() {
+    let src = b"package store
+func (f *fixture) with(t *testing.T, fn func(*Store)) {
+	t.Helper()
+	f.mu.Lock()
+	if err := f.db.Reset(); err != nil {
+		t.Fatalf(\"reset fixture: %v\", err) // no Unlock
+	}
+	fn(f.db)
+	f.mu.Unlock()
+}
+func (f *fixture) fine(t *testing.T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if bad {
+		t.Fatal(\"bad\")
+	}
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    let leaks = f.leaky_locks();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(
+        (leaks[0].lock_line, leaks[0].exit, leaks[0].exit_line),
+        (4, "Goexit", 6)
+    );
+}

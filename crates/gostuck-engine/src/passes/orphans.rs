@@ -67,7 +67,8 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     let mut memo = LeakPathMemo::default();
     let mut reach = Reach::default();
     for gi in 0..cx.facts.len() {
-        let Some((kind, conf)) = judge(cx, st, gi, closed_world, (&mut memo, &mut reach), src)
+        let Some((kind, conf, unreachable)) =
+            judge(cx, st, gi, closed_world, (&mut memo, &mut reach), src)
         else {
             continue;
         };
@@ -93,12 +94,18 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
             continue;
         }
         orphan_of.push((kind, key, st.out.len()));
-        let fi = orphan(cx, gi, kind, conf, src);
+        let mut fi = orphan(cx, gi, kind, conf, src);
+        if unreachable {
+            fi.explanation.push_str(
+                " No code any goroutine may still run, nor any it may start (handlers and callbacks included), operates on it: every file of its package was read.",
+            );
+        }
         st.push(fi, &[gi]);
     }
 }
 
-/// Whether group `gi` is an orphaned wait to report, and as what.
+/// Whether group `gi` is an orphaned wait to report, and as what (and
+/// whether only *a wait no code can reach* vouched for it).
 fn judge(
     cx: &Cx,
     st: &State,
@@ -106,7 +113,7 @@ fn judge(
     closed_world: bool,
     (memo, reach): (&mut LeakPathMemo, &mut Reach),
     src: &mut dyn Sources,
-) -> Option<(Kind, Confidence)> {
+) -> Option<(Kind, Confidence, bool)> {
     let (ctx, graph) = (&cx.ctx, cx.graph);
     let f = &cx.facts[gi];
     let block = f.block?;
@@ -210,7 +217,7 @@ fn judge(
     } else {
         Confidence::Possible
     };
-    Some((kind, conf))
+    Some((kind, conf, unreachable))
 }
 
 /// The finding for orphaned wait `gi`, with its members.

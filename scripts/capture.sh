@@ -448,7 +448,10 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   semaphore-upload-leak token-bucket-leak semaphore-saturated-healthy
   broker-select-forever broker-dead-subscriber daemon-signal-ctx daemon-signal-stuck
   cache-refresh-early-return session-sweeper-break cache-slow-refresh-healthy
-  pubsub-select-forever broker-stuck-subscriber)
+  pubsub-select-forever broker-stuck-subscriber
+  config-reload-watcher-gone config-reload-on-demand-healthy
+  conn-pool-lock-helper-leak conn-pool-lock-helper-healthy
+  job-panic-recovered-lock job-panic-recovered-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

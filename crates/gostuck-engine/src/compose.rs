@@ -17,6 +17,10 @@ impl Sources for SourceFiles {
     fn file(&mut self, dump_path: &str) -> Option<&SourceFile> {
         SourceFiles::file(self, dump_path)
     }
+
+    fn package_files(&mut self, dump_path: &str) -> Option<Vec<String>> {
+        SourceFiles::package_files(self, dump_path)
+    }
 }
 
 /// Turns the dumps of one input into engine inputs: the last dump, or all of

@@ -16,6 +16,14 @@ pub trait Sources {
     fn looks_for_source(&self) -> bool {
         true
     }
+
+    /// The other Go files of the package of the file printed as
+    /// `dump_path` (paths [`Sources::file`] accepts), or `None` when they
+    /// cannot be listed: code no goroutine runs now, which future
+    /// goroutines may run.
+    fn package_files(&mut self, _dump_path: &str) -> Option<Vec<String>> {
+        None
+    }
 }
 
 /// No source at all: the engine works from stacks alone.
@@ -806,11 +814,19 @@ fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<H
         return Vec::new();
     };
     let leaks = sf.leaky_locks();
+    // Releases through a helper (`p.unlock()`) count like plain ones.
+    let helper_ops = sf.helper_ops(line);
     let mut out = Vec::new();
+    // (A call in a block that leaves the function before `line` is not on
+    // the way to it.)
+    let on_the_way = |c: &&gostuck_source::Call| {
+        !(c.leaves_function && c.exit_block.is_some_and(|(_, end)| end < line))
+    };
     for c in func
         .calls
         .iter()
         .filter(|c| !c.is_go && !c.deferred && c.line < line)
+        .filter(on_the_way)
     {
         for callee in sf.functions_named(&c.callee) {
             if callee.has_receiver != c.receiver.is_some() {
@@ -843,7 +859,7 @@ fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<H
                 } else {
                     OpKind::Unlock
                 };
-                let released = func.ops.iter().any(|o| {
+                let released = func.ops.iter().chain(&helper_ops).any(|o| {
                     o.kind == unlock
                         && !o.deferred
                         && c.line < o.line

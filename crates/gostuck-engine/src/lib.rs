@@ -12,6 +12,7 @@ pub mod kinds;
 mod liveness;
 mod narrate;
 mod passes;
+mod reach;
 mod why;
 
 pub mod report;

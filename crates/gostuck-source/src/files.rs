@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use crate::resolve::{read_source, Resolver};
 use crate::SourceFile;
 
+/// The most files [`SourceFiles::package_files`] lists for one package.
+pub const MAX_PACKAGE_FILES: usize = 500;
+
 /// Source files found on disk, parsed on first use and kept.
 pub struct SourceFiles {
     resolver: Resolver,
@@ -55,6 +58,27 @@ impl SourceFiles {
             self.cache.insert(dump_path.to_string(), parsed);
         }
         self.cache.get(dump_path).and_then(Option::as_ref)
+    }
+
+    /// The `.go` files of the package (directory) of the file read for a dump
+    /// path, sorted; `None` when that file was not read, the directory cannot
+    /// be listed, or it holds more than [`MAX_PACKAGE_FILES`] files (a package
+    /// that large is not read whole: what it holds stays unknown).
+    pub fn package_files(&mut self, dump_path: &str) -> Option<Vec<String>> {
+        self.file(dump_path)?;
+        let dir = self.found.get(dump_path)?.parent()?.to_path_buf();
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&dir).ok()?.flatten() {
+            let name = e.file_name();
+            if name.to_string_lossy().ends_with(".go") && e.file_type().is_ok_and(|t| t.is_file()) {
+                out.push(e.path().to_string_lossy().into_owned());
+            }
+            if out.len() > MAX_PACKAGE_FILES {
+                return None;
+            }
+        }
+        out.sort();
+        Some(out)
     }
 
     /// Files found but not read or not parsed, and why, in the order met.

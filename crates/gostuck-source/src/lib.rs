@@ -56,7 +56,8 @@ pub struct LeakyLock {
     pub lock_line: u32,
     /// Line of the `return` (or loop-leaving `break`) reached with the lock held.
     pub exit_line: u32,
-    /// `return`, `break`, or `hand-off` (the function never unlocks it and
+    /// `return`, `break`, `panic`, `Goexit` (a `t.Fatal…`, `FailNow`,
+    /// `Skip…` or `runtime.Goexit` ending a block), or `hand-off` (the function never unlocks it and
     /// leaves that to its caller; `exit_line` is then its last line).
     pub exit: &'static str,
     /// The function (as declared).
@@ -638,6 +639,22 @@ impl SourceFile {
             && !in_loop_with_escape
     }
 
+    /// The takes and give-backs the function spanning `line` performs
+    /// through one-operation helpers of this file (`p.lock()` for
+    /// `func (p *Pool) lock() { p.mu.Lock() }`), as operations on the
+    /// call's receiver or argument at the call's line.
+    #[must_use]
+    pub fn helper_ops(&self, line: u32) -> Vec<Op> {
+        self.function_at(line)
+            .map(|f| {
+                f.calls
+                    .iter()
+                    .filter_map(|c| helper_op(&self.functions, c))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Locks some path leaves locked.
     #[must_use]
     pub fn leaky_locks(&self) -> &[LeakyLock] {
@@ -707,10 +724,78 @@ pub fn class_of(expr: &str) -> &str {
     }
 }
 
+/// The operation a call performs when it calls a helper of this file whose
+/// whole body is one take or give-back — `func (l *Limiter) Acquire() {
+/// <-l.tokens }`, `func (s *Store) unlock() { s.mu.Unlock() }` — on an
+/// expression of its receiver or a parameter: that operation on the call's
+/// receiver or argument, at the call's line (one level: a helper's helpers
+/// are not followed).
+fn helper_op(functions: &[FunctionInfo], c: &Call) -> Option<Op> {
+    if c.is_go {
+        return None;
+    }
+    let mut helpers = functions.iter().filter(|h| {
+        h.name != "func literal"
+            && h.name.rsplit(' ').next() == Some(c.callee.as_str())
+            && h.has_receiver == c.receiver.is_some()
+    });
+    let h = helpers.next()?;
+    // Two declarations of that name (methods of two types): unknown which.
+    if helpers.next().is_some() {
+        return None;
+    }
+    let [op] = h.ops.as_slice() else {
+        return None;
+    };
+    let takes_or_gives = matches!(
+        op.kind,
+        OpKind::Lock
+            | OpKind::RLock
+            | OpKind::Unlock
+            | OpKind::RUnlock
+            | OpKind::Send
+            | OpKind::Recv
+    );
+    if !takes_or_gives || op.deferred || op.in_select {
+        return None;
+    }
+    let root = root_ident(&op.expr)?;
+    let i = h.params.iter().position(|p| p == root)?;
+    let arg = if h.has_receiver {
+        if i == 0 {
+            c.receiver.clone()
+        } else {
+            c.args.get(i - 1).cloned()
+        }
+    } else {
+        c.args.get(i).cloned()
+    }?;
+    let arg = arg.trim().trim_start_matches('&');
+    let rest = op
+        .expr
+        .trim()
+        .trim_start_matches(['&', '*'])
+        .strip_prefix(root)?;
+    let expr = format!("{arg}{rest}");
+    Some(Op {
+        kind: op.kind,
+        expr,
+        line: c.line,
+        deferred: c.deferred,
+        in_select: false,
+        exit_block: c.exit_block,
+        leaves_function: c.leaves_function,
+    })
+}
+
 /// The locks a `return` leaves held in `functions` (see [`SourceFile::leaky_locks`]).
 fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
     let mut out = Vec::new();
     for f in functions {
+        let mut ops = f.ops.clone();
+        ops.extend(f.calls.iter().filter_map(|c| helper_op(functions, c)));
+        ops.sort_by_key(|o| o.line);
+        let f = &FunctionInfo { ops, ..f.clone() };
         for lock in f.ops.iter().filter(|o| !o.deferred && !o.in_select) {
             // Locks, and channel slots: a send or receive that the same
             // function undoes with the opposite operation on that channel.
@@ -755,12 +840,15 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
             }
             // Exits: returns, and breaks out of a loop (the function goes on
             // after the loop, so an Unlock there still releases).
+            // (A call that ends the goroutine — `t.Fatalf`, `panic` — exits
+            // like a `return`, named after what it is.)
             let exits = f
                 .returns
                 .iter()
-                .map(|&r| (r, None))
-                .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end))));
-            for (r, loop_end) in exits.filter(|&(r, _)| r > lock.line) {
+                .map(|&r| (r, None, "return"))
+                .chain(f.goexits.iter().map(|&(g, what)| (g, None, what)))
+                .chain(f.breaks.iter().map(|&(b, end)| (b, Some(end), "break")));
+            for (r, loop_end, what) in exits.filter(|&(r, _, _)| r > lock.line) {
                 let before = unlocks
                     .iter()
                     .any(|u| u.line <= r && u.exit_block.is_none_or(|(s, e)| s <= r && r <= e));
@@ -776,11 +864,7 @@ fn leaky_locks(functions: &[FunctionInfo]) -> Vec<LeakyLock> {
                         read: lock.kind == OpKind::RLock,
                         lock_line: lock.line,
                         exit_line: r,
-                        exit: if loop_end.is_some() {
-                            "break"
-                        } else {
-                            "return"
-                        },
+                        exit: what,
                         function: f.name.clone(),
                         slot,
                     });

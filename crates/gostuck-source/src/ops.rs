@@ -81,6 +81,10 @@ pub struct FunctionInfo {
     pub calls: Vec<Call>,
     /// Lines of its `return` statements.
     pub returns: Vec<u32>,
+    /// Calls that end the goroutine where a block ends without a `return`
+    /// (`t.Fatalf(…)`, `runtime.Goexit()`, `panic(…)`): (line, `Goexit` or
+    /// `panic`). Deferred calls run, the rest of the function does not.
+    pub goexits: Vec<(u32, &'static str)>,
     /// `break` statements that leave a loop: (line, last line of the loop).
     pub breaks: Vec<(u32, u32)>,
     /// `continue` statements: (line, first and last line of their loop).
@@ -180,6 +184,10 @@ pub struct Call {
     pub is_go: bool,
     /// Inside a `defer` (runs on return).
     pub deferred: bool,
+    /// The innermost block around it that ends in an exit (as [`Op::exit_block`]).
+    pub exit_block: Option<(u32, u32)>,
+    /// That block leaves the function (as [`Op::leaves_function`]).
+    pub leaves_function: bool,
 }
 
 fn line(n: Node) -> u32 {
@@ -430,6 +438,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     has_receiver,
                     calls: Vec::new(),
                     returns: Vec::new(),
+                    goexits: Vec::new(),
                     breaks: Vec::new(),
                     continues: Vec::new(),
                     selects: Vec::new(),
@@ -530,10 +539,18 @@ fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
     // A block's statements sit directly under it or under a statement_list.
     let mut last = None;
     let mut c = block.walk();
-    for ch in block.named_children(&mut c) {
+    // (A comment after the last statement is not a statement.)
+    for ch in block
+        .named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+    {
         if ch.kind() == "statement_list" {
             let mut c2 = ch.walk();
-            if let Some(l) = ch.named_children(&mut c2).last() {
+            if let Some(l) = ch
+                .named_children(&mut c2)
+                .filter(|x| x.kind() != "comment")
+                .last()
+            {
                 last = Some(l);
             }
         } else {
@@ -571,6 +588,50 @@ fn block_exit(block: Node, src: &[u8]) -> Option<bool> {
     }
 }
 
+/// The call ending `block` when it ends the goroutine but not the process:
+/// `panic(…)`, `runtime.Goexit()`, or `Fatal`, `Fatalf`, `FailNow`, `Skip`,
+/// `Skipf`, `SkipNow` on any testing value (they call `runtime.Goexit`).
+fn goexit_at_end(block: Node, src: &[u8]) -> Option<(u32, &'static str)> {
+    let mut last = None;
+    let mut c = block.walk();
+    for ch in block
+        .named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+    {
+        if ch.kind() == "statement_list" {
+            let mut c2 = ch.walk();
+            last = ch
+                .named_children(&mut c2)
+                .filter(|x| x.kind() != "comment")
+                .last()
+                .or(last);
+        } else {
+            last = Some(ch);
+        }
+    }
+    let last = last.filter(|l| l.kind() == "expression_statement")?;
+    let t = text(last, src).trim_start();
+    let method = t
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .rsplit('.')
+        .next()
+        .unwrap_or("");
+    let testing_exit = t.contains('.')
+        && matches!(
+            method,
+            "Fatal" | "Fatalf" | "FailNow" | "Skip" | "Skipf" | "SkipNow"
+        );
+    if t.starts_with("panic(") {
+        Some((line(last), "panic"))
+    } else if testing_exit || t.starts_with("runtime.Goexit(") {
+        Some((line(last), "Goexit"))
+    } else {
+        None
+    }
+}
+
 /// `!t.Stop()` → `t`.
 fn negated_stop<'a>(cond: Node, src: &'a [u8]) -> Option<&'a str> {
     if cond.kind() != "unary_expression" || text(cond.child_by_field_name("operator")?, src) != "!"
@@ -603,7 +664,7 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
                 .named_children(&mut c)
                 .find(|ch| ch.kind() == "call_expression");
             if let Some(call) = call {
-                record_call(call, src, f, true, false);
+                record_call(call, src, f, (true, false), (None, false));
             }
             return;
         }
@@ -616,6 +677,9 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
         }
         "block" => {
             let saved = *ctx;
+            if let Some(g) = goexit_at_end(n, src) {
+                f.goexits.push(g);
+            }
             if let Some(leaves) = block_exit(n, src) {
                 ctx.exit_block = Some((line(n), end_line(n)));
                 ctx.exit_leaves = leaves;
@@ -847,7 +911,8 @@ fn record_var_spec(n: Node, src: &[u8], f: &mut FunctionInfo) {
 
 /// The operation a call performs: a method of a lock, WaitGroup or Cond, or `close`.
 fn record_call_ops(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &Ctx) {
-    record_call(n, src, f, false, ctx.deferred);
+    let leaves = ctx.exit_block.is_some() && ctx.exit_leaves;
+    record_call(n, src, f, (false, ctx.deferred), (ctx.exit_block, leaves));
     if let Some(func) = n.child_by_field_name("function") {
         match func.kind() {
             "selector_expression" => {
@@ -930,7 +995,14 @@ fn push_assigns(l: Node, r: Node, src: &[u8], f: &mut FunctionInfo) {
     }
 }
 
-fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool, deferred: bool) {
+/// `(is_go, deferred)`: a `go` statement, inside a `defer`.
+fn record_call(
+    n: Node,
+    src: &[u8],
+    f: &mut FunctionInfo,
+    (is_go, deferred): (bool, bool),
+    (exit_block, leaves_function): (Option<(u32, u32)>, bool),
+) {
     let Some(func) = n.child_by_field_name("function") else {
         return;
     };
@@ -966,6 +1038,8 @@ fn record_call(n: Node, src: &[u8], f: &mut FunctionInfo, is_go: bool, deferred:
         args,
         is_go,
         deferred,
+        exit_block,
+        leaves_function,
     });
 }
 

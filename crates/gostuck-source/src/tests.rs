@@ -523,3 +523,78 @@ fn deeply_nested_source_is_refused_not_a_stack_overflow() {
     );
     assert!(SourceFile::parse(text.as_bytes()).is_ok());
 }
+
+#[test]
+fn a_take_and_give_back_through_helper_methods_leak_on_the_path_that_skips_the_give_back() {
+    let src = b"package main
+func (l *Lim) Acquire() { <-l.tokens }
+func (l *Lim) Release() { l.tokens <- struct{}{} }
+func (c *C) Fetch() error {
+	for i := 0; i < 3; i++ {
+		c.lim.Acquire()
+		if err := c.get(); err == nil {
+			c.lim.Release()
+			return nil
+		}
+		if fatal {
+			break
+		}
+		c.lim.Release()
+	}
+	return errGaveUp
+}
+func (c *C) Fine() {
+	c.lim.Acquire()
+	defer c.lim.Release()
+	if bad {
+		return
+	}
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    let leaks: Vec<_> = f.leaky_locks().iter().filter(|l| l.slot).collect();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(
+        (
+            leaks[0].expr.as_str(),
+            leaks[0].lock_line,
+            leaks[0].exit,
+            leaks[0].exit_line,
+            leaks[0].function.as_str()
+        ),
+        ("c.lim.tokens", 6, "break", 12, "(c *C) Fetch")
+    );
+    // The helpers' own operations, as the callers' (one level only).
+    let ops = f.helper_ops(20);
+    assert_eq!(ops.len(), 2, "{ops:?}");
+    assert!(ops[1].deferred);
+}
+
+#[test]
+fn a_test_helper_that_ends_the_goroutine_between_lock_and_unlock_leaks_the_lock() {
+    let src = b"package store
+func (f *fixture) with(t *testing.T, fn func(*Store)) {
+	t.Helper()
+	f.mu.Lock()
+	if err := f.db.Reset(); err != nil {
+		t.Fatalf(\"reset fixture: %v\", err) // no Unlock
+	}
+	fn(f.db)
+	f.mu.Unlock()
+}
+func (f *fixture) fine(t *testing.T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if bad {
+		t.Fatal(\"bad\")
+	}
+}
+";
+    let f = SourceFile::parse(src).unwrap();
+    let leaks = f.leaky_locks();
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(
+        (leaks[0].lock_line, leaks[0].exit, leaks[0].exit_line),
+        (4, "Goexit", 6)
+    );
+}

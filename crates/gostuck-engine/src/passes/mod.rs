@@ -302,6 +302,18 @@ pub(crate) mod testing {
             }
             self.cache.get(dump_path).and_then(Option::as_ref)
         }
+
+        fn package_files(&mut self, dump_path: &str) -> Option<Vec<String>> {
+            let dir = self.resolver.find(dump_path)?.parent()?.to_path_buf();
+            let mut out: Vec<String> = std::fs::read_dir(dir)
+                .ok()?
+                .flatten()
+                .map(|e| e.path().to_string_lossy().into_owned())
+                .filter(|p| p.ends_with(".go"))
+                .collect();
+            out.sort();
+            Some(out)
+        }
     }
 
     /// One captured dump (`testdata/captured/go1.27.3/NAME`) and everything

@@ -16,7 +16,9 @@
 //! - Otherwise a wait is reported only when something vouches that nothing
 //!   will end it: the runtime's deadlock report, a test timeout or `--stalled`,
 //!   the goroutineleak profile, a nil channel, others blocked behind it, a
-//!   closed world (no live goroutine can start new ones), or a large parked
+//!   closed world (no live goroutine can start new ones), no code any
+//!   goroutine may still run that can reach the channel (`crate::reach`,
+//!   *a wait no code can reach*), or a large parked
 //!   group nobody waits for in a live program (`goroutine-leak`, at least
 //!   `LEAK_MIN` goroutines).
 //!
@@ -38,6 +40,7 @@ use crate::findings::{finding, EdgeWhy, LEAK_MIN};
 use crate::kinds::{Kind, Role};
 use crate::liveness::{Acts, Liveness};
 use crate::narrate::orphan_text;
+use crate::reach::Reach;
 use crate::report::{Confidence, Finding, Location};
 
 /// Leaking paths found per (slot, class): asked once per class, a big
@@ -62,8 +65,11 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     // (kind, resource key, finding)
     let mut orphan_of: Vec<(Kind, String, usize)> = Vec::new();
     let mut memo = LeakPathMemo::default();
+    let mut reach = Reach::default();
     for gi in 0..cx.facts.len() {
-        let Some((kind, conf)) = judge(cx, st, gi, closed_world, &mut memo, src) else {
+        let Some((kind, conf, unreachable)) =
+            judge(cx, st, gi, closed_world, (&mut memo, &mut reach), src)
+        else {
             continue;
         };
         let f = &cx.facts[gi];
@@ -88,20 +94,26 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
             continue;
         }
         orphan_of.push((kind, key, st.out.len()));
-        let fi = orphan(cx, gi, kind, conf, src);
+        let mut fi = orphan(cx, gi, kind, conf, src);
+        if unreachable {
+            fi.explanation.push_str(
+                " No code any goroutine may still run, nor any it may start (handlers and callbacks included), operates on it: every file of its package was read.",
+            );
+        }
         st.push(fi, &[gi]);
     }
 }
 
-/// Whether group `gi` is an orphaned wait to report, and as what.
+/// Whether group `gi` is an orphaned wait to report, and as what (and
+/// whether only *a wait no code can reach* vouched for it).
 fn judge(
     cx: &Cx,
     st: &State,
     gi: usize,
     closed_world: bool,
-    memo: &mut LeakPathMemo,
+    (memo, reach): (&mut LeakPathMemo, &mut Reach),
     src: &mut dyn Sources,
-) -> Option<(Kind, Confidence)> {
+) -> Option<(Kind, Confidence, bool)> {
     let (ctx, graph) = (&cx.ctx, cx.graph);
     let f = &cx.facts[gi];
     let block = f.block?;
@@ -181,15 +193,18 @@ fn judge(
         kind
     };
 
-    if !(ctx.global
+    let vouched = ctx.global
         || cx.timed_out
         || leaked
         || certain_alone
         || live_leak
         || dependents
         || closed
-        || leak_path)
-    {
+        || leak_path;
+    // A wait no code can reach: nothing any goroutine may still run, nor
+    // any goroutine it may start, operates on that channel.
+    let unreachable = !vouched && reach.unreachable(cx, gi, src);
+    if !(vouched || unreachable) {
         return None;
     }
     f.user_frame?;
@@ -197,12 +212,12 @@ fn judge(
     let known = f.has_source && !graph.unknown_partner[gi];
     let conf = if certain_alone || ((ctx.global || leaked) && known) {
         Confidence::Certain
-    } else if ctx.global || leaked || cx.timed_out || (leak_path && known) {
+    } else if ctx.global || leaked || cx.timed_out || ((leak_path || unreachable) && known) {
         Confidence::Likely
     } else {
         Confidence::Possible
     };
-    Some((kind, conf))
+    Some((kind, conf, unreachable))
 }
 
 /// The finding for orphaned wait `gi`, with its members.

@@ -1,0 +1,374 @@
+//! Who can reach a channel: the rule *a wait no code can reach is stuck for
+//! good, open world or not* (docs/findings-rules.in.md, "Which channel").
+//!
+//! Contract: asked by the orphans pass about one blocked group whose only
+//! excuse is an open world (a live goroutine may start new ones). It reads
+//! the source of every package that has a goroutine in the dump (all its
+//! files, `Sources::package_files`, not only those on the stacks) and
+//! answers whether any code a goroutine may still run — the functions on
+//! the other goroutines' stacks, what they call and start, and, when a
+//! server's accept loop or other code outside the program's source may
+//! start goroutines, every function of those packages — performs an
+//! operation that could complete the wait on that channel's identity.
+//!
+//! The identity is the channel's class (`Server.jobs`, `events`, `never`),
+//! after following parameters to arguments on the stack. A channel made in
+//! the call that started the goroutine (`go watch(make(chan T))`) is that
+//! goroutine's alone. It answers "no partner" only when it can see all of
+//! it: every goroutine with user code has source (the dumper excepted),
+//! every package can be listed, the waited channel never escaped, and an
+//! operation whose channel comes from elsewhere (a bare parameter or local,
+//! a value returned or stored) counts as a possible partner of any wait.
+
+use gostuck_source::{class_of, root_ident, same_class, FunctionInfo, OpKind};
+
+use crate::facts::{Block, Sources};
+use crate::passes::Cx;
+
+/// Code a goroutine may still run: (file, first line of the function, and
+/// for a function on a stack the line it is at and whether the rest of that
+/// line runs too — only what is ahead of it; `None` for a whole function).
+type Code = Vec<(String, u32, Option<(u32, bool)>)>;
+
+/// The code the goroutines of one dump may still run, found once per dump
+/// (`None` inside: some of it cannot be seen).
+#[derive(Default)]
+pub(crate) struct Reach {
+    code: Option<Option<Code>>,
+}
+
+impl Reach {
+    /// Whether nothing any goroutine may still run can complete group
+    /// `gi`'s wait on a channel (or WaitGroup).
+    pub(crate) fn unreachable(&mut self, cx: &Cx, gi: usize, src: &mut dyn Sources) -> bool {
+        let f = &cx.facts[gi];
+        let classes: Vec<&str> = match f.block {
+            Some(Block::Send | Block::Recv | Block::WgWait) => {
+                f.class.iter().map(String::as_str).collect()
+            }
+            Some(Block::Select) => f.cases.iter().map(|c| c.1.as_str()).collect(),
+            _ => return false,
+        };
+        if classes.is_empty() || classes.iter().any(|c| c.is_empty()) || !f.has_source || f.escaped
+        {
+            return false;
+        }
+        // A channel made in the call that started the goroutine is its own:
+        // the goroutine passed it on to no one (it did not escape).
+        let private = |c: &str| c.starts_with("make(");
+        let shared: Vec<&str> = classes.iter().copied().filter(|c| !private(c)).collect();
+        if shared.is_empty() {
+            return !passes_on(cx, gi, src);
+        }
+        let Some(code) = self.code.get_or_insert_with(|| code_of(cx, src)) else {
+            return false;
+        };
+        let block = f.block.unwrap_or(Block::Other);
+        !code.iter().any(|(file, start, from)| {
+            src.file(file).is_some_and(|sf| {
+                let Some(fi) = sf.function_starting(*start) else {
+                    return false;
+                };
+                let ops: Vec<&gostuck_source::Op> = match from {
+                    Some((line, include)) => sf.future_ops(*line, *include),
+                    None => fi.ops.iter().collect(),
+                };
+                may_complete(fi, &ops, block, f, &shared)
+            })
+        })
+    }
+}
+
+/// Every function any goroutine of the dump (the dumper aside) may still
+/// run, or `None` when some user code cannot be read.
+fn code_of(cx: &Cx, src: &mut dyn Sources) -> Option<Code> {
+    // Every goroutine's user code is known (the dumper is no one's partner).
+    let groups: Vec<usize> = (0..cx.facts.len())
+        .filter(|&j| !cx.model.is_dumper(j) && cx.facts[j].user_frame.is_some())
+        .collect();
+    if groups.iter().any(|&j| !cx.facts[j].has_source) {
+        return None;
+    }
+    let files = package_files(cx, &groups, src)?;
+    Some(reachable(cx, &groups, &files, src))
+}
+
+/// Whether group `gi`'s own functions hand the waited expression to a call
+/// (a `go` statement or a helper that might): then it is not its own.
+fn passes_on(cx: &Cx, gi: usize, src: &mut dyn Sources) -> bool {
+    let f = &cx.facts[gi];
+    let Some(uf) = f.user_frame else { return true };
+    let g = &cx.d.goroutines[cx.members(gi)[0]];
+    let fr = &g.frames[uf];
+    let exprs: Vec<&str> = f
+        .expr
+        .iter()
+        .map(String::as_str)
+        .chain(f.cases.iter().map(|c| c.1.as_str()))
+        .collect();
+    let Some(fi) = src
+        .file(cx.d.str(fr.file))
+        .and_then(|sf| sf.function_at(fr.line))
+    else {
+        return true;
+    };
+    fi.calls.iter().any(|c| {
+        c.args.iter().any(|a| {
+            exprs
+                .iter()
+                .any(|e| root_ident(a).is_some_and(|r| Some(r) == root_ident(e)))
+        })
+    })
+}
+
+/// Every Go file of the packages of the user frames of `groups`, or `None`
+/// when one package cannot be listed.
+fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec<String>> {
+    let d = cx.d;
+    let mut stack_files: Vec<String> = Vec::new();
+    for &j in groups {
+        for fr in &d.goroutines[cx.members(j)[0]].frames {
+            let file = d.str(fr.file);
+            if !gostuck_dump::classify::is_std_frame(d.str(fr.function), file)
+                && !stack_files.iter().any(|s| s == file)
+            {
+                stack_files.push(file.to_string());
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for file in &stack_files {
+        for p in src.package_files(file)? {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// What the goroutines of `groups` may still run: what is ahead of each
+/// user frame on their stacks, and functions that code outside the source
+/// may call — function literals, and named functions no code of `files`
+/// calls by name (handlers, callbacks, methods called through an interface;
+/// not `main` or `init`) — then everything those call or start,
+/// transitively (callees by name among `files`; the literals inside a
+/// function with it).
+fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources) -> Code {
+    let d = cx.d;
+    let mut todo: Code = Vec::new();
+    for &j in groups {
+        let g = &d.goroutines[cx.members(j)[0]];
+        let uf = cx.facts[j].user_frame.unwrap_or(0);
+        for (k, fr) in g.frames.iter().enumerate().skip(uf) {
+            let (function, file) = (d.str(fr.function), d.str(fr.file));
+            // (A `go` statement's wrapper is at the statement that started
+            // the goroutine, long past: not code ahead.)
+            if crate::facts::is_go_wrapper(function)
+                || gostuck_dump::classify::is_std_frame(function, file)
+            {
+                continue;
+            }
+            let Some(path) = files.iter().find(|p| same_file(p, file)) else {
+                continue;
+            };
+            let Some(fi) = src.file(path).and_then(|sf| sf.function_at(fr.line)) else {
+                continue;
+            };
+            // Before Go 1.21 the wrapper of `go x.m()` is named like a
+            // literal (`main.main.func1`) and sits at the `go` statement of
+            // a named function: not code ahead either.
+            let literal_named = function
+                .rsplit('.')
+                .next()
+                .is_some_and(|p| p.starts_with("func"));
+            let at_go = fi.calls.iter().any(|c| c.is_go && c.line == fr.line);
+            if literal_named && at_go && fi.name != "func literal" {
+                continue;
+            }
+            todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
+        }
+    }
+    let mut called: Vec<String> = Vec::new();
+    for path in files {
+        if let Some(sf) = src.file(path) {
+            called.extend(
+                sf.functions()
+                    .iter()
+                    .flat_map(|fi| fi.calls.iter().map(|c| c.callee.clone())),
+            );
+        }
+    }
+    for path in files {
+        let Some(sf) = src.file(path) else { continue };
+        for fi in sf.functions() {
+            let name = fi.name.rsplit(' ').next().unwrap_or("");
+            let by_value = fi.name == "func literal"
+                || (!called.iter().any(|c| c == name) && name != "main" && name != "init");
+            if by_value {
+                todo.push((path.clone(), fi.start_line, None));
+            }
+        }
+    }
+    let mut seen = Code::new();
+    while let Some(item) = todo.pop() {
+        if seen.contains(&item) {
+            continue;
+        }
+        let (file, start, from) = item.clone();
+        seen.push(item);
+        let Some(sf) = src.file(&file) else { continue };
+        let Some(fi) = sf.function_starting(start) else {
+            continue;
+        };
+        let ahead = |l: u32| match from {
+            None => true,
+            Some((line, include)) => {
+                l > line
+                    || (include && l == line)
+                    || fi
+                        .loops
+                        .iter()
+                        .any(|&(s, e)| s <= line && line <= e && s <= l && l <= e)
+            }
+        };
+        // Function literals inside it, made when it runs on.
+        for inner in sf.functions() {
+            if start < inner.start_line && inner.end_line <= fi.end_line && ahead(inner.start_line)
+            {
+                todo.push((file.clone(), inner.start_line, None));
+            }
+        }
+        let calls: Vec<gostuck_source::Call> = fi
+            .calls
+            .iter()
+            .filter(|c| c.deferred || ahead(c.line))
+            .cloned()
+            .collect();
+        for c in &calls {
+            for path in files {
+                let Some(sf) = src.file(path) else { continue };
+                for callee in sf.functions_named(&c.callee) {
+                    if !callee.has_receiver || c.receiver.is_some() {
+                        todo.push((path.clone(), callee.start_line, None));
+                    }
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// Whether a dump path and a local path name the same file (the local one
+/// was found for it by the longest common suffix).
+fn same_file(local: &str, dump_path: &str) -> bool {
+    let name = |p: &str| p.rsplit(['/', '\\']).next().unwrap_or(p).to_string();
+    name(local) == name(dump_path) && gostuck_source::resolve::common_suffix(local, dump_path) >= 1
+}
+
+/// Whether `fi` has an operation that could complete a wait of kind
+/// `block` on a channel of one of `classes` — by its class, or because the
+/// channel it operates on comes from elsewhere (a bare parameter or local),
+/// or lets the channel out (returns it, stores it, sends it).
+fn may_complete(
+    fi: &FunctionInfo,
+    ops: &[&gostuck_source::Op],
+    block: Block,
+    f: &crate::facts::Facts,
+    classes: &[&str],
+) -> bool {
+    let same = |e: &str| classes.iter().any(|c| same_class(class_of(e), c));
+    let from_elsewhere = |e: &str| {
+        let Some(root) = root_ident(e) else {
+            return true;
+        };
+        root == class_of(e)
+            && (fi
+                .params
+                .iter()
+                .skip(usize::from(fi.has_receiver))
+                .any(|p| p == root)
+                || fi.locals.iter().any(|l| l == root))
+    };
+    let complements = |k: OpKind| match block {
+        Block::Recv => matches!(k, OpKind::Send | OpKind::Close),
+        Block::Send => matches!(k, OpKind::Recv | OpKind::Range | OpKind::Close),
+        Block::WgWait => matches!(k, OpKind::Done | OpKind::Add),
+        Block::Select => {
+            let sends = f.cases.iter().any(|c| c.0);
+            let recvs = f.cases.iter().any(|c| !c.0);
+            (recvs && matches!(k, OpKind::Send | OpKind::Close))
+                || (sends && matches!(k, OpKind::Recv | OpKind::Range | OpKind::Close))
+        }
+        _ => true,
+    };
+    ops.iter()
+        .any(|o| complements(o.kind) && (same(&o.expr) || from_elsewhere(&o.expr)))
+        // (`return <-p.items` returns a value received, not the channel.)
+        || fi
+            .return_exprs
+            .iter()
+            .any(|e| !e.trim_start().starts_with("<-") && same(e))
+        || fi.escapes.iter().any(|(e, _)| same(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reach;
+    use crate::passes::testing::Fixture;
+
+    /// Whether the reach rule calls the wait of goroutine `id` in the
+    /// Go 1.27.3 capture `name` unreachable.
+    fn unreachable(name: &str, id: u64) -> bool {
+        let mut fx = Fixture::new(name);
+        let mut src = fx.take_src();
+        let gi = fx.group_of(id);
+        let (cx, _) = fx.cx();
+        Reach::default().unreachable(&cx, gi, src.as_mut())
+    }
+
+    #[test]
+    fn a_receive_only_a_returned_goroutine_sent_on_is_unreachable_in_a_live_server() {
+        // goroutine 20: the reloader; the watcher that sent on r.changed returned.
+        assert!(unreachable("config-reload-watcher-gone.txt", 20));
+    }
+
+    #[test]
+    fn a_handler_registered_by_value_may_still_send() {
+        // The POST /reload handler, a method value no code calls by name.
+        let fx = Fixture::new("config-reload-on-demand-healthy.txt");
+        let id = fx
+            .groups
+            .iter()
+            .zip(&fx.facts)
+            .find(|(_, f)| f.class.as_deref() == Some("Router.changed"))
+            .and_then(|(g, _)| fx.d.goroutines[g.members[0]].id)
+            .unwrap();
+        assert!(!unreachable("config-reload-on-demand-healthy.txt", id));
+    }
+
+    #[test]
+    fn code_ahead_on_a_live_stack_may_still_send() {
+        // stacks-endpoint-healthy: the tailer is paced by a live indexer.
+        let fx = Fixture::new("stacks-endpoint-healthy.txt");
+        let blocked: Vec<u64> = fx
+            .groups
+            .iter()
+            .zip(&fx.facts)
+            .filter(|(_, f)| {
+                matches!(
+                    f.block,
+                    Some(crate::facts::Block::Send | crate::facts::Block::Recv)
+                )
+            })
+            .filter_map(|(g, _)| fx.d.goroutines[g.members[0]].id)
+            .collect();
+        assert!(!blocked.is_empty());
+        for id in blocked {
+            assert!(
+                !unreachable("stacks-endpoint-healthy.txt", id),
+                "goroutine {id}"
+            );
+        }
+    }
+}

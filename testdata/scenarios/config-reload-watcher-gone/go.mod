@@ -1,0 +1,3 @@
+module gostuck.test/config-reload-watcher-gone
+
+go 1.21

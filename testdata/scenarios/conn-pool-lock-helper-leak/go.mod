@@ -1,0 +1,3 @@
+module gostuck.test/conn-pool-lock-helper-leak
+
+go 1.21

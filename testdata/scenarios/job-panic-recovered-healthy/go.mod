@@ -1,0 +1,3 @@
+module gostuck.test/job-panic-recovered-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/job-panic-recovered-lock
+
+go 1.21

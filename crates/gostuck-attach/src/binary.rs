@@ -37,8 +37,8 @@ pub struct Binary {
     entry: u64,
     pie: bool,
     go_version: Option<String>,
-    gnu_build_id: Option<Vec<u8>>,
-    go_build_id: Option<String>,
+    /// Its build IDs, read the one way `buildid.rs` reads every ELF file.
+    ids: crate::buildid::BuildIds,
     /// Text symbols sorted by entry.
     funcs: Vec<Func>,
     data: FxHashMap<Box<str>, Global>,
@@ -98,8 +98,9 @@ impl Binary {
         let dwarf = sections.borrow(R::clone);
         let frames = crate::unwind::FrameTable::load(&file, &p)?;
         let mut bin = Binary {
-            go_build_id: go_build_id(&file),
-            gnu_build_id: file.build_id().ok().flatten().map(<[u8]>::to_vec),
+            ids: crate::buildid::ElfFacts::parse(path, bytes)
+                .map(|f| f.ids)
+                .unwrap_or_default(),
             path: p.clone(),
             entry: file.entry(),
             pie: file.kind() == object::ObjectKind::Dynamic,
@@ -149,13 +150,13 @@ impl Binary {
     /// The GNU build ID note, when the linker wrote one.
     #[must_use]
     pub fn gnu_build_id(&self) -> Option<&[u8]> {
-        self.gnu_build_id.as_deref()
+        self.ids.gnu.as_deref()
     }
 
     /// The Go build ID (`.note.go.buildid`), when present.
     #[must_use]
     pub fn go_build_id(&self) -> Option<&str> {
-        self.go_build_id.as_deref()
+        self.ids.go.as_deref()
     }
 
     /// The runtime layouts read from DWARF.
@@ -259,16 +260,6 @@ pub(crate) fn section(file: &object::File<'_>, name: &str, path: &Path) -> Resul
         Arc::from(&*data),
         gimli::LittleEndian,
     ))
-}
-
-/// The Go build ID from `.note.go.buildid` (an ELF note named `Go`, type 4).
-fn go_build_id(file: &object::File<'_>) -> Option<String> {
-    let d = file.section_by_name(".note.go.buildid")?.data().ok()?;
-    let namesz = usize::try_from(crate::memory::le(d, 0, 4)?).ok()?;
-    let descsz = usize::try_from(crate::memory::le(d, 4, 4)?).ok()?;
-    let desc = 12 + namesz.checked_add(3)? / 4 * 4;
-    let b = d.get(desc..desc.checked_add(descsz)?)?;
-    String::from_utf8(b.to_vec()).ok()
 }
 
 /// The version from `.go.buildinfo` (Go 1.18+: `\xff Go buildinf:`, flags

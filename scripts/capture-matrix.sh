@@ -67,8 +67,17 @@ DEADLOCKS=(unbuffered-send abba rwmutex-upgrade waitgroup-never-done select-no-c
 # the goroutineleak profile) and exit 0.
 SELFDUMPS=(leak-timeout healthy-pool timer-drain stuck-copy-lock shared-mutex-copies
   stuck-copy-closure waitgroup-copies leaked-instance-lock runtime-stack labels)
-# Live programs: never end by themselves.
-LIVE=(sigquit server-partial-deadlock)
+# Live programs: never end by themselves (the issue-13 ones too: partial
+# deadlocks, leaks and their healthy twins, as scripts/capture.sh's LIVE_SIGQUIT).
+LIVE=(sigquit server-partial-deadlock
+  fanout-abandoned-results rpc-reply-timeout fanout-healthy
+  semaphore-upload-leak token-bucket-leak semaphore-saturated-healthy
+  broker-select-forever broker-dead-subscriber daemon-signal-ctx daemon-signal-stuck
+  cache-refresh-early-return session-sweeper-break cache-slow-refresh-healthy
+  pubsub-select-forever broker-stuck-subscriber
+  config-reload-watcher-gone config-reload-on-demand-healthy
+  conn-pool-lock-helper-leak conn-pool-lock-helper-healthy
+  job-panic-recovered-lock job-panic-recovered-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

@@ -167,9 +167,26 @@ fn user_stacks(d: &Dump) -> BTreeMap<Vec<(String, u32)>, u64> {
     m
 }
 
+/// Whether the capture-matrix folder `dir` (`matrix/go<ver>/<scenario>`)
+/// holds a program that keeps working while it is captured: one expected to
+/// be healthy, or one whose expectation says why it `moves`.
+fn busy(dir: &Path) -> bool {
+    let Some(scenario) = dir.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let expected = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/expected")
+        .join(format!("{scenario}.json"));
+    std::fs::read_to_string(expected)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v["verdict"] == "healthy" || v.get("moves").is_some())
+}
+
 #[test]
 fn pprof_debug1_and_debug0_agree_with_debug2_of_the_same_process() {
     let mut compared = 0;
+    let mut moved = 0;
     for f in captured() {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let Some(stem) = name.strip_suffix("-debug2.txt") else {
@@ -187,7 +204,23 @@ fn pprof_debug1_and_debug0_agree_with_debug2_of_the_same_process() {
                 .pop()
                 .unwrap()
         };
+        // The three were fetched one after the other: a healthy program
+        // keeps working in between (its goroutines are elsewhere by the next
+        // fetch), so only stuck programs' captures are compared; and a stuck
+        // one that also starts and ends goroutines (rpc-reply-timeout) may
+        // have another count by then, which the runtime's own count in each
+        // profile header shows.
+        if busy(dir) {
+            continue;
+        }
         let (two, one, zero) = (read(&f), read(&d1), read(&d0));
+        let n2 = two.goroutines.len() as u64;
+        if !stem.contains("goroutineleak")
+            && (one.profile_total != Some(n2) || zero.profile_total != Some(n2))
+        {
+            moved += 1;
+            continue;
+        }
         assert_eq!(two.format.as_str(), "traceback");
         assert_eq!(one.format.as_str(), "pprof-debug1");
         assert_eq!(zero.format.as_str(), "pprof-proto");
@@ -230,6 +263,12 @@ fn pprof_debug1_and_debug0_agree_with_debug2_of_the_same_process() {
         compared += 1;
     }
     assert!(compared >= 4, "only {compared} debug=0/1/2 triples found");
+    // Only programs that churn goroutines may move between the fetches.
+    assert!(
+        moved * 10 <= compared,
+        "{moved} of {} triples changed between fetches",
+        moved + compared
+    );
 }
 
 /// A dump behind a log prefix (`kubectl logs --timestamps`) reads like the bare

@@ -136,10 +136,18 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
             }
         }
     }
+    // `_test.go` files are built into a test binary only: one whose stacks
+    // show the testing harness. A program's own dump leaves them out, or
+    // its tests (never run) would count as code that may still run.
+    let test_binary = d.goroutines.iter().any(|g| {
+        g.frames
+            .iter()
+            .any(|fr| d.str(fr.function).starts_with("testing."))
+    });
     let mut out: Vec<String> = Vec::new();
     for file in &stack_files {
         for p in src.package_files(file)? {
-            if !out.contains(&p) {
+            if (test_binary || !p.ends_with("_test.go")) && !out.contains(&p) {
                 out.push(p);
             }
         }

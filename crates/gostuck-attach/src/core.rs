@@ -319,9 +319,7 @@ impl CoreMemory {
         let ago = SystemTime::now()
             .duration_since(modified)
             .unwrap_or_default();
-        let mono = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-        let now = u128::try_from(mono.tv_sec).unwrap_or(0) * 1_000_000_000
-            + u128::try_from(mono.tv_nsec).unwrap_or(0);
+        let now = u128::try_from(crate::target::monotonic_ns()).unwrap_or(0);
         match now.checked_sub(ago.as_nanos()) {
             Some(t) if t > 0 => CoreClock::Mtime {
                 nanotime: u64::try_from(t).unwrap_or(u64::MAX),

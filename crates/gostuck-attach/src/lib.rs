@@ -39,5 +39,5 @@ pub use error::AttachError;
 pub use layout::{Field, LabelList, Layouts, Statuses};
 pub use memory::{Memory, MemoryError, ProcessMemory};
 pub use snapshot::{capture, snapshot, Capture, Snapshot, SnapshotOptions};
-pub use target::{attach, read_core, AttachOptions, Attached, TargetError};
+pub use target::{attach, monotonic_ns, read_core, AttachOptions, Attached, TargetError};
 pub use unwind::MAX_FRAMES;

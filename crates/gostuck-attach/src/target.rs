@@ -242,8 +242,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// CLOCK_MONOTONIC now, Go's `nanotime()` clock.
-fn monotonic_ns() -> i64 {
+/// This process's CLOCK_MONOTONIC in nanoseconds: the clock of the Go
+/// runtime's `nanotime()`, so "now" for wait minutes.
+#[must_use]
+pub fn monotonic_ns() -> i64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     t.tv_sec
         .saturating_mul(1_000_000_000)

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{go, monotonic_ns, repo, Running};
+use common::{go, repo, Running};
+use gostuck_attach::monotonic_ns;
 use gostuck_attach::{snapshot, AttachError, Binary, ProcessMemory, SnapshotOptions};
 
 const VERSIONS: &[&str] = &["1.21.13", "1.22.10", "1.24.11", "1.27.3"];

@@ -7,7 +7,8 @@ use std::time::Duration;
 use gostuck_attach::buildid::{ids_in_memory, verify, BuildIdError, ElfFacts, Verified};
 
 mod support;
-use support::{build, go, ProcMem, Running, Scratch};
+use gostuck_attach::ProcessMemory;
+use support::{build, go, Running, Scratch};
 
 #[test]
 fn stripped_builds_are_refused_and_matched_only_with_their_own_build() {
@@ -108,8 +109,11 @@ fn a_running_process_shows_its_build_id_in_exe_and_in_memory() {
         .find(|l| l.ends_with(&*canon.to_string_lossy()))
         .and_then(|l| u64::from_str_radix(l.split('-').next()?, 16).ok())
         .unwrap();
-    let got = ids_in_memory(&ProcMem::open(p.pid()), base).unwrap();
+    let got = ids_in_memory(&ProcessMemory::open(p.pid()).unwrap(), base).unwrap();
     assert_eq!(got.go, want.go);
     // Garbage where an ELF header should be gives nothing, not a panic.
-    assert_eq!(ids_in_memory(&ProcMem::open(p.pid()), base + 0x1000), None);
+    assert_eq!(
+        ids_in_memory(&ProcessMemory::open(p.pid()).unwrap(), base + 0x1000),
+        None
+    );
 }

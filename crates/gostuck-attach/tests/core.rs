@@ -11,7 +11,8 @@ use gostuck_attach::core::{is_core, CoreClock, CoreError, CoreMemory};
 use gostuck_attach::{Memory, MemoryError};
 
 mod support;
-use support::{build, gcore, go, monotonic, section, Running, Scratch};
+use gostuck_attach::monotonic_ns;
+use support::{build, gcore, go, section, Running, Scratch};
 
 /// The stuck pipeline of testdata/scenarios/sigquit prints this once stuck.
 const STUCK: &str = "waiting for first result";
@@ -39,7 +40,7 @@ fn a_gcore_core_holds_the_process_as_it_was() {
     let mut p = Running::start(Command::new(&bin));
     assert!(p.wait_for(STUCK, Duration::from_secs(20)), "{:?}", p.seen);
     let pid = p.pid();
-    let before = monotonic();
+    let before = monotonic_ns().cast_unsigned();
     let t = Instant::now();
     let out = Command::new(gcore)
         .arg("-o")
@@ -48,7 +49,7 @@ fn a_gcore_core_holds_the_process_as_it_was() {
         .output()
         .unwrap();
     let gcore_time = t.elapsed();
-    let after = monotonic();
+    let after = monotonic_ns().cast_unsigned();
     assert!(
         out.status.success(),
         "{}",

@@ -7,7 +7,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{build_with, go, monotonic_ns, Running};
+use common::{build_with, go, Running};
+use gostuck_attach::monotonic_ns;
 use gostuck_attach::{snapshot, Binary, ProcessMemory, SnapshotOptions};
 use gostuck_dump::{Dump, Goroutine};
 

@@ -112,16 +112,3 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
-
-/// This process's CLOCK_MONOTONIC in ns: the clock of the Go runtime's nanotime.
-pub fn monotonic_ns() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes the timespec we pass.
-    unsafe {
-        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
-    }
-    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
-}

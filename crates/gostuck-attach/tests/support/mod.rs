@@ -2,13 +2,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-use gostuck_attach::{Memory, MemoryError};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -191,21 +188,6 @@ impl Drop for Running {
     }
 }
 
-/// `/proc/PID/mem`, for comparing with what a core holds.
-pub struct ProcMem(pub std::fs::File);
-impl ProcMem {
-    pub fn open(pid: u32) -> ProcMem {
-        ProcMem(std::fs::File::open(format!("/proc/{pid}/mem")).unwrap())
-    }
-}
-impl Memory for ProcMem {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
-        self.0
-            .read_exact_at(buf, addr)
-            .map_err(|source| MemoryError::Io { addr, source })
-    }
-}
-
 /// A section's address and bytes in an ELF file.
 pub fn section(file: &Path, name: &str) -> (u64, Vec<u8>) {
     use object::{Object, ObjectSection};
@@ -213,10 +195,4 @@ pub fn section(file: &Path, name: &str) -> (u64, Vec<u8>) {
     let f = object::File::parse(&*data).unwrap();
     let s = f.section_by_name(name).unwrap();
     (s.address(), s.data().unwrap().to_vec())
-}
-
-/// CLOCK_MONOTONIC in nanoseconds (Go's nanotime()).
-pub fn monotonic() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec.cast_unsigned() * 1_000_000_000 + t.tv_nsec.cast_unsigned()
 }

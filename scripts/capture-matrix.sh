@@ -77,7 +77,9 @@ LIVE=(sigquit server-partial-deadlock
   pubsub-select-forever broker-stuck-subscriber
   config-reload-watcher-gone config-reload-on-demand-healthy
   conn-pool-lock-helper-leak conn-pool-lock-helper-healthy
-  job-panic-recovered-lock job-panic-recovered-healthy)
+  job-panic-recovered-lock job-panic-recovered-healthy
+  ingest-producer-gone ingest-producer-polling-healthy
+  settle-poll-lock-cycle settle-poll-admin-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

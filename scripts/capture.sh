@@ -451,7 +451,9 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   pubsub-select-forever broker-stuck-subscriber
   config-reload-watcher-gone config-reload-on-demand-healthy
   conn-pool-lock-helper-leak conn-pool-lock-helper-healthy
-  job-panic-recovered-lock job-panic-recovered-healthy)
+  job-panic-recovered-lock job-panic-recovered-healthy
+  ingest-producer-gone ingest-producer-polling-healthy
+  settle-poll-lock-cycle settle-poll-admin-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

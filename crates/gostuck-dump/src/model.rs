@@ -546,6 +546,14 @@ impl Dump {
             .as_deref()
             .is_some_and(|m| m.starts_with("all goroutines are asleep"))
     }
+
+    /// The `testing` alarm panicked (`panic: test timed out after …`): the
+    /// dump is of a test binary about to exit (`testing/testing.go:
+    /// startAlarm`), so no test that is not running yet will start.
+    #[must_use]
+    pub fn test_timed_out(&self) -> bool {
+        self.panics.iter().any(|p| p.starts_with("test timed out"))
+    }
 }
 
 #[cfg(test)]

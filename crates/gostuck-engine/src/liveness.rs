@@ -140,6 +140,33 @@ impl Model {
         self.of.iter().any(|l| l.works())
     }
 
+    /// Whether a `go test` timeout says nothing about the program being
+    /// stuck: every test still running in the dump (a `testing.tRunner`
+    /// goroutine that is not the harness waiting for a subtest) may act —
+    /// it serves, sleeps, computes, or parks as a daemon (`select {}`)
+    /// while other goroutines work. Such a test did not finish because its
+    /// code never returns, not because it waits for something. False when
+    /// no running test is in the dump (a dump pasted in part).
+    pub(crate) fn tests_may_act(&self, d: &Dump, groups: &[Group], facts: &[Facts]) -> bool {
+        let mut any = false;
+        for (gi, g) in groups.iter().enumerate() {
+            let runs_a_test = d.goroutines[g.members[0]]
+                .frames
+                .iter()
+                .any(|fr| d.str(fr.function) == "testing.tRunner");
+            if !runs_a_test || self.of[gi] == Liveness::Harness {
+                continue;
+            }
+            any = true;
+            let daemon_park =
+                facts[gi].block == Some(crate::facts::Block::SelectEmpty) && self.someone_works();
+            if !(self.of[gi].works() || daemon_park) {
+                return false;
+            }
+        }
+        any
+    }
+
     /// Whether group `gi` took the dump.
     pub(crate) fn is_dumper(&self, gi: usize) -> bool {
         self.of[gi] == Liveness::MayAct(Acts::Dumper)
@@ -305,6 +332,43 @@ mod tests {
     fn a_deadlock_report_has_no_dumper() {
         let d = captured("abba.txt");
         assert_eq!(dumping_goroutine(&d), None);
+    }
+
+    /// The model of a capture-matrix dump (`testdata/captured/matrix/go1.27.3/SCENARIO/WAY.txt`).
+    fn matrix_model(scenario: &str, way: &str) -> (Dump, Vec<Group>, Vec<Facts>, Model) {
+        use crate::facts::{gather, CallSites};
+        let d = captured(&format!("../matrix/go1.27.3/{scenario}/{way}.txt"));
+        let groups = gostuck_dump::group(&d, gostuck_dump::GroupOptions { exact: false });
+        let sites = CallSites::from_stacks(&d, groups.iter().map(|g| g.members[0]));
+        // With the scenario's source: a ticker's channel is recognised as time.
+        let mut src = crate::passes::testing::Scenarios::new();
+        let facts: Vec<Facts> = groups
+            .iter()
+            .map(|g| gather(&d, g.members[0], &mut src, &sites))
+            .collect();
+        let m = Model::new(&d, &groups, &facts);
+        (d, groups, facts, m)
+    }
+
+    #[test]
+    fn a_timed_out_test_that_serves_or_parks_as_a_daemon_may_act() {
+        // The test runs main(): one serves HTTP (IO wait), one parks in
+        // `select {}` while a ticker publishes.
+        for scenario in ["config-reload-on-demand-healthy", "pubsub-select-forever"] {
+            let (d, groups, facts, m) = matrix_model(scenario, "gotest-timeout");
+            assert!(d.test_timed_out());
+            assert!(m.tests_may_act(&d, &groups, &facts), "{scenario}");
+        }
+    }
+
+    #[test]
+    fn a_timed_out_test_blocked_on_the_program_vouches_for_the_timeout() {
+        // The test runs main(), blocked in an AB/BA lock cycle; and a dump
+        // without the running test says nothing either way.
+        let (d, groups, facts, m) = matrix_model("abba", "gotest-timeout");
+        assert!(!m.tests_may_act(&d, &groups, &facts));
+        let (d, groups, facts, m) = matrix_model("abba", "sigquit");
+        assert!(!m.tests_may_act(&d, &groups, &facts));
     }
 
     #[test]

@@ -22,6 +22,8 @@
 
 use gostuck_source::{class_of, root_ident, same_class, FunctionInfo, OpKind};
 
+use gostuck_dump::Dump;
+
 use crate::facts::{Block, Sources};
 use crate::passes::Cx;
 
@@ -73,6 +75,29 @@ impl Reach {
                     Some((line, include)) => sf.future_ops(*line, *include),
                     None => fi.ops.iter().collect(),
                 };
+                // A channel made later is another instance: the goroutine
+                // waits on one that exists now.
+                // (Or made already but not handed to anyone yet.)
+                let made_later = |o: &&gostuck_source::Op| {
+                    fi.made
+                        .iter()
+                        .any(|(e, l)| *e == o.expr && from.is_none_or(|(line, _)| *l > line))
+                        || from.is_some_and(|(line, _)| sf.not_yet_handed_over(line, &o.expr))
+                };
+                // The cases of the select a goroutine is parked in are its
+                // wait, not operations ahead (unless a loop comes back to it).
+                let waiting: Vec<&gostuck_source::Op> = match from {
+                    Some((line, false))
+                        if !fi.loops.iter().any(|&(a, b)| a <= *line && *line <= b) =>
+                    {
+                        sf.select_cases(*line)
+                    }
+                    _ => Vec::new(),
+                };
+                let ops: Vec<&gostuck_source::Op> = ops
+                    .into_iter()
+                    .filter(|o| !made_later(o) && !waiting.iter().any(|w| std::ptr::eq(*w, *o)))
+                    .collect();
                 may_complete(fi, &ops, block, f, &shared)
             })
         })
@@ -129,7 +154,10 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
     for &j in groups {
         for fr in &d.goroutines[cx.members(j)[0]].frames {
             let file = d.str(fr.file);
+            // (`_testmain.go` is the harness `go test` generates: it calls
+            // the test entry points, which `harness_may_start` models.)
             if !gostuck_dump::classify::is_std_frame(d.str(fr.function), file)
+                && !file.ends_with("_testmain.go")
                 && !stack_files.iter().any(|s| s == file)
             {
                 stack_files.push(file.to_string());
@@ -165,6 +193,9 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
 fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources) -> Code {
     let d = cx.d;
     let mut todo: Code = Vec::new();
+    // The call each caller frame is in: it runs (as the frame below), it is
+    // not called again from the top — `TestProgram`'s `main()` line.
+    let mut in_progress: Vec<(String, u32, &str)> = Vec::new();
     for &j in groups {
         let g = &d.goroutines[cx.members(j)[0]];
         let uf = cx.facts[j].user_frame.unwrap_or(0);
@@ -194,6 +225,11 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             if literal_named && at_go && fi.name != "func literal" {
                 continue;
             }
+            if k > uf {
+                let inner = d.str(g.frames[k - 1].function);
+                let name = inner.rsplit('.').next().unwrap_or(inner);
+                in_progress.push((path.clone(), fr.line, name));
+            }
             todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
         }
     }
@@ -207,12 +243,17 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             );
         }
     }
+    let harness_may_start = harness_may_start(d);
     for path in files {
         let Some(sf) = src.file(path) else { continue };
         for fi in sf.functions() {
             let name = fi.name.rsplit(' ').next().unwrap_or("");
-            let by_value = fi.name == "func literal"
-                || (!called.iter().any(|c| c == name) && name != "main" && name != "init");
+            let by_value = if is_test_entry(path, fi) {
+                harness_may_start(name)
+            } else {
+                fi.name == "func literal"
+                    || (!called.iter().any(|c| c == name) && name != "main" && name != "init")
+            };
             if by_value {
                 todo.push((path.clone(), fi.start_line, None));
             }
@@ -247,10 +288,17 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
                 todo.push((file.clone(), inner.start_line, None));
             }
         }
+        let in_loop = |line: u32| fi.loops.iter().any(|&(s, e)| s <= line && line <= e);
+        let running = |c: &gostuck_source::Call| {
+            matches!(from, Some((line, true)) if c.line == line && !in_loop(line))
+                && in_progress
+                    .iter()
+                    .any(|(p, l, n)| *p == file && *l == c.line && *n == c.callee)
+        };
         let calls: Vec<gostuck_source::Call> = fi
             .calls
             .iter()
-            .filter(|c| c.deferred || ahead(c.line))
+            .filter(|c| (c.deferred || ahead(c.line)) && !running(c))
             .cloned()
             .collect();
         for c in &calls {
@@ -265,6 +313,47 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
         }
     }
     seen
+}
+
+/// A function the `testing` harness calls by name from its generated
+/// `_testmain.go`: `TestMain` and the `Test`, `Benchmark`, `Fuzz` and
+/// `Example` functions of a `_test.go` file (no receiver).
+fn is_test_entry(path: &str, fi: &gostuck_source::FunctionInfo) -> bool {
+    path.ends_with("_test.go")
+        && !fi.has_receiver
+        && ["Test", "Benchmark", "Fuzz", "Example"]
+            .iter()
+            .any(|p| fi.name.starts_with(p))
+}
+
+/// Which test entry points the harness may still call: none once the test
+/// alarm fired (the process exits), and never one that is already running
+/// (on a stack: each test runs once per run, `TestMain` once per process).
+fn harness_may_start(d: &Dump) -> impl Fn(&str) -> bool {
+    let timed_out = d.test_timed_out();
+    // Function names are interned: each distinct one is looked at once.
+    let mut running: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    for g in &d.goroutines {
+        for fr in &g.frames {
+            if seen.insert(fr.function) {
+                let f = d.str(fr.function);
+                if let Some(last) = f.rsplit('.').next() {
+                    running.insert(last);
+                }
+            }
+        }
+    }
+    let running: Vec<String> = running
+        .into_iter()
+        .filter(|n| {
+            ["Test", "Benchmark", "Fuzz", "Example"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+        .map(str::to_string)
+        .collect();
+    move |name: &str| !timed_out && !running.iter().any(|r| r == name)
 }
 
 /// Whether a dump path and a local path name the same file (the local one
@@ -333,6 +422,29 @@ mod tests {
         let gi = fx.group_of(id);
         let (cx, _) = fx.cx();
         Reach::default().unreachable(&cx, gi, src.as_mut())
+    }
+
+    /// The harness's view of which test entry points may still start.
+    fn may_start(path: &str, name: &str) -> bool {
+        let p = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/captured/matrix/go1.27.3/"
+        );
+        let bytes = std::fs::read(format!("{p}{path}")).unwrap();
+        let d = gostuck_dump::read_bytes(&bytes, &gostuck_dump::ReadOptions::default())
+            .unwrap()
+            .remove(0);
+        super::harness_may_start(&d)(name)
+    }
+
+    #[test]
+    fn a_running_test_is_not_started_again_and_after_a_timeout_none_is() {
+        let watchdog = "config-reload-watcher-gone/testmain-watchdog.txt";
+        assert!(!may_start(watchdog, "TestProgram"), "it is on a stack");
+        assert!(may_start(watchdog, "TestOther"), "a later test may run");
+        let timeout = "config-reload-watcher-gone/gotest-timeout.txt";
+        assert!(!may_start(timeout, "TestProgram"));
+        assert!(!may_start(timeout, "TestOther"), "the process exits");
     }
 
     #[test]

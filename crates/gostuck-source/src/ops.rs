@@ -119,6 +119,10 @@ pub struct FunctionInfo {
     /// the block, which runs only when the timer had already fired (or was
     /// stopped).
     pub stop_guards: Vec<(String, u32, u32)>,
+    /// Channels the function makes for itself in a declaration: `x :=
+    /// make(chan …)` gives `x`, `x := T{f: make(chan …)}` (or `&T{…}`) gives
+    /// `x.f`; with the declaration's line. Each call makes new ones.
+    pub made: Vec<(String, u32)>,
 }
 
 impl FunctionInfo {
@@ -450,6 +454,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     call_results: Vec::new(),
                     locals,
                     stop_guards: Vec::new(),
+                    made: Vec::new(),
                 };
                 let mut ctx = Ctx {
                     deferred: false,
@@ -882,12 +887,62 @@ fn record_short_var(n: Node, src: &[u8], f: &mut FunctionInfo) {
         let mut c1 = l.walk();
         let mut c2 = r.walk();
         for (name, value) in l.named_children(&mut c1).zip(r.named_children(&mut c2)) {
+            record_made(text(name, src), value, src, f);
             if let Some(t) = literal_type(value, src) {
                 f.types.push((text(name, src).to_string(), t));
             } else if let Some((callee, method)) = callee_of(value, src) {
                 f.call_results
                     .push((text(name, src).to_string(), callee, method));
             }
+        }
+    }
+}
+
+/// `name := make(chan …)` and `name := T{field: make(chan …)}` (or `&T{…}`):
+/// the channels this call makes (`FunctionInfo::made`).
+fn record_made(name: &str, value: Node, src: &[u8], f: &mut FunctionInfo) {
+    let makes_chan = |v: Node| {
+        v.kind() == "call_expression"
+            && v.child_by_field_name("function")
+                .is_some_and(|fun| text(fun, src) == "make")
+            && v.child_by_field_name("arguments")
+                .and_then(|a| a.named_child(0))
+                .is_some_and(|t| text(t, src).starts_with("chan") || t.kind() == "channel_type")
+    };
+    let value = if value.kind() == "unary_expression" {
+        match value.child_by_field_name("operand") {
+            Some(o) => o,
+            None => return,
+        }
+    } else {
+        value
+    };
+    if makes_chan(value) {
+        f.made.push((name.to_string(), line(value)));
+        return;
+    }
+    if value.kind() != "composite_literal" {
+        return;
+    }
+    let Some(body) = value.child_by_field_name("body") else {
+        return;
+    };
+    let mut c = body.walk();
+    for el in body.named_children(&mut c) {
+        if el.kind() != "keyed_element" {
+            continue;
+        }
+        let (Some(k), Some(v)) = (el.named_child(0), el.named_child(1)) else {
+            continue;
+        };
+        let v = if v.kind() == "literal_element" {
+            v.named_child(0).unwrap_or(v)
+        } else {
+            v
+        };
+        if makes_chan(v) {
+            let key = text(k, src);
+            f.made.push((format!("{name}.{key}"), line(el)));
         }
     }
 }

@@ -598,3 +598,30 @@ func (f *fixture) fine(t *testing.T) {
         (4, "Goexit", 6)
     );
 }
+
+#[test]
+fn channels_a_call_makes_for_itself_are_listed_with_their_line() {
+    let src = br#"package main
+
+type request struct {
+	ip    string
+	reply chan string
+}
+
+func lookup(reqs chan<- request, ip string) string {
+	req := request{ip: ip, reply: make(chan string)}
+	done := make(chan struct{}, 1)
+	p := &request{reply: make(chan string)}
+	q := request{ip: ip}
+	other := reqs
+	reqs <- req
+	_, _, _ = done, p, q
+	_ = other
+	return <-req.reply
+}
+"#;
+    let sf = SourceFile::parse(src).unwrap();
+    let f = sf.functions_named("lookup").next().unwrap();
+    let made: Vec<(&str, u32)> = f.made.iter().map(|(e, l)| (e.as_str(), *l)).collect();
+    assert_eq!(made, [("req.reply", 9), ("done", 10), ("p.reply", 11)]);
+}

@@ -79,7 +79,11 @@ impl<'a> Cx<'a> {
         opts: &'a crate::Options,
     ) -> Cx<'a> {
         let global = d.runtime_reported_deadlock();
-        let timed_out = d.panics.iter().any(|p| p.starts_with("test timed out")) || opts.stalled;
+        // A `go test` timeout vouches that blocked goroutines are stuck only
+        // when a running test is itself blocked: a test that serves, sleeps
+        // or parks as a daemon just never returns ("slow is not stuck").
+        let test_timeout = d.test_timed_out() && !model.tests_may_act(d, groups, facts);
+        let timed_out = test_timeout || opts.stalled;
         let ctx = Ctx {
             d,
             facts,

@@ -203,7 +203,10 @@ fn judge(
         || leak_path;
     // A wait no code can reach: nothing any goroutine may still run, nor
     // any goroutine it may start, operates on that channel.
-    let unreachable = !vouched && reach.unreachable(cx, gi, src);
+    // (Asked too when something else vouched but only weakly: the proof
+    // gives the same confidence whichever evidence found the wait first.)
+    let weak = !(ctx.global || leaked || cx.timed_out || certain_alone || leak_path);
+    let unreachable = (!vouched || weak) && reach.unreachable(cx, gi, src);
     if !(vouched || unreachable) {
         return None;
     }

@@ -31,7 +31,7 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &dyn Sources) {
     }
     let why_stuck = if cx.global {
         "the runtime says it can never wake up"
-    } else if d.panics.iter().any(|p| p.starts_with("test timed out")) {
+    } else if d.test_timed_out() {
         "was still waiting when the test timed out"
     } else {
         "was still waiting while the program made no progress"

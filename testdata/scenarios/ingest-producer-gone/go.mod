@@ -1,0 +1,3 @@
+module gostuck.test/ingest-producer-gone
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/ingest-producer-polling-healthy
+
+go 1.21

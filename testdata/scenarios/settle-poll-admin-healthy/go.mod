@@ -1,0 +1,3 @@
+module gostuck.test/settle-poll-admin-healthy
+
+go 1.21

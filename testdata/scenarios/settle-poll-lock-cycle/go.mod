@@ -1,0 +1,3 @@
+module gostuck.test/settle-poll-lock-cycle
+
+go 1.21

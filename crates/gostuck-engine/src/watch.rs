@@ -257,6 +257,7 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
         }
     }
     let mut added = Vec::new();
+    let mut reclassified = false;
     // 2. Growing groups: a leak, or more evidence for one the engine found.
     for gr in &diff.growing {
         let at = gr.user_frame.map_or(&gr.frames[0], |i| &gr.frames[i]);
@@ -276,6 +277,27 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
         if let Some(f) = existing {
             f.explanation.push(' ');
             f.explanation.push_str(&grew);
+            // Goroutines orphaned on a channel that keep piling up at one
+            // site are a leak (as a group of `LEAK_MIN` is in one dump): the
+            // finding keeps its cause and says so.
+            let orphaned_group = [Kind::ChannelNoPartner, Kind::ChannelNeverClosed]
+                .iter()
+                .any(|k| f.kind == k.as_str())
+                && !f.goroutines.is_empty()
+                && f.goroutines.iter().all(|g| gr.goroutines.contains(g));
+            if orphaned_group {
+                f.kind = Kind::GoroutineLeak.as_str();
+                f.title = format!(
+                    "{} goroutines parked at {} ({}:{}), and the group keeps growing",
+                    f.count,
+                    at.function,
+                    short(&at.file),
+                    at.line
+                );
+                f.fix = kind_doc(Kind::GoroutineLeak.as_str())
+                    .map_or_else(String::new, |k| k.fix.to_string());
+                reclassified = true;
+            }
             if f.kind == Kind::GoroutineLeak.as_str() && f.confidence > Confidence::Likely {
                 f.confidence = Confidence::Likely;
             }
@@ -318,6 +340,9 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
     report.findings.extend(added);
     for (k, f) in report.findings.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
+    }
+    if reclassified && report.verdict != Verdict::GlobalDeadlock {
+        report.verdict = crate::verdict_from(&report.findings, false, report.goroutines.total);
     }
     if matches!(report.verdict, Verdict::Healthy | Verdict::Unknown) {
         if leaks {

@@ -2,6 +2,7 @@
 //! know; they only lay it out.
 #![deny(missing_docs)]
 
+mod explain;
 mod github;
 mod graph;
 mod html;
@@ -16,6 +17,7 @@ use std::io::Write;
 
 use gostuck_engine::Report;
 
+pub use explain::{explain_kind, explain_list, explain_markdown};
 pub use style::{escape_controls, Style, TerminalSafe};
 pub use trace_text::trace_text;
 

@@ -120,15 +120,6 @@ fn analyse(path: String, dump: Dump, args: &common::ReportArgs, stalled: bool) -
     })
 }
 
-/// Whether `path` is an ELF core file (by its first bytes).
-pub fn input_is_core(path: &str) -> bool {
-    let mut head = [0u8; 64];
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_exact(&mut &f, &mut head))
-        .is_ok()
-        && gostuck_attach::core::is_core(&head)
-}
-
 /// The goroutines of a core file.
 pub fn read_core(path: &str, binary: Option<&Path>) -> Result<Dump> {
     let got = gostuck_attach::read_core(Path::new(path), binary)?;

@@ -10,21 +10,9 @@ use gostuck_engine::trace_doc::{
 
 use crate::count;
 
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "display only: two or three significant digits of a duration"
-)]
 fn dur(ns: i64) -> String {
-    let ns = ns.max(0) as f64;
-    if ns >= 1e9 {
-        format!("{:.2}s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2}ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.0}µs", ns / 1e3)
-    } else {
-        format!("{ns:.0}ns")
-    }
+    use gostuck_dump::human::{format_duration, from_ns, DurationStyle};
+    format_duration(from_ns(ns), DurationStyle::Trace)
 }
 
 fn at(f: &FrameDoc) -> String {
@@ -290,7 +278,7 @@ fn table(w: &mut dyn Write, d: &TraceDoc) -> io::Result<()> {
         let sync: i64 = g
             .blocked_ns
             .iter()
-            .filter(|(r, _)| is_stuck_reason(r) || r.contains("Cond"))
+            .filter(|(r, _)| is_stuck_reason(r))
             .map(|(_, t)| *t)
             .sum();
         let net: i64 = g.blocked_ns.get("network").copied().unwrap_or(0);

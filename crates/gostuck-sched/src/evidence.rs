@@ -65,11 +65,8 @@ pub struct Evidence {
 
 /// `1.5s`, `800ms`.
 pub(crate) fn dur(ms: u64) -> String {
-    if ms >= 1000 {
-        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
-    } else {
-        format!("{ms}ms")
-    }
+    use gostuck_dump::human::{format_duration, DurationStyle};
+    format_duration(std::time::Duration::from_millis(ms), DurationStyle::Tenths)
 }
 
 impl SchedLog {

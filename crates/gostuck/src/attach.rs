@@ -62,9 +62,12 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
     let got = while_signals_wait(|| gostuck_attach::attach(a.pid, &opts))??;
     if let Some(p) = got.pause.filter(|p| !p.already_stopped) {
         eprintln!(
-            "gostuck: paused process {} for {:.1} ms",
+            "gostuck: paused process {} for {}",
             a.pid,
-            p.paused.as_secs_f64() * 1e3
+            gostuck_dump::human::format_duration(
+                p.paused,
+                gostuck_dump::human::DurationStyle::TenthMillis
+            )
         );
     }
     if a.dump {

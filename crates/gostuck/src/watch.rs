@@ -61,15 +61,6 @@ pub struct WatchArgs {
     pub report: ReportArgs,
 }
 
-fn span_text(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 90.0 {
-        format!("{s:.0}s")
-    } else {
-        format!("{:.1} minutes", s / 60.0)
-    }
-}
-
 pub fn watch(a: WatchArgs) -> Result<u8> {
     let ep = Endpoint::parse(&a.url)?;
     if let Some(dir) = &a.save {
@@ -138,7 +129,10 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
     if samples.is_empty() {
         bail!("interrupted before the first sample");
     }
-    let span = span_text(last_at.duration_since(first_at.unwrap_or(start)));
+    let span = gostuck_dump::human::format_duration(
+        last_at.duration_since(first_at.unwrap_or(start)),
+        gostuck_dump::human::DurationStyle::Span,
+    );
     let opts = common::options(&a.report, false);
     let src = common::sources(&a.report)?;
     let (report, read_from) = with_source_files(src, &a.report.source, |s| {

@@ -151,9 +151,8 @@ fn ended_note(e: proc::Ended) -> String {
         "SIGTERM"
     };
     format!(
-        "the command exited leaving {} process{} of its process group running; ended {} with {how}",
-        e.left,
-        if e.left == 1 { "" } else { "es" },
+        "the command exited leaving {} of its process group running; ended {} with {how}",
+        gostuck_dump::human::count(e.left as u64, "process", "processes"),
         if e.left == 1 { "it" } else { "them" },
     )
 }

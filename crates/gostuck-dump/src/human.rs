@@ -1,4 +1,4 @@
-//! Durations worded for people: the one formatter every crate uses. Each
+//! Durations and counts worded for people: the one formatter every crate uses. Each
 //! place keeps the wording its reports and tests have always shown, chosen
 //! by an explicit [`DurationStyle`] rather than by a copy of the code.
 
@@ -25,6 +25,17 @@ pub enum DurationStyle {
     TenthMillis,
     /// `45s`, `2.5 minutes`: the span of `gostuck watch`'s samples.
     Span,
+}
+
+/// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
+/// The one place counts are put into words.
+#[must_use]
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// A count of nanoseconds as a duration; a negative count (a clock that
@@ -102,6 +113,13 @@ mod tests {
             ];
             assert_eq!(got, want, "{style:?}");
         }
+    }
+
+    #[test]
+    fn counts_take_the_noun_in_the_right_number() {
+        assert_eq!(count(1, "process", "processes"), "1 process");
+        assert_eq!(count(0, "goroutine", "goroutines"), "0 goroutines");
+        assert_eq!(count(3, "P", "Ps"), "3 Ps");
     }
 
     #[test]

@@ -65,16 +65,9 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
 }
 
-/// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
-/// The one place the renderers and the CLI put counts into words.
-#[must_use]
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+/// `1 goroutine`, `3 goroutines` (`gostuck_dump::human::count`, re-exported for
+/// the renderers and the CLI).
+pub use gostuck_dump::human::count;
 
 /// Options for rendering.
 #[derive(Debug, Clone, Default)]

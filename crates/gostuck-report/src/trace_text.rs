@@ -172,9 +172,8 @@ fn goroutine_text(w: &mut dyn Write, g: &GoroutineDoc) -> io::Result<()> {
     if g.blocks > 0 {
         writeln!(
             w,
-            "    blocked {} time{}; longest:",
-            g.blocks,
-            if g.blocks == 1 { "" } else { "s" }
+            "    blocked {}; longest:",
+            count(g.blocks, "time", "times")
         )?;
         let mut shown: Vec<&IntervalDoc> = g.longest_blocks.iter().collect();
         if let Some(c) = &g.current_block {

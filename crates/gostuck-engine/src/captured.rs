@@ -5,7 +5,7 @@
 use gostuck_dump::{Dump, KeepArgs, ReadOptions};
 use gostuck_sched::SchedLog;
 
-use crate::{push_dumps, uses_args, Input};
+use crate::{push_dumps, uses_args, Input, Report};
 
 /// What the dump readers keep for the engine: the arguments of the runtime
 /// frames that carry a resource address only, unless `exact` (`--exact`)
@@ -67,8 +67,19 @@ pub fn annotate_run(d: &mut Dump, running: Option<&[String]>, notes: &[String]) 
             _ => d.tests_on_stacks(),
         };
     }
-    d.notes
-        .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
+    d.notes.extend(notes.iter().map(|n| run_note(n)));
+}
+
+/// Adds a run's notes to a report that has no dump of the run (its output
+/// held only a scheduler trace): they go with the first input.
+pub fn note_run(report: &mut Report, notes: &[String]) {
+    if let Some(first) = report.inputs.first_mut() {
+        first.notes.extend(notes.iter().map(|n| run_note(n)));
+    }
+}
+
+fn run_note(n: &str) -> String {
+    format!("gostuck run: {n}")
 }
 
 #[cfg(test)]
@@ -131,5 +142,19 @@ mod tests {
         assert_eq!(d.running_tests, ["TestX"]);
         annotate_run(&mut d, Some(&["TestY".into()]), &[]);
         assert_eq!(d.running_tests, ["TestX"], "a dump's own list is kept");
+    }
+
+    #[test]
+    fn a_run_with_only_a_scheduler_trace_gets_its_notes_on_that_input() {
+        let sched = captured("sched/stuck.txt");
+        let got = read_captured(&[("run:stderr", &sched)], false);
+        assert!(got.inputs.is_empty());
+        let mut report = crate::analyze(&[], &crate::Options::default(), &mut crate::NoSources);
+        for (path, log) in &got.sched {
+            crate::add_sched(&mut report, path, log);
+        }
+        note_run(&mut report, &["stalled for 2s".into()]);
+        let notes = &report.inputs.first().expect("the trace's input").notes;
+        assert_eq!(notes.last().unwrap(), "gostuck run: stalled for 2s");
     }
 }

@@ -146,11 +146,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
         gostuck_engine::add_sched(&mut report, path, log);
     }
     if inputs.is_empty() {
-        if let Some(first) = report.inputs.first_mut() {
-            first
-                .notes
-                .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
-        }
+        gostuck_engine::captured::note_run(&mut report, &notes);
     }
     // Said before the report, so a JSON or SARIF report stays the tail of stderr.
     let stuck = gostuck_engine::is_stuck(&report);

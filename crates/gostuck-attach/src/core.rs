@@ -454,6 +454,17 @@ fn parse_prstatus(desc: &[u8]) -> Option<CoreThread> {
     })
 }
 
+/// Whether the file at `path` is an ELF core file (by its first bytes); a
+/// file that cannot be read is not.
+#[must_use]
+pub fn is_core_file(path: &std::path::Path) -> bool {
+    let mut head = [0u8; 64];
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_exact(&mut &f, &mut head))
+        .is_ok()
+        && is_core(&head)
+}
+
 /// Whether `head` (the first bytes of a file) is an ELF core file.
 #[must_use]
 pub fn is_core(head: &[u8]) -> bool {

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use gostuck_dump::human::{format_duration, DurationStyle};
 use gostuck_dump::{CreatedBy, Dump, Format, Goroutine, WaitReason, Warning};
 use rustc_hash::FxHashSet;
 
@@ -287,9 +288,9 @@ impl Capture {
         }
         dump.warnings.extend(self.warnings.into_iter().map(warning));
         dump.notes.push(format!(
-            "read {} goroutines from memory in {:.1} ms",
+            "read {} goroutines from memory in {}",
             self.gs.len(),
-            self.read_time.as_secs_f64() * 1e3
+            format_duration(self.read_time, DurationStyle::TenthMillis)
         ));
         Snapshot {
             goroutines_read: self.gs.len(),

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use gostuck_dump::human::{format_duration, DurationStyle};
 use gostuck_dump::{Dump, Format};
 
 use crate::buildid::{self, BuildIdError, ElfFacts, Verified};
@@ -129,13 +130,13 @@ pub fn attach(pid: u32, opts: &AttachOptions) -> Result<Attached, TargetError> {
             "process {pid} was already stopped (SIGSTOP or a debugger): read as it was, and left stopped"
         ),
         Some(p) => format!(
-            "process {pid} was paused for {:.1} ms (SIGSTOP to SIGCONT; its threads stopped within {:.1} ms, goroutines copied in {:.1} ms)",
+            "process {pid} was paused for {} (SIGSTOP to SIGCONT; its threads stopped within {}, goroutines copied in {})",
             ms(p.paused),
             ms(p.stop_latency),
             ms(read_time)
         ),
         None => format!(
-            "process {pid} was read while it ran (--no-pause, {:.1} ms): the snapshot may be torn (a goroutine that moved during the copy can show a stack and a state from different moments)",
+            "process {pid} was read while it ran (--no-pause, {}): the snapshot may be torn (a goroutine that moved during the copy can show a stack and a state from different moments)",
             ms(read_time)
         ),
     });
@@ -222,7 +223,7 @@ pub fn read_core(core_path: &Path, binary: Option<&Path>) -> Result<Attached, Ta
     let mut dump = snap.dump;
     let stats = core.stats();
     dump.notes.push(format!(
-        "read from the core file {} ({} MiB of memory in it; {} MiB the dumper left out, read from {} where it maps the executable) in {:.1} ms",
+        "read from the core file {} ({} MiB of memory in it; {} MiB the dumper left out, read from {} where it maps the executable) in {}",
         core_path.display(),
         stats.present >> 20,
         stats.left_out >> 20,
@@ -238,8 +239,8 @@ pub fn read_core(core_path: &Path, binary: Option<&Path>) -> Result<Attached, Ta
     })
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+fn ms(d: Duration) -> String {
+    format_duration(d, DurationStyle::TenthMillis)
 }
 
 /// This process's CLOCK_MONOTONIC in nanoseconds: the clock of the Go

@@ -1,15 +1,15 @@
 //! What `Binary::open` says about executables it cannot use, and the
 //! layouts it reads from those it can, checked against the Go source.
 
-mod common;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{go, repo, Running};
 use gostuck_attach::monotonic_ns;
 use gostuck_attach::{snapshot, AttachError, Binary, ProcessMemory, SnapshotOptions};
+use support::{go_of, goroot, repo, Running};
 
 const VERSIONS: &[&str] = &["1.21.13", "1.22.10", "1.24.11", "1.27.3"];
 
@@ -48,7 +48,7 @@ fn files_that_are_not_usable_go_executables_get_their_own_error() {
     let e = Binary::open(&std::env::current_exe().unwrap()).unwrap_err();
     assert!(matches!(e, AttachError::NotGo { .. }), "{e}");
 
-    let Some(go) = go("1.27.3") else {
+    let Some(go) = go_of("1.27.3") else {
         eprintln!("SKIP (the Go half): no Go 1.27.3 toolchain");
         return;
     };
@@ -96,7 +96,7 @@ fn layouts_and_status_constants_agree_with_the_runtime_source() {
     let tmp = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for v in VERSIONS {
-        let Some(go) = go(v) else {
+        let Some(go) = go_of(v) else {
             eprintln!("SKIP go{v}: no toolchain");
             continue;
         };
@@ -117,7 +117,7 @@ fn layouts_and_status_constants_agree_with_the_runtime_source() {
             l.g_size
         );
         assert!(l.parent_goid.is_some(), "go{v}: parentGoid is Go 1.21+");
-        let src = go.parent().unwrap().parent().unwrap().join("src");
+        let src = goroot(&go).join("src");
         let want = statuses_from_source(&src);
         let get = |name: &str| want.iter().find(|(n, _)| n == name).map(|p| p.1);
         assert_eq!(Some(l.status.running), get("_Grunning"), "go{v}");
@@ -133,7 +133,7 @@ fn layouts_and_status_constants_agree_with_the_runtime_source() {
 
 #[test]
 fn wait_minutes_count_from_waitsince_on_the_monotonic_clock() {
-    let Some(go) = go("1.27.3") else {
+    let Some(go) = go_of("1.27.3") else {
         eprintln!("SKIP: no Go 1.27.3 toolchain");
         return;
     };
@@ -141,7 +141,7 @@ fn wait_minutes_count_from_waitsince_on_the_monotonic_clock() {
     let out = tmp.path().join("shapes");
     build_shapes(&go, &out, &[], "amd64");
     let bin = Binary::open(&out).unwrap();
-    let mut run = Running::start(&out, tmp.path().join("log"), &[]);
+    let mut run = Running::program(&out, &[]);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(run.alive());
     let mem = ProcessMemory::open(run.pid()).unwrap();

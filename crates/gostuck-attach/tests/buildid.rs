@@ -14,8 +14,14 @@ use support::{build, go, Running, Scratch};
 fn stripped_builds_are_refused_and_matched_only_with_their_own_build() {
     let Some(go) = go() else { return };
     let dir = Scratch::new("buildid");
-    let full = build(&go, "sigquit", &dir.0, "full", &[]);
-    let small = build(&go, "sigquit", &dir.0, "small", &["-ldflags=-s -w"]);
+    let full = build(&go, "scenarios/sigquit", &dir.0, "full", &[]);
+    let small = build(
+        &go,
+        "scenarios/sigquit",
+        &dir.0,
+        "small",
+        &["-ldflags=-s -w"],
+    );
 
     let f = ElfFacts::read(&full).unwrap();
     assert!(f.symtab && f.dwarf, "{f:?}");
@@ -95,7 +101,13 @@ fn stripped_builds_are_refused_and_matched_only_with_their_own_build() {
 fn a_running_process_shows_its_build_id_in_exe_and_in_memory() {
     let Some(go) = go() else { return };
     let dir = Scratch::new("buildid-proc");
-    let bin = build(&go, "sigquit", &dir.0, "prog", &["-ldflags=-s -w"]);
+    let bin = build(
+        &go,
+        "scenarios/sigquit",
+        &dir.0,
+        "prog",
+        &["-ldflags=-s -w"],
+    );
     let want = ElfFacts::read(&bin).unwrap().ids;
     let mut p = Running::start(Command::new(&bin));
     assert!(p.wait_for("waiting for first result", Duration::from_secs(20)));

@@ -36,7 +36,7 @@ fn a_gcore_core_holds_the_process_as_it_was() {
         return;
     };
     let dir = Scratch::new("gcore");
-    let bin = build(&go, "sigquit", &dir.0, "sigquit", &[]);
+    let bin = build(&go, "scenarios/sigquit", &dir.0, "sigquit", &[]);
     let mut p = Running::start(Command::new(&bin));
     assert!(p.wait_for(STUCK, Duration::from_secs(20)), "{:?}", p.seen);
     let pid = p.pid();
@@ -146,7 +146,7 @@ fn a_kernel_core_is_read_with_the_binary_for_what_it_left_out() {
         return;
     }
     let dir = Scratch::new("kcore");
-    let bin = build(&go, "sigquit", &dir.0, "sigquit", &[]);
+    let bin = build(&go, "scenarios/sigquit", &dir.0, "sigquit", &[]);
     // `ulimit -c unlimited` for the program alone.
     let mut cmd = Command::new("sh");
     cmd.arg("-c")

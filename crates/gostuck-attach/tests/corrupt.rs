@@ -3,13 +3,13 @@
 //! allgs array, the g structs, the stacks). Every snapshot must end with a
 //! dump or an error: no panic, no endless walk.
 
-mod common;
+mod support;
 
 use std::cell::RefCell;
 use std::time::Duration;
 
-use common::{build, go, Running};
 use gostuck_attach::{snapshot, Binary, Memory, MemoryError, ProcessMemory, SnapshotOptions};
+use support::{build, go_of, Running};
 
 /// Records every successful read of another memory.
 struct Recorder<'a> {
@@ -66,14 +66,20 @@ impl Rng {
 
 #[test]
 fn random_bytes_in_the_runtime_structures_give_errors_or_warnings_never_a_panic() {
-    let Some(go) = go("1.27.3") else {
+    let Some(go) = go_of("1.27.3") else {
         eprintln!("SKIP: no Go 1.27.3 toolchain");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let path = build(&go, "scenarios/fanout-abandoned-results", tmp.path());
+    let path = build(
+        &go,
+        "scenarios/fanout-abandoned-results",
+        tmp.path(),
+        "fanout-abandoned-results",
+        &[],
+    );
     let bin = Binary::open(&path).unwrap();
-    let run = Running::start(&path, tmp.path().join("log"), &[]);
+    let run = Running::program(&path, &[]);
     std::thread::sleep(Duration::from_millis(1500));
     let live = ProcessMemory::open(run.pid()).unwrap();
     let rec = Recorder {

@@ -3,14 +3,14 @@
 //! (GOTRACEBACK=all), and require the same goroutines, states, wait reasons,
 //! wait minutes (±1), creators and frames for every goroutine not running.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::{build_with, go, Running};
 use gostuck_attach::monotonic_ns;
 use gostuck_attach::{snapshot, Binary, ProcessMemory, SnapshotOptions};
 use gostuck_dump::{Dump, Goroutine};
+use support::{build, go_of, Running};
 
 /// Stuck programs that stay alive, healthy ones whose goroutines sit still
 /// between two dumps a few milliseconds apart, and attach/shapes: every
@@ -102,14 +102,15 @@ fn compare(ours: &Dump, theirs: &Dump, labels: bool) -> (Vec<String>, usize) {
 }
 
 fn differential(version: &str, programs: &[&str], flags: &[&str]) {
-    let Some(go) = go(version) else {
+    let Some(go) = go_of(version) else {
         eprintln!("SKIP: no Go {version} toolchain (scripts/install-go.sh {version})");
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for name in programs {
-        let bin_path = build_with(&go, name, tmp.path(), flags);
+        let out = name.rsplit('/').next().unwrap_or(name);
+        let bin_path = build(&go, name, tmp.path(), out, flags);
         let bin = Binary::open(&bin_path).expect("open the scenario binary");
         assert!(
             bin.go_version()
@@ -117,9 +118,8 @@ fn differential(version: &str, programs: &[&str], flags: &[&str]) {
             "{:?}",
             bin.go_version()
         );
-        let log = tmp.path().join(format!("{}.log", name.replace('/', "-")));
         // Labels in the header: Go 1.27 with a go.mod saying 1.27, or asked for.
-        let mut run = Running::start(&bin_path, log, &[("GODEBUG", "tracebacklabels=1")]);
+        let mut run = Running::program(&bin_path, &[("GODEBUG", "tracebacklabels=1")]);
         std::thread::sleep(Duration::from_millis(1500));
         assert!(run.alive(), "{name} exited early");
         let mem = ProcessMemory::open(run.pid()).unwrap();

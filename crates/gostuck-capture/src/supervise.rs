@@ -10,6 +10,8 @@ use std::process::{Child, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use gostuck_dump::human::{format_duration, DurationStyle};
+
 use crate::command::{describe, dump_targets, exists, kill};
 use crate::proc::{self, Group};
 use crate::record::{Marker, Shared};
@@ -176,7 +178,10 @@ fn sample(
         .filter(|p| !st.signaled.contains(p))
         .collect();
     if !targets.is_empty() {
-        let why = format!("no CPU progress and no output for {}", fmt_dur(w.stall));
+        let why = format!(
+            "no CPU progress and no output for {}",
+            format_duration(w.stall, DurationStyle::Flag)
+        );
         send_quit(&targets, &mut st.signaled, &why, say);
         st.notes.push(format!(
             "{why}; sent SIGQUIT to {} for a goroutine dump",
@@ -188,7 +193,7 @@ fn sample(
     } else if !st.stall_reported {
         st.stall_reported = true;
         let m = if st.signaled.is_empty() {
-            format!("the command stalled ({}) but no Go program other than the go command is running in it; waiting (Ctrl-C to stop)", fmt_dur(w.stall))
+            format!("the command stalled ({}) but no Go program other than the go command is running in it; waiting (Ctrl-C to stop)", format_duration(w.stall, DurationStyle::Flag))
         } else {
             "the command is still stalled after SIGQUIT (does the program handle SIGQUIT itself?); waiting (Ctrl-C to stop)".to_string()
         };
@@ -219,17 +224,4 @@ fn send_quit(
         }
     }
     n
-}
-
-/// `500ms`, `30s`, `1.5s`: a stall window as the user wrote it.
-#[must_use]
-pub fn fmt_dur(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
 }

@@ -14,6 +14,7 @@ pub mod classify;
 pub mod compare;
 mod error;
 pub mod group;
+pub mod human;
 mod idset;
 pub mod inflate;
 mod intern;

@@ -2,6 +2,7 @@
 //! verdict and findings. Does no I/O and prints nothing.
 #![deny(missing_docs)]
 
+pub mod captured;
 mod compose;
 mod diagnose;
 mod facts;
@@ -13,6 +14,7 @@ mod liveness;
 mod narrate;
 mod passes;
 mod reach;
+pub mod sourced;
 mod why;
 
 pub mod report;

@@ -68,19 +68,9 @@ fn frame_out(f: &OwnedFrame) -> FrameOut {
     }
 }
 
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "display only: above 2^53 ns (104 days) the lost digits are far below what is shown"
-)]
 fn ms(ns: i64) -> String {
-    let ns = ns.max(0) as f64;
-    if ns >= 1e9 {
-        format!("{:.2}s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.1}ms", ns / 1e6)
-    } else {
-        format!("{:.0}µs", ns / 1e3)
-    }
+    use gostuck_dump::human::{format_duration, from_ns, DurationStyle};
+    format_duration(from_ns(ns), DurationStyle::Evidence)
 }
 
 fn short_path(p: &str) -> &str {

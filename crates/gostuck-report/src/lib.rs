@@ -2,6 +2,7 @@
 //! know; they only lay it out.
 #![deny(missing_docs)]
 
+mod explain;
 mod github;
 mod graph;
 mod html;
@@ -16,6 +17,7 @@ use std::io::Write;
 
 use gostuck_engine::Report;
 
+pub use explain::{explain_kind, explain_list, explain_markdown};
 pub use style::{escape_controls, Style, TerminalSafe};
 pub use trace_text::trace_text;
 
@@ -63,16 +65,9 @@ pub enum RenderError {
     Json(#[from] serde_json::Error),
 }
 
-/// `1 goroutine`, `3 goroutines`: a count with its noun in the right number.
-/// The one place the renderers and the CLI put counts into words.
-#[must_use]
-pub fn count(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+/// `1 goroutine`, `3 goroutines` (`gostuck_dump::human::count`, re-exported for
+/// the renderers and the CLI).
+pub use gostuck_dump::human::count;
 
 /// Options for rendering.
 #[derive(Debug, Clone, Default)]

@@ -10,21 +10,9 @@ use gostuck_engine::trace_doc::{
 
 use crate::count;
 
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "display only: two or three significant digits of a duration"
-)]
 fn dur(ns: i64) -> String {
-    let ns = ns.max(0) as f64;
-    if ns >= 1e9 {
-        format!("{:.2}s", ns / 1e9)
-    } else if ns >= 1e6 {
-        format!("{:.2}ms", ns / 1e6)
-    } else if ns >= 1e3 {
-        format!("{:.0}µs", ns / 1e3)
-    } else {
-        format!("{ns:.0}ns")
-    }
+    use gostuck_dump::human::{format_duration, from_ns, DurationStyle};
+    format_duration(from_ns(ns), DurationStyle::Trace)
 }
 
 fn at(f: &FrameDoc) -> String {
@@ -184,9 +172,8 @@ fn goroutine_text(w: &mut dyn Write, g: &GoroutineDoc) -> io::Result<()> {
     if g.blocks > 0 {
         writeln!(
             w,
-            "    blocked {} time{}; longest:",
-            g.blocks,
-            if g.blocks == 1 { "" } else { "s" }
+            "    blocked {}; longest:",
+            count(g.blocks, "time", "times")
         )?;
         let mut shown: Vec<&IntervalDoc> = g.longest_blocks.iter().collect();
         if let Some(c) = &g.current_block {
@@ -290,7 +277,7 @@ fn table(w: &mut dyn Write, d: &TraceDoc) -> io::Result<()> {
         let sync: i64 = g
             .blocked_ns
             .iter()
-            .filter(|(r, _)| is_stuck_reason(r) || r.contains("Cond"))
+            .filter(|(r, _)| is_stuck_reason(r))
             .map(|(_, t)| *t)
             .sum();
         let net: i64 = g.blocked_ns.get("network").copied().unwrap_or(0);

@@ -1,5 +1,6 @@
 //! What a scheduler/GC trace says about a stuck program.
 
+use gostuck_dump::human::count;
 use gostuck_dump::WaitReason;
 
 use crate::parse::{STATUS_SYSCALL, STATUS_WAITING};
@@ -65,11 +66,8 @@ pub struct Evidence {
 
 /// `1.5s`, `800ms`.
 pub(crate) fn dur(ms: u64) -> String {
-    if ms >= 1000 {
-        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
-    } else {
-        format!("{ms}ms")
-    }
+    use gostuck_dump::human::{format_duration, DurationStyle};
+    format_duration(std::time::Duration::from_millis(ms), DurationStyle::Tenths)
 }
 
 impl SchedLog {
@@ -79,9 +77,12 @@ impl SchedLog {
         let mut parts = Vec::new();
         if let (Some(first), Some(last)) = (self.periods.first(), self.periods.last()) {
             parts.push(format!(
-                "{} scheduler period{} from {} to {} (gomaxprocs={}{})",
-                self.periods.len(),
-                if self.periods.len() == 1 { "" } else { "s" },
+                "{} from {} to {} (gomaxprocs={}{})",
+                count(
+                    self.periods.len() as u64,
+                    "scheduler period",
+                    "scheduler periods"
+                ),
                 dur(first.at_ms),
                 dur(last.at_ms),
                 last.gomaxprocs,
@@ -91,9 +92,8 @@ impl SchedLog {
         if self.gc_cycles > 0 {
             let last = self.gc_recent.last().map_or(0, |g| g.at_ms);
             parts.push(format!(
-                "{} GC cycle{} up to {}",
-                self.gc_cycles,
-                if self.gc_cycles == 1 { "" } else { "s" },
+                "{} up to {}",
+                count(self.gc_cycles, "GC cycle", "GC cycles"),
                 dur(last)
             ));
         }
@@ -134,8 +134,8 @@ impl SchedLog {
         out.push(Evidence {
             kind: EvidenceKind::StopTheWorldPending,
             message: format!(
-                "a stop-the-world (GC or runtime) stayed pending for the last {} periods ({} to {}), still waiting for {wait} P{}: a goroutine never reaches a preemption point, so the whole program is frozen",
-                run.len(), dur(a), dur(b), if wait == 1 { "" } else { "s" }
+                "a stop-the-world (GC or runtime) stayed pending for the last {} periods ({} to {}), still waiting for {}: a goroutine never reaches a preemption point, so the whole program is frozen",
+                run.len(), dur(a), dur(b), count(u64::from(wait), "P", "Ps")
             ),
             from_ms: a,
             to_ms: b,
@@ -239,9 +239,8 @@ impl SchedLog {
             out.push(Evidence {
                 kind: EvidenceKind::StuckInSyscall,
                 message: format!(
-                    "{} goroutine{} ({}) stayed in a system call for the last {periods} periods (since {}, {}), each holding an OS thread: a blocking read/write, cgo call or external lock that does not return",
-                    ids.len(),
-                    if ids.len() == 1 { "" } else { "s" },
+                    "{} ({}) stayed in a system call for the last {periods} periods (since {}, {}), each holding an OS thread: a blocking read/write, cgo call or external lock that does not return",
+                    count(ids.len() as u64, "goroutine", "goroutines"),
                     names.join(", "),
                     dur(since),
                     dur(end.saturating_sub(since)),

@@ -78,6 +78,56 @@ pub fn read_bytes_releasing(
     combine(dumps, sched)
 }
 
+/// Reads a file of any size: memory-mapped, each range's pages dropped once
+/// the readers are done with it (so a dump larger than memory can be read),
+/// or streamed when it cannot be mapped.
+///
+/// # Errors
+/// The readers refused the file, or found no dump and no scheduler trace.
+pub fn read_file(
+    file: &std::fs::File,
+    opts: &ReadOptions,
+) -> Result<ReadResult, gostuck_dump::Error> {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let opts = &for_size(opts, len);
+    // SAFETY: the map is read-only and lives only for this call; a file truncated
+    // underneath us could fault, which is the accepted trade-off of every mmap reader.
+    match unsafe { memmap2::Mmap::map(file) } {
+        Ok(map) => read_bytes_releasing(&map, opts, &|r| release_pages(&map, r)),
+        Err(_) => read_stream(io::BufReader::new(file), opts),
+    }
+}
+
+/// Lets the kernel drop the pages of `range` of a read-only file mapping from
+/// this process (whole 64 KiB blocks inside the range only, so pages shared with
+/// a range another reader thread is still reading stay mapped).
+#[cfg(unix)]
+fn release_pages(map: &memmap2::Mmap, range: Range<usize>) {
+    const BLOCK: usize = 1 << 16;
+    let start = range.start.next_multiple_of(BLOCK);
+    let end = range.end / BLOCK * BLOCK;
+    if end > start {
+        // SAFETY: MADV_DONTNEED on a shared, read-only file mapping only unmaps
+        // pages: reading them again faults the same file contents back in.
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+        };
+    }
+    // The reader goes on right after the range: map the next block in one call
+    // instead of one page fault per few pages (Linux 5.14+; ignored elsewhere).
+    #[cfg(target_os = "linux")]
+    {
+        let ahead = range.end.min(map.len());
+        let n = (map.len() - ahead).min(16 << 20);
+        if n > 0 {
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, ahead, n);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn release_pages(_: &memmap2::Mmap, _: Range<usize>) {}
+
 /// Reads dumps and scheduler traces from a stream, reading it once.
 pub fn read_stream<R: BufRead>(
     input: R,

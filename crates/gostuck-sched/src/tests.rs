@@ -172,3 +172,28 @@ fn a_pending_stop_the_world_is_reported() {
         ev[0].message
     );
 }
+
+#[test]
+fn a_file_reads_mapped_as_its_bytes_read_in_memory() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/captured/go1.27.3/"
+    );
+    for name in ["abba.txt", "sched/stuck-detail.txt"] {
+        let path = format!("{dir}{name}");
+        let file = std::fs::File::open(&path).unwrap();
+        let opts = gostuck_dump::ReadOptions::default();
+        let mapped = crate::mixed::read_file(&file, &opts).unwrap();
+        let bytes = crate::mixed::read_bytes(&std::fs::read(&path).unwrap(), &opts).unwrap();
+        assert_eq!(mapped.dumps.len(), bytes.dumps.len(), "{name}");
+        for (a, b) in mapped.dumps.iter().zip(&bytes.dumps) {
+            assert_eq!(a.goroutines.len(), b.goroutines.len(), "{name}");
+        }
+        assert_eq!(mapped.sched.is_some(), bytes.sched.is_some(), "{name}");
+        assert_eq!(
+            mapped.sched.map(|s| s.periods.len()),
+            bytes.sched.map(|s| s.periods.len()),
+            "{name}"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 
 mod files;
 mod ops;
+pub mod repo;
 pub mod resolve;
 
 pub use files::SourceFiles;

@@ -62,9 +62,12 @@ pub fn attach(a: AttachArgs) -> Result<u8> {
     let got = while_signals_wait(|| gostuck_attach::attach(a.pid, &opts))??;
     if let Some(p) = got.pause.filter(|p| !p.already_stopped) {
         eprintln!(
-            "gostuck: paused process {} for {:.1} ms",
+            "gostuck: paused process {} for {}",
             a.pid,
-            p.paused.as_secs_f64() * 1e3
+            gostuck_dump::human::format_duration(
+                p.paused,
+                gostuck_dump::human::DurationStyle::TenthMillis
+            )
         );
     }
     if a.dump {
@@ -118,15 +121,6 @@ fn analyse(path: String, dump: Dump, args: &common::ReportArgs, stalled: bool) -
     } else {
         0
     })
-}
-
-/// Whether `path` is an ELF core file (by its first bytes).
-pub fn input_is_core(path: &str) -> bool {
-    let mut head = [0u8; 64];
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_exact(&mut &f, &mut head))
-        .is_ok()
-        && gostuck_attach::core::is_core(&head)
 }
 
 /// The goroutines of a core file.

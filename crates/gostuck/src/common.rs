@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use gostuck_dump::{KeepArgs, ReadOptions};
+use gostuck_dump::ReadOptions;
 
-use gostuck_engine::{Input, Options, Report, Sources};
-use gostuck_report::{OutputFormat, RenderOptions, Style};
-use gostuck_sched::mixed::{self, for_size, read_bytes, ReadResult, ALL_ARGS_MAX};
+use gostuck_engine::sourced::{with_source_files, ReadFrom};
+use gostuck_engine::{Input, Options, Report};
+use gostuck_report::{OutputFormat, RenderOptions, RepoPaths, Style};
+use gostuck_sched::mixed::{self, read_bytes, ReadResult, ALL_ARGS_MAX};
 use gostuck_sched::SchedLog;
 use gostuck_source::SourceFiles;
 
@@ -105,20 +106,6 @@ pub enum Dest {
     Stderr,
 }
 
-/// What the dump readers keep for the engine: the arguments of the runtime
-/// frames that carry a resource address only, unless `--exact` groups by every
-/// argument. (No report shows other arguments; dropping them makes reading a
-/// big dump much faster and smaller.)
-pub fn read_options(exact: bool) -> ReadOptions {
-    ReadOptions {
-        keep_args: if exact {
-            KeepArgs::All
-        } else {
-            KeepArgs::Of(gostuck_engine::uses_args)
-        },
-    }
-}
-
 /// Reads one input: a file (memory-mapped) or `-` (stdin: read into memory
 /// when it ends within [`ALL_ARGS_MAX`] bytes, so it is read like a file of
 /// that size, else streamed on from what was read).
@@ -140,38 +127,16 @@ pub fn read_input(path: &str, opts: &ReadOptions) -> Result<ReadResult> {
             .context("standard input");
     }
     let file = open_input(path)?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len == 0 {
+    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
         bail!("{path}: file is empty");
     }
-    let opts = &for_size(opts, len);
-    // SAFETY: the map is read-only and lives only for this call; a file truncated
-    // underneath us could fault, which is the accepted trade-off of every mmap reader.
-    match unsafe { memmap2::Mmap::map(&file) } {
-        Ok(map) => mixed::read_bytes_releasing(&map, opts, &|r| release_pages(&map, r))
-            .with_context(|| path.to_string()),
-        Err(_) => {
-            mixed::read_stream(io::BufReader::new(file), opts).with_context(|| path.to_string())
-        }
-    }
+    mixed::read_file(&file, opts).with_context(|| path.to_string())
 }
 
-/// The error and its causes joined by `: `, each cause said once: a library
-/// error that already quotes its cause (`read failed: <io error>`) is not
-/// followed by that cause again.
+/// The error and its causes joined by `: `, each cause said once
+/// (`gostuck_capture::error_text`).
 pub fn error_message(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if msg.ends_with(&text) {
-            continue;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        msg.push_str(&text);
-    }
-    msg
+    gostuck_capture::error_text(e.as_ref())
 }
 
 /// Opens an input file named on the command line; a directory is refused by
@@ -184,36 +149,6 @@ pub fn open_input(path: &str) -> Result<File> {
     }
     Ok(file)
 }
-
-/// Lets the kernel drop the pages of `range` of a read-only file mapping from
-/// this process (whole 64 KiB blocks inside the range only, so pages shared with
-/// a range another reader thread is still reading stay mapped).
-#[cfg(unix)]
-fn release_pages(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
-    const BLOCK: usize = 1 << 16;
-    let start = range.start.next_multiple_of(BLOCK);
-    let end = range.end / BLOCK * BLOCK;
-    if end > start {
-        // SAFETY: MADV_DONTNEED on a shared, read-only file mapping only unmaps
-        // pages: reading them again faults the same file contents back in.
-        let _ = unsafe {
-            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
-        };
-    }
-    // The reader goes on right after the range: map the next block in one call
-    // instead of one page fault per few pages (Linux 5.14+; ignored elsewhere).
-    #[cfg(target_os = "linux")]
-    {
-        let ahead = range.end.min(map.len());
-        let n = (map.len() - ahead).min(16 << 20);
-        if n > 0 {
-            let _ = map.advise_range(memmap2::Advice::PopulateRead, ahead, n);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn release_pages(_: &memmap2::Mmap, _: std::ops::Range<usize>) {}
 
 /// Everything read from the inputs.
 #[derive(Default)]
@@ -233,7 +168,7 @@ pub fn collect_inputs(
     exact: bool,
     binary: Option<&Path>,
 ) -> Result<Collected> {
-    let ropts = read_options(exact);
+    let ropts = gostuck_engine::captured::read_options(exact);
     let mut got = Collected::default();
     let mut failures = Vec::new();
     for p in paths {
@@ -244,7 +179,7 @@ pub fn collect_inputs(
             }
             continue;
         }
-        if crate::attach::input_is_core(p) {
+        if gostuck_attach::core::is_core_file(Path::new(p)) {
             match crate::attach::read_core(p, binary) {
                 Ok(d) => gostuck_engine::push_dumps(&mut got.inputs, p, vec![d], all_dumps),
                 Err(e) => failures.push(error_message(&e)),
@@ -299,28 +234,7 @@ pub fn sources(args: &ReportArgs) -> Result<Option<SourceFiles>> {
     )))
 }
 
-/// Runs `f` with the reader, or with none.
-pub fn with_sources<R>(src: &mut Option<SourceFiles>, f: impl FnOnce(&mut dyn Sources) -> R) -> R {
-    match src {
-        Some(s) => f(s),
-        None => f(&mut gostuck_engine::NoSources),
-    }
-}
-
-/// Adds the reader's notes to the report and gives the local file behind
-/// each dump path.
-pub fn finish_sources(
-    src: Option<SourceFiles>,
-    report: &mut Report,
-    args: &ReportArgs,
-) -> ReadFrom {
-    src.map_or_else(ReadFrom::new, |s| {
-        gostuck_engine::note_sources(report, &s, &args.source);
-        s.read_from()
-    })
-}
-
-fn options(args: &ReportArgs, stalled: bool) -> Options {
+pub fn options(args: &ReportArgs, stalled: bool) -> Options {
     Options {
         exact: args.exact,
         stalled,
@@ -359,12 +273,10 @@ fn analyze_with(
     args: &ReportArgs,
     stalled: bool,
 ) -> Result<(Report, ReadFrom)> {
-    let mut src = sources(args)?;
     let opts = options(args, stalled);
-    let mut report = with_sources(&mut src, |s| {
+    let (report, read_from) = with_source_files(sources(args)?, &args.source, |s| {
         gostuck_engine::analyze_with_traces(inputs, traces, &opts, s)
     });
-    let read_from = finish_sources(src, &mut report, args);
     // A trace alone has no goroutine to explain.
     if !inputs.is_empty() || traces.is_empty() {
         warn_why(args, &report);
@@ -399,7 +311,7 @@ pub fn render(report: &Report, read_from: &ReadFrom, args: &ReportArgs, dest: De
         style: Style { color },
         verbose: args.verbose,
         repo: matches!(args.format, Fmt::Sarif | Fmt::Github)
-            .then(|| crate::repo_paths::find(report, &args.source))
+            .then(|| repo_paths(report, &args.source))
             .flatten(),
         read_from: read_from.clone(),
     };
@@ -430,9 +342,18 @@ pub fn render(report: &Report, read_from: &ReadFrom, args: &ReportArgs, dest: De
     }
 }
 
-/// A file as the dump printed it → the local file its source was read from,
-/// for the files where the two differ (shown beside the text report's snippets).
-pub type ReadFrom = std::collections::HashMap<String, String>;
+/// The paths of `report`'s finding locations relative to the repository
+/// root (see `gostuck_source::repo`), for SARIF and GitHub annotations.
+pub fn repo_paths(report: &Report, source: &[PathBuf]) -> Option<RepoPaths> {
+    let cwd = std::env::current_dir().ok();
+    let root = gostuck_source::repo::root(source, cwd.as_deref())?;
+    let printed = report.findings.iter().flat_map(|f| &f.locations);
+    let got = gostuck_source::repo::relative(&root, printed.map(|l| l.file.as_str()));
+    Some(RepoPaths {
+        root_uri: got.root_uri,
+        files: got.files,
+    })
+}
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -5,12 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use gostuck_capture::http::{
-    fetch_goroutines, Client, Endpoint, Got, Profile, MAX_PROFILE, MAX_TRACE,
-};
+use anyhow::{Context, Result};
+use gostuck_capture::http::{fetch_goroutines, Client, Endpoint};
 use gostuck_capture::outfile::{Named, OutFile};
-use gostuck_dump::{Dump, ReadOptions};
+use gostuck_capture::pprof;
 
 use crate::common::{self, Dest, ReportArgs};
 
@@ -54,18 +52,7 @@ pub struct FetchArgs {
     pub report: ReportArgs,
 }
 
-/// Reads the last dump of a profile body, with the fetch notes.
-pub fn to_dump(p: &Profile) -> Result<Dump> {
-    let r = gostuck_sched::mixed::read_bytes(&p.body, &ReadOptions::default())
-        .with_context(|| p.url.clone())?;
-    let Some(mut d) = r.dumps.into_iter().last() else {
-        bail!("{}: no goroutine dump in the response", p.url);
-    };
-    d.notes.extend(p.notes.iter().cloned());
-    Ok(d)
-}
-
-fn save(dir: &Path, name: &str, bytes: &[u8], force: bool) -> Result<()> {
+fn save(dir: &Path, name: &str, bytes: &[u8], force: bool) -> gostuck_capture::Result<()> {
     let p = dir.join(name);
     OutFile::write_all(&p, Named::ByGostuck, force, bytes)?;
     eprintln!("gostuck: saved {}", p.display());
@@ -83,46 +70,14 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
     for n in &g.notes {
         eprintln!("gostuck: {}", gostuck_report::escape_controls(n));
     }
-    if let Some(dir) = &a.save {
-        save(dir, g.file, &g.body, a.report.force)?;
-    }
-    let mut dump = to_dump(&g)?;
-    let mut label = g.url.clone();
-    let mut extra = Vec::new();
-
-    // The goroutineleak profile: the runtime's proof, when this Go has it.
-    let leak_url = ep.url("goroutineleak?debug=2");
-    match client.get(&leak_url, MAX_PROFILE) {
-        Ok(Got::Body(body)) => {
-            if let Some(dir) = &a.save {
-                save(dir, "goroutineleak-debug2.txt", &body, a.report.force)?;
-            }
-            let p = Profile {
-                url: leak_url.clone(),
-                file: "goroutineleak-debug2.txt",
-                body,
-                notes: Vec::new(),
-            };
-            match to_dump(&p) {
-                // debug=2 of goroutineleak lists every goroutine, the leaked ones
-                // marked: it supersedes the goroutine profile taken just before.
-                Ok(d) if !d.goroutines.is_empty() && d.format == gostuck_dump::Format::Traceback => {
-                    extra.push(format!(
-                        "analysed {leak_url} (every goroutine, the leaked ones marked by the runtime) instead of {}",
-                        g.url
-                    ));
-                    dump = d;
-                    label = leak_url;
-                }
-                Ok(_) => extra.push(format!("{leak_url}: no goroutines listed")),
-                Err(e) => extra.push(format!("{leak_url}: {}", crate::common::error_message(&e))),
-            }
-        }
-        Ok(Got::Status(s, text)) => extra.push(format!(
-            "{leak_url}: HTTP {s} {text} — this Go version has no goroutineleak profile (Go 1.26 with GOEXPERIMENT=goroutineleakprofile, or Go 1.27+); going on without it"
-        )),
-        Err(e) => extra.push(format!("{}; going on without the goroutineleak profile", crate::common::error_message(&e.into()))),
-    }
+    let mut save_to = |name: &str, bytes: &[u8]| match &a.save {
+        Some(dir) => save(dir, name, bytes, a.report.force),
+        None => Ok(()),
+    };
+    save_to(g.file, &g.body)?;
+    let first = pprof::to_dump(&g)?;
+    let got = pprof::with_leak_profile(&client, &ep, &g, first, &mut save_to)?;
+    let (mut dump, label, mut extra) = (got.dump, got.label, got.notes);
 
     if let Some(secs) = a.trace_seconds {
         let dir = match &a.save {
@@ -134,17 +89,8 @@ pub fn fetch(a: FetchArgs) -> Result<u8> {
         let path = dir.join("trace.out");
         // Checked before the recording, so a refusal costs no waiting.
         let out = OutFile::create(&path, Named::ByGostuck, a.report.force)?;
-        let url = ep.url(&format!("trace?seconds={secs}"));
         eprintln!("gostuck: recording an execution trace for {secs}s…");
-        let tclient = Client::new(a.timeout + Duration::from_secs(u64::from(secs)));
-        match tclient.get_to_file(&url, out, MAX_TRACE) {
-            Ok(n) => extra.push(format!(
-                "execution trace ({n} bytes) saved to {} (`go tool trace {}`)",
-                path.display(),
-                path.display()
-            )),
-            Err(e) => extra.push(crate::common::error_message(&e.into())),
-        }
+        extra.push(pprof::record_trace(&ep, a.timeout, secs, out, &path));
     }
     for n in &extra {
         eprintln!("gostuck: {}", gostuck_report::escape_controls(n));

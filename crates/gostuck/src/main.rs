@@ -4,12 +4,11 @@
 mod attach;
 mod common;
 mod fetch;
-mod repo_paths;
 mod run;
 mod trace;
 mod watch;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
@@ -187,27 +186,10 @@ fn analyze(a: AnalyzeArgs) -> Result<u8> {
 fn explain(kind: Option<&str>, markdown: bool) -> Result<u8> {
     use gostuck_engine::kinds::{kind_doc, KINDS};
     let mut out = io::stdout().lock();
-    if markdown {
-        for k in KINDS {
-            writeln!(out, "## `{}`\n\n{}.\n", k.name, k.title)?;
-            writeln!(out, "- **What it means:** {}", k.meaning)?;
-            writeln!(out, "- **How gostuck decides:** {}", k.rule)?;
-            writeln!(out, "- **Fix:** {}", k.fix)?;
-            if let Some(s) = k.scenario {
-                writeln!(out, "- **Example:** `testdata/scenarios/{s}`")?;
-            }
-            writeln!(out)?;
-        }
-        return Ok(0);
-    }
-    match kind {
-        None => {
-            for k in KINDS {
-                writeln!(out, "{:<22} {}", k.name, k.title)?;
-            }
-            Ok(0)
-        }
-        Some(name) => {
+    match (markdown, kind) {
+        (true, _) => gostuck_report::explain_markdown(&mut out)?,
+        (false, None) => gostuck_report::explain_list(&mut out)?,
+        (false, Some(name)) => {
             let Some(k) = kind_doc(name) else {
                 let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
                 bail!(
@@ -215,14 +197,8 @@ fn explain(kind: Option<&str>, markdown: bool) -> Result<u8> {
                     names.join(", ")
                 );
             };
-            writeln!(out, "{} — {}\n", k.name, k.title)?;
-            writeln!(out, "What it means:\n  {}\n", k.meaning)?;
-            writeln!(out, "How gostuck decides:\n  {}\n", k.rule)?;
-            writeln!(out, "Fix:\n  {}", k.fix)?;
-            if let Some(s) = k.scenario {
-                writeln!(out, "\nExample: testdata/scenarios/{s} (gostuck analyze testdata/captured/go1.27.3/{s}.txt)")?;
-            }
-            Ok(0)
+            gostuck_report::explain_kind(&mut out, k)?;
         }
     }
+    Ok(0)
 }

@@ -3,18 +3,13 @@
 //! analyses what it printed.
 
 use std::ffi::OsString;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use gostuck_dump::Dump;
 
 use crate::common::{self, parse_duration, Dest, ReportArgs};
-use gostuck_capture::command::{self, exit_code, shell_words, Additions, Kind, Plan};
-use gostuck_capture::proc;
-use gostuck_capture::record::{self, Shared, Stream};
-use gostuck_capture::supervise;
+use gostuck_capture::command::{self, Additions, Kind, Plan};
+use gostuck_capture::run;
 
 pub const LONG_ABOUT: &str = "\
 Run a command (`go test ./...`, `go run .`, a built binary), and when it hangs, dump its goroutines and explain why.
@@ -94,22 +89,11 @@ fn note(msg: &str) {
     eprintln!("gostuck: {}", gostuck_report::escape_controls(msg));
 }
 
-/// How long what is left of the command's process group gets after the
-/// command exits, and again after SIGTERM.
-const GROUP_GRACE: Duration = Duration::from_secs(1);
-
 pub fn run(a: RunArgs) -> Result<u8> {
     let plan = plan(&a)?;
     for n in &plan.notes {
         note(n);
     }
-    let mut cmd = Command::new(&plan.program);
-    cmd.args(&plan.args)
-        .envs(plan.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     // Signals arrive on a self-pipe from here on; register before spawning so
     // nothing is missed.
     let mut signals = signal_hook::iterator::Signals::new([
@@ -119,131 +103,55 @@ pub fn run(a: RunArgs) -> Result<u8> {
         libc::SIGQUIT,
     ])
     .context("installing signal handlers")?;
-    let mut child = cmd.spawn().with_context(|| {
-        format!(
-            "cannot run `{}`",
-            shell_words(std::iter::once(&plan.program).chain(&plan.args))
-        )
-    })?;
-    let pid = i32::try_from(child.id()).context("the command's process ID")?;
-    // From here on, every way out of this function (an error, a panic) ends
-    // the command's process group.
-    let mut group = proc::Group::new(pid).context("the command's process ID")?;
-    let terminal = proc::Terminal::give(pid);
-
-    let shared = Arc::new(Mutex::new(Shared::new()));
-    let mut pumps = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        let s = shared.clone();
-        pumps.push(std::thread::spawn(move || {
-            record::pump(out, Stream::Stdout, s)
-        }));
-    }
-    if let Some(err) = child.stderr.take() {
-        let s = shared.clone();
-        pumps.push(std::thread::spawn(move || {
-            record::pump(err, Stream::Stderr, s)
-        }));
-    }
-
-    let watched = supervise::watch(
-        &mut child,
-        supervise::Watch {
-            pid,
-            group: &mut group,
-            shared: &shared,
-            stall: a.stall,
-            notes: plan.notes.clone(),
-        },
+    let ran = run::run(
+        &plan,
+        a.stall,
         &mut || signals.pending().collect(),
         &mut |m| note(m),
-    )
-    .context("waiting for the command")?;
-    let supervise::Watched {
-        status,
-        mut notes,
-        signaled,
-        stalled,
-    } = watched;
-    drop(terminal);
-    // Helpers the command started and left behind in its process group would
-    // outlive us (and may hold the output pipes open): end them.
-    if let Some(e) = group.end(GROUP_GRACE) {
-        let how = if e.killed {
-            "SIGTERM, then SIGKILL"
-        } else {
-            "SIGTERM"
-        };
-        let m = format!(
-            "the command exited leaving {} process{} of its process group running; ended {} with {how}",
-            e.left,
-            if e.left == 1 { "" } else { "es" },
-            if e.left == 1 { "it" } else { "them" },
-        );
-        note(&m);
-        notes.push(m);
-    }
-    // Output still buffered in the pipes belongs to the report; grandchildren
-    // holding the pipes open must not hold us forever.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while pumps.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let child_code = exit_code(&status);
-
-    let (stdout, stderr, running, pass_errors, dropped, total) = {
-        let s = shared.lock().unwrap_or_else(|p| p.into_inner());
-        (
-            s.stdout.contents(),
-            s.stderr.contents(),
-            s.running.clone(),
-            s.pass_errors.clone(),
-            s.stdout.dropped() + s.stderr.dropped(),
-            s.stdout.total() + s.stderr.total(),
-        )
-    };
-    for e in &pass_errors {
+    )?;
+    let mut notes = ran.notes;
+    for e in &ran.pass_errors {
         note(e);
     }
-    if dropped > 0 {
-        notes.push(format!(
-            "the output ({total} bytes) was larger than gostuck keeps: {dropped} bytes in the middle were not analysed (they were passed through)"
-        ));
+    let got = gostuck_engine::captured::read_captured(
+        &[("run:stdout", &ran.stdout), ("run:stderr", &ran.stderr)],
+        a.report.exact,
+    );
+    for (name, e) in got.errors {
+        notes.push(format!("{name}: {}", common::error_message(&e.into())));
     }
-    let (mut inputs, sched) = read_outputs(&stdout, &stderr, a.report.exact, &mut notes);
+    let (mut inputs, sched) = (got.inputs, got.sched);
     if let Some(f) = &plan.trace_file {
-        notes.push(trace_note(f));
+        notes.push(run::trace_note(f));
     }
+    let running = (plan.kind == Kind::GoTest).then_some(ran.running.as_slice());
     for input in &mut inputs {
-        annotate(&mut input.dump, plan.kind, &running, &notes);
+        gostuck_engine::captured::annotate_run(&mut input.dump, running, &notes);
     }
     if inputs.is_empty() && sched.is_empty() {
-        if child_code != 0 || !signaled.is_empty() {
+        if ran.code != 0 || !ran.signaled.is_empty() {
             note(&format!(
-                "exit status {child_code} is the command's own: no goroutine dump in its output, nothing to analyse"
+                "exit status {} is the command's own: no goroutine dump in its output, nothing to analyse",
+                ran.code
             ));
         }
         if a.report.output.is_some() {
             let (report, read_from) = common::analyze(&[], &a.report, false)?;
             common::render(&report, &read_from, &a.report, Dest::Stderr)?;
         }
-        return Ok(child_code);
+        return Ok(ran.code);
     }
-    let (mut report, read_from) = common::analyze(&inputs, &a.report, stalled)?;
+    let (mut report, read_from) = common::analyze(&inputs, &a.report, ran.stalled)?;
     for (path, log) in &sched {
         gostuck_engine::add_sched(&mut report, path, log);
     }
     if inputs.is_empty() {
-        if let Some(first) = report.inputs.first_mut() {
-            first
-                .notes
-                .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
-        }
+        gostuck_engine::captured::note_run(&mut report, &notes);
     }
     // Said before the report, so a JSON or SARIF report stays the tail of stderr.
     let stuck = gostuck_engine::is_stuck(&report);
-    let (code, why) = exit_status(stuck, child_code);
-    if !signaled.is_empty() && !stuck {
+    let (code, why) = run::exit_status(stuck, ran.code);
+    if !ran.signaled.is_empty() && !stuck {
         note(&format!(
             "the command stalled, but its goroutine dump shows nothing stuck ({})",
             report.verdict.as_str()
@@ -257,86 +165,6 @@ pub fn run(a: RunArgs) -> Result<u8> {
     Ok(code)
 }
 
-/// The dumps and scheduler traces in what the command printed; what could
-/// not be read becomes a note.
-type Outputs = (
-    Vec<gostuck_engine::Input>,
-    Vec<(String, gostuck_sched::SchedLog)>,
-);
-
-fn read_outputs(stdout: &[u8], stderr: &[u8], exact: bool, notes: &mut Vec<String>) -> Outputs {
-    let mut inputs = Vec::new();
-    let mut sched = Vec::new();
-    let ropts = common::read_options(exact);
-    for (name, bytes) in [("run:stdout", stdout), ("run:stderr", stderr)] {
-        if bytes.is_empty() {
-            continue;
-        }
-        match gostuck_sched::mixed::read_bytes(bytes, &ropts) {
-            Ok(r) => {
-                gostuck_engine::push_dumps(&mut inputs, name, r.dumps, false);
-                if let Some(s) = r.sched {
-                    sched.push((name.to_string(), s));
-                }
-            }
-            Err(e) => {
-                if !matches!(e, gostuck_dump::Error::NoDump) {
-                    notes.push(format!(
-                        "{name}: {}",
-                        crate::common::error_message(&e.into())
-                    ));
-                }
-            }
-        }
-    }
-    (inputs, sched)
-}
-
-/// Where `--trace` left the execution trace, or why there is none.
-fn trace_note(f: &std::path::Path) -> String {
-    match std::fs::metadata(f) {
-        Ok(m) if m.len() > 0 => format!(
-            "execution trace kept at {} ({} bytes; `go tool trace {}`)",
-            f.display(),
-            m.len(),
-            f.display()
-        ),
-        _ => format!(
-            "no execution trace was written to {} (a test binary killed by a signal may not flush it)",
-            f.display()
-        ),
-    }
-}
-
-/// The exit status of `gostuck run` and, when it is not 0, the line that says
-/// whose it is. One rule, first match wins (2 for gostuck's own errors is
-/// returned before this): findings reported → 1, whatever the command's own
-/// status (a deadlocked Go program exits 2, which would read as a usage error);
-/// nothing found → the command's own status.
-fn exit_status(stuck: bool, child_code: u8) -> (u8, Option<String>) {
-    match (stuck, child_code) {
-        (true, 0) => (
-            1,
-            Some(
-                "exit status 1: findings reported (the command itself exited with status 0)".into(),
-            ),
-        ),
-        (true, c) => (
-            1,
-            Some(format!(
-                "exit status 1: findings reported (the command itself exited with status {c})"
-            )),
-        ),
-        (false, 0) => (0, None),
-        (false, c) => (
-            c,
-            Some(format!(
-                "exit status {c} is the command's own: gostuck found nothing stuck"
-            )),
-        ),
-    }
-}
-
 /// In a GitHub Actions job (GITHUB_ACTIONS=true), the findings as workflow
 /// commands on stdout too, so the blocked lines are annotated on the job and
 /// the pull request, whatever format the report itself is in.
@@ -347,7 +175,7 @@ fn github_annotations(report: &gostuck_engine::Report, a: &RunArgs) -> Result<()
         return Ok(());
     }
     let opts = gostuck_report::RenderOptions {
-        repo: crate::repo_paths::find(report, &a.report.source),
+        repo: common::repo_paths(report, &a.report.source),
         ..Default::default()
     };
     let mut out = std::io::stdout().lock();
@@ -360,19 +188,6 @@ fn github_annotations(report: &gostuck_engine::Report, a: &RunArgs) -> Result<()
     Ok(())
 }
 
-/// Adds what `run` knows to a dump before analysis: the running tests and the notes.
-fn annotate(d: &mut Dump, kind: Kind, running: &[String], notes: &[String]) {
-    if d.running_tests.is_empty() {
-        if kind == Kind::GoTest && !running.is_empty() {
-            d.running_tests = running.to_vec();
-        } else {
-            d.running_tests = d.tests_on_stacks();
-        }
-    }
-    d.notes
-        .extend(notes.iter().map(|n| format!("gostuck run: {n}")));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,21 +197,6 @@ mod tests {
     struct T {
         #[command(flatten)]
         run: RunArgs,
-    }
-
-    #[test]
-    fn findings_give_1_whatever_the_command_said_else_the_commands_own_status() {
-        // A deadlocked Go program exits 2, a SIGQUIT-killed shell 131.
-        for child in [0, 1, 2, 131] {
-            let (code, why) = exit_status(true, child);
-            assert_eq!(code, 1);
-            assert!(why
-                .unwrap()
-                .ends_with(&format!("exited with status {child})")));
-            let (code, why) = exit_status(false, child);
-            assert_eq!(code, child);
-            assert_eq!(why.is_some(), child != 0);
-        }
     }
 
     fn plan_of(args: &[&str]) -> Plan {

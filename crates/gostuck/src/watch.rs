@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use gostuck_capture::outfile::{Named, OutFile};
-use gostuck_engine::Options;
+use gostuck_engine::sourced::with_source_files;
 
 use crate::common::{self, Dest, ReportArgs};
-use crate::fetch;
 use gostuck_capture::http::{fetch_goroutines, Client, Endpoint};
 
 pub const LONG_ABOUT: &str = "\
@@ -62,15 +61,6 @@ pub struct WatchArgs {
     pub report: ReportArgs,
 }
 
-fn span_text(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 90.0 {
-        format!("{s:.0}s")
-    } else {
-        format!("{:.1} minutes", s / 60.0)
-    }
-}
-
 pub fn watch(a: WatchArgs) -> Result<u8> {
     let ep = Endpoint::parse(&a.url)?;
     if let Some(dir) = &a.save {
@@ -110,7 +100,7 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
             let path = dir.join(format!("sample-{:02}-{}", i + 1, p.file));
             OutFile::write_all(&path, Named::ByGostuck, a.report.force, &p.body)?;
         }
-        let d = fetch::to_dump(&p)?;
+        let d = gostuck_capture::pprof::to_dump(&p)?;
         let n = d.total_goroutines();
         let delta = samples
             .last()
@@ -139,17 +129,15 @@ pub fn watch(a: WatchArgs) -> Result<u8> {
     if samples.is_empty() {
         bail!("interrupted before the first sample");
     }
-    let span = span_text(last_at.duration_since(first_at.unwrap_or(start)));
-    let opts = Options {
-        exact: a.report.exact,
-        stalled: false,
-        why: a.report.why,
-    };
-    let mut src = common::sources(&a.report)?;
-    let mut report = common::with_sources(&mut src, |s| {
+    let span = gostuck_dump::human::format_duration(
+        last_at.duration_since(first_at.unwrap_or(start)),
+        gostuck_dump::human::DurationStyle::Span,
+    );
+    let opts = common::options(&a.report, false);
+    let src = common::sources(&a.report)?;
+    let (report, read_from) = with_source_files(src, &a.report.source, |s| {
         gostuck_engine::watch::analyze(&samples, &label, &span, &opts, s)
     });
-    let read_from = common::finish_sources(src, &mut report, &a.report);
     common::render(&report, &read_from, &a.report, Dest::Stdout)?;
     Ok(if gostuck_engine::is_stuck(&report) {
         1

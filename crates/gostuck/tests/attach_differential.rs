@@ -8,10 +8,9 @@
 //! must still run and print its heartbeat. A GOTRACEBACK=crash kernel core
 //! is checked against the dump the same crash printed.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gostuck_dump::compare::{compare, CompareOptions};
@@ -19,7 +18,7 @@ use gostuck_dump::Dump;
 use serde_json::Value;
 
 mod support;
-use support::{blocked_lines, go, repo};
+use support::{blocked_lines, build, gcore, go, gos, repo, Running, Scratch};
 
 /// Stuck programs that stay alive: (scenario, a line it prints once stuck,
 /// `go build` flags).
@@ -33,175 +32,6 @@ const SCENARIOS: &[(&str, &str, &[&str])] = &[
     ("sigquit", "waiting for first result", &[]),
     ("broker-select-forever", "", &[]),
 ];
-
-/// Every toolchain to test: the pinned one and GOSTUCK_GO_MORE.
-fn toolchains() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = go().into_iter().collect();
-    if let Some(more) = std::env::var_os("GOSTUCK_GO_MORE") {
-        v.extend(std::env::split_paths(&more).filter(|p| p.exists()));
-    }
-    v
-}
-
-fn gcore() -> Option<PathBuf> {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("gcore"))
-        .find(|p| p.exists());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must have gcore (scripts/test.sh installs gdb)"
-        );
-        eprintln!("skipped: gcore (Debian package gdb) is not installed");
-    }
-    found
-}
-
-/// A scratch directory, removed at the end.
-struct Scratch(PathBuf);
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let d = tempfile::Builder::new()
-            .prefix(&format!("gostuck-attach-{tag}-"))
-            .tempdir()
-            .unwrap()
-            .keep();
-        Scratch(d)
-    }
-}
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn build(go: &Path, name: &str, dir: &Path) -> PathBuf {
-    build_with(go, name, dir, &[])
-}
-
-fn build_with(go: &Path, name: &str, dir: &Path, flags: &[&str]) -> PathBuf {
-    let bin = dir.join(name);
-    let o = Command::new(go)
-        .arg("build")
-        .args(flags)
-        .arg("-o")
-        .arg(&bin)
-        .arg(".")
-        .current_dir(repo().join("testdata/scenarios").join(name))
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOFLAGS", "-mod=mod")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "go build {name}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    bin
-}
-
-/// A running program, killed and reaped whatever happens, its output lines
-/// (stdout and stderr) on a channel.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = mpsc::channel();
-        let out: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
-        let err: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
-        for r in [out, err] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for l in BufReader::new(r).lines().map_while(Result::ok) {
-                    if tx.send(l).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Running {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits (at most 20 s) for a line starting with `prefix`.
-    fn wait_for(&mut self, prefix: &str) -> bool {
-        let end = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(l) => {
-                    let hit = l.starts_with(prefix);
-                    self.seen.push(l);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-        false
-    }
-
-    /// The highest `heartbeat N` printed so far.
-    fn last_beat(&mut self) -> u64 {
-        while let Ok(l) = self.lines.try_recv() {
-            self.seen.push(l);
-        }
-        self.seen
-            .iter()
-            .filter_map(|l| {
-                l.strip_prefix("heartbeat ")?
-                    .split(' ')
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// SIGQUIT, then everything printed until the program ends (at most 60 s).
-    fn quit(mut self) -> String {
-        Command::new("kill")
-            .args(["-QUIT", &self.pid().to_string()])
-            .status()
-            .unwrap();
-        let end = Instant::now() + Duration::from_secs(60);
-        while self.child.try_wait().unwrap().is_none() && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(l);
-        }
-        std::mem::take(&mut self.seen).join("\n")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs gostuck; (exit code, stdout, stderr).
 fn gostuck(args: &[&str], stdin: Option<&[u8]>) -> (i32, String, String) {
@@ -268,7 +98,7 @@ fn differential(
     (name, ready, flags): (&str, &str, &[&str]),
 ) -> Vec<String> {
     let dir = Scratch::new(name);
-    let bin = build_with(go, name, &dir.0, flags);
+    let bin = build(go, name, &dir.0, flags);
     let mut cmd = Command::new(&bin);
     cmd.env("GOTRACEBACK", "all");
     let mut p = Running::start(cmd);
@@ -378,7 +208,7 @@ fn differential(
 #[test]
 fn attach_gcore_and_sigquit_agree_on_every_toolchain() {
     let Some(gcore) = gcore() else { return };
-    let gos = toolchains();
+    let gos = gos();
     let mut failures = Vec::new();
     for go in &gos {
         for &s in SCENARIOS {
@@ -401,7 +231,7 @@ fn a_gotraceback_crash_core_shows_what_the_crash_printed() {
     }
     let name = "heartbeat-stuck-transfers";
     let dir = Scratch::new("crash");
-    let bin = build(&go, name, &dir.0);
+    let bin = build(&go, name, &dir.0, &[]);
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "ulimit -c unlimited && exec \"$0\""])
         .arg(&bin)
@@ -452,7 +282,7 @@ fn a_gotraceback_crash_core_shows_what_the_crash_printed() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is not a Go program"), "{err}");
-    let other = build(&go, "sigquit", &dir.0);
+    let other = build(&go, "sigquit", &dir.0, &[]);
     let (code, _, err) = gostuck(
         &[
             "analyze",
@@ -476,7 +306,7 @@ fn state(pid: u32) -> Option<char> {
 fn ctrl_c_during_the_pause_continues_the_program_first() {
     let Some(go) = go() else { return };
     let dir = Scratch::new("interrupt");
-    let bin = build(&go, "idle-subscribers-100k", &dir.0);
+    let bin = build(&go, "idle-subscribers-100k", &dir.0, &[]);
     let mut p = Running::start(Command::new(&bin));
     assert!(p.wait_for("ready "), "{:?}", p.seen);
     let pid = p.pid();

@@ -5,13 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod support;
-use support::{blocked_lines, go, repo};
+use support::{blocked_lines, go, repo, Guard};
 
 fn scenarios() -> PathBuf {
     repo().join("testdata/scenarios")
@@ -41,16 +41,6 @@ fn build(go: &Path, name: &str, dir: &Path) -> PathBuf {
         .unwrap();
     assert!(st.success(), "go build of {name} failed");
     bin
-}
-
-/// Kills the child when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Runs gostuck with a deadline; stdout and stderr are captured.

@@ -145,7 +145,7 @@ fn pprof_sync_writes_a_gzipped_profile() {
     assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip");
     // With a Go toolchain: `go tool pprof -top` prints the same as for
     // `go tool trace -pprof=sync` of the same trace.
-    if let Some(go) = std::env::var_os("GOSTUCK_GO") {
+    if let Some(go) = support::go() {
         for name in ["mixed", "deadlocked", "procs", "dumped"] {
             let t = traces("go1.27.3").join(format!("{name}.trace"));
             let ours = dir.join(format!("{name}.ours.pb.gz"));

@@ -1,11 +1,16 @@
-//! Helpers for the tests that build and run real Go programs.
+//! Helpers for the tests that build and run real Go programs (each test file
+//! is its own crate, so not every file uses every helper).
+//!
+//! Go toolchains come from the environment, the same way in every test of
+//! the workspace: GOSTUCK_GO names the pinned `go` (scripts/test.sh sets it),
+//! GOSTUCK_GO_MORE any others, colon-separated.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -40,6 +45,35 @@ pub fn gos() -> Vec<PathBuf> {
     v
 }
 
+/// The toolchain of [`gos`] that is Go `version` (`1.27.3`, asked with
+/// `go env GOVERSION`, so a wrapper script works too), or a printed reason
+/// to skip.
+pub fn go_of(version: &str) -> Option<PathBuf> {
+    let want = format!("go{version}");
+    let found = gos().into_iter().find(|g| {
+        Command::new(g)
+            .args(["env", "GOVERSION"])
+            .env("GOTOOLCHAIN", "local")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+    });
+    if found.is_none() {
+        eprintln!("skipped: no Go {version} in GOSTUCK_GO or GOSTUCK_GO_MORE");
+    }
+    found
+}
+
+/// The GOROOT of `go` (asked, not derived from its path: `go` may be a wrapper).
+pub fn goroot(go: &Path) -> PathBuf {
+    let o = Command::new(go)
+        .args(["env", "GOROOT"])
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "go env GOROOT failed");
+    PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+}
+
 /// gcore (Debian's gdb package), or a printed reason to skip.
 pub fn gcore() -> Option<PathBuf> {
     let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
@@ -58,15 +92,11 @@ pub fn gcore() -> Option<PathBuf> {
 pub struct Scratch(pub PathBuf);
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
-        let d = std::env::temp_dir().join(format!(
-            "gostuck-attach-{}-{name}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&d).unwrap();
+        let d = tempfile::Builder::new()
+            .prefix(&format!("gostuck-attach-{name}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
         Scratch(d)
     }
 }
@@ -76,8 +106,9 @@ impl Drop for Scratch {
     }
 }
 
-/// Builds testdata/scenarios/NAME into DIR with `go build FLAGS`.
-pub fn build(go: &Path, name: &str, dir: &Path, out: &str, flags: &[&str]) -> PathBuf {
+/// Builds `testdata/<program>` (`scenarios/abba`) with `go build FLAGS` into
+/// `dir/out`, with the standard library only.
+pub fn build(go: &Path, program: &str, dir: &Path, out: &str, flags: &[&str]) -> PathBuf {
     let bin = dir.join(out);
     let o = Command::new(go)
         .arg("build")
@@ -85,23 +116,26 @@ pub fn build(go: &Path, name: &str, dir: &Path, out: &str, flags: &[&str]) -> Pa
         .arg("-o")
         .arg(&bin)
         .arg(".")
-        .current_dir(repo().join("testdata/scenarios").join(name))
+        .current_dir(repo().join("testdata").join(program))
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off")
         .env("GOFLAGS", "-mod=mod")
+        .env("GOWORK", "off")
+        .env_remove("GOROOT")
+        .env_remove("GOEXPERIMENT")
         .env_remove("GOTRACEBACK")
         .output()
         .unwrap();
     assert!(
         o.status.success(),
-        "go build of {name}: {}",
+        "go build of {program}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
     bin
 }
 
 /// A running program, killed and reaped whatever happens; its output lines
-/// arrive on a channel.
+/// (stdout and stderr) arrive on a channel.
 pub struct Running {
     pub child: Child,
     pub lines: mpsc::Receiver<String>,
@@ -137,14 +171,29 @@ impl Running {
         }
     }
 
+    /// A scenario program with GOTRACEBACK=all, no inherited GODEBUG, and `env`.
+    pub fn program(bin: &Path, env: &[(&str, &str)]) -> Running {
+        let mut cmd = Command::new(bin);
+        cmd.env_remove("GODEBUG").env("GOTRACEBACK", "all");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Running::start(cmd)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
+    /// Whether it is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Waits (at most `limit`) for a line containing `needle`.
     pub fn wait_for(&mut self, needle: &str, limit: Duration) -> bool {
-        let end = std::time::Instant::now() + limit;
-        while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        let end = Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
                 Ok(l) => {
                     let hit = l.contains(needle);
@@ -159,13 +208,21 @@ impl Running {
         false
     }
 
+    /// SIGQUIT (to the child's pid only), then everything it printed until
+    /// it exits (at most 20 s).
+    pub fn quit(self) -> String {
+        let pid = rustix::process::Pid::from_child(&self.child);
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::QUIT);
+        self.finish(Duration::from_secs(20)).1
+    }
+
     /// Everything printed until the program exits (at most `limit`; then it is killed).
     pub fn finish(mut self, limit: Duration) -> (Option<i32>, String) {
-        let end = std::time::Instant::now() + limit;
+        let end = Instant::now() + limit;
         loop {
             match self.child.try_wait().unwrap() {
                 Some(_) => break,
-                None if std::time::Instant::now() > end => {
+                None if Instant::now() > end => {
                     let _ = self.child.kill();
                     break;
                 }

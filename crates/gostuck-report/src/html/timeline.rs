@@ -27,12 +27,8 @@ fn ns_f64(ns: i64) -> f64 {
 }
 
 fn ms(ns: i64) -> String {
-    let ms = ns_f64(ns) / 1e6;
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
+    use gostuck_dump::human::{format_duration, from_ns, DurationStyle};
+    format_duration(from_ns(ns), DurationStyle::Spaced)
 }
 
 /// Goroutines of the trace worth a row: those in findings first, else every

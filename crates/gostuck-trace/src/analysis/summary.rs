@@ -133,12 +133,9 @@ pub fn summarize<R: BufRead>(reader: Reader<R>) -> Result<Summary> {
     Ok(Summary::from_analysis(&analyze(reader)?))
 }
 
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "display only: above 2^53 ns (104 days) the lost digits are far below what is shown"
-)]
 fn ms(ns: Time) -> String {
-    format!("{:.3}ms", ns as f64 / 1e6)
+    use gostuck_dump::human::{format_duration, from_ns, DurationStyle};
+    format_duration(from_ns(ns), DurationStyle::Millis)
 }
 
 impl fmt::Display for Summary {

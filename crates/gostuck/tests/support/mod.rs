@@ -3,7 +3,11 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -28,6 +32,184 @@ pub fn go() -> Option<PathBuf> {
             eprintln!("GOSTUCK_GO not set: skipping live Go tests (run scripts/test.sh)");
             None
         }
+    }
+}
+
+/// The pinned toolchain and any others named in GOSTUCK_GO_MORE
+/// (colon-separated paths of `go` binaries).
+pub fn gos() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = go().into_iter().collect();
+    if let Some(more) = std::env::var_os("GOSTUCK_GO_MORE") {
+        v.extend(std::env::split_paths(&more).filter(|p| p.exists()));
+    }
+    v
+}
+
+/// gcore (Debian's gdb package), or a printed reason to skip.
+pub fn gcore() -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("gcore"))
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have gcore (scripts/test.sh installs gdb)"
+        );
+        eprintln!("skipped: gcore (Debian package gdb) is not installed");
+    }
+    found
+}
+
+/// Kills and reaps a child on every way out of a test.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A scratch directory, removed at the end.
+pub struct Scratch(pub PathBuf);
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let d = tempfile::Builder::new()
+            .prefix(&format!("gostuck-attach-{tag}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
+        Scratch(d)
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Builds testdata/scenarios/NAME into DIR with `go build FLAGS`.
+pub fn build(go: &Path, name: &str, dir: &Path, flags: &[&str]) -> PathBuf {
+    let bin = dir.join(name);
+    let o = Command::new(go)
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(&bin)
+        .arg(".")
+        .current_dir(repo().join("testdata/scenarios").join(name))
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "go build {name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    bin
+}
+
+/// A running program, killed and reaped whatever happens, its output lines
+/// (stdout and stderr) on a channel.
+pub struct Running {
+    pub child: Child,
+    pub lines: mpsc::Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl Running {
+    pub fn start(mut cmd: Command) -> Running {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let out: Box<dyn std::io::Read + Send> = Box::new(child.stdout.take().unwrap());
+        let err: Box<dyn std::io::Read + Send> = Box::new(child.stderr.take().unwrap());
+        for r in [out, err] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for l in BufReader::new(r).lines().map_while(Result::ok) {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Running {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (at most 20 s) for a line starting with `prefix`.
+    pub fn wait_for(&mut self, prefix: &str) -> bool {
+        let end = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = l.starts_with(prefix);
+                    self.seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// The highest `heartbeat N` printed so far.
+    pub fn last_beat(&mut self) -> u64 {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        self.seen
+            .iter()
+            .filter_map(|l| {
+                l.strip_prefix("heartbeat ")?
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// SIGQUIT, then everything printed until the program ends (at most 60 s).
+    pub fn quit(mut self) -> String {
+        Command::new("kill")
+            .args(["-QUIT", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        let end = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait().unwrap().is_none() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(l);
+        }
+        std::mem::take(&mut self.seen).join("\n")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

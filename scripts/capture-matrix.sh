@@ -79,7 +79,8 @@ LIVE=(sigquit server-partial-deadlock
   conn-pool-lock-helper-leak conn-pool-lock-helper-healthy
   job-panic-recovered-lock job-panic-recovered-healthy
   ingest-producer-gone ingest-producer-polling-healthy
-  settle-poll-lock-cycle settle-poll-admin-healthy)
+  settle-poll-lock-cycle settle-poll-admin-healthy
+  pipeline-stage-lock-leak pipeline-stage-lock-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

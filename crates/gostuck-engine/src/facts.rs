@@ -84,6 +84,9 @@ pub(crate) struct HeldLock {
     pub line: u32,
     /// A `sync.Once` whose `Do` this goroutine is running (its mutex).
     pub once: bool,
+    /// Where the object whose lock this is was made, when the source shows
+    /// it (`objects::made_at`): holds on objects made elsewhere are not it.
+    pub made_at: Option<(String, u32)>,
 }
 
 impl HeldLock {
@@ -128,6 +131,8 @@ pub(crate) struct Facts {
     pub expr: Option<String>,
     /// Its resource class after following parameters to their arguments.
     pub class: Option<String>,
+    /// For a lock wait: where the object was made (`objects::made_at`).
+    pub made_at: Option<(String, u32)>,
     /// For a blocking `for range`: the wait ends only with a close.
     pub ranging: bool,
     /// A Lock wait in `sync.(*Once).Do`: `expr` is the Once, whose `Do` another
@@ -455,6 +460,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         class: None,
         ranging: false,
         once: false,
+        made_at: None,
         stopped_timer: None,
         cases: Vec::new(),
         held: Vec::new(),
@@ -501,6 +507,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                 frame: k,
                 line: h.line,
                 once: false,
+                made_at: None,
             }
         };
         // A closure's own frame at the line its literal starts on is at the
@@ -528,6 +535,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
                     frame: k,
                     line: f.line,
                     once: true,
+                    made_at: None,
                 });
             }
         }
@@ -652,6 +660,13 @@ fn resolve_classes(
     }
     for h in facts.held.iter_mut().chain(released.iter_mut()) {
         h.class = resolve_class(d, g, h.frame, &h.expr, src);
+        h.made_at = crate::objects::made_at(d, g, h.frame, &h.expr, src);
+    }
+    if facts.block.is_some_and(Block::is_lock) {
+        facts.made_at = facts
+            .expr
+            .as_deref()
+            .and_then(|e| crate::objects::made_at(d, g, uf, e, src));
     }
     // A lock a caller took and a called function (a deeper frame) unlocked
     // before the current point is not held now: each release frees the
@@ -874,6 +889,7 @@ fn handed_off(sf: &gostuck_source::SourceFile, line: u32, frame: usize) -> Vec<H
                         frame,
                         line: l.lock_line,
                         once: false,
+                        made_at: None,
                     });
                 }
             }

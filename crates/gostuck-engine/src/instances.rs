@@ -37,13 +37,19 @@ use gostuck_source::root_ident;
 
 use crate::facts::{wait_address, Block, Facts, Sources};
 
+/// Where an object was made: file and line of its declaration.
+pub(crate) type Origin = (String, u32);
+
 /// Waiters of one lock class whose mutex no goroutine holds.
 pub(crate) struct Orphans {
     pub class: String,
     /// Per group, the members (goroutine indices) that wait on such a mutex.
     pub groups: Vec<(usize, Vec<usize>)>,
-    /// The mutex addresses, sorted.
+    /// The mutex addresses, sorted (empty when told apart by origin).
     pub addresses: Vec<u64>,
+    /// Told apart by where the objects were made (`objects::made_at`): the
+    /// waiters' objects' declarations and the holders', sorted.
+    pub origins: Option<(Vec<Origin>, Vec<Origin>)>,
 }
 
 /// A field's offset is below this (a mutex held by value in a struct).
@@ -316,6 +322,7 @@ pub(crate) fn orphaned_copies(
                     class: class.to_string(),
                     groups: Vec::new(),
                     addresses: Vec::new(),
+                    origins: None,
                 });
                 out.last_mut().expect("pushed")
             }
@@ -326,6 +333,117 @@ pub(crate) fn orphaned_copies(
     for o in &mut out {
         o.addresses.sort_unstable();
         o.addresses.dedup();
+    }
+    out
+}
+
+/// Lock waiters among `candidates` whose object, by where it was made (the
+/// receiver or argument followed up to a `c := &T{…}` declaration), is none
+/// of the objects whose lock some goroutine holds, per class. The same
+/// caution as by address: every holder of the class must be placed (its
+/// group started by one `go` statement, its object's declaration known),
+/// every goroutine's code known, only plain `sync.Mutex` waits.
+pub(crate) fn orphaned_by_origin(
+    d: &Dump,
+    groups: &[Group],
+    facts: &[Facts],
+    model: &crate::liveness::Model,
+    candidates: &[usize],
+    src: &mut dyn Sources,
+) -> Vec<Orphans> {
+    let classes: HashSet<&str> = candidates
+        .iter()
+        .filter(|&&g| plain_mutex_wait(&facts[g]))
+        .filter_map(|&g| facts[g].class.as_deref())
+        .collect();
+    if classes.is_empty()
+        || facts
+            .iter()
+            .enumerate()
+            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
+    {
+        return Vec::new();
+    }
+    let one_creator = |g: usize| {
+        let site = |m: usize| d.goroutines[m].created_by.map(|c| (c.file, c.line));
+        let first = site(groups[g].members[0]);
+        groups[g].members.iter().all(|&m| site(m) == first)
+    };
+    let mut held: HashMap<&str, Option<HashSet<Origin>>> = HashMap::new();
+    for (g, f) in facts.iter().enumerate() {
+        for h in &f.held {
+            for &c in &classes {
+                if c != h.class && gostuck_source::same_class(c, &h.class) {
+                    held.insert(c, None);
+                }
+            }
+            let Some(&class) = classes.get(h.class.as_str()) else {
+                continue;
+            };
+            let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
+            let Some(set) = entry.as_mut() else { continue };
+            match &h.made_at {
+                Some(o) if !h.read && !h.once && one_creator(g) => {
+                    set.insert(o.clone());
+                }
+                _ => *entry = None,
+            }
+        }
+    }
+    let mut out: Vec<Orphans> = Vec::new();
+    for &g in candidates {
+        let f = &facts[g];
+        let (Some(class), Some(expr), Some(k)) =
+            (f.class.as_deref(), f.expr.as_deref(), f.user_frame)
+        else {
+            continue;
+        };
+        let Some(Some(set)) = held.get(class) else {
+            continue;
+        };
+        if !plain_mutex_wait(f) || set.is_empty() {
+            continue;
+        }
+        // Members started by different `go` statements may lock different
+        // objects: one look-up per statement.
+        let mut by_site: HashMap<Option<(gostuck_dump::Sym, u32)>, Option<Origin>> = HashMap::new();
+        let mut members = Vec::new();
+        let mut made = Vec::new();
+        for &m in &groups[g].members {
+            let gm = &d.goroutines[m];
+            let site = gm.created_by.map(|c| (c.file, c.line));
+            let origin = by_site
+                .entry(site)
+                .or_insert_with(|| crate::objects::made_at(d, gm, k, expr, src))
+                .clone();
+            if let Some(o) = origin.filter(|o| !set.contains(o)) {
+                members.push(m);
+                made.push(o);
+            }
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let o = match out.iter_mut().position(|o| o.class == class) {
+            Some(i) => &mut out[i],
+            None => {
+                let mut holders: Vec<Origin> = set.iter().cloned().collect();
+                holders.sort();
+                out.push(Orphans {
+                    class: class.to_string(),
+                    groups: Vec::new(),
+                    addresses: Vec::new(),
+                    origins: Some((Vec::new(), holders)),
+                });
+                out.last_mut().expect("pushed")
+            }
+        };
+        o.groups.push((g, members));
+        if let Some((w, _)) = o.origins.as_mut() {
+            w.extend(made);
+            w.sort();
+            w.dedup();
+        }
     }
     out
 }

@@ -12,6 +12,7 @@ mod instances;
 pub mod kinds;
 mod liveness;
 mod narrate;
+mod objects;
 mod passes;
 mod reach;
 pub mod sourced;
@@ -267,14 +268,6 @@ pub(crate) fn resummarize(report: &mut Report) {
 }
 
 /// `1 goroutine`, `3 goroutines`.
-fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 pub(crate) fn summarize(
     verdict: Verdict,
     total: u64,
@@ -337,13 +330,13 @@ pub(crate) fn summarize(
         ),
         Verdict::Healthy => format!(
             "No deadlock or leak found: {}, {blocked} blocked, in {}{at}.",
-            counted(total, "goroutine"),
-            counted(groups.len() as u64, "group")
+            gostuck_dump::human::count(total, "goroutine", "goroutines"),
+            gostuck_dump::human::count(groups.len() as u64, "group", "groups")
         ),
         _ => format!(
             "{}, {blocked} blocked, in {}{at}.",
-            counted(total, "goroutine"),
-            counted(groups.len() as u64, "group")
+            gostuck_dump::human::count(total, "goroutine", "goroutines"),
+            gostuck_dump::human::count(groups.len() as u64, "group", "groups")
         ),
     }
 }

@@ -123,6 +123,9 @@ pub struct FunctionInfo {
     /// make(chan …)` gives `x`, `x := T{f: make(chan …)}` (or `&T{…}`) gives
     /// `x.f`; with the declaration's line. Each call makes new ones.
     pub made: Vec<(String, u32)>,
+    /// Locals declared with a new object (`x := &T{…}`, `x := T{…}`, `x :=
+    /// new(T)`), with the declaration's line: each call makes another.
+    pub objects: Vec<(String, u32)>,
 }
 
 impl FunctionInfo {
@@ -455,6 +458,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     locals,
                     stop_guards: Vec::new(),
                     made: Vec::new(),
+                    objects: Vec::new(),
                 };
                 let mut ctx = Ctx {
                     deferred: false,
@@ -921,9 +925,17 @@ fn record_made(name: &str, value: Node, src: &[u8], f: &mut FunctionInfo) {
         f.made.push((name.to_string(), line(value)));
         return;
     }
+    let is_new = value.kind() == "call_expression"
+        && value
+            .child_by_field_name("function")
+            .is_some_and(|fun| text(fun, src) == "new");
+    if is_new {
+        f.objects.push((name.to_string(), line(value)));
+    }
     if value.kind() != "composite_literal" {
         return;
     }
+    f.objects.push((name.to_string(), line(value)));
     let Some(body) = value.child_by_field_name("body") else {
         return;
     };

@@ -624,4 +624,6 @@ func lookup(reqs chan<- request, ip string) string {
     let f = sf.functions_named("lookup").next().unwrap();
     let made: Vec<(&str, u32)> = f.made.iter().map(|(e, l)| (e.as_str(), *l)).collect();
     assert_eq!(made, [("req.reply", 9), ("done", 10), ("p.reply", 11)]);
+    let objects: Vec<(&str, u32)> = f.objects.iter().map(|(e, l)| (e.as_str(), *l)).collect();
+    assert_eq!(objects, [("req", 9), ("p", 11), ("q", 12)]);
 }

@@ -33,8 +33,19 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &mut dyn Sources) {
     let candidates: Vec<usize> = (0..cx.facts.len())
         .filter(|&gi| st.explained[gi].is_none() && cx.waits_on_someone[gi])
         .collect();
-    let copies =
+    let mut copies =
         crate::instances::orphaned_copies(cx.d, cx.groups, cx.facts, cx.model, &candidates, src);
+    // Without usable addresses, by where the objects were made.
+    if copies.is_empty() {
+        copies = crate::instances::orphaned_by_origin(
+            cx.d,
+            cx.groups,
+            cx.facts,
+            cx.model,
+            &candidates,
+            src,
+        );
+    }
     if copies.is_empty() {
         return;
     }
@@ -111,14 +122,33 @@ fn copies_finding(cx: &Cx, o: &Orphans, leaks: &LeakyLocks) -> Finding {
     let more = if o.addresses.len() > 4 { ", …" } else { "" };
     let first = &o.groups[0].0;
     let expr = cx.facts[*first].expr.clone().unwrap_or_default();
-    let one = o.addresses.len() == 1;
-    let mut expl = format!(
-        "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
-        parts.join("; "),
-        if one { "this one" } else { "these" },
-        shown.join(", "),
-        if one { "it was" } else { "they were" },
-    );
+    let one = match &o.origins {
+        Some((waited, _)) => waited.len() == 1,
+        None => o.addresses.len() == 1,
+    };
+    let mut expl = match &o.origins {
+        None => format!(
+            "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
+            parts.join("; "),
+            if one { "this one" } else { "these" },
+            shown.join(", "),
+            if one { "it was" } else { "they were" },
+        ),
+        Some((waited, holders)) => {
+            let at = |v: &[(String, u32)]| {
+                v.iter()
+                    .map(|(f, l)| format!("{}:{l}", crate::short_path(f)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                "{}. Other copies of `{expr}` are held by live goroutines, but those objects were made at {}, and the one waited on here at {}: no goroutine holds its lock, it was locked and never unlocked.",
+                parts.join("; "),
+                at(holders),
+                at(waited),
+            )
+        }
+    };
     for (file, leak) in leaks {
         let at = format!("{}:{}", crate::short_path(file), leak.lock_line);
         expl.push_str(&format!(

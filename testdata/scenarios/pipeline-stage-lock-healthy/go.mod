@@ -1,0 +1,3 @@
+module gostuck.test/pipeline-stage-lock-healthy
+
+go 1.21

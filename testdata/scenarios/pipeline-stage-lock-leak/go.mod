@@ -1,0 +1,3 @@
+module gostuck.test/pipeline-stage-lock-leak
+
+go 1.21

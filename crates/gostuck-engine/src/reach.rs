@@ -37,6 +37,7 @@ type Code = Vec<(String, u32, Option<(u32, bool)>)>;
 #[derive(Default)]
 pub(crate) struct Reach {
     code: Option<Option<Code>>,
+    second_looks: usize,
 }
 
 impl Reach {
@@ -62,59 +63,77 @@ impl Reach {
         if shared.is_empty() {
             return !passes_on(cx, gi, src);
         }
-        let Some(code) = self.code.get_or_insert_with(|| code_of(cx, src)) else {
+        let Some(code) = self.code.get_or_insert_with(|| code_of(cx, src, None)) else {
             return false;
         };
-        let block = f.block.unwrap_or(Block::Other);
-        !code.iter().any(|(file, start, from)| {
-            src.file(file).is_some_and(|sf| {
-                let Some(fi) = sf.function_starting(*start) else {
-                    return false;
-                };
-                let ops: Vec<&gostuck_source::Op> = match from {
-                    Some((line, include)) => sf.future_ops(*line, *include),
-                    None => fi.ops.iter().collect(),
-                };
-                // A channel made later is another instance: the goroutine
-                // waits on one that exists now.
-                // (Or made already but not handed to anyone yet.)
-                let made_later = |o: &&gostuck_source::Op| {
-                    fi.made
-                        .iter()
-                        .any(|(e, l)| *e == o.expr && from.is_none_or(|(line, _)| *l > line))
-                        || from.is_some_and(|(line, _)| sf.not_yet_handed_over(line, &o.expr))
-                };
-                // The cases of the select a goroutine is parked in are its
-                // wait, not operations ahead (unless a loop comes back to it).
-                let waiting: Vec<&gostuck_source::Op> = match from {
-                    Some((line, false))
-                        if !fi.loops.iter().any(|&(a, b)| a <= *line && *line <= b) =>
-                    {
-                        sf.select_cases(*line)
-                    }
-                    _ => Vec::new(),
-                };
-                let ops: Vec<&gostuck_source::Op> = ops
-                    .into_iter()
-                    .filter(|o| !made_later(o) && !waiting.iter().any(|w| std::ptr::eq(*w, *o)))
-                    .collect();
-                may_complete(fi, &ops, block, f, &shared)
-            })
-        })
+        if !completes(code, f, &shared, src) {
+            return true;
+        }
+        // A lone goroutine's own code ahead runs only once its wait is over:
+        // asked again without its stack (a bounded number of times a dump).
+        if cx.count(gi) != 1 || self.second_looks >= SECOND_LOOKS {
+            return false;
+        }
+        self.second_looks += 1;
+        code_of(cx, src, Some(gi)).is_some_and(|others| !completes(&others, f, &shared, src))
     }
+}
+
+/// How many waits a dump asks about again without the waiter's own stack.
+const SECOND_LOOKS: usize = 64;
+
+/// Whether some operation of `code` could complete the wait of `f` on a
+/// channel of `shared`.
+fn completes(code: &Code, f: &crate::facts::Facts, shared: &[&str], src: &mut dyn Sources) -> bool {
+    let block = f.block.unwrap_or(Block::Other);
+    code.iter().any(|(file, start, from)| {
+        src.file(file).is_some_and(|sf| {
+            let Some(fi) = sf.function_starting(*start) else {
+                return false;
+            };
+            let ops: Vec<&gostuck_source::Op> = match from {
+                Some((line, include)) => sf.future_ops(*line, *include),
+                None => fi.ops.iter().collect(),
+            };
+            // A channel made later is another instance: the goroutine
+            // waits on one that exists now.
+            // (Or made already but not handed to anyone yet.)
+            let made_later = |o: &&gostuck_source::Op| {
+                fi.made
+                    .iter()
+                    .any(|(e, l)| *e == o.expr && from.is_none_or(|(line, _)| *l > line))
+                    || from.is_some_and(|(line, _)| sf.not_yet_handed_over(line, &o.expr))
+            };
+            // The cases of the select a goroutine is parked in are its
+            // wait, not operations ahead (unless a loop comes back to it).
+            let waiting: Vec<&gostuck_source::Op> = match from {
+                Some((line, false)) if !fi.loops.iter().any(|&(a, b)| a <= *line && *line <= b) => {
+                    sf.select_cases(*line)
+                }
+                _ => Vec::new(),
+            };
+            let ops: Vec<&gostuck_source::Op> = ops
+                .into_iter()
+                .filter(|o| !made_later(o) && !waiting.iter().any(|w| std::ptr::eq(*w, *o)))
+                .collect();
+            may_complete(fi, &ops, block, f, shared)
+        })
+    })
 }
 
 /// Every function any goroutine of the dump (the dumper aside) may still
 /// run, or `None` when some user code cannot be read.
-fn code_of(cx: &Cx, src: &mut dyn Sources) -> Option<Code> {
+fn code_of(cx: &Cx, src: &mut dyn Sources, except: Option<usize>) -> Option<Code> {
     // Every goroutine's user code is known (the dumper is no one's partner).
-    let groups: Vec<usize> = (0..cx.facts.len())
+    let all: Vec<usize> = (0..cx.facts.len())
         .filter(|&j| !cx.model.is_dumper(j) && cx.facts[j].user_frame.is_some())
         .collect();
+    let groups: Vec<usize> = all.iter().copied().filter(|&j| Some(j) != except).collect();
     if groups.iter().any(|&j| !cx.facts[j].has_source) {
         return None;
     }
-    let files = package_files(cx, &groups, src)?;
+    // (The packages are those of every stack, the waiter's too.)
+    let files = package_files(cx, &all, src)?;
     Some(reachable(cx, &groups, &files, src))
 }
 
@@ -249,10 +268,13 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
         for fi in sf.functions() {
             let name = fi.name.rsplit(' ').next().unwrap_or("");
             let by_value = if is_test_entry(path, fi) {
-                harness_may_start(name)
+                harness_may_start(name, path, fi.start_line)
             } else {
-                fi.name == "func literal"
-                    || (!called.iter().any(|c| c == name) && name != "main" && name != "init")
+                if fi.name == "func literal" {
+                    !fi.immediate
+                } else {
+                    !called.iter().any(|c| c == name) && name != "main" && name != "init"
+                }
             };
             if by_value {
                 todo.push((path.clone(), fi.start_line, None));
@@ -327,33 +349,56 @@ fn is_test_entry(path: &str, fi: &gostuck_source::FunctionInfo) -> bool {
 }
 
 /// Which test entry points the harness may still call: none once the test
-/// alarm fired (the process exits), and never one that is already running
-/// (on a stack: each test runs once per run, `TestMain` once per process).
-fn harness_may_start(d: &Dump) -> impl Fn(&str) -> bool {
+/// alarm fired (the process exits), never one that is already running (on a
+/// stack: each test runs once per run, `TestMain` once per process), and no
+/// `Test` function that comes before a running one in the order the harness
+/// runs them — `_test.go` files by name, then declaration order
+/// (`cmd/go/internal/load/test.go`) — which has already run (without
+/// `-shuffle`). Asked with the entry's name, file and first line.
+fn harness_may_start(d: &Dump) -> impl Fn(&str, &str, u32) -> bool {
     let timed_out = d.test_timed_out();
-    // Function names are interned: each distinct one is looked at once.
-    let mut running: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Function names are interned: each distinct (function, file, line) of a
+    // test frame is looked at once.
+    let mut running: Vec<(String, String, u32)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for g in &d.goroutines {
         for fr in &g.frames {
-            if seen.insert(fr.function) {
-                let f = d.str(fr.function);
-                if let Some(last) = f.rsplit('.').next() {
-                    running.insert(last);
-                }
+            if !seen.insert((fr.function, fr.file, fr.line)) {
+                continue;
+            }
+            let f = d.str(fr.function);
+            let last = f.rsplit('.').next().unwrap_or(f);
+            if ["Test", "Benchmark", "Fuzz", "Example"]
+                .iter()
+                .any(|p| last.starts_with(p))
+            {
+                running.push((
+                    last.to_string(),
+                    base_name(d.str(fr.file)).to_string(),
+                    fr.line,
+                ));
             }
         }
     }
-    let running: Vec<String> = running
-        .into_iter()
-        .filter(|n| {
-            ["Test", "Benchmark", "Fuzz", "Example"]
-                .iter()
-                .any(|p| n.starts_with(p))
-        })
-        .map(str::to_string)
-        .collect();
-    move |name: &str| !timed_out && !running.iter().any(|r| r == name)
+    // The first running `Test` in run order (a frame's line is inside its
+    // function, at or after the function's first line).
+    let first_test = running
+        .iter()
+        .filter(|(n, _, _)| n.starts_with("Test") && n != "TestMain")
+        .map(|(_, f, l)| (f.clone(), *l))
+        .min();
+    move |name: &str, path: &str, start: u32| {
+        let already_ran = name.starts_with("Test")
+            && name != "TestMain"
+            && first_test
+                .as_ref()
+                .is_some_and(|(f, l)| (base_name(path), start) < (f.as_str(), *l));
+        !timed_out && !already_ran && !running.iter().any(|(r, _, _)| r == name)
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// Whether a dump path and a local path name the same file (the local one
@@ -434,7 +479,7 @@ mod tests {
         let d = gostuck_dump::read_bytes(&bytes, &gostuck_dump::ReadOptions::default())
             .unwrap()
             .remove(0);
-        super::harness_may_start(&d)(name)
+        super::harness_may_start(&d)(name, "zz_other_test.go", 1)
     }
 
     #[test]
@@ -451,6 +496,14 @@ mod tests {
     fn a_receive_only_a_returned_goroutine_sent_on_is_unreachable_in_a_live_server() {
         // goroutine 20: the reloader; the watcher that sent on r.changed returned.
         assert!(unreachable("config-reload-watcher-gone.txt", 20));
+    }
+
+    #[test]
+    fn a_test_that_ran_before_and_the_waiters_own_code_are_no_partners() {
+        // goroutine 20: TestPublishBurst blocked on a full queue; TestDeliver
+        // (which starts the dispatcher) ran before it, and its own
+        // `b.Close()` after the loop runs only once the send is done.
+        assert!(unreachable("testmain-watchdog-full-channel.txt", 20));
     }
 
     #[test]

@@ -126,6 +126,10 @@ pub struct FunctionInfo {
     /// Locals declared with a new object (`x := &T{…}`, `x := T{…}`, `x :=
     /// new(T)`), with the declaration's line: each call makes another.
     pub objects: Vec<(String, u32)>,
+    /// A function literal called where it is written (`func() {…}()`) or
+    /// started there (`go func() {…}()`): its value is kept nowhere, so it
+    /// runs only when the function around it gets there.
+    pub immediate: bool,
 }
 
 impl FunctionInfo {
@@ -459,6 +463,11 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     stop_guards: Vec::new(),
                     made: Vec::new(),
                     objects: Vec::new(),
+                    immediate: n.kind() == "func_literal"
+                        && n.parent().is_some_and(|p| {
+                            p.kind() == "call_expression"
+                                && p.child_by_field_name("function") == Some(n)
+                        }),
                 };
                 let mut ctx = Ctx {
                     deferred: false,

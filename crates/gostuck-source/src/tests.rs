@@ -627,3 +627,27 @@ func lookup(reqs chan<- request, ip string) string {
     let objects: Vec<(&str, u32)> = f.objects.iter().map(|(e, l)| (e.as_str(), *l)).collect();
     assert_eq!(objects, [("req", 9), ("p", 11), ("q", 12)]);
 }
+
+#[test]
+fn literals_called_or_started_where_they_are_written_are_immediate() {
+    let src = br#"package main
+
+func run(ch chan int, register func(func())) {
+	go func() {
+		ch <- 1
+	}()
+	func() { ch <- 2 }()
+	register(func() { ch <- 3 })
+	h := func() { ch <- 4 }
+	register(h)
+}
+"#;
+    let sf = SourceFile::parse(src).unwrap();
+    let literals: Vec<(u32, bool)> = sf
+        .functions()
+        .iter()
+        .filter(|f| f.name == "func literal")
+        .map(|f| (f.start_line, f.immediate))
+        .collect();
+    assert_eq!(literals, [(4, true), (7, true), (8, false), (9, false)]);
+}

@@ -30,7 +30,8 @@ use crate::passes::Cx;
 /// Code a goroutine may still run: (file, first line of the function, and
 /// for a function on a stack the line it is at and whether the rest of that
 /// line runs too — only what is ahead of it; `None` for a whole function).
-type Code = Vec<(String, u32, Option<(u32, bool)>)>;
+type Code = Vec<CodeItem>;
+type CodeItem = (String, u32, Option<(u32, bool)>);
 
 /// The code the goroutines of one dump may still run, found once per dump
 /// (`None` inside: some of it cannot be seen).
@@ -38,6 +39,10 @@ type Code = Vec<(String, u32, Option<(u32, bool)>)>;
 pub(crate) struct Reach {
     code: Option<Option<Code>>,
     second_looks: usize,
+    /// Whether the whole code completes a wait, by what the answer depends
+    /// on (block, which select directions, the classes): a server's
+    /// thousands of groups share a few.
+    answers: rustc_hash::FxHashMap<(Option<Block>, bool, bool, Vec<String>), bool>,
 }
 
 impl Reach {
@@ -66,7 +71,21 @@ impl Reach {
         let Some(code) = self.code.get_or_insert_with(|| code_of(cx, src, None)) else {
             return false;
         };
-        if !completes(code, f, &shared, src) {
+        let key = (
+            f.block,
+            f.cases.iter().any(|c| c.0),
+            f.cases.iter().any(|c| !c.0),
+            shared.iter().map(|c| (*c).to_string()).collect(),
+        );
+        let served = match self.answers.get(&key) {
+            Some(&a) => a,
+            None => {
+                let a = completes(code, f, &shared, src);
+                self.answers.insert(key, a);
+                a
+            }
+        };
+        if !served {
             return true;
         }
         // A lone goroutine's own code ahead runs only once its wait is over:
@@ -80,7 +99,7 @@ impl Reach {
 }
 
 /// How many waits a dump asks about again without the waiter's own stack.
-const SECOND_LOOKS: usize = 64;
+const SECOND_LOOKS: usize = 8;
 
 /// Whether some operation of `code` could complete the wait of `f` on a
 /// channel of `shared`.
@@ -186,8 +205,10 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
     // `_test.go` files are built into a test binary only: one whose stacks
     // show the testing harness. A program's own dump leaves them out, or
     // its tests (never run) would count as code that may still run.
-    let test_binary = d.goroutines.iter().any(|g| {
-        g.frames
+    // (One goroutine per group: its members share their frames.)
+    let test_binary = (0..cx.facts.len()).any(|j| {
+        d.goroutines[cx.members(j)[0]]
+            .frames
             .iter()
             .any(|fr| d.str(fr.function).starts_with("testing."))
     });
@@ -252,7 +273,7 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
         }
     }
-    let mut called: Vec<String> = Vec::new();
+    let mut called: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
     for path in files {
         if let Some(sf) = src.file(path) {
             called.extend(
@@ -262,7 +283,9 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             );
         }
     }
-    let harness_may_start = harness_may_start(d);
+    // (One goroutine per group: its members share their frames.)
+    let reps = (0..cx.facts.len()).map(|j| &d.goroutines[cx.members(j)[0]]);
+    let harness_may_start = harness_may_start(d, reps);
     for path in files {
         let Some(sf) = src.file(path) else { continue };
         for fi in sf.functions() {
@@ -273,7 +296,7 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
                 if fi.name == "func literal" {
                     !fi.immediate
                 } else {
-                    !called.iter().any(|c| c == name) && name != "main" && name != "init"
+                    !called.contains(name) && name != "main" && name != "init"
                 }
             };
             if by_value {
@@ -281,9 +304,32 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             }
         }
     }
+    // Named functions by name, and each file's functions by first line (a
+    // generated program has thousands: no scan per call).
+    let mut by_name: rustc_hash::FxHashMap<String, Vec<(usize, u32, bool)>> =
+        rustc_hash::FxHashMap::default();
+    let mut spans: Vec<Vec<(u32, u32)>> = Vec::with_capacity(files.len());
+    for (pi, path) in files.iter().enumerate() {
+        let mut v = Vec::new();
+        if let Some(sf) = src.file(path) {
+            for fi in sf.functions() {
+                v.push((fi.start_line, fi.end_line));
+                if fi.name != "func literal" {
+                    let name = fi.name.rsplit(' ').next().unwrap_or("").to_string();
+                    by_name
+                        .entry(name)
+                        .or_default()
+                        .push((pi, fi.start_line, fi.has_receiver));
+                }
+            }
+        }
+        v.sort_unstable();
+        spans.push(v);
+    }
     let mut seen = Code::new();
+    let mut visited: rustc_hash::FxHashSet<CodeItem> = rustc_hash::FxHashSet::default();
     while let Some(item) = todo.pop() {
-        if seen.contains(&item) {
+        if !visited.insert(item.clone()) {
             continue;
         }
         let (file, start, from) = item.clone();
@@ -304,10 +350,13 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             }
         };
         // Function literals inside it, made when it runs on.
-        for inner in sf.functions() {
-            if start < inner.start_line && inner.end_line <= fi.end_line && ahead(inner.start_line)
-            {
-                todo.push((file.clone(), inner.start_line, None));
+        if let Some(pi) = files.iter().position(|p| *p == file) {
+            let v = &spans[pi];
+            let first = v.partition_point(|&(s0, _)| s0 <= start);
+            for &(s0, e0) in v[first..].iter().take_while(|&&(s0, _)| s0 <= fi.end_line) {
+                if e0 <= fi.end_line && ahead(s0) {
+                    todo.push((file.clone(), s0, None));
+                }
             }
         }
         let in_loop = |line: u32| fi.loops.iter().any(|&(s, e)| s <= line && line <= e);
@@ -324,12 +373,9 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             .cloned()
             .collect();
         for c in &calls {
-            for path in files {
-                let Some(sf) = src.file(path) else { continue };
-                for callee in sf.functions_named(&c.callee) {
-                    if !callee.has_receiver || c.receiver.is_some() {
-                        todo.push((path.clone(), callee.start_line, None));
-                    }
+            for &(pi, line, has_receiver) in by_name.get(&c.callee).into_iter().flatten() {
+                if !has_receiver || c.receiver.is_some() {
+                    todo.push((files[pi].clone(), line, None));
                 }
             }
         }
@@ -355,13 +401,16 @@ fn is_test_entry(path: &str, fi: &gostuck_source::FunctionInfo) -> bool {
 /// runs them — `_test.go` files by name, then declaration order
 /// (`cmd/go/internal/load/test.go`) — which has already run (without
 /// `-shuffle`). Asked with the entry's name, file and first line.
-fn harness_may_start(d: &Dump) -> impl Fn(&str, &str, u32) -> bool {
+fn harness_may_start<'a>(
+    d: &Dump,
+    goroutines: impl Iterator<Item = &'a gostuck_dump::Goroutine>,
+) -> impl Fn(&str, &str, u32) -> bool {
     let timed_out = d.test_timed_out();
     // Function names are interned: each distinct (function, file, line) of a
     // test frame is looked at once.
     let mut running: Vec<(String, String, u32)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for g in &d.goroutines {
+    let mut seen = rustc_hash::FxHashSet::default();
+    for g in goroutines {
         for fr in &g.frames {
             if !seen.insert((fr.function, fr.file, fr.line)) {
                 continue;
@@ -479,7 +528,8 @@ mod tests {
         let d = gostuck_dump::read_bytes(&bytes, &gostuck_dump::ReadOptions::default())
             .unwrap()
             .remove(0);
-        super::harness_may_start(&d)(name, "zz_other_test.go", 1)
+        let may = super::harness_may_start(&d, d.goroutines.iter());
+        may(name, "zz_other_test.go", 1)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What each GoKer kernel is expected to do, read from the Go tree itself:
 //!
 //! * `src/runtime/goroutineleakprofile_test.go` (`gokerTestCases`): per kernel the
-//!   goroutines that must leak, as regexes over "<entry function>(args) [<wait reason>]:",
+//!   goroutines that must leak, as regexes over `"<entry function>(args) [<wait reason>]:"`,
 //!   and whether the case is flaky (`makeFlakyTest`: default GOMAXPROCS) or simple
 //!   (`makeTest`: GOMAXPROCS=1);
 //! * `testdata/testgoroutineleakprofile/goker/README.md`: the bug's type and sub-type

@@ -62,7 +62,7 @@ impl SourceFiles {
 
     /// The `.go` files of the package (directory) of the file read for a dump
     /// path, sorted; `None` when that file was not read, the directory cannot
-    /// be listed, or it holds more than [`MAX_PACKAGE_FILES`] files (a package
+    /// be listed, or it holds more than `MAX_PACKAGE_FILES` (500) files (a package
     /// that large is not read whole: what it holds stays unknown).
     pub fn package_files(&mut self, dump_path: &str) -> Option<Vec<String>> {
         self.file(dump_path)?;

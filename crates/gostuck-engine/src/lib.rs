@@ -118,6 +118,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             notes: {
                 let mut notes = d.notes.clone();
                 notes.extend(missing_test_goroutine(d));
+                notes.extend(empty_leak_profile(d));
                 notes
             },
             missing_source: missing.last().cloned().unwrap_or_default(),
@@ -177,6 +178,18 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         trace: Vec::new(),
         why,
     }
+}
+
+/// A goroutineleak profile with no goroutine: says what that does and does
+/// not mean (`runtime/pprof`: the profile holds only goroutines the GC
+/// proved unreachable-blocked).
+fn empty_leak_profile(d: &Dump) -> Option<String> {
+    (d.profile_name.as_deref() == Some("goroutineleak") && d.total_goroutines() == 0).then(|| {
+        "the goroutineleak profile lists no goroutine: the runtime proved no leak, which says \
+         nothing of goroutines blocked on a channel or lock that live code still references \
+         (it cannot prove those stuck); the goroutine profile (debug=2) shows them"
+            .to_string()
+    })
 }
 
 /// A `go test` timeout whose dump shows the tests that were running only as
@@ -457,5 +470,24 @@ mod tests {
         assert_eq!(short_path("/home/u/proj/cmd/main.go"), "cmd/main.go");
         assert_eq!(short_path("main.go"), "main.go");
         assert_eq!(short_path("C:\\src\\app\\main.go"), "app\\main.go");
+    }
+
+    #[test]
+    fn an_empty_leak_profile_says_what_it_does_not_prove() {
+        let read = |way: &str| {
+            let p = format!(
+                "{}/../../testdata/captured/matrix/go1.27.3/ingest-producer-gone/{way}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let bytes = std::fs::read(p).unwrap();
+            gostuck_dump::read_bytes(&bytes, &gostuck_dump::ReadOptions::default())
+                .unwrap()
+                .remove(0)
+        };
+        // The runtime could not prove the consumer leaked: `total 0`.
+        let empty = read("goroutineleak-debug1.txt");
+        assert!(empty_leak_profile(&empty).is_some_and(|n| n.contains("debug=2")));
+        // The goroutine profile of the same program is not a leak profile.
+        assert!(empty_leak_profile(&read("pprof-debug1.txt")).is_none());
     }
 }

@@ -765,37 +765,12 @@ fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn So
             // A closure captures variables; it has no call site by name.
             return typed(src, here, &root, class);
         }
-        let (file, line, via_go, next) = if k + 1 < g.frames.len() {
-            let c = &g.frames[k + 1];
-            if is_go_wrapper(d.str(c.function)) {
-                // The wrapper's line is the `go` statement itself.
-                (d.str(c.file), c.line, true, None)
-            } else if is_std_frame(d.str(c.function), d.str(c.file)) {
-                return typed(src, here, &root, class);
-            } else {
-                (d.str(c.file), c.line, false, Some(k + 1))
-            }
-        } else if let Some(c) = g.created_by {
-            (d.str(c.file), c.line, true, None)
-        } else {
+        let Some((file, line, via_go, next)) = call_site(d, g, k) else {
             return typed(src, here, &root, class);
         };
-        let arg = src.file(file).and_then(|sf| {
-            let caller = sf.function_at(line)?;
-            let call = caller
-                .calls
-                .iter()
-                .find(|c| c.line == line && c.callee == short && (!via_go || c.is_go))?;
-            if has_receiver {
-                if pos == 0 {
-                    call.receiver.clone()
-                } else {
-                    call.args.get(pos - 1).cloned()
-                }
-            } else {
-                call.args.get(pos).cloned()
-            }
-        });
+        let arg = src
+            .file(file)
+            .and_then(|sf| argument_at(sf, line, (short, via_go), pos, has_receiver));
         let Some(arg) = arg else {
             return typed(src, here, &root, class);
         };
@@ -946,6 +921,47 @@ fn typed(src: &mut dyn Sources, (file, line): (&str, u32), root: &str, class: St
 /// The address of the resource a goroutine waits on, read from the first
 /// argument of the runtime or sync frame above its user code, when printed
 /// without `?` (which marks values the runtime could not vouch for).
+/// Where frame `k` of `g` was called from: the caller's file and line,
+/// whether that is a `go` statement (the wrapper's line, or the goroutine's
+/// creator), and the caller's frame index (`None` after a `go` statement:
+/// the creator's frame is not on this stack). `None` when the caller is
+/// runtime or standard-library code, or unknown.
+pub(crate) fn call_site<'d>(
+    d: &'d Dump,
+    g: &Goroutine,
+    k: usize,
+) -> Option<(&'d str, u32, bool, Option<usize>)> {
+    match g.frames.get(k + 1) {
+        // The wrapper's line is the `go` statement itself.
+        Some(c) if is_go_wrapper(d.str(c.function)) => Some((d.str(c.file), c.line, true, None)),
+        Some(c) if is_std_frame(d.str(c.function), d.str(c.file)) => None,
+        Some(c) => Some((d.str(c.file), c.line, false, Some(k + 1))),
+        None => g.created_by.map(|c| (d.str(c.file), c.line, true, None)),
+    }
+}
+
+/// The argument the call at `line` of `sf` to `callee` (a `go` statement
+/// when `via_go`) passed for parameter `pos` of the callee (`pos` 0 is the
+/// receiver when it `has_receiver`).
+pub(crate) fn argument_at(
+    sf: &SourceFile,
+    line: u32,
+    (callee, via_go): (&str, bool),
+    pos: usize,
+    has_receiver: bool,
+) -> Option<String> {
+    let call = sf
+        .function_at(line)?
+        .calls
+        .iter()
+        .find(|c| c.line == line && c.callee == callee && (!via_go || c.is_go))?;
+    match (has_receiver, pos) {
+        (true, 0) => call.receiver.clone(),
+        (true, p) => call.args.get(p - 1).cloned(),
+        (false, p) => call.args.get(p).cloned(),
+    }
+}
+
 pub(crate) fn wait_address<'d>(d: &'d Dump, g: &Goroutine, upto: usize) -> Option<&'d str> {
     g.frames[..upto.min(g.frames.len())].iter().find_map(|f| {
         address_function(d.str(f.function))?;

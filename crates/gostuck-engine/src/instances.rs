@@ -35,21 +35,144 @@ use std::collections::{HashMap, HashSet};
 use gostuck_dump::{Dump, Group};
 use gostuck_source::root_ident;
 
-use crate::facts::{wait_address, Block, Facts, Sources};
+use crate::facts::{wait_address, Block, Facts, HeldLock, Sources};
 
 /// Where an object was made: file and line of its declaration.
 pub(crate) type Origin = (String, u32);
+
+/// A `go` statement: its file and line.
+type Site = (gostuck_dump::Sym, u32);
 
 /// Waiters of one lock class whose mutex no goroutine holds.
 pub(crate) struct Orphans {
     pub class: String,
     /// Per group, the members (goroutine indices) that wait on such a mutex.
     pub groups: Vec<(usize, Vec<usize>)>,
-    /// The mutex addresses, sorted (empty when told apart by origin).
-    pub addresses: Vec<u64>,
-    /// Told apart by where the objects were made (`objects::made_at`): the
-    /// waiters' objects' declarations and the holders', sorted.
-    pub origins: Option<(Vec<Origin>, Vec<Origin>)>,
+    /// How their mutexes were told apart from the held ones.
+    pub by: Identity,
+}
+
+/// What tells copies of one lock apart.
+pub(crate) enum Identity {
+    /// The mutex addresses the waiters wait on, sorted.
+    Addresses(Vec<u64>),
+    /// Where the objects were made (`objects::made_at`): the waiters'
+    /// objects' declarations and the holders', sorted.
+    Origins {
+        waited: Vec<Origin>,
+        held: Vec<Origin>,
+    },
+}
+
+/// Per class, the members of `candidates` whose identity (`key`) is none of
+/// the identities of the class's holders (`holder`), with both sides'
+/// identities sorted. A class is decided only when every hold of it is
+/// placed (`holder` gives `Some`) and some is; a hold of a class that only
+/// loosely matches (the graph joins `mu` and `T.mu`) may be the same mutex:
+/// undecided.
+struct Unheld<K> {
+    class: String,
+    groups: Vec<(usize, Vec<usize>)>,
+    waited: Vec<K>,
+    held: Vec<K>,
+}
+
+fn unheld<K: Eq + std::hash::Hash + Ord + Clone>(
+    (groups, facts): (&[Group], &[Facts]),
+    classes: &HashSet<&str>,
+    candidates: &[usize],
+    src: &mut dyn Sources,
+    mut holder: impl FnMut(usize, &HeldLock, &str, &mut dyn Sources) -> Option<Vec<K>>,
+    mut key: impl FnMut(usize, usize, &mut dyn Sources) -> Option<K>,
+) -> Vec<Unheld<K>> {
+    let mut held: HashMap<&str, Option<HashSet<K>>> = HashMap::new();
+    for (g, f) in facts.iter().enumerate() {
+        for h in &f.held {
+            for &c in classes {
+                if c != h.class && gostuck_source::same_class(c, &h.class) {
+                    held.insert(c, None);
+                }
+            }
+            let Some(&class) = classes.get(h.class.as_str()) else {
+                continue;
+            };
+            let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
+            let Some(set) = entry.as_mut() else { continue };
+            match holder(g, h, class, src) {
+                Some(keys) => set.extend(keys),
+                None => *entry = None,
+            }
+        }
+    }
+    let mut out: Vec<Unheld<K>> = Vec::new();
+    for &g in candidates {
+        let f = &facts[g];
+        let Some(class) = f.class.as_deref().filter(|_| plain_mutex_wait(f)) else {
+            continue;
+        };
+        // Some holder must be placed (else the graph would have no edge) and
+        // all of them must be.
+        let Some(Some(set)) = held.get(class) else {
+            continue;
+        };
+        if set.is_empty() {
+            continue;
+        }
+        let mut members = Vec::new();
+        let mut keys = Vec::new();
+        for &m in &groups[g].members {
+            if let Some(k) = key(g, m, src).filter(|k| !set.contains(k)) {
+                members.push(m);
+                keys.push(k);
+            }
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let u = match out.iter_mut().position(|u| u.class == class) {
+            Some(i) => &mut out[i],
+            None => {
+                let mut held: Vec<K> = set.iter().cloned().collect();
+                held.sort();
+                out.push(Unheld {
+                    class: class.to_string(),
+                    groups: Vec::new(),
+                    waited: Vec::new(),
+                    held,
+                });
+                out.last_mut().expect("pushed")
+            }
+        };
+        u.groups.push((g, members));
+        u.waited.extend(keys);
+    }
+    for u in &mut out {
+        u.waited.sort();
+        u.waited.dedup();
+    }
+    out
+}
+
+/// The classes of plain mutex waits among `candidates`, or none when some
+/// goroutine's code is unknown: it may hold anything (but the one that took
+/// the dump is no one's partner: the liveness model).
+fn decidable_classes<'a>(
+    facts: &'a [Facts],
+    model: &crate::liveness::Model,
+    candidates: &[usize],
+) -> HashSet<&'a str> {
+    let unknown = facts
+        .iter()
+        .enumerate()
+        .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g));
+    if unknown {
+        return HashSet::new();
+    }
+    candidates
+        .iter()
+        .filter(|&&g| plain_mutex_wait(&facts[g]))
+        .filter_map(|&g| facts[g].class.as_deref())
+        .collect()
 }
 
 /// A field's offset is below this (a mutex held by value in a struct).
@@ -217,124 +340,54 @@ pub(crate) fn orphaned_copies(
     candidates: &[usize],
     src: &mut dyn Sources,
 ) -> Vec<Orphans> {
-    let classes: HashSet<&str> = candidates
-        .iter()
-        .filter(|&&g| plain_mutex_wait(&facts[g]))
-        .filter_map(|&g| facts[g].class.as_deref())
-        .collect();
-    // A goroutine whose code is unknown may hold anything (but the one that
-    // took the dump is no one's partner: the liveness model).
-    if classes.is_empty()
-        || facts
-            .iter()
-            .enumerate()
-            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
-    {
+    let classes = decidable_classes(facts, model, candidates);
+    if classes.is_empty() {
         return Vec::new();
     }
     let offset = field_offsets(d, groups, facts, &classes, src);
     // Offset 0 by the source, for the first field of a struct.
     let at_zero = first_field_mutexes(d, groups, facts, &classes, src);
-    // Held addresses per class (`None`: some holder cannot be placed).
-    let mut held: HashMap<&str, Option<HashSet<u64>>> = HashMap::new();
-    for (g, f) in facts.iter().enumerate() {
-        for h in &f.held {
-            // A class that only loosely matches (the graph joins `mu` and
-            // `T.mu`) may be the same mutex: undecided.
-            for &c in &classes {
-                if c != h.class && gostuck_source::same_class(c, &h.class) {
-                    held.insert(c, None);
-                }
-            }
-            let Some(&class) = classes.get(h.class.as_str()) else {
-                continue;
-            };
-            let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
-            let Some(set) = entry.as_mut() else { continue };
-            let placed = (|| {
-                // Two copies at least agree on the offset, or the source
-                // puts the field first (and no waiter says otherwise).
-                let zero = at_zero.contains(class);
-                let off = match offset.get(class) {
-                    Some(Some((o, rs))) if (rs.len() >= 2 && !zero) || *o == 0 && zero => *o,
-                    None if zero => 0,
-                    _ => return None,
-                };
-                if h.read || h.once {
-                    return None;
-                }
-                let first = *groups[g].members.first()?;
-                if !on_receiver(d, first, h.frame, &h.expr, src) {
-                    return None;
-                }
-                // A group known only by its count hides members' addresses.
-                if (groups[g].members.len() as u64) < groups[g].count {
-                    return None;
-                }
-                let mut out = Vec::new();
-                for &m in &groups[g].members {
-                    let fr = d.goroutines[m].frames.get(h.frame)?;
-                    let r = first_arg(d.str(fr.args))?;
-                    out.push(u64::try_from(i128::from(r) + off).ok()?);
-                }
-                Some(out)
-            })();
-            match placed {
-                Some(addrs) => set.extend(addrs),
-                None => *entry = None,
-            }
-        }
-    }
-    let mut out: Vec<Orphans> = Vec::new();
-    for &g in candidates {
-        let f = &facts[g];
-        let (Some(class), Some(k)) = (f.class.as_deref(), f.user_frame) else {
-            continue;
+    // The addresses a hold is on (`None`: it cannot be placed).
+    let holder = |g: usize, h: &HeldLock, class: &str, src: &mut dyn Sources| {
+        // Two copies at least agree on the offset, or the source puts the
+        // field first (and no waiter says otherwise).
+        let zero = at_zero.contains(class);
+        let off = match offset.get(class) {
+            Some(Some((o, rs))) if (rs.len() >= 2 && !zero) || *o == 0 && zero => *o,
+            None if zero => 0,
+            _ => return None,
         };
-        if !plain_mutex_wait(f) {
-            continue;
+        if h.read || h.once {
+            return None;
         }
-        // Some holder must be placed (else the graph would have no edge) and
-        // all of them must be.
-        let Some(Some(set)) = held.get(class) else {
-            continue;
-        };
-        if set.is_empty() {
-            continue;
+        let first = *groups[g].members.first()?;
+        if !on_receiver(d, first, h.frame, &h.expr, src) {
+            return None;
         }
-        let mut members = Vec::new();
-        let mut addrs = Vec::new();
+        // A group known only by its count hides members' addresses.
+        if (groups[g].members.len() as u64) < groups[g].count {
+            return None;
+        }
+        let mut out = Vec::new();
         for &m in &groups[g].members {
-            if let Some(w) = wait_address(d, &d.goroutines[m], k).and_then(hex) {
-                if !set.contains(&w) {
-                    members.push(m);
-                    addrs.push(w);
-                }
-            }
+            let fr = d.goroutines[m].frames.get(h.frame)?;
+            let r = first_arg(d.str(fr.args))?;
+            out.push(u64::try_from(i128::from(r) + off).ok()?);
         }
-        if members.is_empty() {
-            continue;
-        }
-        let o = match out.iter_mut().position(|o| o.class == class) {
-            Some(i) => &mut out[i],
-            None => {
-                out.push(Orphans {
-                    class: class.to_string(),
-                    groups: Vec::new(),
-                    addresses: Vec::new(),
-                    origins: None,
-                });
-                out.last_mut().expect("pushed")
-            }
-        };
-        o.groups.push((g, members));
-        o.addresses.extend(addrs);
-    }
-    for o in &mut out {
-        o.addresses.sort_unstable();
-        o.addresses.dedup();
-    }
-    out
+        Some(out)
+    };
+    let waits_on = |g: usize, m: usize, _: &mut dyn Sources| {
+        let k = facts[g].user_frame?;
+        wait_address(d, &d.goroutines[m], k).and_then(hex)
+    };
+    unheld((groups, facts), &classes, candidates, src, holder, waits_on)
+        .into_iter()
+        .map(|u| Orphans {
+            class: u.class,
+            groups: u.groups,
+            by: Identity::Addresses(u.waited),
+        })
+        .collect()
 }
 
 /// Lock waiters among `candidates` whose object, by where it was made (the
@@ -351,101 +404,42 @@ pub(crate) fn orphaned_by_origin(
     candidates: &[usize],
     src: &mut dyn Sources,
 ) -> Vec<Orphans> {
-    let classes: HashSet<&str> = candidates
-        .iter()
-        .filter(|&&g| plain_mutex_wait(&facts[g]))
-        .filter_map(|&g| facts[g].class.as_deref())
-        .collect();
-    if classes.is_empty()
-        || facts
-            .iter()
-            .enumerate()
-            .any(|(g, f)| f.user_frame.is_some() && !f.has_source && !model.is_dumper(g))
-    {
+    let classes = decidable_classes(facts, model, candidates);
+    if classes.is_empty() {
         return Vec::new();
     }
-    let one_creator = |g: usize| {
-        let site = |m: usize| d.goroutines[m].created_by.map(|c| (c.file, c.line));
+    // The `go` statement that started goroutine `m`.
+    let site = |m: usize| d.goroutines[m].created_by.map(|c| (c.file, c.line));
+    let holder = |g: usize, h: &HeldLock, _: &str, _: &mut dyn Sources| {
         let first = site(groups[g].members[0]);
-        groups[g].members.iter().all(|&m| site(m) == first)
+        let one_creator = groups[g].members.iter().all(|&m| site(m) == first);
+        match &h.made_at {
+            Some(o) if !h.read && !h.once && one_creator => Some(vec![o.clone()]),
+            _ => None,
+        }
     };
-    let mut held: HashMap<&str, Option<HashSet<Origin>>> = HashMap::new();
-    for (g, f) in facts.iter().enumerate() {
-        for h in &f.held {
-            for &c in &classes {
-                if c != h.class && gostuck_source::same_class(c, &h.class) {
-                    held.insert(c, None);
-                }
-            }
-            let Some(&class) = classes.get(h.class.as_str()) else {
-                continue;
-            };
-            let entry = held.entry(class).or_insert_with(|| Some(HashSet::new()));
-            let Some(set) = entry.as_mut() else { continue };
-            match &h.made_at {
-                Some(o) if !h.read && !h.once && one_creator(g) => {
-                    set.insert(o.clone());
-                }
-                _ => *entry = None,
-            }
-        }
-    }
-    let mut out: Vec<Orphans> = Vec::new();
-    for &g in candidates {
+    // Members started by different `go` statements may lock different
+    // objects: one look-up per group and statement.
+    let mut by_site: HashMap<(usize, Option<Site>), Option<Origin>> = HashMap::new();
+    let made_at = |g: usize, m: usize, src: &mut dyn Sources| {
         let f = &facts[g];
-        let (Some(class), Some(expr), Some(k)) =
-            (f.class.as_deref(), f.expr.as_deref(), f.user_frame)
-        else {
-            continue;
-        };
-        let Some(Some(set)) = held.get(class) else {
-            continue;
-        };
-        if !plain_mutex_wait(f) || set.is_empty() {
-            continue;
-        }
-        // Members started by different `go` statements may lock different
-        // objects: one look-up per statement.
-        let mut by_site: HashMap<Option<(gostuck_dump::Sym, u32)>, Option<Origin>> = HashMap::new();
-        let mut members = Vec::new();
-        let mut made = Vec::new();
-        for &m in &groups[g].members {
-            let gm = &d.goroutines[m];
-            let site = gm.created_by.map(|c| (c.file, c.line));
-            let origin = by_site
-                .entry(site)
-                .or_insert_with(|| crate::objects::made_at(d, gm, k, expr, src))
-                .clone();
-            if let Some(o) = origin.filter(|o| !set.contains(o)) {
-                members.push(m);
-                made.push(o);
-            }
-        }
-        if members.is_empty() {
-            continue;
-        }
-        let o = match out.iter_mut().position(|o| o.class == class) {
-            Some(i) => &mut out[i],
-            None => {
-                let mut holders: Vec<Origin> = set.iter().cloned().collect();
-                holders.sort();
-                out.push(Orphans {
-                    class: class.to_string(),
-                    groups: Vec::new(),
-                    addresses: Vec::new(),
-                    origins: Some((Vec::new(), holders)),
-                });
-                out.last_mut().expect("pushed")
-            }
-        };
-        o.groups.push((g, members));
-        if let Some((w, _)) = o.origins.as_mut() {
-            w.extend(made);
-            w.sort();
-            w.dedup();
-        }
-    }
-    out
+        let (expr, k) = (f.expr.as_deref()?, f.user_frame?);
+        by_site
+            .entry((g, site(m)))
+            .or_insert_with(|| crate::objects::made_at(d, &d.goroutines[m], k, expr, src))
+            .clone()
+    };
+    unheld((groups, facts), &classes, candidates, src, holder, made_at)
+        .into_iter()
+        .map(|u| Orphans {
+            class: u.class,
+            groups: u.groups,
+            by: Identity::Origins {
+                waited: u.waited,
+                held: u.held,
+            },
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 use gostuck_dump::{Dump, Goroutine};
 use gostuck_source::root_ident;
 
-use crate::facts::{is_go_wrapper, Sources};
+use crate::facts::{argument_at, call_site, Sources};
 
 /// Where the object of `expr` (seen in frame `k` of `g`) was made: the file
 /// and line of the declaration, when the source shows one.
@@ -56,33 +56,9 @@ pub(crate) fn made_at(
             }
             s.to_string()
         };
-        // The call site: the next frame, the `go` wrapper's statement, or
-        // the goroutine's creator.
-        let (file, line, via_go, next) = match g.frames.get(k + 1) {
-            Some(c) if is_go_wrapper(d.str(c.function)) => {
-                (d.str(c.file).to_string(), c.line, true, None)
-            }
-            Some(c) => (d.str(c.file).to_string(), c.line, false, Some(k + 1)),
-            None => {
-                let c = g.created_by.as_ref()?;
-                (d.str(c.file).to_string(), c.line, true, None)
-            }
-        };
-        let caller_sf = src.file(&file)?;
-        let caller = caller_sf.function_at(line)?;
-        let call = caller
-            .calls
-            .iter()
-            .find(|c| c.line == line && c.callee == short && (!via_go || c.is_go))?;
-        let arg = if has_receiver {
-            if pos == 0 {
-                call.receiver.clone()?
-            } else {
-                call.args.get(pos - 1)?.clone()
-            }
-        } else {
-            call.args.get(pos)?.clone()
-        };
+        let (file, line, via_go, next) = call_site(d, g, k)?;
+        let arg = argument_at(src.file(file)?, line, (&short, via_go), pos, has_receiver)?;
+        let file = file.to_string();
         let rest = expr[root.len()..].to_string();
         expr = format!("{}{rest}", arg.trim().trim_start_matches('&'));
         at = (file, line);

@@ -33,11 +33,14 @@ use crate::passes::Cx;
 type Code = Vec<CodeItem>;
 type CodeItem = (String, u32, Option<(u32, bool)>);
 
-/// The code the goroutines of one dump may still run, found once per dump
-/// (`None` inside: some of it cannot be seen).
+/// The code the goroutines of one dump may still run, found once per dump.
 #[derive(Default)]
 pub(crate) struct Reach {
-    code: Option<Option<Code>>,
+    /// Every Go file of the dump's packages (`None` inside: some user code
+    /// cannot be read).
+    files: Option<Option<Vec<String>>>,
+    /// What every goroutine may still run.
+    code: Option<Code>,
     second_looks: usize,
     /// Whether the whole code completes a wait, by what the answer depends
     /// on (block, which select directions, the classes): a server's
@@ -68,9 +71,12 @@ impl Reach {
         if shared.is_empty() {
             return !passes_on(cx, gi, src);
         }
-        let Some(code) = self.code.get_or_insert_with(|| code_of(cx, src, None)) else {
+        let Some(files) = self.files.get_or_insert_with(|| dump_files(cx, src)) else {
             return false;
         };
+        let code = self
+            .code
+            .get_or_insert_with(|| reachable(cx, &runners(cx, None), files, src));
         let key = (
             f.block,
             f.cases.iter().any(|c| c.0),
@@ -94,7 +100,8 @@ impl Reach {
             return false;
         }
         self.second_looks += 1;
-        code_of(cx, src, Some(gi)).is_some_and(|others| !completes(&others, f, &shared, src))
+        let others = reachable(cx, &runners(cx, Some(gi)), files, src);
+        !completes(&others, f, &shared, src)
     }
 }
 
@@ -140,20 +147,24 @@ fn completes(code: &Code, f: &crate::facts::Facts, shared: &[&str], src: &mut dy
     })
 }
 
-/// Every function any goroutine of the dump (the dumper aside) may still
-/// run, or `None` when some user code cannot be read.
-fn code_of(cx: &Cx, src: &mut dyn Sources, except: Option<usize>) -> Option<Code> {
-    // Every goroutine's user code is known (the dumper is no one's partner).
-    let all: Vec<usize> = (0..cx.facts.len())
-        .filter(|&j| !cx.model.is_dumper(j) && cx.facts[j].user_frame.is_some())
-        .collect();
-    let groups: Vec<usize> = all.iter().copied().filter(|&j| Some(j) != except).collect();
-    if groups.iter().any(|&j| !cx.facts[j].has_source) {
+/// The groups whose code may still run: every one with user code but the
+/// dumper (no one's partner) and `except`.
+fn runners(cx: &Cx, except: Option<usize>) -> Vec<usize> {
+    (0..cx.facts.len())
+        .filter(|&j| {
+            !cx.model.is_dumper(j) && cx.facts[j].user_frame.is_some() && Some(j) != except
+        })
+        .collect()
+}
+
+/// Every Go file of the packages of the dump's user code, or `None` when
+/// some of that code cannot be read.
+fn dump_files(cx: &Cx, src: &mut dyn Sources) -> Option<Vec<String>> {
+    let all = runners(cx, None);
+    if all.iter().any(|&j| !cx.facts[j].has_source) {
         return None;
     }
-    // (The packages are those of every stack, the waiter's too.)
-    let files = package_files(cx, &all, src)?;
-    Some(reachable(cx, &groups, &files, src))
+    package_files(cx, &all, src)
 }
 
 /// Whether group `gi`'s own functions hand the waited expression to a call
@@ -326,14 +337,12 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
         v.sort_unstable();
         spans.push(v);
     }
-    let mut seen = Code::new();
-    let mut visited: rustc_hash::FxHashSet<CodeItem> = rustc_hash::FxHashSet::default();
+    let mut seen: rustc_hash::FxHashSet<CodeItem> = rustc_hash::FxHashSet::default();
     while let Some(item) = todo.pop() {
-        if !visited.insert(item.clone()) {
+        if !seen.insert(item.clone()) {
             continue;
         }
-        let (file, start, from) = item.clone();
-        seen.push(item);
+        let (file, start, from) = item;
         let Some(sf) = src.file(&file) else { continue };
         let Some(fi) = sf.function_starting(start) else {
             continue;
@@ -380,18 +389,21 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             }
         }
     }
-    seen
+    seen.into_iter().collect()
 }
 
 /// A function the `testing` harness calls by name from its generated
 /// `_testmain.go`: `TestMain` and the `Test`, `Benchmark`, `Fuzz` and
 /// `Example` functions of a `_test.go` file (no receiver).
 fn is_test_entry(path: &str, fi: &gostuck_source::FunctionInfo) -> bool {
-    path.ends_with("_test.go")
-        && !fi.has_receiver
-        && ["Test", "Benchmark", "Fuzz", "Example"]
-            .iter()
-            .any(|p| fi.name.starts_with(p))
+    path.ends_with("_test.go") && !fi.has_receiver && test_entry_name(&fi.name)
+}
+
+/// `TestMain`, `TestX`, `BenchmarkX`, `FuzzX`, `ExampleX`.
+fn test_entry_name(name: &str) -> bool {
+    ["Test", "Benchmark", "Fuzz", "Example"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// Which test entry points the harness may still call: none once the test
@@ -417,10 +429,7 @@ fn harness_may_start<'a>(
             }
             let f = d.str(fr.function);
             let last = f.rsplit('.').next().unwrap_or(f);
-            if ["Test", "Benchmark", "Fuzz", "Example"]
-                .iter()
-                .any(|p| last.starts_with(p))
-            {
+            if test_entry_name(last) {
                 running.push((
                     last.to_string(),
                     base_name(d.str(fr.file)).to_string(),

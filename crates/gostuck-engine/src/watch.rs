@@ -287,13 +287,7 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
                 && f.goroutines.iter().all(|g| gr.goroutines.contains(g));
             if orphaned_group {
                 f.kind = Kind::GoroutineLeak.as_str();
-                f.title = format!(
-                    "{} goroutines parked at {} ({}:{}), and the group keeps growing",
-                    f.count,
-                    at.function,
-                    short(&at.file),
-                    at.line
-                );
+                f.title = growing_title(f.count, at);
                 f.fix = kind_doc(Kind::GoroutineLeak.as_str())
                     .map_or_else(String::new, |k| k.fix.to_string());
                 reclassified = true;
@@ -362,6 +356,16 @@ pub fn apply(report: &mut Report, diff: &Diff, span: &str, src: &mut dyn Sources
     }
 }
 
+/// The title of a leak whose group keeps growing.
+fn growing_title(count: u64, at: &FrameOut) -> String {
+    format!(
+        "{count} goroutines parked at {} ({}:{}), and the group keeps growing",
+        at.function,
+        short(&at.file),
+        at.line
+    )
+}
+
 /// A new `goroutine-leak` finding for the growing group `gr` blocked at
 /// `at` (`grew`: how it grew over `n` samples).
 fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding {
@@ -398,12 +402,7 @@ fn growing_leak(gr: &Growing, at: &FrameOut, grew: String, n: usize) -> Finding 
         } else {
             Confidence::Possible
         },
-        title: format!(
-            "{last} goroutines parked at {} ({}:{}), and the group keeps growing",
-            at.function,
-            short(&at.file),
-            at.line
-        ),
+        title: growing_title(last, at),
         explanation: format!(
             "{grew}{made_by} Goroutines that pile up at one site while the program runs are a leak the runtime never reports."
         ),

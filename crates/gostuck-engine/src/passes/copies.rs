@@ -21,7 +21,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{group_index, leaky_locks_for, typed_class, Cx, State};
 use crate::facts::Sources;
 use crate::findings::finding;
-use crate::instances::Orphans;
+use crate::instances::{Identity, Orphans};
 use crate::kinds::{Kind, Role};
 use crate::narrate::who;
 use crate::report::{Confidence, Finding, Location};
@@ -113,40 +113,40 @@ fn copies_finding(cx: &Cx, o: &Orphans, leaks: &LeakyLocks) -> Finding {
         locations.extend(ctx.blocked_loc(*gi));
         gids.extend(ms.iter().filter_map(|&m| d.goroutines[m].id));
     }
-    let shown: Vec<String> = o
-        .addresses
-        .iter()
-        .take(4)
-        .map(|a| format!("{a:#x}"))
-        .collect();
-    let more = if o.addresses.len() > 4 { ", …" } else { "" };
     let first = &o.groups[0].0;
     let expr = cx.facts[*first].expr.clone().unwrap_or_default();
-    let one = match &o.origins {
-        Some((waited, _)) => waited.len() == 1,
-        None => o.addresses.len() == 1,
-    };
-    let mut expl = match &o.origins {
-        None => format!(
-            "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
-            parts.join("; "),
-            if one { "this one" } else { "these" },
-            shown.join(", "),
-            if one { "it was" } else { "they were" },
-        ),
-        Some((waited, holders)) => {
+    let (one, mut expl) = match &o.by {
+        Identity::Addresses(addresses) => {
+            let shown: Vec<String> = addresses
+                .iter()
+                .take(4)
+                .map(|a| format!("{a:#x}"))
+                .collect();
+            let more = if addresses.len() > 4 { ", …" } else { "" };
+            let one = addresses.len() == 1;
+            let expl = format!(
+                "{}. Other copies of `{expr}` are held by live goroutines, but by address (the lock each goroutine waits on, and each holder's receiver) none holds {} ({}{more}): {} locked and never unlocked.",
+                parts.join("; "),
+                if one { "this one" } else { "these" },
+                shown.join(", "),
+                if one { "it was" } else { "they were" },
+            );
+            (one, expl)
+        }
+        Identity::Origins { waited, held } => {
             let at = |v: &[(String, u32)]| {
                 v.iter()
                     .map(|(f, l)| format!("{}:{l}", crate::short_path(f)))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            format!(
+            let expl = format!(
                 "{}. Other copies of `{expr}` are held by live goroutines, but those objects were made at {}, and the one waited on here at {}: no goroutine holds its lock, it was locked and never unlocked.",
                 parts.join("; "),
-                at(holders),
+                at(held),
                 at(waited),
-            )
+            );
+            (waited.len() == 1, expl)
         }
     };
     for (file, leak) in leaks {

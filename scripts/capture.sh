@@ -454,7 +454,8 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   job-panic-recovered-lock job-panic-recovered-healthy
   ingest-producer-gone ingest-producer-polling-healthy
   settle-poll-lock-cycle settle-poll-admin-healthy
-  pipeline-stage-lock-leak pipeline-stage-lock-healthy)
+  pipeline-stage-lock-leak pipeline-stage-lock-healthy
+  registry-refresh-lock-leak registry-refresh-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

@@ -149,8 +149,9 @@ pub(crate) struct Facts {
     /// The channel it waits on was sent on a channel or stored in a field,
     /// slice or map by its own function: others hold it under other names.
     pub escaped: bool,
-    /// It receives from a channel registered with `signal.Notify` (a case
-    /// of its select, or the channel it ranges over): fed from outside.
+    /// It receives from a channel registered with `signal.Notify`, or from
+    /// `ctx.Done()` of a `signal.NotifyContext` context (a case of its
+    /// select, or the channel it ranges over): fed from outside.
     pub signal_fed: bool,
     /// Every user frame had source.
     pub has_source: bool,
@@ -612,7 +613,8 @@ fn waited_op(d: &Dump, g: &Goroutine, f: &gostuck_dump::Frame, sf: &SourceFile, 
         // The select statement starts on this line; its cases follow.
         for o in sf.select_cases(f.line) {
             facts.cases.push((o.kind == OpKind::Send, o.expr.clone()));
-            facts.signal_fed |= o.kind == OpKind::Recv && sf.signal_notified(&o.expr);
+            facts.signal_fed |= o.kind == OpKind::Recv
+                && (sf.signal_notified(&o.expr) || sf.signal_context(f.line, &o.expr));
         }
     } else if let Some(once) = (b == Block::Lock && in_once_do(d, g, uf))
         .then(|| sf.do_call_at(f.line))
@@ -627,8 +629,8 @@ fn waited_op(d: &Dump, g: &Goroutine, f: &gostuck_dump::Frame, sf: &SourceFile, 
         facts.ranging = op.kind == OpKind::Range;
         facts.escaped = matches!(op.kind, OpKind::Send | OpKind::Recv | OpKind::Range)
             && sf.escapes(f.line, &op.expr);
-        facts.signal_fed =
-            matches!(op.kind, OpKind::Recv | OpKind::Range) && sf.signal_notified(&op.expr);
+        facts.signal_fed = matches!(op.kind, OpKind::Recv | OpKind::Range)
+            && (sf.signal_notified(&op.expr) || sf.signal_context(f.line, &op.expr));
         if op.kind == OpKind::Recv {
             let timer = op.expr.strip_suffix(".C");
             if timer.is_some() && timer == sf.stop_guard(f.line) {

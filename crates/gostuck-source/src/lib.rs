@@ -599,6 +599,78 @@ impl SourceFile {
         })
     }
 
+    /// Whether `expr` at `line` is `ctx.Done()` of a context made by
+    /// `signal.NotifyContext`: the OS ends it (SIGINT, SIGTERM …), not the
+    /// program's goroutines. `ctx` is a local the function (or, for a
+    /// literal, a function around it) assigned from `NotifyContext`, or a
+    /// parameter every call of the function in this file passes such a
+    /// context to (followed up to four calls deep).
+    #[must_use]
+    pub fn signal_context(&self, line: u32, expr: &str) -> bool {
+        let Some(ctx) = expr.trim().strip_suffix(".Done()") else {
+            return false;
+        };
+        if ctx.contains(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            return false;
+        }
+        self.function_at(line)
+            .is_some_and(|f| self.signal_context_in(f, ctx, 0))
+    }
+
+    fn signal_context_in(&self, f: &FunctionInfo, name: &str, depth: u32) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        if f.call_results
+            .iter()
+            .any(|(n, callee, _)| n == name && callee == "NotifyContext")
+        {
+            return true;
+        }
+        if let Some(i) = f.params.iter().position(|p| p == name) {
+            return self.every_caller_passes_signal_context(f, i, depth);
+        }
+        if f.own_local(name) || f.name != "func literal" {
+            return false;
+        }
+        // A literal reads the variables of the function it is written in.
+        self.spanning(f.start_line)
+            .filter(|o| {
+                !std::ptr::eq(*o, f) && o.start_line <= f.start_line && o.end_line >= f.end_line
+            })
+            .min_by_key(|o| o.end_line - o.start_line)
+            .is_some_and(|o| self.signal_context_in(o, name, depth + 1))
+    }
+
+    fn every_caller_passes_signal_context(
+        &self,
+        f: &FunctionInfo,
+        param: usize,
+        depth: u32,
+    ) -> bool {
+        if f.name == "func literal" || (f.has_receiver && param == 0) {
+            return false;
+        }
+        let arg = param - usize::from(f.has_receiver);
+        let Some(bare) = f.name.rsplit(' ').next() else {
+            return false;
+        };
+        let mut callers = 0;
+        for caller in &self.functions {
+            for c in caller.calls.iter().filter(|c| c.callee == bare) {
+                let passes = c.args.get(arg).is_some_and(|a| {
+                    root_ident(a) == Some(a.trim())
+                        && self.signal_context_in(caller, a.trim(), depth + 1)
+                });
+                if !passes {
+                    return false;
+                }
+                callers += 1;
+            }
+        }
+        callers > 0
+    }
+
     /// Whether `expr` at `line` names a channel its function made for this
     /// call and has not handed to anyone yet: its root is a local (not a
     /// parameter) that the function sends, appends or stores only at `line`

@@ -651,3 +651,47 @@ func run(ch chan int, register func(func())) {
         .collect();
     assert_eq!(literals, [(4, true), (7, true), (8, false), (9, false)]);
 }
+
+#[test]
+fn a_notify_context_is_followed_through_parameters_and_literals() {
+    let src = br#"package main
+
+func keep(ctx context.Context) {
+	<-ctx.Done()
+}
+
+func relay(c context.Context) {
+	keep(c)
+}
+
+func other(ctx context.Context) {
+	<-ctx.Done()
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	plain, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go relay(ctx)
+	go other(ctx)
+	go other(plain)
+	go func() {
+		<-ctx.Done()
+	}()
+	<-ctx.Done()
+	<-plain.Done()
+}
+"#;
+    let f = SourceFile::parse(src).unwrap();
+    // In main itself, and in a literal reading main's variable.
+    assert!(f.signal_context(26, "ctx.Done()"));
+    assert!(f.signal_context(24, "ctx.Done()"));
+    assert!(!f.signal_context(27, "plain.Done()"));
+    // Passed down two calls: relay(ctx) → keep(c).
+    assert!(f.signal_context(4, "ctx.Done()"));
+    // One caller passes a context nobody signals: not fed from outside.
+    assert!(!f.signal_context(12, "ctx.Done()"));
+    // Not a Done() receive at all.
+    assert!(!f.signal_context(4, "ctx.Err()"));
+}

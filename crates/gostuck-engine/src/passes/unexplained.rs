@@ -3,8 +3,10 @@
 //! deserves an answer.
 //!
 //! Input: groups still unexplained after every other pass, blocked in user
-//! code and not the test harness (rule *a parent waiting for the test it
-//! runs is not a finding*). Rule *slow is not stuck*: under a test timeout
+//! code and parked for good in the liveness model: not the test harness
+//! (rule *a parent waiting for the test it runs is not a finding*), not a
+//! wait a timer, a ticker or a signal ends (rule *a ticker loop is not
+//! stuck*: it wakes by itself, however long the test ran). Rule *slow is not stuck*: under a test timeout
 //! (not `--stalled`, not a global deadlock) a group waiting for a partner
 //! that may still act — other than the goroutine that took the dump — is
 //! skipped.
@@ -41,7 +43,7 @@ pub(crate) fn run(cx: &Cx, st: &mut State, src: &dyn Sources) {
         if st.explained[gi].is_some()
             || f.block.is_none()
             || f.user_frame.is_none()
-            || model.of[gi] == Liveness::Harness
+            || model.of[gi] != Liveness::Blocked
         {
             continue;
         }
@@ -204,7 +206,15 @@ mod tests {
         fx.opts.stalled = true;
         let (cx, mut st) = fx.cx();
         run(&cx, &mut st, src.as_ref());
-        assert_eq!(st.out.len(), 3);
+        assert_eq!(st.out.len(), 2);
         assert_eq!(ids(&st.out[0]), [21, 22, 23, 24]);
+        // The heartbeat's select has a ticker case: it wakes by itself,
+        // however stalled the rest is.
+        let heartbeat = fx.group_of(27);
+        assert_eq!(
+            cx.model.of[heartbeat],
+            crate::liveness::Liveness::MayAct(crate::liveness::Acts::Timer)
+        );
+        assert!(st.out.iter().all(|f| !ids(f).contains(&27)));
     }
 }

@@ -1,0 +1,3 @@
+module gostuck.test/registry-refresh-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/registry-refresh-lock-leak
+
+go 1.21

@@ -81,7 +81,8 @@ LIVE=(sigquit server-partial-deadlock
   ingest-producer-gone ingest-producer-polling-healthy
   settle-poll-lock-cycle settle-poll-admin-healthy
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
-  registry-refresh-lock-leak registry-refresh-healthy)
+  registry-refresh-lock-leak registry-refresh-healthy
+  pipeline-nil-results pipeline-results-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

@@ -455,7 +455,8 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   ingest-producer-gone ingest-producer-polling-healthy
   settle-poll-lock-cycle settle-poll-admin-healthy
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
-  registry-refresh-lock-leak registry-refresh-healthy)
+  registry-refresh-lock-leak registry-refresh-healthy
+  pipeline-nil-results pipeline-results-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

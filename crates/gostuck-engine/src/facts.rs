@@ -153,6 +153,9 @@ pub(crate) struct Facts {
     /// `ctx.Done()` of a `signal.NotifyContext` context (a case of its
     /// select, or the channel it ranges over): fed from outside.
     pub signal_fed: bool,
+    /// The wait is on a nil channel by the source alone: the dump gave no
+    /// wait reason and the package never gives the channel a value.
+    pub nil_by_source: bool,
     /// Every user frame had source.
     pub has_source: bool,
     /// It may still start goroutines (a `go` statement ahead in its code, or
@@ -468,6 +471,7 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
         future: Vec::new(),
         escaped: false,
         signal_fed: false,
+        nil_by_source: false,
         has_source: true,
         spawner: g.frames.iter().any(|f| is_accept_loop(d.str(f.function))),
 
@@ -569,8 +573,42 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             inline_call(src, sites, &file, c, k, 0, &mut visited, &mut facts.future);
         }
     }
+    nil_by_source(d, g, uf, src, &mut facts);
     resolve_classes(d, g, uf, &mut facts, &mut released, src);
     facts
+}
+
+/// pprof `debug=1` and `debug=0` print no wait reason (the state is read
+/// off the source line, or off runtime frames that park a nil channel's
+/// operation in the same functions), so a send or receive there may be on
+/// a nil channel: it is one when the
+/// package never gives that channel a value (`gostuck_source::never_made`,
+/// over every file of the package; nothing is concluded when they cannot
+/// be listed).
+fn nil_by_source(d: &Dump, g: &Goroutine, uf: usize, src: &mut dyn Sources, facts: &mut Facts) {
+    if !g.state_inferred {
+        return;
+    }
+    let nil = match facts.block {
+        Some(Block::Send) => Block::NilSend,
+        Some(Block::Recv) => Block::NilRecv,
+        _ => return,
+    };
+    let Some(expr) = facts.expr.as_deref() else {
+        return;
+    };
+    let file = d.str(g.frames[uf].file);
+    let Some(paths) = src.package_files(file) else {
+        return;
+    };
+    let values: Vec<gostuck_source::ChanValues> = paths
+        .iter()
+        .filter_map(|p| src.file(p).map(|f| f.chan_values().clone()))
+        .collect();
+    if gostuck_source::never_made(&values, gostuck_source::class_of(expr)) {
+        facts.block = Some(nil);
+        facts.nil_by_source = true;
+    }
 }
 
 /// What the goroutine waits on, read off the line of its top user frame

@@ -10,9 +10,11 @@ mod files;
 mod ops;
 pub mod repo;
 pub mod resolve;
+mod zero_chans;
 
 pub use files::SourceFiles;
 pub use ops::{Call, FunctionInfo, Op, OpKind};
+pub use zero_chans::{never_made, ChanValues};
 
 /// Why a file could not be read as Go.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,9 @@ pub struct SourceFile {
     globals: Vec<(String, String)>,
     /// The first field of each package-level struct type (type, field, field type).
     first_fields: Vec<(String, String, String)>,
+    /// Channels declared without a value, and names given one
+    /// ([`never_made`]).
+    chan_values: zero_chans::ChanValues,
     /// True when tree-sitter had to recover from syntax errors.
     pub has_errors: bool,
 }
@@ -134,7 +139,9 @@ impl SourceFile {
             .map(str::to_string)
             .collect();
         let leaky = leaky_locks(&functions);
+        let chan_values = zero_chans::collect(&tree, text);
         Ok(SourceFile {
+            chan_values,
             lines,
             functions,
             leaky,
@@ -142,6 +149,12 @@ impl SourceFile {
             first_fields,
             has_errors: tree.root_node().has_error(),
         })
+    }
+
+    /// What this file says about channel values, for [`never_made`].
+    #[must_use]
+    pub fn chan_values(&self) -> &ChanValues {
+        &self.chan_values
     }
 
     /// The first field of the package-level struct type `type_name` declared

@@ -695,3 +695,68 @@ func main() {
     // Not a Done() receive at all.
     assert!(!f.signal_context(4, "ctx.Err()"));
 }
+
+#[test]
+fn a_channel_declared_without_a_value_and_never_given_one_is_nil() {
+    let nil_field = br#"package main
+
+type Notifier struct {
+	name   string
+	events chan int
+}
+
+func NewNotifier(name string) *Notifier { return &Notifier{name: name} }
+
+func (n *Notifier) Listen() {
+	for v := range n.events {
+		_ = v
+	}
+}
+"#;
+    let f = SourceFile::parse(nil_field).unwrap();
+    assert!(crate::never_made(&[f.chan_values().clone()], "events"));
+    // Not a channel declaration at all, or unknown names.
+    assert!(!crate::never_made(&[f.chan_values().clone()], "name"));
+    assert!(!crate::never_made(&[f.chan_values().clone()], "missing"));
+
+    // Made in another file of the package: keyed literal, assignment,
+    // a positional literal of the struct, an address taken.
+    for other in [
+        "package main\nfunc mk() *Notifier { return &Notifier{events: make(chan int)} }\n",
+        "package main\nfunc (n *Notifier) init2() { n.events = make(chan int, 1) }\n",
+        "package main\nvar def = Notifier{\"x\", make(chan int)}\n",
+        "package main\nfunc wire(n *Notifier) { fill(&n.events) }\n",
+    ] {
+        let g = SourceFile::parse(other.as_bytes()).unwrap();
+        assert!(
+            !crate::never_made(
+                &[f.chan_values().clone(), g.chan_values().clone()],
+                "events"
+            ),
+            "{other}"
+        );
+    }
+
+    // Package variables: nil until assigned; a parameter of the same name
+    // gets its value from callers; exported names may be set elsewhere.
+    let vars = br#"package main
+
+var ready chan struct{}
+var Done chan struct{}
+var later chan int
+
+func init() { later = make(chan int) }
+
+func wait(events chan int) { <-events }
+
+func main() { <-ready; <-Done; <-later }
+"#;
+    let v = SourceFile::parse(vars).unwrap();
+    assert!(crate::never_made(&[v.chan_values().clone()], "ready"));
+    assert!(!crate::never_made(&[v.chan_values().clone()], "Done"));
+    assert!(!crate::never_made(&[v.chan_values().clone()], "later"));
+    assert!(!crate::never_made(
+        &[f.chan_values().clone(), v.chan_values().clone()],
+        "events"
+    ));
+}

@@ -128,7 +128,9 @@ fn judge(
     let rep = cx.members(gi)[0];
     let leaked = cx.d.goroutines[rep].flags.leaked;
     let (kind, certain_alone) = match block {
-        Block::NilSend | Block::NilRecv => (Kind::NilChannel, true),
+        // The runtime's wait reason is its word; the source's (no value
+        // ever given, `nil_by_source`) vouches, but only as `likely`.
+        Block::NilSend | Block::NilRecv => (Kind::NilChannel, !f.nil_by_source),
         Block::SelectEmpty => (Kind::SelectNoCases, false),
         Block::Lock | Block::RLock => (Kind::LockNeverReleased, false),
         Block::WgWait => (Kind::WaitgroupNeverDone, false),
@@ -197,6 +199,7 @@ fn judge(
         || cx.timed_out
         || leaked
         || certain_alone
+        || f.nil_by_source
         || live_leak
         || dependents
         || closed
@@ -215,7 +218,12 @@ fn judge(
     let known = f.has_source && !graph.unknown_partner[gi];
     let conf = if certain_alone || ((ctx.global || leaked) && known) {
         Confidence::Certain
-    } else if ctx.global || leaked || cx.timed_out || ((leak_path || unreachable) && known) {
+    } else if ctx.global
+        || leaked
+        || cx.timed_out
+        || f.nil_by_source
+        || ((leak_path || unreachable) && known)
+    {
         Confidence::Likely
     } else {
         Confidence::Possible

@@ -1,0 +1,3 @@
+module gostuck.test/pipeline-nil-results
+
+go 1.21

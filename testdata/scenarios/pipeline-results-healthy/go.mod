@@ -1,0 +1,3 @@
+module gostuck.test/pipeline-results-healthy
+
+go 1.21

@@ -16,6 +16,11 @@
 //!   Where the way injects a heartbeat ticker (SIGQUIT, pprof), an expected
 //!   `select-no-cases` is not expected: beside a goroutine at work, `select
 //!   {}` is a daemon's park (`in_way`).
+//! - A goroutineleak profile that lists no goroutine (`total 0`: the
+//!   runtime's GC proved no leak, as for goroutines blocked on what live
+//!   code still references) carries no evidence of the stuck state: such a
+//!   cell must report no finding, no deadlock-class verdict, and the note
+//!   that says what an empty leak profile does not prove.
 //! - A scenario whose expectation is `healthy` must, in every way, report no
 //!   finding at `likely` or `certain` and no deadlock-class verdict.
 //!
@@ -199,6 +204,37 @@ fn in_way(cell: &Cell, want: &Value) -> Value {
     want
 }
 
+/// Whether the cell's capture is a goroutineleak profile listing no goroutine.
+fn empty_leak_profile(cell: &Cell) -> bool {
+    cell.way.starts_with("goroutineleak")
+        && std::fs::read_to_string(repo().join(&cell.file))
+            .is_ok_and(|t| t.trim_end() == "goroutineleak profile: total 0")
+}
+
+/// An empty leak profile proves nothing either way: no finding, no deadlock
+/// verdict, and a note pointing at the goroutine profile.
+fn judge_empty_leak_profile(report: &Value) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if verdict_class(&report["verdict"]) == "deadlock" || report["verdict"] == "healthy" {
+        diffs.push(format!("verdict {} from an empty leak profile", report["verdict"]));
+    }
+    if report["findings"].as_array().is_some_and(|f| !f.is_empty()) {
+        diffs.push("findings from an empty leak profile".to_string());
+    }
+    let noted = report["inputs"].as_array().is_some_and(|inputs| {
+        inputs.iter().any(|i| {
+            i["notes"].as_array().is_some_and(|ns| {
+                ns.iter()
+                    .any(|n| n.as_str().is_some_and(|n| n.contains("goroutine profile")))
+            })
+        })
+    });
+    if !noted {
+        diffs.push("no note on what an empty leak profile does not prove".to_string());
+    }
+    diffs
+}
+
 /// Runs gostuck on one cell: Ok(()) or Err((short reason, full diffs)).
 fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
     let Some(want) = want else {
@@ -233,7 +269,11 @@ fn check(cell: &Cell, want: Option<&Value>) -> Result<(), (String, String)> {
             return Err((why.clone(), why));
         }
     };
-    let diffs = judge(cell, &report, want);
+    let diffs = if empty_leak_profile(cell) {
+        judge_empty_leak_profile(&report)
+    } else {
+        judge(cell, &report, want)
+    };
     if diffs.is_empty() {
         return Ok(());
     }
@@ -349,6 +389,10 @@ fn summary(cells: &[Cell], results: &[Result<(), (String, String)>]) -> String {
         out.push_str(&row(s, m));
     }
     out.push_str(&row("TOTAL", &ways));
+    let empty = cells.iter().filter(|c| empty_leak_profile(c)).count();
+    out.push_str(&format!(
+        "({empty} goroutineleak cells are empty profiles, judged as evidence of nothing)\n"
+    ));
     out
 }
 

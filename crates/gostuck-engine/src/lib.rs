@@ -153,7 +153,16 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
         flags(&findings),
         "the passes' flags are the findings' kinds"
     );
-    let verdict = verdict_from(&findings, runtime_deadlock, total);
+    let mut verdict = verdict_from(&findings, runtime_deadlock, total);
+    // A goroutineleak profile lists only what the runtime proved leaked:
+    // finding nothing in it says nothing of the rest of the program.
+    if verdict == Verdict::Healthy
+        && inputs
+            .iter()
+            .all(|i| i.dump.profile_name.as_deref() == Some("goroutineleak"))
+    {
+        verdict = Verdict::Unknown;
+    }
     for (k, f) in findings.iter_mut().enumerate() {
         f.id = format!("F{}", k + 1);
     }
@@ -180,15 +189,40 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
     }
 }
 
-/// A goroutineleak profile with no goroutine: says what that does and does
-/// not mean (`runtime/pprof`: the profile holds only goroutines the GC
-/// proved unreachable-blocked).
+/// A goroutineleak profile says what it does and does not mean
+/// (`runtime/pprof`: the profile holds only goroutines the GC proved
+/// unreachable-blocked): when it lists no goroutine, and when some it lists
+/// came without a stack.
 fn empty_leak_profile(d: &Dump) -> Option<String> {
-    (d.profile_name.as_deref() == Some("goroutineleak") && d.total_goroutines() == 0).then(|| {
-        "the goroutineleak profile lists no goroutine: the runtime proved no leak, which says \
-         nothing of goroutines blocked on a channel or lock that live code still references \
-         (it cannot prove those stuck); the goroutine profile (debug=2) shows them"
-            .to_string()
+    if d.profile_name.as_deref() != Some("goroutineleak") {
+        return None;
+    }
+    if d.total_goroutines() == 0 {
+        return Some(
+            "the goroutineleak profile lists no goroutine: the runtime proved no leak, which says \
+             nothing of goroutines blocked on a channel or lock that live code still references \
+             (it cannot prove those stuck); the goroutine profile (debug=2) shows them"
+                .to_string(),
+        );
+    }
+    let stackless: u64 = d
+        .goroutines
+        .iter()
+        .filter(|g| g.frames.iter().all(|f| d.str(f.file).is_empty()))
+        .map(|g| g.count)
+        .sum();
+    (stackless > 0).then(|| {
+        let (it, waits) = if stackless == 1 {
+            ("it", "waits")
+        } else {
+            ("they", "wait")
+        };
+        format!(
+            "the goroutineleak profile lists {} the runtime proved leaked with no stack: where \
+             {it} {waits} is not known; the goroutine profile (debug=2) shows {}",
+            gostuck_dump::human::count(stackless, "goroutine", "goroutines"),
+            if stackless == 1 { "it" } else { "them" }
+        )
     })
 }
 
@@ -489,5 +523,32 @@ mod tests {
         assert!(empty_leak_profile(&empty).is_some_and(|n| n.contains("debug=2")));
         // The goroutine profile of the same program is not a leak profile.
         assert!(empty_leak_profile(&read("pprof-debug1.txt")).is_none());
+    }
+
+    #[test]
+    fn a_leak_profile_with_nothing_found_is_no_verdict_of_health() {
+        let p = format!(
+            "{}/../../testdata/captured/matrix/go1.27.3/broker-stuck-subscriber/goroutineleak-debug1.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(p).unwrap();
+        let d = gostuck_dump::read_bytes(&bytes, &gostuck_dump::ReadOptions::default())
+            .unwrap()
+            .remove(0);
+        // Its one record (main in `select {}`) came with no stack.
+        let note = empty_leak_profile(&d).unwrap();
+
+        assert!(
+            note.contains("1 goroutine the runtime proved leaked with no stack"),
+            "{note}"
+        );
+        let input = Input {
+            path: "leak.txt".into(),
+            dump: d,
+        };
+        let r = analyze(&[input], &Options::default(), &mut crate::facts::NoSources);
+        assert!(r.findings.is_empty());
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(r.inputs[0].notes.contains(&note));
     }
 }

@@ -21,6 +21,12 @@
 //!   code still references) carries no evidence of the stuck state: such a
 //!   cell must report no finding, no deadlock-class verdict, and the note
 //!   that says what an empty leak profile does not prove.
+//! - A goroutineleak profile at `debug=1` lists only the goroutines the
+//!   runtime proved leaked, often a part of the stuck state: an expected
+//!   finding is required only when one of its blocked lines is on a stack
+//!   of the profile, and every reported finding must be a part of an
+//!   expected one (same kind, lines and count within it); without any
+//!   required finding the verdict must not be `healthy` (`unknown`).
 //! - A scenario whose expectation is `healthy` must, in every way, report no
 //!   finding at `likely` or `certain` and no deadlock-class verdict.
 //!
@@ -165,6 +171,9 @@ fn judge(cell: &Cell, report: &Value, want: &Value) -> Vec<String> {
     if cell.way == "native" {
         return compare(report, want);
     }
+    if cell.way == "goroutineleak-debug1" {
+        return judge_leak_profile(cell, report, want);
+    }
     let want = &in_way(cell, want);
     let mut diffs = Vec::new();
     if verdict_class(&report["verdict"]) != verdict_class(&want["verdict"]) {
@@ -204,6 +213,74 @@ fn in_way(cell: &Cell, want: &Value) -> Value {
     want
 }
 
+/// Whether a finding lies within an expected one: same kind, its blocked
+/// and acquired lines among the expected ones, no more goroutines.
+fn within(f: &Value, e: &Value) -> bool {
+    let exp_blocked = support::strings(&e["blocked"]);
+    let exp_acquired = support::strings(&e["acquired"]);
+    f["kind"] == e["kind"]
+        && f["count"].as_u64() <= e["goroutines"].as_u64()
+        && roles(f, "blocked").iter().all(|l| exp_blocked.contains(l))
+        && roles(f, "acquired")
+            .iter()
+            .all(|l| exp_acquired.contains(l))
+}
+
+/// A goroutineleak `debug=1` cell: the part of the expectation its stacks
+/// show, and nothing beyond the expectation.
+fn judge_leak_profile(cell: &Cell, report: &Value, want: &Value) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(&cell.file)).unwrap_or_default();
+    let shown = |line: &String| {
+        text.lines()
+            .any(|l| l.starts_with('#') && l.ends_with(&format!("/{line}")))
+    };
+    let got = report["findings"].as_array().unwrap();
+    let exp = want["findings"].as_array().unwrap();
+    let mut diffs = Vec::new();
+    for f in got {
+        if !exp.iter().any(|e| within(f, e)) {
+            diffs.push(format!(
+                "{} {:?} is no part of an expected finding",
+                f["kind"],
+                roles(f, "blocked")
+            ));
+        }
+    }
+    let mut required = 0;
+    for e in exp {
+        let visible: Vec<String> = support::strings(&e["blocked"])
+            .into_iter()
+            .filter(|l| shown(l))
+            .collect();
+        if visible.is_empty() {
+            continue;
+        }
+        required += 1;
+        let found = got
+            .iter()
+            .any(|f| within(f, e) && visible.iter().all(|l| roles(f, "blocked").contains(l)));
+        if !found {
+            diffs.push(format!(
+                "missing {} at {visible:?} (on the profile's stacks)",
+                e["kind"]
+            ));
+        }
+    }
+    let class = verdict_class(&report["verdict"]);
+    if required > 0 && class != verdict_class(&want["verdict"]) {
+        diffs.push(format!(
+            "verdict {} not in the class of {}",
+            report["verdict"], want["verdict"]
+        ));
+    }
+    if required == 0 && report["verdict"] == "healthy" {
+        diffs.push(
+            "verdict healthy from a leak profile that shows none of the stuck goroutines".into(),
+        );
+    }
+    diffs
+}
+
 /// Whether the cell's capture is a goroutineleak profile listing no goroutine.
 fn empty_leak_profile(cell: &Cell) -> bool {
     cell.way.starts_with("goroutineleak")
@@ -216,7 +293,10 @@ fn empty_leak_profile(cell: &Cell) -> bool {
 fn judge_empty_leak_profile(report: &Value) -> Vec<String> {
     let mut diffs = Vec::new();
     if verdict_class(&report["verdict"]) == "deadlock" || report["verdict"] == "healthy" {
-        diffs.push(format!("verdict {} from an empty leak profile", report["verdict"]));
+        diffs.push(format!(
+            "verdict {} from an empty leak profile",
+            report["verdict"]
+        ));
     }
     if report["findings"].as_array().is_some_and(|f| !f.is_empty()) {
         diffs.push("findings from an empty leak profile".to_string());

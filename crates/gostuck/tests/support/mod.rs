@@ -273,7 +273,8 @@ fn confidence_ok(got: &Value, want: &Value) -> bool {
     }
 }
 
-fn strings(v: &Value) -> BTreeSet<String> {
+/// The strings of a JSON array, as a set.
+pub fn strings(v: &Value) -> BTreeSet<String> {
     v.as_array()
         .unwrap()
         .iter()

@@ -82,7 +82,8 @@ LIVE=(sigquit server-partial-deadlock
   settle-poll-lock-cycle settle-poll-admin-healthy
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
   registry-refresh-lock-leak registry-refresh-healthy
-  pipeline-nil-results pipeline-results-healthy)
+  pipeline-nil-results pipeline-results-healthy
+  pool-grow-results-gone pool-grow-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

@@ -456,7 +456,8 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   settle-poll-lock-cycle settle-poll-admin-healthy
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
   registry-refresh-lock-leak registry-refresh-healthy
-  pipeline-nil-results pipeline-results-healthy)
+  pipeline-nil-results pipeline-results-healthy
+  pool-grow-results-gone pool-grow-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

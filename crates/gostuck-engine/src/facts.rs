@@ -496,6 +496,9 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
             }
             continue;
         };
+        if k > uf && is_statement_wrapper(d, g, k, sf) {
+            continue;
+        }
         if k == uf {
             waited_op(d, g, f, sf, &mut facts);
         }
@@ -742,7 +745,13 @@ fn in_once_do(d: &Dump, g: &Goroutine, k: usize) -> bool {
 /// The class of `expr` as seen in frame `k`: a bare parameter (or an indexed
 /// one) is replaced by the argument its caller passed at the call line, or by
 /// the argument of the `go` statement for the goroutine's first frame.
-fn resolve_class(d: &Dump, g: &Goroutine, k: usize, expr: &str, src: &mut dyn Sources) -> String {
+pub(crate) fn resolve_class(
+    d: &Dump,
+    g: &Goroutine,
+    k: usize,
+    expr: &str,
+    src: &mut dyn Sources,
+) -> String {
     let mut expr = expr.to_string();
     let mut k = k;
     for _ in 0..8 {
@@ -980,6 +989,36 @@ pub(crate) fn call_site<'d>(
     }
 }
 
+/// Whether the caller of frame `k` (the frame above, or the `go` statement
+/// that started the goroutine) passed an argument for its parameter
+/// `param`: then [`resolve_class`] follows it there.
+pub(crate) fn passed_argument(
+    d: &Dump,
+    g: &Goroutine,
+    k: usize,
+    param: &str,
+    src: &mut dyn Sources,
+) -> bool {
+    let frame = &g.frames[k];
+    let fname = d.str(frame.function);
+    let short = fname.rsplit('.').next().unwrap_or(fname);
+    let Some((pos, has_receiver)) = src.file(d.str(frame.file)).and_then(|sf| {
+        let func = sf.function_at(frame.line)?;
+        Some((
+            func.params.iter().position(|p| p == param)?,
+            func.has_receiver,
+        ))
+    }) else {
+        return false;
+    };
+    let Some((file, line, via_go, _)) = call_site(d, g, k) else {
+        return false;
+    };
+    src.file(file)
+        .and_then(|sf| argument_at(sf, line, (short, via_go), pos, has_receiver))
+        .is_some()
+}
+
 /// The argument the call at `line` of `sf` to `callee` (a `go` statement
 /// when `via_go`) passed for parameter `pos` of the callee (`pos` 0 is the
 /// receiver when it `has_receiver`).
@@ -1020,6 +1059,29 @@ pub(crate) fn is_go_wrapper(function: &str) -> bool {
         .map_or(function, |i| &function[i + 1..]);
     last.strip_prefix("gowrap")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Go 1.21 and older name the wrapper the compiler writes for `go f(x)` and
+/// `defer f(x)` like a function literal (`main.main.func2`, where 1.22+
+/// says `gowrap1`), at the statement's line. Frame `k` is such a wrapper
+/// when it is named like a literal, no literal starts on its line, and that
+/// line has a `go` or `defer` call of the function of the frame it called:
+/// it runs none of the code around it and holds none of its locks.
+pub(crate) fn is_statement_wrapper(d: &Dump, g: &Goroutine, k: usize, sf: &SourceFile) -> bool {
+    let f = &g.frames[k];
+    if k == 0
+        || closure_depth(d.str(f.function)) == 0
+        || sf.literal_depth_starting(f.line).is_some()
+    {
+        return false;
+    }
+    let inner = d.str(g.frames[k - 1].function);
+    let callee = inner.rsplit('.').next().unwrap_or(inner);
+    sf.function_at(f.line).is_some_and(|fi| {
+        fi.calls
+            .iter()
+            .any(|c| c.line == f.line && (c.is_go || c.deferred) && c.callee == callee)
+    })
 }
 
 /// Standard-library loops that start a goroutine per connection or request.

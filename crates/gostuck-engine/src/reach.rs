@@ -30,8 +30,16 @@ use crate::passes::Cx;
 /// Code a goroutine may still run: (file, first line of the function, and
 /// for a function on a stack the line it is at and whether the rest of that
 /// line runs too — only what is ahead of it; `None` for a whole function).
-type Code = Vec<CodeItem>;
 type CodeItem = (String, u32, Option<(u32, bool)>);
+
+/// The code goroutines may still run, and for functions on their stacks
+/// what their parameters are: (file, first line, line) → (parameter, class
+/// of the argument the caller passed), from every stack at that frame.
+#[derive(Default)]
+struct Code {
+    items: Vec<CodeItem>,
+    bound: rustc_hash::FxHashMap<(String, u32, u32), Vec<(String, String)>>,
+}
 
 /// The code the goroutines of one dump may still run, found once per dump.
 #[derive(Default)]
@@ -112,7 +120,10 @@ const SECOND_LOOKS: usize = 8;
 /// channel of `shared`.
 fn completes(code: &Code, f: &crate::facts::Facts, shared: &[&str], src: &mut dyn Sources) -> bool {
     let block = f.block.unwrap_or(Block::Other);
-    code.iter().any(|(file, start, from)| {
+    code.items.iter().any(|(file, start, from)| {
+        let bound: &[(String, String)] = from
+            .and_then(|(line, _)| code.bound.get(&(file.clone(), *start, line)))
+            .map_or(&[], Vec::as_slice);
         src.file(file).is_some_and(|sf| {
             let Some(fi) = sf.function_starting(*start) else {
                 return false;
@@ -142,7 +153,7 @@ fn completes(code: &Code, f: &crate::facts::Facts, shared: &[&str], src: &mut dy
                 .into_iter()
                 .filter(|o| !made_later(o) && !waiting.iter().any(|w| std::ptr::eq(*w, *o)))
                 .collect();
-            may_complete(fi, &ops, block, f, shared)
+            may_complete(fi, &ops, (block, f), shared, bound)
         })
     })
 }
@@ -243,7 +254,9 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
 /// function with it).
 fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources) -> Code {
     let d = cx.d;
-    let mut todo: Code = Vec::new();
+    let mut todo: Vec<CodeItem> = Vec::new();
+    let mut bound: rustc_hash::FxHashMap<(String, u32, u32), Vec<(String, String)>> =
+        rustc_hash::FxHashMap::default();
     // The call each caller frame is in: it runs (as the frame below), it is
     // not called again from the top — `TestProgram`'s `main()` line.
     let mut in_progress: Vec<(String, u32, &str)> = Vec::new();
@@ -262,26 +275,32 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             let Some(path) = files.iter().find(|p| same_file(p, file)) else {
                 continue;
             };
-            let Some(fi) = src.file(path).and_then(|sf| sf.function_at(fr.line)) else {
+            let Some(sf) = src.file(path) else { continue };
+            // Go 1.21 names that wrapper like a literal: not code ahead either.
+            if crate::facts::is_statement_wrapper(d, g, k, sf) {
+                continue;
+            }
+            let Some(fi) = sf.function_at(fr.line) else {
                 continue;
             };
-            // Before Go 1.21 the wrapper of `go x.m()` is named like a
-            // literal (`main.main.func1`) and sits at the `go` statement of
-            // a named function: not code ahead either.
-            let literal_named = function
-                .rsplit('.')
-                .next()
-                .is_some_and(|p| p.starts_with("func"));
-            let at_go = fi.calls.iter().any(|c| c.is_go && c.line == fr.line);
-            if literal_named && at_go && fi.name != "func literal" {
-                continue;
+            let (start, has_receiver, params) = (
+                fi.start_line,
+                fi.has_receiver,
+                fi.params[usize::from(fi.has_receiver)..].to_vec(),
+            );
+            let args = bind_parameters(cx, (g, k), (has_receiver, params), files, src);
+            if !args.is_empty() {
+                bound
+                    .entry((path.clone(), start, fr.line))
+                    .or_default()
+                    .extend(args);
             }
             if k > uf {
                 let inner = d.str(g.frames[k - 1].function);
                 let name = inner.rsplit('.').next().unwrap_or(inner);
                 in_progress.push((path.clone(), fr.line, name));
             }
-            todo.push((path.clone(), fi.start_line, Some((fr.line, k > uf))));
+            todo.push((path.clone(), start, Some((fr.line, k > uf))));
         }
     }
     let mut called: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
@@ -389,7 +408,70 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             }
         }
     }
-    seen.into_iter().collect()
+    Code {
+        items: seen.into_iter().collect(),
+        bound,
+    }
+}
+
+/// What the parameters of frame `k` of `g` are: (parameter, class of the
+/// argument its caller passed), followed up the stack and through the `go`
+/// statement; without a caller in the dump (pprof debug=1/0 print no
+/// creator), the fields every call in the package passes.
+fn bind_parameters(
+    cx: &Cx,
+    (g, k): (&gostuck_dump::Goroutine, usize),
+    (has_receiver, params): (bool, Vec<String>),
+    files: &[String],
+    src: &mut dyn Sources,
+) -> Vec<(String, String)> {
+    let d = cx.d;
+    let function = d.str(g.frames[k].function);
+    let name = function.rsplit('.').next().unwrap_or(function);
+    let no_caller = crate::facts::call_site(d, g, k).is_none();
+    let mut out = Vec::new();
+    for (pos, p) in params.into_iter().enumerate() {
+        if crate::facts::passed_argument(d, g, k, &p, src) {
+            let class = crate::facts::resolve_class(d, g, k, &p, src);
+            out.push((p, class));
+        } else if no_caller {
+            for class in fields_passed(files, src, (name, has_receiver), pos) {
+                out.push((p.clone(), class));
+            }
+        }
+    }
+    out
+}
+
+/// The fields every call of the function `name` in `files` passes for its
+/// argument `pos` (`go p.work(id, p.jobs)` → `jobs`), when each call passes
+/// a field; empty when one passes anything else (a variable, a call) or no
+/// call is found.
+fn fields_passed(
+    files: &[String],
+    src: &mut dyn Sources,
+    (name, method): (&str, bool),
+    pos: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for path in files {
+        let Some(sf) = src.file(path) else { continue };
+        for c in sf.functions().iter().flat_map(|f| &f.calls) {
+            if c.callee != name || c.receiver.is_some() != method {
+                continue;
+            }
+            let field = c
+                .args
+                .get(pos)
+                .map(|a| a.trim().trim_start_matches('&'))
+                .filter(|a| root_ident(a).is_some_and(|r| r != class_of(a)));
+            match field {
+                Some(a) => out.push(class_of(a).to_string()),
+                None => return Vec::new(),
+            }
+        }
+    }
+    out
 }
 
 /// A function the `testing` harness calls by name from its generated
@@ -469,15 +551,24 @@ fn same_file(local: &str, dump_path: &str) -> bool {
 /// Whether `fi` has an operation that could complete a wait of kind
 /// `block` on a channel of one of `classes` — by its class, or because the
 /// channel it operates on comes from elsewhere (a bare parameter or local),
-/// or lets the channel out (returns it, stores it, sends it).
+/// or lets the channel out (returns it, stores it, sends it). A parameter
+/// with an argument in `bound` (the function is on a stack) is that
+/// argument's channel, not one from elsewhere.
 fn may_complete(
     fi: &FunctionInfo,
     ops: &[&gostuck_source::Op],
-    block: Block,
-    f: &crate::facts::Facts,
+    (block, f): (Block, &crate::facts::Facts),
     classes: &[&str],
+    bound: &[(String, String)],
 ) -> bool {
     let same = |e: &str| classes.iter().any(|c| same_class(class_of(e), c));
+    let local = |root: &str| fi.locals.iter().any(|l| l == root);
+    let argument = |e: &str| {
+        let root = root_ident(e).filter(|r| *r == class_of(e) && !local(r))?;
+        let mut args = bound.iter().filter(|(p, _)| p == root).peekable();
+        args.peek()?;
+        Some(args.any(|(_, class)| classes.iter().any(|c| same_class(class, c))))
+    };
     let from_elsewhere = |e: &str| {
         let Some(root) = root_ident(e) else {
             return true;
@@ -488,7 +579,7 @@ fn may_complete(
                 .iter()
                 .skip(usize::from(fi.has_receiver))
                 .any(|p| p == root)
-                || fi.locals.iter().any(|l| l == root))
+                || local(root))
     };
     let complements = |k: OpKind| match block {
         Block::Recv => matches!(k, OpKind::Send | OpKind::Close),
@@ -503,7 +594,11 @@ fn may_complete(
         _ => true,
     };
     ops.iter()
-        .any(|o| complements(o.kind) && (same(&o.expr) || from_elsewhere(&o.expr)))
+        .any(|o| {
+            complements(o.kind)
+                && argument(&o.expr)
+                    .unwrap_or_else(|| same(&o.expr) || from_elsewhere(&o.expr))
+        })
         // (`return <-p.items` returns a value received, not the channel.)
         || fi
             .return_exprs
@@ -593,6 +688,9 @@ mod tests {
                     Some(crate::facts::Block::Send | crate::facts::Block::Recv)
                 )
             })
+            // (The checkpoint's ticker is fed by time, not by code: the
+            // liveness model never asks reach about it.)
+            .filter(|(_, f)| !f.class.as_deref().is_some_and(crate::liveness::timerish))
             .filter_map(|(g, _)| fx.d.goroutines[g.members[0]].id)
             .collect();
         assert!(!blocked.is_empty());

@@ -1,0 +1,3 @@
+module gostuck.test/pool-grow-healthy
+
+go 1.21

@@ -1,0 +1,3 @@
+module gostuck.test/pool-grow-results-gone
+
+go 1.21

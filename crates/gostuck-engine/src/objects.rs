@@ -42,7 +42,7 @@ pub(crate) fn made_at(
         let sf = src.file(&at.0)?;
         let func = sf.function_at(at.1)?;
         if let Some(&(_, line)) = func.objects.iter().find(|(n, _)| *n == root) {
-            let reassigned = func.assigns.iter().any(|(l, _, _)| *l == root);
+            let reassigned = func.reassigned.iter().any(|(l, _)| *l == root);
             return (!reassigned).then(|| (at.0.clone(), line));
         }
         // Only a parameter (or receiver) leads to a caller.

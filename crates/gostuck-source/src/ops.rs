@@ -126,6 +126,10 @@ pub struct FunctionInfo {
     /// Locals declared with a new object (`x := &T{…}`, `x := T{…}`, `x :=
     /// new(T)`), with the declaration's line: each call makes another.
     pub objects: Vec<(String, u32)>,
+    /// Names given another value by a plain assignment (`x = …`, `x, err =
+    /// …`, whatever the right side), with the line: such a variable may
+    /// hold an object made elsewhere.
+    pub reassigned: Vec<(String, u32)>,
     /// A function literal called where it is written (`func() {…}()`) or
     /// started there (`go func() {…}()`): its value is kept nowhere, so it
     /// runs only when the function around it gets there.
@@ -459,6 +463,7 @@ fn find_functions(n: Node, src: &[u8], out: &mut Vec<FunctionInfo>) {
                     escapes: Vec::new(),
                     result_type,
                     call_results: Vec::new(),
+                    reassigned: Vec::new(),
                     locals,
                     stop_guards: Vec::new(),
                     made: Vec::new(),
@@ -724,6 +729,13 @@ fn walk(n: Node, src: &[u8], f: &mut FunctionInfo, ctx: &mut Ctx) {
             ) {
                 push_assigns(l, r, src, f);
                 record_stores(l, r, src, f);
+                let mut c = l.walk();
+                for x in l
+                    .named_children(&mut c)
+                    .filter(|x| x.kind() == "identifier" && text(*x, src) != "_")
+                {
+                    f.reassigned.push((text(x, src).to_string(), line(x)));
+                }
             }
         }
         "if_statement" => {

@@ -760,3 +760,27 @@ func main() { <-ready; <-Done; <-later }
         "events"
     ));
 }
+
+#[test]
+fn any_plain_assignment_reassigns_a_variable() {
+    let src = br#"package main
+
+func run() {
+	c := &Conn{}
+	d := &Conn{}
+	c = &Conn{closing: true}
+	d.n, err = load()
+	e, f := c, d
+	_ = e
+	_ = f
+}
+"#;
+    let file = SourceFile::parse(src).unwrap();
+    let f = file.function_at(4).unwrap();
+    let names: Vec<&str> = f.reassigned.iter().map(|(n, _)| n.as_str()).collect();
+    // `c = &Conn{…}` reassigns c (not a plain name on the right: the old
+    // `assigns` list missed it); `d.n` is a field, `err` a name; `:=` declares.
+    assert_eq!(names, ["c", "err"]);
+    assert_eq!(f.reassigned[0].1, 6);
+    assert!(f.objects.iter().any(|(n, l)| n == "c" && *l == 4));
+}

@@ -38,8 +38,17 @@ type CodeItem = (String, u32, Option<(u32, bool)>);
 #[derive(Default)]
 struct Code {
     items: Vec<CodeItem>,
-    bound: rustc_hash::FxHashMap<(String, u32, u32), Vec<(String, String)>>,
+    bound: Bound,
 }
+
+/// A frame's function and line: (file, first line, line).
+type FrameKey = (String, u32, u32);
+
+/// A frame → (parameter, class of its argument).
+type Bound = rustc_hash::FxHashMap<FrameKey, Vec<(String, String)>>;
+
+/// A call in progress: (file, line of the call, callee).
+type InProgress<'d> = (String, u32, &'d str);
 
 /// The code the goroutines of one dump may still run, found once per dump.
 #[derive(Default)]
@@ -245,18 +254,21 @@ fn package_files(cx: &Cx, groups: &[usize], src: &mut dyn Sources) -> Option<Vec
     Some(out)
 }
 
-/// What the goroutines of `groups` may still run: what is ahead of each
-/// user frame on their stacks, and functions that code outside the source
-/// may call — function literals, and named functions no code of `files`
-/// calls by name (handlers, callbacks, methods called through an interface;
-/// not `main` or `init`) — then everything those call or start,
-/// transitively (callees by name among `files`; the literals inside a
-/// function with it).
-fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources) -> Code {
+/// What is ahead on the stacks of `groups`: each user frame's function from
+/// its line, the call each caller frame is in (not made again), and what
+/// the parameters of those frames are (`bind_parameters`).
+fn on_stacks<'d>(
+    cx: &Cx<'d>,
+    groups: &[usize],
+    files: &[String],
+    src: &mut dyn Sources,
+) -> (Vec<CodeItem>, Vec<InProgress<'d>>, Bound) {
     let d = cx.d;
     let mut todo: Vec<CodeItem> = Vec::new();
-    let mut bound: rustc_hash::FxHashMap<(String, u32, u32), Vec<(String, String)>> =
-        rustc_hash::FxHashMap::default();
+    let mut bound = Bound::default();
+    // (frame key, call site): bound already.
+    let mut bound_sites: rustc_hash::FxHashSet<(FrameKey, Option<(String, u32)>)> =
+        rustc_hash::FxHashSet::default();
     // The call each caller frame is in: it runs (as the frame below), it is
     // not called again from the top — `TestProgram`'s `main()` line.
     let mut in_progress: Vec<(String, u32, &str)> = Vec::new();
@@ -283,17 +295,24 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             let Some(fi) = sf.function_at(fr.line) else {
                 continue;
             };
-            let (start, has_receiver, params) = (
-                fi.start_line,
-                fi.has_receiver,
-                fi.params[usize::from(fi.has_receiver)..].to_vec(),
-            );
-            let args = bind_parameters(cx, (g, k), (has_receiver, params), files, src);
-            if !args.is_empty() {
-                bound
-                    .entry((path.clone(), start, fr.line))
-                    .or_default()
-                    .extend(args);
+            // (Only parameters the function operates on as channels, once
+            // per frame and call site: thousands of groups share frames.)
+            let start = fi.start_line;
+            let has_receiver = fi.has_receiver;
+            let params: Vec<String> = fi.params[usize::from(has_receiver)..]
+                .iter()
+                .filter(|p| {
+                    fi.ops
+                        .iter()
+                        .any(|o| root_ident(&o.expr) == Some(p.as_str()))
+                })
+                .cloned()
+                .collect();
+            let site = crate::facts::call_site(d, g, k).map(|(f, l, _, _)| (f.to_string(), l));
+            let key = (path.clone(), start, fr.line);
+            if !params.is_empty() && bound_sites.insert((key.clone(), site)) {
+                let args = bind_parameters(cx, (g, k), (has_receiver, params), files, src);
+                bound.entry(key).or_default().extend(args);
             }
             if k > uf {
                 let inner = d.str(g.frames[k - 1].function);
@@ -303,6 +322,19 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
             todo.push((path.clone(), start, Some((fr.line, k > uf))));
         }
     }
+    (todo, in_progress, bound)
+}
+
+/// What the goroutines of `groups` may still run: what is ahead of each
+/// user frame on their stacks, and functions that code outside the source
+/// may call — function literals, and named functions no code of `files`
+/// calls by name (handlers, callbacks, methods called through an interface;
+/// not `main` or `init`) — then everything those call or start,
+/// transitively (callees by name among `files`; the literals inside a
+/// function with it).
+fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources) -> Code {
+    let d = cx.d;
+    let (mut todo, in_progress, bound) = on_stacks(cx, groups, files, src);
     let mut called: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
     for path in files {
         if let Some(sf) = src.file(path) {

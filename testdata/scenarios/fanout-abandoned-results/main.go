@@ -67,11 +67,14 @@ func quote(suppliers []supplier, sku string) (int, error) {
 
 func main() {
 	everything := func(string) bool { return true }
+	// initech refuses "x-" items at once; the others answer tens of
+	// milliseconds later, so each call returns on that error and abandons
+	// exactly the three others.
 	suppliers := []supplier{
-		{name: "acme", latency: 10 * time.Millisecond, carries: everything},
-		{name: "globex", latency: 15 * time.Millisecond, carries: everything},
-		{name: "initech", latency: 20 * time.Millisecond, carries: func(sku string) bool { return sku[0] != 'x' }},
-		{name: "umbrella", latency: 5 * time.Millisecond, carries: everything},
+		{name: "acme", latency: 50 * time.Millisecond, carries: everything},
+		{name: "globex", latency: 60 * time.Millisecond, carries: everything},
+		{name: "initech", latency: 70 * time.Millisecond, carries: func(sku string) bool { return sku[0] != 'x' }},
+		{name: "umbrella", latency: 55 * time.Millisecond, carries: everything},
 	}
 	for i := 0; i < 10; i++ {
 		if _, err := quote(suppliers, fmt.Sprintf("x-%03d", i)); err != nil {
@@ -93,7 +96,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	time.Sleep(100 * time.Millisecond) // let the abandoned suppliers answer
+	time.Sleep(300 * time.Millisecond) // let the abandoned suppliers answer
 	recordNumGoroutine()
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	http.HandleFunc("/quote", func(w http.ResponseWriter, r *http.Request) {

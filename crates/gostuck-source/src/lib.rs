@@ -617,7 +617,8 @@ impl SourceFile {
     /// program's goroutines. `ctx` is a local the function (or, for a
     /// literal, a function around it) assigned from `NotifyContext`, or a
     /// parameter every call of the function in this file passes such a
-    /// context to (followed up to four calls deep).
+    /// context to (followed up to four calls deep), or derived from one with
+    /// `context.With…`.
     #[must_use]
     pub fn signal_context(&self, line: u32, expr: &str) -> bool {
         let Some(ctx) = expr.trim().strip_suffix(".Done()") else {
@@ -639,6 +640,27 @@ impl SourceFile {
             .any(|(n, callee, _)| n == name && callee == "NotifyContext")
         {
             return true;
+        }
+        // `ctx, cancel := context.WithCancel(parent)` (WithTimeout, …): done
+        // when its parent is, when every such call of the function derives
+        // from a signal context.
+        let derived = f.call_results.iter().find_map(|(n, callee, _)| {
+            (n == name && callee.starts_with("With")).then_some(callee.as_str())
+        });
+        if let Some(with) = derived {
+            let mut parents = f
+                .calls
+                .iter()
+                .filter(|c| c.callee == with && c.receiver.as_deref() == Some("context"))
+                .map(|c| c.args.first().map(|a| a.trim().to_string()))
+                .peekable();
+            return parents.peek().is_some()
+                && parents.all(|a| {
+                    a.is_some_and(|a| {
+                        root_ident(&a) == Some(a.as_str())
+                            && self.signal_context_in(f, &a, depth + 1)
+                    })
+                });
         }
         if let Some(i) = f.params.iter().position(|p| p == name) {
             return self.every_caller_passes_signal_context(f, i, depth);

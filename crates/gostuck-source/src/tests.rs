@@ -694,6 +694,23 @@ func main() {
     assert!(!f.signal_context(12, "ctx.Done()"));
     // Not a Done() receive at all.
     assert!(!f.signal_context(4, "ctx.Err()"));
+
+    let derived = br#"package main
+
+func main() {
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sig, time.Hour)
+	defer cancel()
+	other, done := context.WithCancel(context.Background())
+	defer done()
+	<-ctx.Done()
+	<-other.Done()
+}
+"#;
+    let d = SourceFile::parse(derived).unwrap();
+    assert!(d.signal_context(10, "ctx.Done()"));
+    assert!(!d.signal_context(11, "other.Done()"));
 }
 
 #[test]

@@ -105,7 +105,7 @@ fn differential(
     if ready.is_empty() {
         std::thread::sleep(Duration::from_millis(1500));
     } else {
-        assert!(p.wait_for(ready), "{name}: {:?}", p.seen);
+        assert!(p.wait_for_prefix(ready), "{name}: {:?}", p.seen);
     }
     let pid = p.pid().to_string();
     let mut failures = Vec::new();
@@ -129,7 +129,7 @@ fn differential(
     if name.starts_with("heartbeat") {
         let next = format!("heartbeat {} ", beat.max(p.last_beat()) + 2);
         assert!(
-            p.wait_for(&next),
+            p.wait_for_prefix(&next),
             "{name}: no {next} after attach: {:?}",
             p.seen
         );
@@ -238,7 +238,7 @@ fn a_gotraceback_crash_core_shows_what_the_crash_printed() {
         .current_dir(&dir.0)
         .env("GOTRACEBACK", "crash");
     let mut p = Running::start(cmd);
-    assert!(p.wait_for("heartbeat 2 "), "{:?}", p.seen);
+    assert!(p.wait_for_prefix("heartbeat 2 "), "{:?}", p.seen);
     let text = p.quit();
     let Some(core) = std::fs::read_dir(&dir.0)
         .unwrap()
@@ -308,7 +308,7 @@ fn ctrl_c_during_the_pause_continues_the_program_first() {
     let dir = Scratch::new("interrupt");
     let bin = build(&go, "idle-subscribers-100k", &dir.0, &[]);
     let mut p = Running::start(Command::new(&bin));
-    assert!(p.wait_for("ready "), "{:?}", p.seen);
+    assert!(p.wait_for_prefix("ready "), "{:?}", p.seen);
     let pid = p.pid();
     let out = dir.0.join("dump.txt");
     let mut g = Command::new(env!("CARGO_BIN_EXE_gostuck"))
@@ -346,7 +346,7 @@ fn ctrl_c_during_the_pause_continues_the_program_first() {
     // Not left stopped: it beats on.
     let beat = p.last_beat();
     assert!(
-        p.wait_for(&format!("heartbeat {} ", beat + 2)),
+        p.wait_for_prefix(&format!("heartbeat {} ", beat + 2)),
         "{:?}",
         state(pid)
     );

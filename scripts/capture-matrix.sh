@@ -83,7 +83,8 @@ LIVE=(sigquit server-partial-deadlock
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
   registry-refresh-lock-leak registry-refresh-healthy
   pipeline-nil-results pipeline-results-healthy
-  pool-grow-results-gone pool-grow-healthy)
+  pool-grow-results-gone pool-grow-healthy
+  batcher-flush-orphaned batcher-flush-healthy)
 # Not plain stuck programs (also listed in testdata/README.md):
 #   gotest-hang, gotest-timeout   have their own _test.go; captured by capture.sh via go test
 #   schedtrace                    a scheduler-trace workload, not a stuck state

@@ -457,7 +457,8 @@ LIVE_SIGQUIT=(fanout-abandoned-results rpc-reply-timeout fanout-healthy
   pipeline-stage-lock-leak pipeline-stage-lock-healthy
   registry-refresh-lock-leak registry-refresh-healthy
   pipeline-nil-results pipeline-results-healthy
-  pool-grow-results-gone pool-grow-healthy)
+  pool-grow-results-gone pool-grow-healthy
+  batcher-flush-orphaned batcher-flush-healthy)
 # Live programs that start and end goroutines while they are dumped.
 CHURN=(rpc-reply-timeout fanout-healthy)
 WATCHDOGS=(watchdog-orphaned-mutex)

@@ -1,0 +1,3 @@
+module gostuck.test/batcher-flush-healthy
+
+go 1.21

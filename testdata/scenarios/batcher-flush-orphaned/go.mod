@@ -1,0 +1,3 @@
+module gostuck.test/batcher-flush-orphaned
+
+go 1.21

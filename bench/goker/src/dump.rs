@@ -69,8 +69,15 @@ pub fn parse(text: &str) -> Vec<Goroutine> {
         while k < body.len() {
             let l = body[k];
             if l.starts_with("created by ") {
-                if k >= 2 {
-                    let f = body[k - 2].strip_prefix("main.").unwrap_or(body[k - 2]);
+                // (A SIGQUIT dump at GOTRACEBACK=system or more also shows
+                // `runtime.goexit` and the `go` statement's `gowrapN`
+                // wrapper last: the key is the frame the program wrote.)
+                let mut f = k;
+                while f >= 2 && is_wrapper_frame(body[f - 2]) {
+                    f -= 2;
+                }
+                if f >= 2 {
+                    let f = body[f - 2].strip_prefix("main.").unwrap_or(body[f - 2]);
                     test_key = Some(format!("{f} [{inner_clean}]:"));
                 }
                 break;
@@ -101,6 +108,20 @@ pub fn parse(text: &str) -> Vec<Goroutine> {
         i = j;
     }
     out
+}
+
+/// `runtime.goexit(…)` or a compiler wrapper `….gowrapN()`: frames a
+/// traceback shows only at GOTRACEBACK=system or more.
+fn is_wrapper_frame(line: &str) -> bool {
+    // The name is all before the argument list: the last `(` (a method's
+    // receiver type has its own, `main.(*DB).begin.gowrap1()`).
+    let name = line.rsplit_once('(').map_or(line, |(n, _)| n);
+    name == "runtime.goexit"
+        || name
+            .rsplit('.')
+            .next()
+            .and_then(|last| last.strip_prefix("gowrap"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The plain dump a user without leak detection would have had at that moment:
@@ -137,6 +158,32 @@ mod tests {
         );
         let top = g.top_user_frame("/x/").unwrap();
         assert_eq!((top.file.as_str(), top.line), ("/x/cockroach584.go", 36));
+    }
+
+    #[test]
+    fn a_sigquit_dump_keys_the_frame_the_program_wrote() {
+        // GOTRACEBACK=system and more: gp=/m= in the header, the `go`
+        // statement's wrapper and runtime.goexit shown last.
+        let dump = "goroutine 18 gp=0x1459f8a02d20 m=nil [sync.WaitGroup.Wait]:\n\
+            sync.(*WaitGroup).Wait(0x1459f8a62170)\n\
+            \t/go/src/sync/waitgroup.go:206 +0x85 fp=0x1 sp=0x2 pc=0x3\n\
+            main.(*Manager_moby25348).init(0x1459f8a600f0)\n\
+            \t/x/moby25384.go:38 +0x76 fp=0x1 sp=0x2 pc=0x3\n\
+            main.Moby25348.func2.gowrap1()\n\
+            \t/x/moby25384.go:57 +0x17 fp=0x1 sp=0x2 pc=0x3\n\
+            runtime.goexit({})\n\
+            \t/go/src/runtime/asm_amd64.s:1264 +0x1 fp=0x1 sp=0x2 pc=0x3\n\
+            created by main.Moby25348.func2 in goroutine 8\n\
+            \t/x/moby25384.go:57 +0xc9\n";
+        let gs = parse(dump);
+        assert_eq!(
+            gs[0].test_key.as_deref(),
+            Some("(*Manager_moby25348).init(0x1459f8a600f0) [sync.WaitGroup.Wait]:")
+        );
+        assert_eq!(gs[0].top_user_frame("/x/").unwrap().line, 38);
+        assert!(is_wrapper_frame("main.(*DB_cockroach13197).begin.gowrap1()"));
+        assert!(is_wrapper_frame("runtime.goexit({})"));
+        assert!(!is_wrapper_frame("main.(*Tx_cockroach13197).awaitDone(...)"));
     }
 
     #[test]

@@ -181,9 +181,13 @@ mod tests {
             Some("(*Manager_moby25348).init(0x1459f8a600f0) [sync.WaitGroup.Wait]:")
         );
         assert_eq!(gs[0].top_user_frame("/x/").unwrap().line, 38);
-        assert!(is_wrapper_frame("main.(*DB_cockroach13197).begin.gowrap1()"));
+        assert!(is_wrapper_frame(
+            "main.(*DB_cockroach13197).begin.gowrap1()"
+        ));
         assert!(is_wrapper_frame("runtime.goexit({})"));
-        assert!(!is_wrapper_frame("main.(*Tx_cockroach13197).awaitDone(...)"));
+        assert!(!is_wrapper_frame(
+            "main.(*Tx_cockroach13197).awaitDone(...)"
+        ));
     }
 
     #[test]

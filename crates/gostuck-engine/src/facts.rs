@@ -584,10 +584,9 @@ pub(crate) fn gather(d: &Dump, idx: usize, src: &mut dyn Sources, sites: &CallSi
 /// pprof `debug=1` and `debug=0` print no wait reason (the state is read
 /// off the source line, or off runtime frames that park a nil channel's
 /// operation in the same functions), so a send or receive there may be on
-/// a nil channel: it is one when the
-/// package never gives that channel a value (`gostuck_source::never_made`,
-/// over every file of the package; nothing is concluded when they cannot
-/// be listed).
+/// a nil channel: it is one when the package never gives that channel a
+/// value (`gostuck_source::never_made`, over every file of the package;
+/// nothing is concluded when they cannot be listed).
 fn nil_by_source(d: &Dump, g: &Goroutine, uf: usize, src: &mut dyn Sources, facts: &mut Facts) {
     if !g.state_inferred {
         return;

@@ -600,6 +600,15 @@ fn nil_by_source(d: &Dump, g: &Goroutine, uf: usize, src: &mut dyn Sources, fact
         return;
     };
     let file = d.str(g.frames[uf].file);
+    let name = gostuck_source::class_of(expr);
+    // (Most channels are made in the file that uses them: then the package
+    // is not listed, once per group.)
+    if src
+        .file(file)
+        .is_some_and(|sf| sf.chan_values().gives_value(name))
+    {
+        return;
+    }
     let Some(paths) = src.package_files(file) else {
         return;
     };
@@ -607,7 +616,7 @@ fn nil_by_source(d: &Dump, g: &Goroutine, uf: usize, src: &mut dyn Sources, fact
         .iter()
         .filter_map(|p| src.file(p).map(|f| f.chan_values().clone()))
         .collect();
-    if gostuck_source::never_made(&values, gostuck_source::class_of(expr)) {
+    if gostuck_source::never_made(&values, name) {
         facts.block = Some(nil);
         facts.nil_by_source = true;
     }
@@ -787,13 +796,11 @@ pub(crate) fn resolve_class(
         if let Some(t) = src.file(here.0).and_then(|sf| sf.type_of(here.1, &root)) {
             return format!("type:{t}");
         }
-        let Some((pos, has_receiver)) = src.file(here.0).and_then(|sf| {
-            let func = sf.function_at(frame.line)?;
-            Some((
-                func.params.iter().position(|p| *p == root)?,
-                func.has_receiver,
-            ))
-        }) else {
+        let is_param = src
+            .file(here.0)
+            .and_then(|sf| sf.function_at(frame.line))
+            .is_some_and(|func| func.params.contains(&root));
+        if !is_param {
             // A local assigned from another variable everywhere it is
             // assigned (`rcNextc = nextc`) is that variable.
             if let Some(a) = src
@@ -806,20 +813,8 @@ pub(crate) fn resolve_class(
                 continue;
             }
             return typed(src, here, &root, class);
-        };
-        let fname = d.str(frame.function);
-        let short = fname.rsplit('.').next().unwrap_or(fname);
-        if short.starts_with("func") && short[4..].chars().all(|c| c.is_ascii_digit()) {
-            // A closure captures variables; it has no call site by name.
-            return typed(src, here, &root, class);
         }
-        let Some((file, line, via_go, next)) = call_site(d, g, k) else {
-            return typed(src, here, &root, class);
-        };
-        let arg = src
-            .file(file)
-            .and_then(|sf| argument_at(sf, line, (short, via_go), pos, has_receiver));
-        let Some(arg) = arg else {
+        let Some((arg, file, line, next)) = caller_argument(d, g, k, &root, src) else {
             return typed(src, here, &root, class);
         };
         // Keep any indexing or selection written after the parameter name.
@@ -988,34 +983,35 @@ pub(crate) fn call_site<'d>(
     }
 }
 
-/// Whether the caller of frame `k` (the frame above, or the `go` statement
-/// that started the goroutine) passed an argument for its parameter
-/// `param`: then [`resolve_class`] follows it there.
-pub(crate) fn passed_argument(
-    d: &Dump,
+/// The argument the caller of frame `k` (the frame above, or the `go`
+/// statement that started the goroutine) passed for its parameter `param`,
+/// with the call's file and line and the caller's frame when it is on this
+/// stack. `None` when `param` is no parameter there, for a closure (it
+/// captures variables; it has no call site by name), or when the call is
+/// not found.
+pub(crate) fn caller_argument<'d>(
+    d: &'d Dump,
     g: &Goroutine,
     k: usize,
     param: &str,
     src: &mut dyn Sources,
-) -> bool {
+) -> Option<(String, &'d str, u32, Option<usize>)> {
     let frame = &g.frames[k];
     let fname = d.str(frame.function);
     let short = fname.rsplit('.').next().unwrap_or(fname);
-    let Some((pos, has_receiver)) = src.file(d.str(frame.file)).and_then(|sf| {
+    if short.starts_with("func") && short[4..].chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (pos, has_receiver) = src.file(d.str(frame.file)).and_then(|sf| {
         let func = sf.function_at(frame.line)?;
         Some((
             func.params.iter().position(|p| p == param)?,
             func.has_receiver,
         ))
-    }) else {
-        return false;
-    };
-    let Some((file, line, via_go, _)) = call_site(d, g, k) else {
-        return false;
-    };
-    src.file(file)
-        .and_then(|sf| argument_at(sf, line, (short, via_go), pos, has_receiver))
-        .is_some()
+    })?;
+    let (file, line, via_go, next) = call_site(d, g, k)?;
+    let arg = argument_at(src.file(file)?, line, (short, via_go), pos, has_receiver)?;
+    Some((arg, file, line, next))
 }
 
 /// The argument the call at `line` of `sf` to `callee` (a `go` statement

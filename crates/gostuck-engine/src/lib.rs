@@ -118,7 +118,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
             notes: {
                 let mut notes = d.notes.clone();
                 notes.extend(missing_test_goroutine(d));
-                notes.extend(empty_leak_profile(d));
+                notes.extend(leak_profile_note(d));
                 notes
             },
             missing_source: missing.last().cloned().unwrap_or_default(),
@@ -193,7 +193,7 @@ pub fn analyze(inputs: &[Input], opts: &Options, src: &mut dyn Sources) -> Repor
 /// (`runtime/pprof`: the profile holds only goroutines the GC proved
 /// unreachable-blocked): when it lists no goroutine, and when some it lists
 /// came without a stack.
-fn empty_leak_profile(d: &Dump) -> Option<String> {
+fn leak_profile_note(d: &Dump) -> Option<String> {
     if d.profile_name.as_deref() != Some("goroutineleak") {
         return None;
     }
@@ -520,9 +520,9 @@ mod tests {
         };
         // The runtime could not prove the consumer leaked: `total 0`.
         let empty = read("goroutineleak-debug1.txt");
-        assert!(empty_leak_profile(&empty).is_some_and(|n| n.contains("debug=2")));
+        assert!(leak_profile_note(&empty).is_some_and(|n| n.contains("debug=2")));
         // The goroutine profile of the same program is not a leak profile.
-        assert!(empty_leak_profile(&read("pprof-debug1.txt")).is_none());
+        assert!(leak_profile_note(&read("pprof-debug1.txt")).is_none());
     }
 
     #[test]
@@ -536,7 +536,7 @@ mod tests {
             .unwrap()
             .remove(0);
         // Its one record (main in `select {}`) came with no stack.
-        let note = empty_leak_profile(&d).unwrap();
+        let note = leak_profile_note(&d).unwrap();
 
         assert!(
             note.contains("1 goroutine the runtime proved leaked with no stack"),

@@ -20,7 +20,7 @@
 use gostuck_dump::{Dump, Goroutine};
 use gostuck_source::root_ident;
 
-use crate::facts::{argument_at, call_site, Sources};
+use crate::facts::{caller_argument, Sources};
 
 /// Where the object of `expr` (seen in frame `k` of `g`) was made: the file
 /// and line of the declaration, when the source shows one.
@@ -36,7 +36,8 @@ pub(crate) fn made_at(
     // The function and line to look the root up in: a frame, or (after a
     // `go` statement) the creating function at that statement.
     let mut at = (d.str(g.frames.get(k)?.file).to_string(), g.frames[k].line);
-    let mut frame_fn = Some(d.str(g.frames[k].function).to_string());
+    // Whether `at` is frame `k`'s own line (not a creator's `go` statement).
+    let mut on_stack = true;
     for _ in 0..8 {
         let root = root_ident(&expr)?.to_string();
         let sf = src.file(&at.0)?;
@@ -45,30 +46,18 @@ pub(crate) fn made_at(
             let reassigned = func.reassigned.iter().any(|(l, _)| *l == root);
             return (!reassigned).then(|| (at.0.clone(), line));
         }
-        // Only a parameter (or receiver) leads to a caller.
-        let pos = func.params.iter().position(|p| *p == root)?;
-        let has_receiver = func.has_receiver;
-        let short = {
-            let f = frame_fn.as_deref()?;
-            let s = f.rsplit('.').next().unwrap_or(f);
-            if s.starts_with("func") {
-                return None; // a closure has no call site by name
-            }
-            s.to_string()
-        };
-        let (file, line, via_go, next) = call_site(d, g, k)?;
-        let arg = argument_at(src.file(file)?, line, (&short, via_go), pos, has_receiver)?;
-        let file = file.to_string();
+        // Only a parameter (or receiver) of a frame leads to a caller.
+        if !on_stack {
+            return None;
+        }
+        let (arg, file, line, next) = caller_argument(d, g, k, &root, src)?;
         let rest = expr[root.len()..].to_string();
         expr = format!("{}{rest}", arg.trim().trim_start_matches('&'));
-        at = (file, line);
+        at = (file.to_string(), line);
         match next {
-            Some(n) => {
-                k = n;
-                frame_fn = Some(d.str(g.frames[n].function).to_string());
-            }
+            Some(n) => k = n,
             // The creator's own frame is not on this stack: only its locals.
-            None => frame_fn = None,
+            None => on_stack = false,
         }
     }
     None

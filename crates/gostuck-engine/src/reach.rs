@@ -299,19 +299,23 @@ fn on_stacks<'d>(
             // per frame and call site: thousands of groups share frames.)
             let start = fi.start_line;
             let has_receiver = fi.has_receiver;
-            let params: Vec<String> = fi.params[usize::from(has_receiver)..]
+            // (Position among the arguments, name.)
+            let params: Vec<(usize, String)> = fi.params[usize::from(has_receiver)..]
                 .iter()
-                .filter(|p| {
+                .enumerate()
+                .filter(|(_, p)| {
                     fi.ops
                         .iter()
                         .any(|o| root_ident(&o.expr) == Some(p.as_str()))
                 })
-                .cloned()
+                .map(|(i, p)| (i, p.clone()))
                 .collect();
             let site = crate::facts::call_site(d, g, k).map(|(f, l, _, _)| (f.to_string(), l));
+            let has_caller = site.is_some();
             let key = (path.clone(), start, fr.line);
             if !params.is_empty() && bound_sites.insert((key.clone(), site)) {
-                let args = bind_parameters(cx, (g, k), (has_receiver, params), files, src);
+                let args =
+                    bind_parameters(cx, (g, k, has_caller), (has_receiver, params), files, src);
                 bound.entry(key).or_default().extend(args);
             }
             if k > uf {
@@ -446,27 +450,27 @@ fn reachable(cx: &Cx, groups: &[usize], files: &[String], src: &mut dyn Sources)
     }
 }
 
-/// What the parameters of frame `k` of `g` are: (parameter, class of the
-/// argument its caller passed), followed up the stack and through the `go`
-/// statement; without a caller in the dump (pprof debug=1/0 print no
+/// What the parameters `params` (position among the arguments, name) of
+/// frame `k` of `g` are: (parameter, class of the argument its caller
+/// passed), followed up the stack and through the `go` statement; without a
+/// caller in the dump (`has_caller` false: pprof debug=1/0 print no
 /// creator), the fields every call in the package passes.
 fn bind_parameters(
     cx: &Cx,
-    (g, k): (&gostuck_dump::Goroutine, usize),
-    (has_receiver, params): (bool, Vec<String>),
+    (g, k, has_caller): (&gostuck_dump::Goroutine, usize, bool),
+    (has_receiver, params): (bool, Vec<(usize, String)>),
     files: &[String],
     src: &mut dyn Sources,
 ) -> Vec<(String, String)> {
     let d = cx.d;
     let function = d.str(g.frames[k].function);
     let name = function.rsplit('.').next().unwrap_or(function);
-    let no_caller = crate::facts::call_site(d, g, k).is_none();
     let mut out = Vec::new();
-    for (pos, p) in params.into_iter().enumerate() {
-        if crate::facts::passed_argument(d, g, k, &p, src) {
+    for (pos, p) in params {
+        if crate::facts::caller_argument(d, g, k, &p, src).is_some() {
             let class = crate::facts::resolve_class(d, g, k, &p, src);
             out.push((p, class));
-        } else if no_caller {
+        } else if !has_caller {
             for class in fields_passed(files, src, (name, has_receiver), pos) {
                 out.push((p.clone(), class));
             }
@@ -704,6 +708,27 @@ mod tests {
             .and_then(|(g, _)| fx.d.goroutines[g.members[0]].id)
             .unwrap();
         assert!(!unreachable("config-reload-on-demand-healthy.txt", id));
+    }
+
+    #[test]
+    fn a_parameter_without_a_caller_is_the_field_every_call_passes_there() {
+        // pprof debug=1 prints no creator: `work(id int, jobs <-chan int)`
+        // is started only by `go p.work(p.workers, p.jobs)`, so its `jobs`
+        // (the second argument, the only parameter it operates on) is the
+        // field `jobs`, not the first argument's `workers`.
+        let mut fx = Fixture::new("../matrix/go1.27.3/pool-grow-results-gone/pprof-debug1.txt");
+        let mut src = fx.take_src();
+        let (cx, _) = fx.cx();
+        let files = super::dump_files(&cx, src.as_mut()).unwrap();
+        let all = super::runners(&cx, None);
+        let (_, _, bound) = super::on_stacks(&cx, &all, &files, src.as_mut());
+        let jobs: Vec<&str> = bound
+            .values()
+            .flatten()
+            .filter(|(p, _)| p == "jobs")
+            .map(|(_, c)| c.as_str())
+            .collect();
+        assert_eq!(jobs, ["jobs"]);
     }
 
     #[test]

@@ -219,7 +219,7 @@ fn line_of_row(row: usize) -> u32 {
     u32::try_from(row.saturating_add(1)).unwrap_or(u32::MAX)
 }
 
-fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
+pub(crate) fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
     std::str::from_utf8(&src[n.byte_range()]).unwrap_or("")
 }
 

@@ -11,6 +11,7 @@
 use tree_sitter::{Node, Tree};
 
 use crate::class_of;
+use crate::ops::text;
 
 /// What one file says about channel values.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,15 @@ pub struct ChanValues {
     fields: Vec<(String, Vec<String>)>,
 }
 
+impl ChanValues {
+    /// Whether this file gives `name` a value somewhere: then no channel of
+    /// that name is nil for [`never_made`], whatever the other files say.
+    #[must_use]
+    pub fn gives_value(&self, name: &str) -> bool {
+        self.set.iter().any(|s| s == name)
+    }
+}
+
 pub(crate) fn collect(tree: &Tree, src: &[u8]) -> ChanValues {
     let mut out = ChanValues::default();
     let mut stack = vec![tree.root_node()];
@@ -38,10 +48,6 @@ pub(crate) fn collect(tree: &Tree, src: &[u8]) -> ChanValues {
         stack.extend(n.named_children(&mut c));
     }
     out
-}
-
-fn text<'a>(n: Node, src: &'a [u8]) -> &'a str {
-    std::str::from_utf8(&src[n.byte_range()]).unwrap_or("")
 }
 
 fn names_of(list: Node, src: &[u8], into: &mut Vec<String>) {
@@ -161,7 +167,7 @@ pub fn never_made(files: &[ChanValues], name: &str) -> bool {
     }
     let values = || files.iter();
     let declared = values().any(|v| v.declared_zero.iter().any(|d| d == name));
-    let set = values().any(|v| v.set.iter().any(|s| s == name));
+    let set = values().any(|v| v.gives_value(name));
     let by_position = values().flat_map(|v| &v.positional).any(|ty| {
         values()
             .flat_map(|v| &v.fields)

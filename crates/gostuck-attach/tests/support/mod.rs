@@ -1,10 +1,12 @@
 //! Helpers for the tests that build and run real Go programs (each test file
 //! is its own crate, so not every file uses every helper): the shared ones
 //! from gostuck-testkit, and what only these tests need.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 use std::path::Path;
 
+// (Each test file is its own crate and uses some of these.)
+#[allow(unused_imports)]
 pub use gostuck_testkit::{build, gcore, go, go_of, goroot, gos, repo, Running, Scratch};
 
 /// A section's address and bytes in an ELF file.

@@ -279,7 +279,9 @@ pub(crate) mod testing {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata"))
     }
 
-    /// The scenarios' Go source, as `--source testdata/scenarios` reads it.
+    /// The scenarios' Go source, as `--source testdata/scenarios --source
+    /// testdata/capture/inject` reads it (the capture matrix's way: the code a
+    /// capture way adds is the program's own).
     pub(crate) struct Scenarios {
         resolver: Resolver,
         cache: HashMap<String, Option<SourceFile>>,
@@ -288,7 +290,10 @@ pub(crate) mod testing {
     impl Scenarios {
         pub(crate) fn new() -> Scenarios {
             Scenarios {
-                resolver: Resolver::new(&[root().join("scenarios")], true),
+                resolver: Resolver::new(
+                    &[root().join("scenarios"), root().join("capture/inject")],
+                    true,
+                ),
                 cache: HashMap::new(),
             }
         }

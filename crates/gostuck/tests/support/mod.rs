@@ -1,14 +1,15 @@
 //! Helpers shared by the whole-process tests (each test file is its own crate,
 //! so not every file uses every helper): toolchains, builds and supervised
 //! programs from gostuck-testkit, and the report comparisons.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
+// (Each test file is its own crate and uses some of these.)
+#[allow(unused_imports)]
 pub use gostuck_testkit::{gcore, go, gos, repo, Guard, Running, Scratch};
 
 /// Builds testdata/scenarios/NAME into DIR with `go build FLAGS`.
